@@ -1,0 +1,197 @@
+//! First start: the tenants, their signing keys, each tenant's Management API resource
+//! with its `all` scope and an M2M role holding it, and in the default tenant an M2M
+//! application with that role. Safe to run on every start and from several nodes at once.
+
+use kido_proto::applications::ApplicationType;
+use kido_proto::resources::{Resource, Scope};
+use kido_proto::roles::{Role, RoleType};
+use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
+use kido_store::{Store, StoreError, Tx, applications, resources, roles, settings, signing_keys, tenants};
+use serde_json::json;
+use thiserror::Error;
+
+use crate::oidc::keys::{KeyError, SigningAlgorithm, SigningKey};
+use crate::{clock, ids};
+
+/// Fixed ids of what the bootstrap creates, so that every node agrees on them.
+pub const MANAGEMENT_RESOURCE_ID: &str = "management-api";
+pub const MANAGEMENT_SCOPE_ID: &str = "management-api-all";
+pub const MANAGEMENT_ROLE_ID: &str = "management-api-access";
+pub const MANAGEMENT_ROLE_NAME: &str = "Logto Management API access";
+const BOOTSTRAP_MARKER: &str = "bootstrap";
+const LOCK_KEY: i64 = 0x6b69_646f_0001; // "kido" + 1
+
+#[derive(Debug, Clone, Default)]
+pub struct BootstrapOptions {
+    /// Credentials of the default tenant's M2M application, when the operator chooses them.
+    pub m2m_client_id: Option<String>,
+    pub m2m_client_secret: Option<String>,
+    pub signing_algorithm: Option<SigningAlgorithm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct M2mCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Default)]
+pub struct BootstrapReport {
+    /// Set when this start generated the M2M application: show it once, store it safely.
+    pub generated_m2m: Option<M2mCredentials>,
+    /// Tenants set up for the first time by this start.
+    pub initialised_tenants: Vec<TenantId>,
+}
+
+#[derive(Debug, Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("KIDO_BOOTSTRAP_M2M_CLIENT_ID and KIDO_BOOTSTRAP_M2M_CLIENT_SECRET must be set together")]
+    HalfCredentials,
+    #[error("bootstrap client id `{0}` is invalid: use 1–21 characters a-z, 0-9, `-` or `_`")]
+    InvalidClientId(String),
+    #[error("bootstrap client secret is too short: use at least 16 characters")]
+    WeakSecret,
+    #[error("application `{0}` exists but is not a machine-to-machine application")]
+    NotMachineToMachine(String),
+}
+
+pub fn tenants() -> [TenantId; 2] {
+    [TenantId::new(DEFAULT_TENANT), TenantId::new(ADMIN_TENANT)]
+}
+
+pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapReport, BootstrapError> {
+    let chosen = match (&options.m2m_client_id, &options.m2m_client_secret) {
+        (Some(id), Some(secret)) => {
+            if id.is_empty() || id.len() > 21 || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+                return Err(BootstrapError::InvalidClientId(id.clone()));
+            }
+            if secret.len() < 16 {
+                return Err(BootstrapError::WeakSecret);
+            }
+            Some(M2mCredentials { client_id: id.clone(), client_secret: secret.clone() })
+        }
+        (None, None) => None,
+        _ => return Err(BootstrapError::HalfCredentials),
+    };
+    let mut report = BootstrapReport::default();
+    let mut tx = store.begin().await?;
+    tx.lock(LOCK_KEY).await?;
+    for tenant in tenants() {
+        let now = clock::now_ms();
+        tenants::ensure(&mut tx, &tenant, tenant.as_str(), now).await?;
+        if signing_keys::list(&mut tx, &tenant).await?.is_empty() {
+            let alg = options.signing_algorithm.unwrap_or(SigningAlgorithm::Es384);
+            let kid = ids::new_id();
+            let (_, pem) = SigningKey::generate(kid.clone(), alg)?;
+            let key = signing_keys::StoredSigningKey { id: kid, algorithm: alg.as_str().into(), private_key: pem, status: "Current".into(), created_at: now };
+            signing_keys::insert(&mut tx, &tenant, &key).await?;
+        }
+        if settings::get(&mut tx, &tenant, BOOTSTRAP_MARKER).await?.is_none() {
+            seed_management_api(&mut tx, &tenant, now).await?;
+            if tenant.as_str() == DEFAULT_TENANT && chosen.is_none() {
+                report.generated_m2m = Some(create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?);
+            }
+            settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
+            report.initialised_tenants.push(tenant.clone());
+        }
+        if let (Some(chosen), DEFAULT_TENANT) = (&chosen, tenant.as_str()) {
+            ensure_chosen_m2m_app(&mut tx, &tenant, chosen, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+async fn seed_management_api(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result<(), BootstrapError> {
+    let resource = Resource {
+        tenant_id: tenant.to_string(),
+        id: MANAGEMENT_RESOURCE_ID.into(),
+        name: "Logto Management API".into(),
+        indicator: management_api_indicator(tenant.as_str()),
+        is_default: false,
+        access_token_ttl: 3600,
+    };
+    resources::insert(tx, &resource, now).await?;
+    let scope = Scope {
+        tenant_id: tenant.to_string(),
+        id: MANAGEMENT_SCOPE_ID.into(),
+        resource_id: resource.id.clone(),
+        name: MANAGEMENT_API_SCOPE_ALL.into(),
+        description: Some("Default scope for Management API, allows all permissions.".into()),
+        created_at: now,
+    };
+    resources::insert_scope(tx, &scope).await?;
+    let role = Role {
+        tenant_id: tenant.to_string(),
+        id: MANAGEMENT_ROLE_ID.into(),
+        name: MANAGEMENT_ROLE_NAME.into(),
+        description: "This default role grants access to the Logto management API.".into(),
+        role_type: RoleType::MachineToMachine,
+        is_default: false,
+    };
+    roles::insert(tx, &role, now).await?;
+    roles::add_scopes(tx, tenant, &role.id, &[scope.id], now).await?;
+    Ok(())
+}
+
+async fn create_m2m_app(tx: &mut Tx, tenant: &TenantId, id: String, secret: String, now: i64) -> Result<M2mCredentials, BootstrapError> {
+    let app = kido_proto::applications::Application {
+        tenant_id: tenant.to_string(),
+        id: id.clone(),
+        name: "Kido bootstrap M2M app".into(),
+        description: Some("Machine-to-machine application with access to the Management API, created on first start.".into()),
+        app_type: ApplicationType::MachineToMachine,
+        oidc_client_metadata: Default::default(),
+        custom_client_metadata: Default::default(),
+        protected_app_metadata: None,
+        custom_data: json!({}),
+        is_third_party: false,
+        created_at: now,
+    };
+    applications::insert(tx, &app).await?;
+    add_secret(tx, tenant, &id, crate::applications::DEFAULT_SECRET_NAME, &secret, now).await?;
+    if roles::find(tx, tenant, MANAGEMENT_ROLE_ID).await?.is_some() {
+        roles::assign_to_application(tx, tenant, &id, &[MANAGEMENT_ROLE_ID.to_owned()], now).await?;
+    }
+    Ok(M2mCredentials { client_id: id, client_secret: secret })
+}
+
+/// Makes the operator-chosen application exist, hold the Management API role and accept
+/// the chosen secret; existing data is kept.
+async fn ensure_chosen_m2m_app(tx: &mut Tx, tenant: &TenantId, chosen: &M2mCredentials, now: i64) -> Result<(), BootstrapError> {
+    let Some(app) = applications::find(tx, tenant, &chosen.client_id).await? else {
+        create_m2m_app(tx, tenant, chosen.client_id.clone(), chosen.client_secret.clone(), now).await?;
+        return Ok(());
+    };
+    if app.app_type != ApplicationType::MachineToMachine {
+        return Err(BootstrapError::NotMachineToMachine(app.id));
+    }
+    let secrets = applications::list_secrets(tx, tenant, &app.id).await?;
+    if !secrets.iter().any(|s| s.value == chosen.client_secret && s.expires_at.is_none()) {
+        let name = format!("Bootstrap secret {now}");
+        add_secret(tx, tenant, &app.id, &name, &chosen.client_secret, now).await?;
+    }
+    let held = roles::role_ids_of_application(tx, tenant, &app.id).await?;
+    if !held.iter().any(|r| r == MANAGEMENT_ROLE_ID) && roles::find(tx, tenant, MANAGEMENT_ROLE_ID).await?.is_some() {
+        roles::assign_to_application(tx, tenant, &app.id, &[MANAGEMENT_ROLE_ID.to_owned()], now).await?;
+    }
+    Ok(())
+}
+
+async fn add_secret(tx: &mut Tx, tenant: &TenantId, app_id: &str, name: &str, value: &str, now: i64) -> Result<(), BootstrapError> {
+    let secret = kido_proto::applications::ApplicationSecret {
+        tenant_id: tenant.to_string(),
+        application_id: app_id.to_owned(),
+        name: name.to_owned(),
+        value: value.to_owned(),
+        created_at: now,
+        expires_at: None,
+    };
+    applications::insert_secret(tx, &secret).await?;
+    Ok(())
+}
+

@@ -1,0 +1,64 @@
+//! Random identifiers and secrets in Logto's formats.
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+
+const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// `len` characters drawn uniformly from `alphabet` by rejection sampling.
+fn random_string(alphabet: &[u8], len: usize) -> String {
+    let rng = SystemRandom::new();
+    // Largest multiple of the alphabet size below 256: bytes above it would bias the draw.
+    let limit = 256 - (256 % alphabet.len());
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        if rng.fill(&mut buf).is_err() {
+            // The system RNG does not fail on supported platforms; retrying is the only sane answer.
+            continue;
+        }
+        for &b in &buf {
+            if (b as usize) < limit && out.len() < len {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Entity id: 21 lowercase alphanumerics.
+pub fn new_id() -> String {
+    random_string(LOWER_ALNUM, 21)
+}
+
+/// User id: 12 lowercase alphanumerics.
+pub fn new_user_id() -> String {
+    random_string(LOWER_ALNUM, 12)
+}
+
+/// Client secret: 32 mixed-case alphanumerics (about 190 bits).
+pub fn new_secret() -> String {
+    random_string(ALNUM, 32)
+}
+
+/// Token id (`jti`): 21 mixed-case alphanumerics.
+pub fn new_token_id() -> String {
+    random_string(ALNUM, 21)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let id = new_id();
+        assert_eq!(id.len(), 21);
+        assert!(id.bytes().all(|b| LOWER_ALNUM.contains(&b)));
+        assert_eq!(new_user_id().len(), 12);
+        let s = new_secret();
+        assert_eq!(s.len(), 32);
+        assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(new_id(), new_id());
+    }
+}

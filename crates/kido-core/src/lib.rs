@@ -1,0 +1,117 @@
+//! Kido's domain: the rules of applications, resources, roles and the OIDC protocol,
+//! with no HTTP in them. Each feature module owns its rules, its transaction and its
+//! error enum; `kido-store` owns the SQL; `kido-server` maps errors to the wire.
+
+pub mod applications;
+pub mod bootstrap;
+pub mod clock;
+pub mod ids;
+pub mod oidc;
+pub mod resources;
+pub mod roles;
+mod validate;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+pub use kido_proto::TenantId;
+pub use kido_store::{Store, StoreError, StoreOptions};
+use thiserror::Error;
+
+use crate::oidc::clients::ClientCache;
+use crate::oidc::keys::{KeyError, KeyRing, SigningKey};
+
+/// Where a tenant is served: its id and its OIDC issuer (`{endpoint}/oidc`).
+#[derive(Debug, Clone)]
+pub struct TenantContext {
+    pub id: TenantId,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoreOptions {
+    /// How long other nodes may keep using a client's cached secrets and grants.
+    pub client_cache_ttl: Duration,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        Self { client_cache_ttl: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("tenant {0} has no current signing key")]
+    NoSigningKey(TenantId),
+}
+
+/// Everything a request needs from the domain; one per process, shared by all tenants.
+pub struct Core {
+    pub store: Store,
+    key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
+    clients: ClientCache,
+}
+
+impl Core {
+    /// Loads the signing keys of `tenants` (run the bootstrap first).
+    pub async fn start(store: Store, tenants: &[TenantId], options: &CoreOptions) -> Result<Self, StartError> {
+        let core = Self { store, key_rings: RwLock::default(), clients: ClientCache::new(options.client_cache_ttl) };
+        for tenant in tenants {
+            core.reload_keys(tenant).await?;
+        }
+        Ok(core)
+    }
+
+    /// Re-reads a tenant's keys from the database and parses them once.
+    pub async fn reload_keys(&self, tenant: &TenantId) -> Result<Arc<KeyRing>, StartError> {
+        let mut conn = self.store.conn().await?;
+        let stored = kido_store::signing_keys::list(&mut conn, tenant).await?;
+        let mut keys = Vec::with_capacity(stored.len());
+        let mut current = None;
+        for k in stored {
+            let key = Arc::new(SigningKey::from_pem(k.id, &k.algorithm, &k.private_key)?);
+            if k.status == "Current" && current.is_none() {
+                current = Some(key.clone());
+            }
+            keys.push(key);
+        }
+        let current = current.ok_or_else(|| StartError::NoSigningKey(tenant.clone()))?;
+        let ring = Arc::new(KeyRing::new(current, keys));
+        if let Ok(mut rings) = self.key_rings.write() {
+            rings.insert(tenant.clone(), ring.clone());
+        }
+        Ok(ring)
+    }
+
+    /// The tenant's keys, held ready in memory.
+    pub fn key_ring(&self, tenant: &TenantId) -> Option<Arc<KeyRing>> {
+        self.key_rings.read().ok()?.get(tenant).cloned()
+    }
+
+    pub fn applications(&self) -> applications::Applications<'_> {
+        applications::Applications { core: self }
+    }
+
+    pub fn resources(&self) -> resources::Resources<'_> {
+        resources::Resources { core: self }
+    }
+
+    pub fn roles(&self) -> roles::Roles<'_> {
+        roles::Roles { core: self }
+    }
+
+    pub fn oidc(&self) -> oidc::Oidc<'_> {
+        oidc::Oidc { core: self }
+    }
+
+    /// Called after every change that can alter what a client may get at the token endpoint.
+    fn clients_changed(&self, tenant: &TenantId) {
+        self.clients.invalidate(tenant);
+    }
+}

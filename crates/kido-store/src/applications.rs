@@ -1,0 +1,255 @@
+//! Applications and their secrets.
+
+use kido_proto::TenantId;
+use kido_proto::applications::{
+    Application, ApplicationSecret, ApplicationType, CustomClientMetadata, OidcClientMetadata,
+};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use sqlx::AssertSqlSafe;
+
+use crate::db::{Exec, run};
+use crate::error::{StoreError, StoreResult};
+use crate::{Page, placeholders};
+
+const COLUMNS: &str = "tenant_id, id, name, description, type, oidc_client_metadata, \
+                       custom_client_metadata, custom_data, is_third_party, created_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    tenant_id: String,
+    id: String,
+    name: String,
+    description: Option<String>,
+    #[sqlx(rename = "type")]
+    app_type: String,
+    oidc_client_metadata: Json<OidcClientMetadata>,
+    custom_client_metadata: Json<CustomClientMetadata>,
+    custom_data: Json<Value>,
+    is_third_party: bool,
+    created_at: i64,
+}
+
+impl TryFrom<Row> for Application {
+    type Error = StoreError;
+    fn try_from(r: Row) -> StoreResult<Self> {
+        let app_type = ApplicationType::parse(&r.app_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("application {} has type {}", r.id, r.app_type)))?;
+        Ok(Application {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            app_type,
+            oidc_client_metadata: r.oidc_client_metadata.0,
+            custom_client_metadata: r.custom_client_metadata.0,
+            protected_app_metadata: None,
+            custom_data: r.custom_data.0,
+            is_third_party: r.is_third_party,
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn rows_to_apps(rows: Vec<Row>) -> StoreResult<Vec<Application>> {
+    rows.into_iter().map(Application::try_from).collect()
+}
+
+pub async fn insert(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
+    let sql = format!("INSERT INTO applications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&app.tenant_id)
+        .bind(&app.id)
+        .bind(&app.name)
+        .bind(&app.description)
+        .bind(app.app_type.as_str())
+        .bind(Json(&app.oidc_client_metadata))
+        .bind(Json(&app.custom_client_metadata))
+        .bind(Json(&app.custom_data))
+        .bind(app.is_third_party)
+        .bind(app.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Writes the mutable fields of `app` back.
+pub async fn update(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
+    const SQL: &str = "UPDATE applications SET name = $3, description = $4, oidc_client_metadata = $5, \
+                       custom_client_metadata = $6, custom_data = $7 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&app.tenant_id)
+        .bind(&app.id)
+        .bind(&app.name)
+        .bind(&app.description)
+        .bind(Json(&app.oidc_client_metadata))
+        .bind(Json(&app.custom_client_metadata))
+        .bind(Json(&app.custom_data))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Application>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE tenant_id = $1 AND id = $2");
+    let row: Option<Row> =
+        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    row.map(Application::try_from).transpose()
+}
+
+/// Which applications `list` returns.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    /// Only these types (all when empty).
+    pub types: Vec<ApplicationType>,
+    /// Only applications holding this role.
+    pub role_id: Option<String>,
+    /// Leave out applications holding this role.
+    pub exclude_role_id: Option<String>,
+    /// Case-insensitive substring of id, name or description.
+    pub search: Option<String>,
+}
+
+/// Newest first; `page` absent means the whole list. Returns the page and the total.
+pub async fn list(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    filter: &ApplicationFilter,
+    page: Option<Page>,
+) -> StoreResult<(Vec<Application>, i64)> {
+    // Binds: $1 tenant, then the optional filters in order.
+    let mut conditions = vec!["a.tenant_id = $1".to_owned()];
+    let mut binds: Vec<String> = Vec::new();
+    if !filter.types.is_empty() {
+        conditions.push(format!("a.type IN ({})", placeholders(2 + binds.len(), filter.types.len())));
+        binds.extend(filter.types.iter().map(|t| t.as_str().to_owned()));
+    }
+    if let Some(role) = &filter.role_id {
+        binds.push(role.clone());
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = a.tenant_id \
+             AND ar.application_id = a.id AND ar.role_id = ${})",
+            1 + binds.len()
+        ));
+    }
+    if let Some(role) = &filter.exclude_role_id {
+        binds.push(role.clone());
+        conditions.push(format!(
+            "NOT EXISTS (SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = a.tenant_id \
+             AND ar.application_id = a.id AND ar.role_id = ${})",
+            1 + binds.len()
+        ));
+    }
+    if let Some(search) = &filter.search {
+        binds.push(format!("%{}%", search.to_lowercase()));
+        let n = 1 + binds.len();
+        conditions.push(format!(
+            "(lower(a.id) LIKE ${n} OR lower(a.name) LIKE ${n} OR lower(COALESCE(a.description, '')) LIKE ${n})"
+        ));
+    }
+    let where_clause = conditions.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) FROM applications a WHERE {where_clause}");
+    let mut list_sql = format!(
+        "SELECT {} FROM applications a WHERE {where_clause} ORDER BY a.created_at DESC, a.id",
+        COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(p) = page {
+        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+    }
+    run!(c, |c| {
+        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+        let mut rows = sqlx::query_as::<_, Row>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
+        for b in &binds {
+            count = count.bind(b);
+            rows = rows.bind(b);
+        }
+        let total = count.fetch_one(&mut *c).await?;
+        let apps = rows_to_apps(rows.fetch_all(&mut *c).await?)?;
+        Ok((apps, total))
+    })
+}
+
+pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM applications WHERE tenant_id = $1 AND id = $2";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}
+
+// --- secrets ---------------------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+struct SecretRow {
+    tenant_id: String,
+    application_id: String,
+    name: String,
+    value: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+impl From<SecretRow> for ApplicationSecret {
+    fn from(r: SecretRow) -> Self {
+        ApplicationSecret {
+            tenant_id: r.tenant_id,
+            application_id: r.application_id,
+            name: r.name,
+            value: r.value,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+pub async fn insert_secret(c: &mut impl Exec, secret: &ApplicationSecret) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO application_secrets (tenant_id, application_id, name, value, created_at, expires_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6)";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&secret.tenant_id)
+        .bind(&secret.application_id)
+        .bind(&secret.name)
+        .bind(&secret.value)
+        .bind(secret.created_at)
+        .bind(secret.expires_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Oldest first, as Logto lists them.
+pub async fn list_secrets(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> StoreResult<Vec<ApplicationSecret>> {
+    const SQL: &str = "SELECT tenant_id, application_id, name, value, created_at, expires_at FROM application_secrets \
+                       WHERE tenant_id = $1 AND application_id = $2 ORDER BY created_at, name";
+    let rows: Vec<SecretRow> =
+        run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(app_id).fetch_all(&mut *c).await?);
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Renames a secret; false when there is no secret of that name.
+pub async fn rename_secret(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    app_id: &str,
+    name: &str,
+    new_name: &str,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE application_secrets SET name = $4 WHERE tenant_id = $1 AND application_id = $2 AND name = $3";
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(app_id)
+        .bind(name)
+        .bind(new_name)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(done > 0)
+}
+
+pub async fn delete_secret(c: &mut impl Exec, tenant: &TenantId, app_id: &str, name: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM application_secrets WHERE tenant_id = $1 AND application_id = $2 AND name = $3";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(name).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}

@@ -1,0 +1,230 @@
+//! The two backends and the one way to run a query on either.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://…`/`sqlite:…` or `postgres://…`/`postgresql://…`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+#[derive(Clone, Debug)]
+enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A pooled connection for reads and single-statement writes.
+pub enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Pg(PoolConnection<Postgres>),
+}
+
+/// A write transaction. Rolled back on drop unless committed.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// The concrete connection a repository function runs its SQL on.
+pub enum Raw<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+/// Anything a repository function can run SQL on: a `Conn` or a `Tx`.
+pub trait Exec: Send {
+    fn raw(&mut self) -> Raw<'_>;
+    fn backend(&self) -> Backend;
+}
+
+impl Exec for Conn {
+    fn raw(&mut self) -> Raw<'_> {
+        match self {
+            Conn::Sqlite(c) => Raw::Sqlite(c),
+            Conn::Pg(c) => Raw::Pg(c),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Exec for Tx {
+    fn raw(&mut self) -> Raw<'_> {
+        match self {
+            Tx::Sqlite(t) => Raw::Sqlite(t),
+            Tx::Pg(t) => Raw::Pg(t),
+        }
+    }
+    fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Runs the same expression against whichever backend `$exec` is on; `$c` is the
+/// concrete `&mut SqliteConnection` / `&mut PgConnection`.
+macro_rules! run {
+    ($exec:expr, |$c:ident| $body:expr) => {
+        match $crate::db::Exec::raw($exec) {
+            $crate::db::Raw::Sqlite($c) => $body,
+            $crate::db::Raw::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use run;
+
+impl Store {
+    /// Connects and applies the embedded migrations of the backend (PostgreSQL takes an
+    /// advisory lock for that, so several nodes may start at once).
+    pub async fn connect(options: &StoreOptions) -> StoreResult<Self> {
+        let url = options.url.as_str();
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let connect = PgConnectOptions::from_str(url)?.application_name("kido");
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Db::Pg(pool)
+        } else if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Db::Sqlite(pool)
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database URL `{url}`: use postgres://… or sqlite:…"
+            )));
+        };
+        Ok(Self { db })
+    }
+
+    /// The SQLite URL for a database file at `path`.
+    pub fn sqlite_url(path: &Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn conn(&self) -> StoreResult<Conn> {
+        Ok(match &self.db {
+            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Db::Pg(p) => Conn::Pg(p.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a read-then-write never fails with SQLITE_BUSY midway.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.db {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Serialises concurrent holders of `key` until the end of this transaction
+    /// (SQLite already serialises writers).
+    pub async fn lock(&mut self, key: i64) -> StoreResult<()> {
+        if let Tx::Pg(t) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut **t).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates database `name` on the PostgreSQL server behind `admin_url` (tests, tooling).
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<String> {
+    check_database_name(name)?;
+    let mut admin = PgConnection::connect(admin_url).await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
+    admin.close().await?;
+    Ok(with_database(admin_url, name))
+}
+
+/// Drops database `name`, disconnecting anyone still on it.
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
+    check_database_name(name)?;
+    let mut admin = PgConnection::connect(admin_url).await?;
+    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))).execute(&mut admin).await?;
+    admin.close().await?;
+    Ok(())
+}
+
+fn check_database_name(name: &str) -> StoreResult<()> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Corrupt(format!("invalid database name `{name}`")));
+    }
+    Ok(())
+}
+
+/// `admin_url` with its database path replaced by `database` (credentials and query kept).
+fn with_database(admin_url: &str, database: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    format!("{}/{database}{query}", &base[..host_end])
+}

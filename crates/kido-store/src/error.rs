@@ -1,0 +1,35 @@
+use thiserror::Error;
+
+/// What can go wrong in the store, classified so the domain can say why in its own terms.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique constraint was violated; carries the constraint or index name when the
+    /// backend reports one.
+    #[error("unique constraint violated: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist (in this tenant).
+    #[error("referenced row does not exist: {0}")]
+    MissingReference(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let what = db.constraint().unwrap_or_else(|| db.message()).to_owned();
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => return Self::Conflict(what),
+                sqlx::error::ErrorKind::ForeignKeyViolation => return Self::MissingReference(what),
+                _ => {}
+            }
+        }
+        Self::Database(e)
+    }
+}

@@ -1,0 +1,248 @@
+//! API resources and their scopes.
+
+use kido_proto::TenantId;
+use kido_proto::resources::{Resource, Scope};
+
+use sqlx::AssertSqlSafe;
+
+use crate::db::{Exec, run};
+use crate::error::StoreResult;
+use crate::{Page, placeholders};
+
+const RESOURCE_COLUMNS: &str = "tenant_id, id, name, indicator, is_default, access_token_ttl";
+const SCOPE_COLUMNS: &str = "tenant_id, id, resource_id, name, description, created_at";
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    tenant_id: String,
+    id: String,
+    name: String,
+    indicator: String,
+    is_default: bool,
+    access_token_ttl: i64,
+}
+
+impl From<ResourceRow> for Resource {
+    fn from(r: ResourceRow) -> Self {
+        Resource {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            name: r.name,
+            indicator: r.indicator,
+            is_default: r.is_default,
+            access_token_ttl: r.access_token_ttl,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ScopeRow {
+    tenant_id: String,
+    id: String,
+    resource_id: String,
+    name: String,
+    description: Option<String>,
+    created_at: i64,
+}
+
+impl From<ScopeRow> for Scope {
+    fn from(r: ScopeRow) -> Self {
+        Scope {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            resource_id: r.resource_id,
+            name: r.name,
+            description: r.description,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub async fn insert(c: &mut impl Exec, resource: &Resource, created_at: i64) -> StoreResult<()> {
+    let sql = format!("INSERT INTO resources ({RESOURCE_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&resource.tenant_id)
+        .bind(&resource.id)
+        .bind(&resource.name)
+        .bind(&resource.indicator)
+        .bind(resource.is_default)
+        .bind(resource.access_token_ttl)
+        .bind(created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn update(c: &mut impl Exec, resource: &Resource) -> StoreResult<()> {
+    const SQL: &str = "UPDATE resources SET name = $3, access_token_ttl = $4 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&resource.tenant_id)
+        .bind(&resource.id)
+        .bind(&resource.name)
+        .bind(resource.access_token_ttl)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Makes `id` the tenant's default resource (clearing the previous one), or clears it.
+pub async fn set_default(c: &mut impl Exec, tenant: &TenantId, id: &str, is_default: bool) -> StoreResult<()> {
+    const CLEAR: &str = "UPDATE resources SET is_default = $2 WHERE tenant_id = $1 AND is_default";
+    const SET: &str = "UPDATE resources SET is_default = $3 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| {
+        if is_default {
+            sqlx::query(CLEAR).bind(tenant.as_str()).bind(false).execute(&mut *c).await?;
+        }
+        sqlx::query(SET).bind(tenant.as_str()).bind(id).bind(is_default).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Resource>> {
+    let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2");
+    let row: Option<ResourceRow> =
+        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    Ok(row.map(Into::into))
+}
+
+pub async fn find_by_indicator(c: &mut impl Exec, tenant: &TenantId, indicator: &str) -> StoreResult<Option<Resource>> {
+    let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND indicator = $2");
+    let row: Option<ResourceRow> =
+        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(indicator).fetch_optional(&mut *c).await?);
+    Ok(row.map(Into::into))
+}
+
+pub async fn find_default(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Option<Resource>> {
+    let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND is_default");
+    let row: Option<ResourceRow> =
+        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_optional(&mut *c).await?);
+    Ok(row.map(Into::into))
+}
+
+/// Oldest first; `page` absent means all.
+pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> StoreResult<(Vec<Resource>, i64)> {
+    const COUNT: &str = "SELECT COUNT(*) FROM resources WHERE tenant_id = $1";
+    let mut sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 ORDER BY created_at, id");
+    if let Some(p) = page {
+        sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+    }
+    run!(c, |c| {
+        let total: i64 = sqlx::query_scalar(COUNT).bind(tenant.as_str()).fetch_one(&mut *c).await?;
+        let rows: Vec<ResourceRow> = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_all(&mut *c).await?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    })
+}
+
+pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM resources WHERE tenant_id = $1 AND id = $2";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}
+
+// --- scopes ----------------------------------------------------------------------------
+
+pub async fn insert_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
+    let sql = format!("INSERT INTO scopes ({SCOPE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&scope.tenant_id)
+        .bind(&scope.id)
+        .bind(&scope.resource_id)
+        .bind(&scope.name)
+        .bind(&scope.description)
+        .bind(scope.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn update_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
+    const SQL: &str = "UPDATE scopes SET name = $3, description = $4 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&scope.tenant_id)
+        .bind(&scope.id)
+        .bind(&scope.name)
+        .bind(&scope.description)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Scope>> {
+    let sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id = $2");
+    let row: Option<ScopeRow> =
+        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    Ok(row.map(Into::into))
+}
+
+/// The scopes among `ids` that exist in this tenant.
+pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<Scope>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    run!(c, |c| {
+        let mut q = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+        for id in ids {
+            q = q.bind(id);
+        }
+        Ok(q.fetch_all(&mut *c).await?.into_iter().map(Into::into).collect())
+    })
+}
+
+/// Scopes of one resource (or of `resource_ids` when several), by name; `search` is a
+/// case-insensitive substring of name or description.
+pub async fn list_scopes(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    resource_ids: &[String],
+    search: Option<&str>,
+    page: Option<Page>,
+) -> StoreResult<(Vec<Scope>, i64)> {
+    if resource_ids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let mut where_clause = format!(
+        "tenant_id = $1 AND resource_id IN ({})",
+        placeholders(2, resource_ids.len())
+    );
+    let search = search.map(|s| format!("%{}%", s.to_lowercase()));
+    if search.is_some() {
+        let n = 2 + resource_ids.len();
+        where_clause.push_str(&format!(
+            " AND (lower(name) LIKE ${n} OR lower(COALESCE(description, '')) LIKE ${n})"
+        ));
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM scopes WHERE {where_clause}");
+    let mut list_sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE {where_clause} ORDER BY created_at, id");
+    if let Some(p) = page {
+        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+    }
+    run!(c, |c| {
+        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+        let mut rows = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
+        for id in resource_ids {
+            count = count.bind(id);
+            rows = rows.bind(id);
+        }
+        if let Some(s) = &search {
+            count = count.bind(s);
+            rows = rows.bind(s);
+        }
+        let total = count.fetch_one(&mut *c).await?;
+        let scopes = rows.fetch_all(&mut *c).await?.into_iter().map(Into::into).collect();
+        Ok((scopes, total))
+    })
+}
+
+pub async fn delete_scope(c: &mut impl Exec, tenant: &TenantId, resource_id: &str, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM scopes WHERE tenant_id = $1 AND resource_id = $2 AND id = $3";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(resource_id).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}

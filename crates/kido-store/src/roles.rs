@@ -1,0 +1,337 @@
+//! Global roles, the scopes they hold and the applications holding them.
+
+use std::collections::HashMap;
+
+use kido_proto::TenantId;
+use kido_proto::applications::ApplicationType;
+use kido_proto::resources::{Resource, Scope};
+use kido_proto::roles::{FeaturedApplication, Role, RoleType};
+
+use sqlx::AssertSqlSafe;
+
+use crate::db::{Exec, run};
+use crate::error::{StoreError, StoreResult};
+use crate::{Page, placeholders};
+
+const COLUMNS: &str = "tenant_id, id, name, description, type, is_default";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    tenant_id: String,
+    id: String,
+    name: String,
+    description: String,
+    #[sqlx(rename = "type")]
+    role_type: String,
+    is_default: bool,
+}
+
+impl TryFrom<Row> for Role {
+    type Error = StoreError;
+    fn try_from(r: Row) -> StoreResult<Self> {
+        let role_type = RoleType::parse(&r.role_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("role {} has type {}", r.id, r.role_type)))?;
+        Ok(Role { tenant_id: r.tenant_id, id: r.id, name: r.name, description: r.description, role_type, is_default: r.is_default })
+    }
+}
+
+fn to_roles(rows: Vec<Row>) -> StoreResult<Vec<Role>> {
+    rows.into_iter().map(Role::try_from).collect()
+}
+
+pub async fn insert(c: &mut impl Exec, role: &Role, created_at: i64) -> StoreResult<()> {
+    let sql = format!("INSERT INTO roles ({COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&role.tenant_id)
+        .bind(&role.id)
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(role.role_type.as_str())
+        .bind(role.is_default)
+        .bind(created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn update(c: &mut impl Exec, role: &Role) -> StoreResult<()> {
+    const SQL: &str = "UPDATE roles SET name = $3, description = $4, is_default = $5 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&role.tenant_id)
+        .bind(&role.id)
+        .bind(&role.name)
+        .bind(&role.description)
+        .bind(role.is_default)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Role>> {
+    let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2");
+    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    row.map(Role::try_from).transpose()
+}
+
+pub async fn find_by_name(c: &mut impl Exec, tenant: &TenantId, name: &str) -> StoreResult<Option<Role>> {
+    let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2");
+    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(name).fetch_optional(&mut *c).await?);
+    row.map(Role::try_from).transpose()
+}
+
+/// The roles among `ids` that exist in this tenant.
+pub async fn find_many(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<Role>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND id IN ({})", placeholders(2, ids.len()));
+    run!(c, |c| {
+        let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+        for id in ids {
+            q = q.bind(id);
+        }
+        to_roles(q.fetch_all(&mut *c).await?)
+    })
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RoleFilter {
+    pub role_type: Option<RoleType>,
+    /// Case-insensitive substring of name or description.
+    pub search: Option<String>,
+    /// Only roles held by this application.
+    pub application_id: Option<String>,
+    /// Leave out roles held by this application.
+    pub exclude_application_id: Option<String>,
+}
+
+/// Newest first; `page` absent means all.
+pub async fn list(c: &mut impl Exec, tenant: &TenantId, filter: &RoleFilter, page: Option<Page>) -> StoreResult<(Vec<Role>, i64)> {
+    let mut conditions = vec!["r.tenant_id = $1".to_owned()];
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(t) = filter.role_type {
+        binds.push(t.as_str().to_owned());
+        conditions.push(format!("r.type = ${}", 1 + binds.len()));
+    }
+    if let Some(s) = &filter.search {
+        binds.push(format!("%{}%", s.to_lowercase()));
+        let n = 1 + binds.len();
+        conditions.push(format!("(lower(r.name) LIKE ${n} OR lower(r.description) LIKE ${n})"));
+    }
+    let held_by = "SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = r.tenant_id AND ar.role_id = r.id AND ar.application_id";
+    if let Some(app) = &filter.application_id {
+        binds.push(app.clone());
+        conditions.push(format!("EXISTS ({held_by} = ${})", 1 + binds.len()));
+    }
+    if let Some(app) = &filter.exclude_application_id {
+        binds.push(app.clone());
+        conditions.push(format!("NOT EXISTS ({held_by} = ${})", 1 + binds.len()));
+    }
+    let where_clause = conditions.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) FROM roles r WHERE {where_clause}");
+    let mut list_sql = format!(
+        "SELECT r.tenant_id, r.id, r.name, r.description, r.type, r.is_default FROM roles r \
+         WHERE {where_clause} ORDER BY r.created_at DESC, r.id"
+    );
+    if let Some(p) = page {
+        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+    }
+    run!(c, |c| {
+        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+        let mut rows = sqlx::query_as::<_, Row>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
+        for b in &binds {
+            count = count.bind(b);
+            rows = rows.bind(b);
+        }
+        let total = count.fetch_one(&mut *c).await?;
+        Ok((to_roles(rows.fetch_all(&mut *c).await?)?, total))
+    })
+}
+
+/// How many applications hold each role, and the first three of them.
+pub async fn application_stats(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    role_ids: &[String],
+) -> StoreResult<HashMap<String, (i64, Vec<FeaturedApplication>)>> {
+    let mut stats: HashMap<String, (i64, Vec<FeaturedApplication>)> = HashMap::new();
+    if role_ids.is_empty() {
+        return Ok(stats);
+    }
+    let list = placeholders(2, role_ids.len());
+    let count_sql = format!(
+        "SELECT role_id, COUNT(*) FROM applications_roles WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
+    );
+    let featured_sql = format!(
+        "SELECT role_id, id, name, type FROM (SELECT ar.role_id, a.id, a.name, a.type, \
+         ROW_NUMBER() OVER (PARTITION BY ar.role_id ORDER BY ar.created_at, a.id) AS n \
+         FROM applications_roles ar JOIN applications a ON a.tenant_id = ar.tenant_id AND a.id = ar.application_id \
+         WHERE ar.tenant_id = $1 AND ar.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
+    );
+    let (counts, featured) = run!(c, |c| {
+        let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+        let mut q2 = sqlx::query_as::<_, (String, String, String, String)>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+        for id in role_ids {
+            q1 = q1.bind(id);
+            q2 = q2.bind(id);
+        }
+        (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
+    });
+    for (role_id, n) in counts {
+        stats.entry(role_id).or_default().0 = n;
+    }
+    for (role_id, id, name, app_type) in featured {
+        let app_type = ApplicationType::parse(&app_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("application {id} has type {app_type}")))?;
+        stats.entry(role_id).or_default().1.push(FeaturedApplication { id, name, app_type });
+    }
+    Ok(stats)
+}
+
+pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM roles WHERE tenant_id = $1 AND id = $2";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}
+
+// --- role ↔ scope ------------------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+struct ScopeAndResourceRow {
+    tenant_id: String,
+    id: String,
+    resource_id: String,
+    name: String,
+    description: Option<String>,
+    created_at: i64,
+    r_name: String,
+    r_indicator: String,
+    r_is_default: bool,
+    r_access_token_ttl: i64,
+}
+
+/// The scopes a role holds, each with its resource; oldest grant first.
+pub async fn list_scopes(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    role_id: &str,
+    page: Option<Page>,
+) -> StoreResult<(Vec<(Scope, Resource)>, i64)> {
+    const COUNT: &str = "SELECT COUNT(*) FROM roles_scopes WHERE tenant_id = $1 AND role_id = $2";
+    let mut sql = "SELECT s.tenant_id, s.id, s.resource_id, s.name, s.description, s.created_at, \
+                   r.name AS r_name, r.indicator AS r_indicator, r.is_default AS r_is_default, \
+                   r.access_token_ttl AS r_access_token_ttl \
+                   FROM roles_scopes rs \
+                   JOIN scopes s ON s.tenant_id = rs.tenant_id AND s.id = rs.scope_id \
+                   JOIN resources r ON r.tenant_id = s.tenant_id AND r.id = s.resource_id \
+                   WHERE rs.tenant_id = $1 AND rs.role_id = $2 ORDER BY rs.created_at, s.id"
+        .to_owned();
+    if let Some(p) = page {
+        sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+    }
+    run!(c, |c| {
+        let total: i64 = sqlx::query_scalar(COUNT).bind(tenant.as_str()).bind(role_id).fetch_one(&mut *c).await?;
+        let rows: Vec<ScopeAndResourceRow> =
+            sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(role_id).fetch_all(&mut *c).await?;
+        let pairs = rows
+            .into_iter()
+            .map(|r| {
+                let resource = Resource {
+                    tenant_id: r.tenant_id.clone(),
+                    id: r.resource_id.clone(),
+                    name: r.r_name,
+                    indicator: r.r_indicator,
+                    is_default: r.r_is_default,
+                    access_token_ttl: r.r_access_token_ttl,
+                };
+                let scope = Scope {
+                    tenant_id: r.tenant_id,
+                    id: r.id,
+                    resource_id: r.resource_id,
+                    name: r.name,
+                    description: r.description,
+                    created_at: r.created_at,
+                };
+                (scope, resource)
+            })
+            .collect();
+        Ok((pairs, total))
+    })
+}
+
+pub async fn scope_ids(c: &mut impl Exec, tenant: &TenantId, role_id: &str) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT scope_id FROM roles_scopes WHERE tenant_id = $1 AND role_id = $2";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(role_id).fetch_all(&mut *c).await?))
+}
+
+pub async fn add_scopes(c: &mut impl Exec, tenant: &TenantId, role_id: &str, scope_ids: &[String], now: i64) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO roles_scopes (tenant_id, role_id, scope_id, created_at) VALUES ($1, $2, $3, $4)";
+    run!(c, |c| {
+        for scope_id in scope_ids {
+            sqlx::query(SQL).bind(tenant.as_str()).bind(role_id).bind(scope_id).bind(now).execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn remove_scope(c: &mut impl Exec, tenant: &TenantId, role_id: &str, scope_id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM roles_scopes WHERE tenant_id = $1 AND role_id = $2 AND scope_id = $3";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(role_id).bind(scope_id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}
+
+// --- application ↔ role --------------------------------------------------------------------
+
+pub async fn role_ids_of_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT role_id FROM applications_roles WHERE tenant_id = $1 AND application_id = $2";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(app_id).fetch_all(&mut *c).await?))
+}
+
+pub async fn assign_to_application(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    app_id: &str,
+    role_ids: &[String],
+    now: i64,
+) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO applications_roles (tenant_id, application_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
+    run!(c, |c| {
+        for role_id in role_ids {
+            sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(role_id).bind(now).execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn remove_all_from_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM applications_roles WHERE tenant_id = $1 AND application_id = $2";
+    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn remove_from_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str, role_id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM applications_roles WHERE tenant_id = $1 AND application_id = $2 AND role_id = $3";
+    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(role_id).execute(&mut *c).await?.rows_affected());
+    Ok(done > 0)
+}
+
+/// Names of the scopes of `resource_id` that `app_id` holds through its roles.
+pub async fn application_scope_names(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    app_id: &str,
+    resource_id: &str,
+) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT DISTINCT s.name FROM applications_roles ar \
+                       JOIN roles_scopes rs ON rs.tenant_id = ar.tenant_id AND rs.role_id = ar.role_id \
+                       JOIN scopes s ON s.tenant_id = rs.tenant_id AND s.id = rs.scope_id \
+                       WHERE ar.tenant_id = $1 AND ar.application_id = $2 AND s.resource_id = $3 ORDER BY s.name";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL)
+        .bind(tenant.as_str())
+        .bind(app_id)
+        .bind(resource_id)
+        .fetch_all(&mut *c)
+        .await?))
+}

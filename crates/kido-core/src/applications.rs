@@ -5,7 +5,8 @@ use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, OidcClientMetadata,
     UpdateApplication,
 };
-use kido_store::applications::{self as store, ApplicationFilter};
+pub use kido_store::applications::ApplicationFilter;
+use kido_store::applications as store;
 use kido_store::{Page, StoreError};
 use thiserror::Error;
 

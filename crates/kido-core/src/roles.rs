@@ -9,7 +9,8 @@ use kido_proto::resources::{Resource, Scope};
 use kido_proto::roles::{CreateRole, Role, RoleType, RoleWithStats, UpdateRole};
 use kido_proto::{TenantId, management_api_indicator};
 use kido_store::applications::{self as app_store, ApplicationFilter};
-use kido_store::roles::{self as store, RoleFilter};
+pub use kido_store::roles::RoleFilter;
+use kido_store::roles as store;
 use kido_store::{Exec, Page, StoreError, Tx, resources as resource_store};
 use thiserror::Error;
 

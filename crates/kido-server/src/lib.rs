@@ -1,1 +1,15 @@
+//! Kido's HTTP tier: axum routers, extractors, the error mapping, the OpenAPI document,
+//! configuration and server start-up. Handlers extract, validate, call `kido-core` and map
+//! the answer; they never write SQL.
 
+pub mod config;
+pub mod errors;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+mod routes;
+pub mod server;
+pub mod state;
+
+pub use config::Config;
+pub use server::{RunningServer, start};

@@ -111,6 +111,8 @@ pub struct ApplicationFilter {
     pub exclude_role_id: Option<String>,
     /// Case-insensitive substring of id, name or description.
     pub search: Option<String>,
+    /// Only third-party (`Some(true)`) or first-party (`Some(false)`) applications.
+    pub is_third_party: Option<bool>,
 }
 
 /// Newest first; `page` absent means the whole list. Returns the page and the total.
@@ -142,6 +144,9 @@ pub async fn list(
              AND ar.application_id = a.id AND ar.role_id = ${})",
             1 + binds.len()
         ));
+    }
+    if let Some(third_party) = filter.is_third_party {
+        conditions.push(format!("a.is_third_party = {}", if third_party { "TRUE" } else { "FALSE" }));
     }
     if let Some(search) = &filter.search {
         binds.push(format!("%{}%", search.to_lowercase()));

@@ -1,0 +1,244 @@
+//! Configuration: one struct tree, filled from a TOML file, then the environment, then
+//! command-line flags (later wins), and validated once at start.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use thiserror::Error;
+
+const ENV_HELP: &str = "\
+ENVIRONMENT (overrides the config file; flags override both):
+  KIDO_PORT              port of the user tenant `default`                [alias: PORT]       (3001)
+  KIDO_ADMIN_PORT        port of the admin tenant `admin` and the console [alias: ADMIN_PORT] (3002)
+  KIDO_ENDPOINT          public URL of the user tenant                   [alias: ENDPOINT]   (http://localhost:<port>)
+  KIDO_ADMIN_ENDPOINT    public URL of the admin tenant                  [alias: ADMIN_ENDPOINT]
+  KIDO_HOST              address to listen on                                                (0.0.0.0)
+  KIDO_DATA_DIR          where Kido keeps its files                                          (./kido-data)
+  DATABASE_URL           postgres://… for PostgreSQL; default: SQLite file <data dir>/kido.db [alias: DB_URL]
+  KIDO_DB_MAX_CONNECTIONS  database pool size                                                (10)
+  KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
+                         credentials of the Management API M2M application created on first start
+                         (generated and written to <data dir>/bootstrap-credentials.json when unset)
+  RUST_LOG               log filter, e.g. `info`, `kido_server=debug`                        (info)
+
+CONFIG FILE (--config kido.toml), every key optional:
+  port = 3001
+  admin_port = 3002
+  endpoint = \"https://auth.example.com\"
+  admin_endpoint = \"https://admin.example.com\"
+  host = \"0.0.0.0\"
+  data_dir = \"/var/lib/kido\"
+  database_url = \"postgres://kido@db/kido\"
+  db_max_connections = 10
+";
+
+#[derive(Debug, Parser)]
+#[command(name = "kido", version, about = "Kido: an OpenID Connect provider and identity server, wire-compatible with Logto.", after_long_help = ENV_HELP, after_help = "Run `kido --help` for the environment variables and the config file.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (the default when no command is given).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Port of the user tenant `default`.
+    #[arg(long, global = true)]
+    pub port: Option<u16>,
+    /// Port of the admin tenant `admin`.
+    #[arg(long, global = true)]
+    pub admin_port: Option<u16>,
+    /// Public URL of the user tenant (the issuer is `<endpoint>/oidc`).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// Public URL of the admin tenant.
+    #[arg(long, global = true)]
+    pub admin_endpoint: Option<String>,
+    /// Address to listen on.
+    #[arg(long, global = true)]
+    pub host: Option<IpAddr>,
+    /// Directory for the SQLite database and generated files.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (postgres://… or sqlite://…).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+}
+
+/// Settings as they may appear in the file; every one optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    port: Option<u16>,
+    admin_port: Option<u16>,
+    endpoint: Option<String>,
+    admin_endpoint: Option<String>,
+    host: Option<IpAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    bootstrap_m2m_client_id: Option<String>,
+    bootstrap_m2m_client_secret: Option<String>,
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub admin_port: u16,
+    /// `None` means "http://localhost:<bound port>".
+    pub endpoint: Option<url::Url>,
+    pub admin_endpoint: Option<url::Url>,
+    pub data_dir: PathBuf,
+    /// `None` means the SQLite file in the data dir.
+    pub database_url: Option<String>,
+    pub db_max_connections: u32,
+    pub bootstrap_m2m_client_id: Option<String>,
+    pub bootstrap_m2m_client_secret: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 3001,
+            admin_port: 3002,
+            endpoint: None,
+            admin_endpoint: None,
+            data_dir: PathBuf::from("kido-data"),
+            database_url: None,
+            db_max_connections: 10,
+            bootstrap_m2m_client_id: None,
+            bootstrap_m2m_client_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0} is invalid: {1}")]
+    Parse(PathBuf, String),
+    #[error("{name}=`{value}` is invalid: {reason}")]
+    Env { name: &'static str, value: String, reason: String },
+    #[error("{what} `{value}` is not a valid http(s) URL without query or fragment")]
+    Endpoint { what: &'static str, value: String },
+}
+
+impl Config {
+    /// File, then environment (`KIDO_*`, then Logto's names), then flags.
+    pub fn load(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let pick = |names: &[&'static str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)));
+        let parse_env = |names: &[&'static str]| -> Result<Option<u16>, ConfigError> {
+            pick(names)
+                .map(|(name, v)| v.parse::<u16>().map_err(|e| ConfigError::Env { name, value: v.clone(), reason: e.to_string() }))
+                .transpose()
+        };
+        let defaults = Config::default();
+        let port = args.port.or(parse_env(&["KIDO_PORT", "PORT"])?).or(file.port).unwrap_or(defaults.port);
+        let admin_port = args.admin_port.or(parse_env(&["KIDO_ADMIN_PORT", "ADMIN_PORT"])?).or(file.admin_port).unwrap_or(defaults.admin_port);
+        let endpoint = args.endpoint.clone().or(pick(&["KIDO_ENDPOINT", "ENDPOINT"]).map(|x| x.1)).or(file.endpoint);
+        let admin_endpoint = args.admin_endpoint.clone().or(pick(&["KIDO_ADMIN_ENDPOINT", "ADMIN_ENDPOINT"]).map(|x| x.1)).or(file.admin_endpoint);
+        let host = match args.host {
+            Some(h) => h,
+            None => match pick(&["KIDO_HOST"]) {
+                Some((name, v)) => v.parse().map_err(|_| ConfigError::Env { name, value: v.clone(), reason: "not an IP address".into() })?,
+                None => file.host.unwrap_or(defaults.host),
+            },
+        };
+        let db_max_connections = match pick(&["KIDO_DB_MAX_CONNECTIONS"]) {
+            Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env { name, value: v.clone(), reason: "must be a positive number".into() })?,
+            None => file.db_max_connections.unwrap_or(defaults.db_max_connections),
+        };
+        Ok(Config {
+            host,
+            port,
+            admin_port,
+            endpoint: endpoint.map(|e| parse_endpoint("endpoint", &e)).transpose()?,
+            admin_endpoint: admin_endpoint.map(|e| parse_endpoint("admin endpoint", &e)).transpose()?,
+            data_dir: args.data_dir.clone().or(pick(&["KIDO_DATA_DIR"]).map(|x| PathBuf::from(x.1))).or(file.data_dir).unwrap_or(defaults.data_dir),
+            database_url: args.database_url.clone().or(pick(&["DATABASE_URL", "DB_URL"]).map(|x| x.1)).or(file.database_url),
+            db_max_connections,
+            bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"]).map(|x| x.1).or(file.bootstrap_m2m_client_id),
+            bootstrap_m2m_client_secret: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"]).map(|x| x.1).or(file.bootstrap_m2m_client_secret),
+        })
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| kido_core::Store::sqlite_url(&self.data_dir.join("kido.db")))
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_owned(), e.to_string()))
+}
+
+/// An endpoint is an http(s) origin with an optional path prefix; stored without a trailing slash.
+fn parse_endpoint(what: &'static str, value: &str) -> Result<url::Url, ConfigError> {
+    let err = || ConfigError::Endpoint { what, value: value.to_owned() };
+    let url = url::Url::parse(value.trim_end_matches('/')).map_err(|_| err())?;
+    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() || url.host().is_none() {
+        return Err(err());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn precedence_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kido.toml");
+        std::fs::write(&file, "port = 4001\nadmin_port = 4002\ndata_dir = \"/from/file\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
+        let c = Config::load(&args, &env_of(&[])).unwrap();
+        assert_eq!((c.port, c.admin_port, c.data_dir.to_str()), (4001, 4002, Some("/from/file")));
+
+        let c = Config::load(&args, &env_of(&[("PORT", "5001"), ("KIDO_DATA_DIR", "/from/env")])).unwrap();
+        assert_eq!((c.port, c.admin_port, c.data_dir.to_str()), (5001, 4002, Some("/from/env")));
+        // KIDO_ names win over Logto's aliases.
+        let c = Config::load(&args, &env_of(&[("PORT", "5001"), ("KIDO_PORT", "6001"), ("DB_URL", "postgres://x/y")])).unwrap();
+        assert_eq!(c.port, 6001);
+        assert_eq!(c.database_url(), "postgres://x/y");
+
+        let args = ServeArgs { port: Some(7001), ..args };
+        let c = Config::load(&args, &env_of(&[("KIDO_PORT", "6001")])).unwrap();
+        assert_eq!(c.port, 7001);
+    }
+
+    #[test]
+    fn rejects_bad_values_with_the_name() {
+        let err = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_PORT", "http")])).unwrap_err();
+        assert!(err.to_string().contains("KIDO_PORT"), "{err}");
+        let err = Config::load(&ServeArgs::default(), &env_of(&[("ENDPOINT", "ftp://x")])).unwrap_err();
+        assert!(err.to_string().contains("ftp://x"), "{err}");
+        let c = Config::load(&ServeArgs::default(), &env_of(&[("ENDPOINT", "https://auth.example.com/")])).unwrap();
+        assert_eq!(c.endpoint.unwrap().as_str(), "https://auth.example.com/");
+    }
+}

@@ -1,0 +1,202 @@
+//! The one place where domain errors become HTTP: status + Logto's `{code, message, data?}`
+//! for `/api`, RFC 6749 `{error, error_description}` (plus Logto's `code`/`message`) for
+//! the OAuth endpoints.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kido_core::applications::ApplicationError;
+use kido_core::oidc::TokenError;
+use kido_core::resources::ResourceError;
+use kido_core::roles::RoleError;
+use kido_core::StoreError;
+use kido_proto::ErrorBody;
+use kido_proto::oauth::OAuthErrorBody;
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub data: Option<Value>,
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), data: None, details: None }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// 400 `guard.invalid_input` for a request part (`body`, `query`, `params`).
+    pub fn invalid_input(part: &str, details: impl Into<String>) -> Self {
+        let details = details.into();
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "guard.invalid_input",
+            message: format!("The request {part} is invalid."),
+            data: None,
+            details: Some(Value::String(details)),
+        }
+    }
+
+    /// 404 `entity.not_exists_with_id` (Logto's answer for a missing id).
+    pub fn not_exists_with_id(entity: &str, id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "entity.not_exists_with_id", format!("The {entity} with ID `{id}` does not exist."))
+    }
+
+    /// 404 `entity.not_found` (Logto's answer when a relation or child row is missing).
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "entity.not_found", "The resource does not exist.")
+    }
+
+    pub fn internal(what: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %what, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "unexpected_error", "Internal server error. It has been logged; please try again.")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { code: self.code.to_owned(), message: self.message, data: self.data, details: self.details };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "entity.unique_integrity_violation",
+            "The entity already exists. Please check the input and try again.",
+        ),
+        StoreError::MissingReference(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "entity.relation_foreign_key_not_found",
+            "Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist.",
+        ),
+        other => ApiError::internal(&other),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        store_error(e)
+    }
+}
+
+const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+const BAD_REQUEST: StatusCode = StatusCode::BAD_REQUEST;
+
+impl From<ApplicationError> for ApiError {
+    fn from(e: ApplicationError) -> Self {
+        use ApplicationError as E;
+        match e {
+            E::NotFound(id) => Self::not_exists_with_id("applications", &id),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::ThirdPartyTypeInvalid => Self::new(
+                BAD_REQUEST,
+                "application.invalid_third_party_application_type",
+                "Only traditional web applications can be marked as a third-party app.",
+            ),
+            E::SecretsNotSupported => Self::new(UNPROCESSABLE, "entity.db_constraint_violated", "Public applications (SPA and Native) cannot have secrets."),
+            E::SecretNameExists => Self::new(UNPROCESSABLE, "application.secret_name_exists", "Secret name already exists."),
+            E::SecretNotFound(_) => Self::not_found(),
+            E::ExpiryNotInFuture => Self::new(BAD_REQUEST, "request.invalid_input", "Input is invalid. The value of `expiresAt` must be in the future."),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<ResourceError> for ApiError {
+    fn from(e: ResourceError) -> Self {
+        use ResourceError as E;
+        match e {
+            E::NotFound(id) => Self::not_exists_with_id("resources", &id),
+            E::ScopeNotFound(id) => Self::not_exists_with_id("scopes", &id),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::IndicatorInUse(i) => Self::new(UNPROCESSABLE, "resource.resource_identifier_in_use", format!("The API identifier {i} is already in use"))
+                .with_data(json!({"indicator": i})),
+            E::ScopeNameInUse(n) => Self::new(UNPROCESSABLE, "scope.name_exists", format!("The scope name {n} is already in use")),
+            E::ScopeNameWithSpace => Self::new(BAD_REQUEST, "scope.name_with_space", "The name of the scope cannot contain any spaces."),
+            E::ManagementApiImmutable => Self::new(BAD_REQUEST, "resource.cannot_modify_management_api", "Cannot modify Logto management API."),
+            E::ManagementApiUndeletable => Self::new(BAD_REQUEST, "resource.cannot_delete_management_api", "Cannot delete Logto management API."),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<RoleError> for ApiError {
+    fn from(e: RoleError) -> Self {
+        use RoleError as E;
+        match e {
+            E::NotFound(id) => Self::not_exists_with_id("roles", &id),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::NameInUse(n) => Self::new(UNPROCESSABLE, "role.name_in_use", format!("This role name {n} is already in use")),
+            E::ScopeNotFound(id) => Self::not_exists_with_id("scopes", &id),
+            E::ManagementScopeOnUserRole => Self::new(
+                BAD_REQUEST,
+                "role.management_api_scopes_not_assignable_to_user_role",
+                "Cannot assign management API scopes to a user role.",
+            ),
+            E::ScopeExists(id) => Self::new(UNPROCESSABLE, "role.scope_exists", format!("The scope id {id} has already been added to this role")),
+            E::ScopeNotAssigned | E::NotAssigned => Self::not_found(),
+            E::ApplicationNotFound(id) => Self::not_exists_with_id("applications", &id),
+            E::ApplicationNotMachineToMachine => {
+                Self::new(UNPROCESSABLE, "application.invalid_type", "Only machine to machine applications can have associated roles.")
+            }
+            E::RoleNotMachineToMachine => {
+                Self::new(UNPROCESSABLE, "application.invalid_role_type", "Can not assign user type role to machine to machine application.")
+            }
+            E::AlreadyAssigned { application_id, role_id } => Self::new(
+                UNPROCESSABLE,
+                "application.role_exists",
+                format!("The role id {role_id} is already been added to this application."),
+            )
+            .with_data(json!({"applicationId": application_id, "roleId": role_id})),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+/// An OAuth endpoint error: RFC 6749 JSON with Logto's `code` and `message`.
+pub struct OAuthError(pub TokenError);
+
+impl From<TokenError> for OAuthError {
+    fn from(e: TokenError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let error = self.0.code();
+        let status = match &self.0 {
+            TokenError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
+            TokenError::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let message = match &self.0 {
+            TokenError::InvalidRequest(_) => "Request is invalid.".to_owned(),
+            TokenError::InvalidClient(_) => "Client authentication failed.".to_owned(),
+            TokenError::UnauthorizedClient(_) => "The client is not allowed to use this grant type.".to_owned(),
+            TokenError::UnsupportedGrantType(_) => "Unsupported `grant_type` requested.".to_owned(),
+            TokenError::InvalidTarget(_) => "Invalid resource indicator.".to_owned(),
+            TokenError::InvalidScope(d) => format!("Invalid scope: {d}."),
+            TokenError::InvalidGrant(_) => "Grant request is invalid.".to_owned(),
+            TokenError::ServerError(_) => "An unknown OIDC error occurred. Please try again later.".to_owned(),
+        };
+        let body = OAuthErrorBody { error: error.to_owned(), error_description: self.0.to_string(), code: format!("oidc.{error}"), message };
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"kido\""));
+        }
+        response
+    }
+}

@@ -1,0 +1,127 @@
+//! Request extractors: the tenant's state, Management API authorisation, JSON bodies and
+//! query strings, each failing with the Logto error the client expects.
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use kido_core::oidc::ManagementAuthError;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Proof that the request carries a valid Management API token (scope `all`) of this
+/// tenant. Checked in memory: signature, issuer, audience, expiry.
+pub struct ManagementScope;
+
+impl<S> FromRequestParts<S> for ManagementScope
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.authorization_header_missing", "Authorization header is missing."));
+        };
+        let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.authorization_token_type_not_supported", "Authorization type is not supported.")
+                .with_data(json!({"supportedTypes": ["Bearer"]})));
+        };
+        match app.core.oidc().verify_management_token(&app.tenant.context, token) {
+            Ok(_) => Ok(ManagementScope),
+            Err(ManagementAuthError::Forbidden) => {
+                Err(ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", "Forbidden. Please check your user roles and permissions."))
+            }
+            Err(ManagementAuthError::Unauthorized(why)) => {
+                Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthorized", "Unauthorized. Please check credentials and its scope.")
+                    .with_data(json!({"reason": why.to_string()})))
+            }
+            Err(e @ ManagementAuthError::NoKeys) => Err(ApiError::internal(&e)),
+        }
+    }
+}
+
+/// A JSON body; a missing body counts as `{}` (as in Logto), anything unparsable is a 400
+/// `guard.invalid_input` saying where.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::invalid_input("body", e.body_text()))?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let details = if path == "." { inner.to_string() } else { format!("Error in key path \"{path}\": {inner}") };
+            ApiError::invalid_input("body", details)
+        })?;
+        de.end().map_err(|e| ApiError::invalid_input("body", e.to_string()))?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// The raw query string as decoded pairs, keeping repeated keys (`types=a&types=b`).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// A non-empty string parameter.
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.get(key).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
+    /// A boolean flag as Logto reads it (`true`, `1`, `yes`).
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.get(key), Some("true" | "1" | "yes"))
+    }
+
+    /// `search` (or `search.<field>`) as one substring to look for, `%` wildcards removed.
+    pub fn search(&self) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, v)| (k == "search" || k.starts_with("search.")) && !v.is_empty())
+            .map(|(_, v)| v.trim_matches('%').to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(QueryPairs(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+    }
+}
+
+/// Path parameters; a malformed one is a 400 `guard.invalid_input` (params).
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::invalid_input("params", e.body_text()))
+    }
+}

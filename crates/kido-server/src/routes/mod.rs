@@ -1,0 +1,37 @@
+//! The HTTP surface of a tenant: the Management API (with its OpenAPI document) and the
+//! OIDC endpoints.
+
+mod applications;
+mod oidc;
+mod resources;
+mod roles;
+mod status;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::errors::ApiError;
+use crate::openapi::{self, ApiDoc};
+use crate::state::AppState;
+
+pub use oidc::render_discovery;
+
+/// The router (state still to be given per tenant) and the OpenAPI document of its `/api` part.
+pub fn build() -> (Router<AppState>, serde_json::Value) {
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(status::status))
+        .routes(routes!(openapi::swagger_json))
+        .routes(routes!(openapi::management_openapi_json))
+        .merge(applications::router())
+        .merge(resources::router())
+        .merge(roles::router())
+        .split_for_parts();
+    let router = api.merge(oidc::router()).fallback(not_found);
+    (router, openapi::finish(doc))
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, "guard.route_not_found", format!("No route matches `{}`.", uri.path()))
+}

@@ -1,0 +1,171 @@
+//! Starting and stopping a Kido server: storage, bootstrap, keys, one listener per tenant.
+//! Everything lives in the returned value (no globals), so tests can run several at once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kido_core::bootstrap::{self, BootstrapOptions, M2mCredentials};
+use kido_core::{Core, CoreOptions, Store, StoreOptions, TenantContext};
+use kido_proto::{DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::routes;
+use crate::state::{AppState, TenantSite};
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("cannot create data directory {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    #[error("cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory.")]
+    Database(#[source] kido_core::StoreError),
+    #[error("first-start setup failed: {0}")]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("cannot load signing keys: {0}")]
+    Keys(#[from] kido_core::StartError),
+    #[error("cannot listen on {0}: {1}. Is another process using the port? Choose another with --port / KIDO_PORT.")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot write {0}: {1}")]
+    Credentials(PathBuf, std::io::Error),
+}
+
+/// One tenant being served.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub tenant: TenantId,
+    pub address: SocketAddr,
+    pub endpoint: String,
+}
+
+pub struct RunningServer {
+    pub listeners: Vec<Listener>,
+    /// Set on the start that created the bootstrap M2M application.
+    pub generated_credentials: Option<M2mCredentials>,
+    pub credentials_file: PathBuf,
+    pub database: String,
+    pub core: Arc<Core>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::DataDir(config.data_dir.clone(), e))?;
+    let url = config.database_url();
+    let store = Store::connect(&StoreOptions { url: url.clone(), max_connections: config.db_max_connections })
+        .await
+        .map_err(ServerError::Database)?;
+    let report = bootstrap::run(
+        &store,
+        &BootstrapOptions {
+            m2m_client_id: config.bootstrap_m2m_client_id.clone(),
+            m2m_client_secret: config.bootstrap_m2m_client_secret.clone(),
+            signing_algorithm: None,
+        },
+    )
+    .await?;
+    let tenants = bootstrap::tenants();
+    let core = Arc::new(Core::start(store, &tenants, &CoreOptions::default()).await?);
+
+    let (router, openapi) = routes::build();
+    let openapi = Arc::new(openapi);
+    let (shutdown, _) = watch::channel(false);
+    let mut listeners = Vec::new();
+    let mut tasks = Vec::new();
+    let sites = [(&tenants[0], config.port, &config.endpoint), (&tenants[1], config.admin_port, &config.admin_endpoint)];
+    for (tenant, port, endpoint) in sites {
+        let address = SocketAddr::new(config.host, port);
+        let listener = TcpListener::bind(address).await.map_err(|e| ServerError::Bind(address, e))?;
+        let address = listener.local_addr().map_err(|e| ServerError::Bind(address, e))?;
+        let origin = match endpoint {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://localhost:{}", address.port()),
+        };
+        let context = TenantContext { id: tenant.clone(), issuer: format!("{origin}/oidc") };
+        let ring = core.key_ring(tenant).ok_or_else(|| kido_core::StartError::NoSigningKey(tenant.clone()))?;
+        let site = TenantSite { discovery_json: routes::render_discovery(&context.issuer, &ring), context, origin: origin.clone() };
+        let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
+        let app = router.clone().with_state(state);
+        let mut stop = shutdown.subscribe();
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        }));
+        listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
+    }
+
+    let credentials_file = config.data_dir.join("bootstrap-credentials.json");
+    if let Some(creds) = &report.generated_m2m {
+        let endpoint = listeners.iter().find(|l| l.tenant.as_str() == DEFAULT_TENANT).map(|l| l.endpoint.clone()).unwrap_or_default();
+        write_credentials(&credentials_file, creds, &endpoint)?;
+    }
+    Ok(RunningServer {
+        listeners,
+        generated_credentials: report.generated_m2m,
+        credentials_file,
+        database: redact(&url),
+        core,
+        shutdown,
+        tasks,
+    })
+}
+
+impl RunningServer {
+    pub fn listener(&self, tenant: &str) -> Option<&Listener> {
+        self.listeners.iter().find(|l| l.tenant.as_str() == tenant)
+    }
+
+    /// Stops accepting, lets requests in flight finish, closes the database.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.core.store.close().await;
+    }
+}
+
+/// The credentials file: readable by the owner only.
+fn write_credentials(path: &PathBuf, creds: &M2mCredentials, endpoint: &str) -> Result<(), ServerError> {
+    let body = serde_json::json!({
+        "tenantId": DEFAULT_TENANT,
+        "endpoint": endpoint,
+        "tokenEndpoint": format!("{endpoint}/oidc/token"),
+        "clientId": creds.client_id,
+        "clientSecret": creds.client_secret,
+        "resource": management_api_indicator(DEFAULT_TENANT),
+        "scope": MANAGEMENT_API_SCOPE_ALL,
+    });
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+    let err = |e| ServerError::Credentials(path.clone(), e);
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(err)?;
+        // An existing file keeps its old mode when reopened: tighten it explicitly.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+        file.write_all(text.as_bytes()).map_err(err)?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(path, text).map_err(err)?;
+    Ok(())
+}
+
+/// The database URL without its password, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,24 @@
+//! What every request can reach: the domain core (shared by all tenants) and the site of
+//! the tenant the request came in for.
+
+use std::sync::Arc;
+
+use kido_core::{Core, TenantContext};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<Core>,
+    pub tenant: Arc<TenantSite>,
+    /// The OpenAPI document, built once from the routes.
+    pub openapi: Arc<serde_json::Value>,
+}
+
+/// A tenant as served on one listener.
+pub struct TenantSite {
+    pub context: TenantContext,
+    /// Public origin and path prefix, without a trailing slash (`http://localhost:3001`).
+    pub origin: String,
+    /// Discovery document, rendered once.
+    pub discovery_json: String,
+}
+

@@ -80,8 +80,8 @@ const readJsonResponse = async (response, what) => {
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   assert(
-    type.toLowerCase().startsWith('application/json'),
-    `${what}: expected Content-Type application/json, got ${show(type)} ` +
+    /^application\/([a-z0-9.+-]+\+)?json\b/.test(type.toLowerCase()),
+    `${what}: expected a JSON Content-Type (application/json or application/*+json), got ${show(type)} ` +
       `(HTTP ${response.status}, body ${show(text)})`
   );
   try {

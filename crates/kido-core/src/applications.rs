@@ -5,8 +5,8 @@ use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, OidcClientMetadata,
     UpdateApplication,
 };
-pub use kido_store::applications::ApplicationFilter;
 use kido_store::applications as store;
+pub use kido_store::applications::ApplicationFilter;
 use kido_store::{Page, StoreError};
 use thiserror::Error;
 
@@ -118,7 +118,8 @@ impl Applications<'_> {
 
     pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateApplication) -> Result<Application> {
         let mut tx = self.core.store.begin().await?;
-        let mut app = store::find(&mut tx, tenant, id).await?.ok_or_else(|| ApplicationError::NotFound(id.to_owned()))?;
+        let mut app =
+            store::find(&mut tx, tenant, id).await?.ok_or_else(|| ApplicationError::NotFound(id.to_owned()))?;
         if let Some(name) = patch.name {
             app.name = validate::name(&name, "name", 256).map_err(ApplicationError::Invalid)?;
         }
@@ -170,7 +171,8 @@ impl Applications<'_> {
             return Err(ApplicationError::ExpiryNotInFuture);
         }
         let mut tx = self.core.store.begin().await?;
-        let app = store::find(&mut tx, tenant, app_id).await?.ok_or_else(|| ApplicationError::NotFound(app_id.to_owned()))?;
+        let app =
+            store::find(&mut tx, tenant, app_id).await?.ok_or_else(|| ApplicationError::NotFound(app_id.to_owned()))?;
         if !app.app_type.is_confidential() {
             return Err(ApplicationError::SecretsNotSupported);
         }
@@ -188,7 +190,13 @@ impl Applications<'_> {
         Ok(secret)
     }
 
-    pub async fn rename_secret(&self, tenant: &TenantId, app_id: &str, name: &str, new_name: &str) -> Result<ApplicationSecret> {
+    pub async fn rename_secret(
+        &self,
+        tenant: &TenantId,
+        app_id: &str,
+        name: &str,
+        new_name: &str,
+    ) -> Result<ApplicationSecret> {
         let new_name = validate::name(new_name, "name", 256).map_err(ApplicationError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         store::find(&mut tx, tenant, app_id).await?.ok_or_else(|| ApplicationError::NotFound(app_id.to_owned()))?;
@@ -248,7 +256,8 @@ fn is_valid_redirect_uri(uri: &str) -> bool {
     if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
         return false;
     }
-    if uri.split(['?', '#']).next().unwrap_or_default().split('/').any(|seg| matches!(seg, "." | ".." | "%2e" | "%2E")) {
+    if uri.split(['?', '#']).next().unwrap_or_default().split('/').any(|seg| matches!(seg, "." | ".." | "%2e" | "%2E"))
+    {
         return false;
     }
     match url.scheme() {
@@ -272,10 +281,23 @@ mod tests {
 
     #[test]
     fn redirect_uris() {
-        for ok in ["https://app.example.com/callback", "http://localhost:3000/cb?x=1", "com.example.app:/callback", "io.kido.demo://cb"] {
+        for ok in [
+            "https://app.example.com/callback",
+            "http://localhost:3000/cb?x=1",
+            "com.example.app:/callback",
+            "io.kido.demo://cb",
+        ] {
             assert!(is_valid_redirect_uri(ok), "{ok}");
         }
-        for bad in ["not a url", "https://app.example.com/cb#frag", "https://u:p@example.com/cb", "myapp://cb", "javascript:alert(1)", "https://example.com/a/../b", "ftp:/x"] {
+        for bad in [
+            "not a url",
+            "https://app.example.com/cb#frag",
+            "https://u:p@example.com/cb",
+            "myapp://cb",
+            "javascript:alert(1)",
+            "https://example.com/a/../b",
+            "ftp:/x",
+        ] {
             assert!(!is_valid_redirect_uri(bad), "{bad}");
         }
     }

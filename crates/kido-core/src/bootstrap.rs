@@ -66,7 +66,10 @@ pub fn tenants() -> [TenantId; 2] {
 pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapReport, BootstrapError> {
     let chosen = match (&options.m2m_client_id, &options.m2m_client_secret) {
         (Some(id), Some(secret)) => {
-            if id.is_empty() || id.len() > 21 || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+            if id.is_empty()
+                || id.len() > 21
+                || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            {
                 return Err(BootstrapError::InvalidClientId(id.clone()));
             }
             if secret.len() < 16 {
@@ -87,13 +90,20 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
             let alg = options.signing_algorithm.unwrap_or(SigningAlgorithm::Es384);
             let kid = ids::new_id();
             let (_, pem) = SigningKey::generate(kid.clone(), alg)?;
-            let key = signing_keys::StoredSigningKey { id: kid, algorithm: alg.as_str().into(), private_key: pem, status: "Current".into(), created_at: now };
+            let key = signing_keys::StoredSigningKey {
+                id: kid,
+                algorithm: alg.as_str().into(),
+                private_key: pem,
+                status: "Current".into(),
+                created_at: now,
+            };
             signing_keys::insert(&mut tx, &tenant, &key).await?;
         }
         if settings::get(&mut tx, &tenant, BOOTSTRAP_MARKER).await?.is_none() {
             seed_management_api(&mut tx, &tenant, now).await?;
             if tenant.as_str() == DEFAULT_TENANT && chosen.is_none() {
-                report.generated_m2m = Some(create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?);
+                report.generated_m2m =
+                    Some(create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?);
             }
             settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
             report.initialised_tenants.push(tenant.clone());
@@ -138,12 +148,20 @@ async fn seed_management_api(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result
     Ok(())
 }
 
-async fn create_m2m_app(tx: &mut Tx, tenant: &TenantId, id: String, secret: String, now: i64) -> Result<M2mCredentials, BootstrapError> {
+async fn create_m2m_app(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    id: String,
+    secret: String,
+    now: i64,
+) -> Result<M2mCredentials, BootstrapError> {
     let app = kido_proto::applications::Application {
         tenant_id: tenant.to_string(),
         id: id.clone(),
         name: "Kido bootstrap M2M app".into(),
-        description: Some("Machine-to-machine application with access to the Management API, created on first start.".into()),
+        description: Some(
+            "Machine-to-machine application with access to the Management API, created on first start.".into(),
+        ),
         app_type: ApplicationType::MachineToMachine,
         oidc_client_metadata: Default::default(),
         custom_client_metadata: Default::default(),
@@ -162,7 +180,12 @@ async fn create_m2m_app(tx: &mut Tx, tenant: &TenantId, id: String, secret: Stri
 
 /// Makes the operator-chosen application exist, hold the Management API role and accept
 /// the chosen secret; existing data is kept.
-async fn ensure_chosen_m2m_app(tx: &mut Tx, tenant: &TenantId, chosen: &M2mCredentials, now: i64) -> Result<(), BootstrapError> {
+async fn ensure_chosen_m2m_app(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    chosen: &M2mCredentials,
+    now: i64,
+) -> Result<(), BootstrapError> {
     let Some(app) = applications::find(tx, tenant, &chosen.client_id).await? else {
         create_m2m_app(tx, tenant, chosen.client_id.clone(), chosen.client_secret.clone(), now).await?;
         return Ok(());
@@ -182,7 +205,14 @@ async fn ensure_chosen_m2m_app(tx: &mut Tx, tenant: &TenantId, chosen: &M2mCrede
     Ok(())
 }
 
-async fn add_secret(tx: &mut Tx, tenant: &TenantId, app_id: &str, name: &str, value: &str, now: i64) -> Result<(), BootstrapError> {
+async fn add_secret(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    app_id: &str,
+    name: &str,
+    value: &str,
+    now: i64,
+) -> Result<(), BootstrapError> {
     let secret = kido_proto::applications::ApplicationSecret {
         tenant_id: tenant.to_string(),
         application_id: app_id.to_owned(),
@@ -194,4 +224,3 @@ async fn add_secret(tx: &mut Tx, tenant: &TenantId, app_id: &str, name: &str, va
     applications::insert_secret(tx, &secret).await?;
     Ok(())
 }
-

@@ -1,7 +1,9 @@
 //! API resources and their scopes. The tenant's Management API resource is part of the
 //! product: it and its scopes cannot be changed or removed.
 
-use kido_proto::resources::{CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateScope};
+use kido_proto::resources::{
+    CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateScope,
+};
 use kido_proto::{TenantId, management_api_indicator};
 use kido_store::resources as store;
 use kido_store::{Page, StoreError};
@@ -86,7 +88,12 @@ impl Resources<'_> {
     }
 
     /// All resources (or a page), each with its scopes when asked.
-    pub async fn list(&self, tenant: &TenantId, include_scopes: bool, page: Option<Page>) -> Result<(Vec<ResourceWithScopes>, i64)> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        include_scopes: bool,
+        page: Option<Page>,
+    ) -> Result<(Vec<ResourceWithScopes>, i64)> {
         let mut c = self.core.store.conn().await?;
         let (resources, total) = store::list(&mut c, tenant, page).await?;
         let mut scopes = if include_scopes {
@@ -98,7 +105,8 @@ impl Resources<'_> {
         let items = resources
             .into_iter()
             .map(|resource| {
-                let (mine, rest): (Vec<Scope>, Vec<Scope>) = scopes.drain(..).partition(|s| s.resource_id == resource.id);
+                let (mine, rest): (Vec<Scope>, Vec<Scope>) =
+                    scopes.drain(..).partition(|s| s.resource_id == resource.id);
                 scopes = rest;
                 ResourceWithScopes { resource, scopes: mine }
             })
@@ -126,7 +134,8 @@ impl Resources<'_> {
 
     pub async fn set_default(&self, tenant: &TenantId, id: &str, is_default: bool) -> Result<Resource> {
         let mut tx = self.core.store.begin().await?;
-        let mut resource = store::find(&mut tx, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
+        let mut resource =
+            store::find(&mut tx, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
         store::set_default(&mut tx, tenant, id, is_default).await?;
         tx.commit().await?;
         self.core.clients_changed(tenant);
@@ -157,9 +166,17 @@ impl Resources<'_> {
 
     // --- scopes ------------------------------------------------------------------------
 
-    pub async fn scopes(&self, tenant: &TenantId, resource_id: &str, search: Option<&str>, page: Option<Page>) -> Result<(Vec<Scope>, i64)> {
+    pub async fn scopes(
+        &self,
+        tenant: &TenantId,
+        resource_id: &str,
+        search: Option<&str>,
+        page: Option<Page>,
+    ) -> Result<(Vec<Scope>, i64)> {
         let mut c = self.core.store.conn().await?;
-        store::find(&mut c, tenant, resource_id).await?.ok_or_else(|| ResourceError::NotFound(resource_id.to_owned()))?;
+        store::find(&mut c, tenant, resource_id)
+            .await?
+            .ok_or_else(|| ResourceError::NotFound(resource_id.to_owned()))?;
         Ok(store::list_scopes(&mut c, tenant, &[resource_id.to_owned()], search, page).await?)
     }
 
@@ -181,7 +198,13 @@ impl Resources<'_> {
         Ok(scope)
     }
 
-    pub async fn update_scope(&self, tenant: &TenantId, resource_id: &str, scope_id: &str, patch: UpdateScope) -> Result<Scope> {
+    pub async fn update_scope(
+        &self,
+        tenant: &TenantId,
+        resource_id: &str,
+        scope_id: &str,
+        patch: UpdateScope,
+    ) -> Result<Scope> {
         let mut tx = self.core.store.begin().await?;
         self.find_mutable(&mut tx, tenant, resource_id).await?;
         let mut scope = store::find_scope(&mut tx, tenant, scope_id)

@@ -9,8 +9,8 @@ use kido_proto::resources::{Resource, Scope};
 use kido_proto::roles::{CreateRole, Role, RoleType, RoleWithStats, UpdateRole};
 use kido_proto::{TenantId, management_api_indicator};
 use kido_store::applications::{self as app_store, ApplicationFilter};
-pub use kido_store::roles::RoleFilter;
 use kido_store::roles as store;
+pub use kido_store::roles::RoleFilter;
 use kido_store::{Exec, Page, StoreError, Tx, resources as resource_store};
 use thiserror::Error;
 
@@ -87,7 +87,12 @@ impl Roles<'_> {
     }
 
     /// A page of roles with how many applications (and, later, users) hold each.
-    pub async fn list(&self, tenant: &TenantId, filter: &RoleFilter, page: Option<Page>) -> Result<(Vec<RoleWithStats>, i64)> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &RoleFilter,
+        page: Option<Page>,
+    ) -> Result<(Vec<RoleWithStats>, i64)> {
         let mut c = self.core.store.conn().await?;
         let (roles, total) = store::list(&mut c, tenant, filter, page).await?;
         let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
@@ -96,7 +101,13 @@ impl Roles<'_> {
             .into_iter()
             .map(|role| {
                 let (applications_count, featured_applications) = stats.remove(&role.id).unwrap_or_default();
-                RoleWithStats { role, users_count: 0, featured_users: Vec::new(), applications_count, featured_applications }
+                RoleWithStats {
+                    role,
+                    users_count: 0,
+                    featured_users: Vec::new(),
+                    applications_count,
+                    featured_applications,
+                }
             })
             .collect();
         Ok((items, total))
@@ -123,7 +134,8 @@ impl Roles<'_> {
             role.name = validate::name(&name, "name", 128).map_err(RoleError::Invalid)?;
         }
         if let Some(description) = patch.description {
-            role.description = validate::text(Some(description), "description", 128).map_err(RoleError::Invalid)?.unwrap_or_default();
+            role.description =
+                validate::text(Some(description), "description", 128).map_err(RoleError::Invalid)?.unwrap_or_default();
         }
         if let Some(is_default) = patch.is_default {
             role.is_default = is_default;
@@ -144,7 +156,12 @@ impl Roles<'_> {
 
     // --- scopes ------------------------------------------------------------------------
 
-    pub async fn scopes(&self, tenant: &TenantId, role_id: &str, page: Option<Page>) -> Result<(Vec<(Scope, Resource)>, i64)> {
+    pub async fn scopes(
+        &self,
+        tenant: &TenantId,
+        role_id: &str,
+        page: Option<Page>,
+    ) -> Result<(Vec<(Scope, Resource)>, i64)> {
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, role_id).await?;
         Ok(store::list_scopes(&mut c, tenant, role_id, page).await?)
@@ -172,7 +189,8 @@ impl Roles<'_> {
             return Err(RoleError::ScopeNotFound(missing.clone()));
         }
         if role.role_type == RoleType::User {
-            let management = resource_store::find_by_indicator(tx, tenant, &management_api_indicator(tenant.as_str())).await?;
+            let management =
+                resource_store::find_by_indicator(tx, tenant, &management_api_indicator(tenant.as_str())).await?;
             if management.is_some_and(|m| scopes.iter().any(|s| s.resource_id == m.id)) {
                 return Err(RoleError::ManagementScopeOnUserRole);
             }
@@ -192,7 +210,13 @@ impl Roles<'_> {
 
     // --- applications ------------------------------------------------------------------
 
-    pub async fn applications(&self, tenant: &TenantId, role_id: &str, search: Option<String>, page: Option<Page>) -> Result<(Vec<Application>, i64)> {
+    pub async fn applications(
+        &self,
+        tenant: &TenantId,
+        role_id: &str,
+        search: Option<String>,
+        page: Option<Page>,
+    ) -> Result<(Vec<Application>, i64)> {
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, role_id).await?;
         let filter = ApplicationFilter { role_id: Some(role_id.to_owned()), search, ..Default::default() };
@@ -215,7 +239,12 @@ impl Roles<'_> {
 
     /// `POST /applications/{id}/roles`: gives several roles to one application; returns
     /// the ids that were added.
-    pub async fn assign_to_application(&self, tenant: &TenantId, app_id: &str, role_ids: &[String]) -> Result<Vec<String>> {
+    pub async fn assign_to_application(
+        &self,
+        tenant: &TenantId,
+        app_id: &str,
+        role_ids: &[String],
+    ) -> Result<Vec<String>> {
         let role_ids = validate::ids(role_ids, "roleIds", true).map_err(RoleError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         let app = m2m_application(&mut tx, tenant, app_id).await?;
@@ -278,7 +307,8 @@ async fn find_all(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Resul
 }
 
 async fn m2m_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> Result<Application> {
-    let app = app_store::find(c, tenant, app_id).await?.ok_or_else(|| RoleError::ApplicationNotFound(app_id.to_owned()))?;
+    let app =
+        app_store::find(c, tenant, app_id).await?.ok_or_else(|| RoleError::ApplicationNotFound(app_id.to_owned()))?;
     if app.app_type != ApplicationType::MachineToMachine {
         return Err(RoleError::ApplicationNotMachineToMachine);
     }

@@ -24,9 +24,7 @@ impl ApplicationType {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Native, Self::Spa, Self::Traditional, Self::MachineToMachine]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [Self::Native, Self::Spa, Self::Traditional, Self::MachineToMachine].into_iter().find(|t| t.as_str() == s)
     }
 
     /// Confidential clients hold a secret; public ones (SPA, Native) cannot keep one.

@@ -146,26 +146,45 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let pick = |names: &[&'static str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)));
+        let pick =
+            |names: &[&'static str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)));
         let parse_env = |names: &[&'static str]| -> Result<Option<u16>, ConfigError> {
             pick(names)
-                .map(|(name, v)| v.parse::<u16>().map_err(|e| ConfigError::Env { name, value: v.clone(), reason: e.to_string() }))
+                .map(|(name, v)| {
+                    v.parse::<u16>().map_err(|e| ConfigError::Env { name, value: v.clone(), reason: e.to_string() })
+                })
                 .transpose()
         };
         let defaults = Config::default();
         let port = args.port.or(parse_env(&["KIDO_PORT", "PORT"])?).or(file.port).unwrap_or(defaults.port);
-        let admin_port = args.admin_port.or(parse_env(&["KIDO_ADMIN_PORT", "ADMIN_PORT"])?).or(file.admin_port).unwrap_or(defaults.admin_port);
+        let admin_port = args
+            .admin_port
+            .or(parse_env(&["KIDO_ADMIN_PORT", "ADMIN_PORT"])?)
+            .or(file.admin_port)
+            .unwrap_or(defaults.admin_port);
         let endpoint = args.endpoint.clone().or(pick(&["KIDO_ENDPOINT", "ENDPOINT"]).map(|x| x.1)).or(file.endpoint);
-        let admin_endpoint = args.admin_endpoint.clone().or(pick(&["KIDO_ADMIN_ENDPOINT", "ADMIN_ENDPOINT"]).map(|x| x.1)).or(file.admin_endpoint);
+        let admin_endpoint = args
+            .admin_endpoint
+            .clone()
+            .or(pick(&["KIDO_ADMIN_ENDPOINT", "ADMIN_ENDPOINT"]).map(|x| x.1))
+            .or(file.admin_endpoint);
         let host = match args.host {
             Some(h) => h,
             None => match pick(&["KIDO_HOST"]) {
-                Some((name, v)) => v.parse().map_err(|_| ConfigError::Env { name, value: v.clone(), reason: "not an IP address".into() })?,
+                Some((name, v)) => v.parse().map_err(|_| ConfigError::Env {
+                    name,
+                    value: v.clone(),
+                    reason: "not an IP address".into(),
+                })?,
                 None => file.host.unwrap_or(defaults.host),
             },
         };
         let db_max_connections = match pick(&["KIDO_DB_MAX_CONNECTIONS"]) {
-            Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env { name, value: v.clone(), reason: "must be a positive number".into() })?,
+            Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env {
+                name,
+                value: v.clone(),
+                reason: "must be a positive number".into(),
+            })?,
             None => file.db_max_connections.unwrap_or(defaults.db_max_connections),
         };
         Ok(Config {
@@ -174,11 +193,24 @@ impl Config {
             admin_port,
             endpoint: endpoint.map(|e| parse_endpoint("endpoint", &e)).transpose()?,
             admin_endpoint: admin_endpoint.map(|e| parse_endpoint("admin endpoint", &e)).transpose()?,
-            data_dir: args.data_dir.clone().or(pick(&["KIDO_DATA_DIR"]).map(|x| PathBuf::from(x.1))).or(file.data_dir).unwrap_or(defaults.data_dir),
-            database_url: args.database_url.clone().or(pick(&["DATABASE_URL", "DB_URL"]).map(|x| x.1)).or(file.database_url),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(pick(&["KIDO_DATA_DIR"]).map(|x| PathBuf::from(x.1)))
+                .or(file.data_dir)
+                .unwrap_or(defaults.data_dir),
+            database_url: args
+                .database_url
+                .clone()
+                .or(pick(&["DATABASE_URL", "DB_URL"]).map(|x| x.1))
+                .or(file.database_url),
             db_max_connections,
-            bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"]).map(|x| x.1).or(file.bootstrap_m2m_client_id),
-            bootstrap_m2m_client_secret: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"]).map(|x| x.1).or(file.bootstrap_m2m_client_secret),
+            bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"])
+                .map(|x| x.1)
+                .or(file.bootstrap_m2m_client_id),
+            bootstrap_m2m_client_secret: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"])
+                .map(|x| x.1)
+                .or(file.bootstrap_m2m_client_secret),
         })
     }
 
@@ -197,7 +229,11 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 fn parse_endpoint(what: &'static str, value: &str) -> Result<url::Url, ConfigError> {
     let err = || ConfigError::Endpoint { what, value: value.to_owned() };
     let url = url::Url::parse(value.trim_end_matches('/')).map_err(|_| err())?;
-    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() || url.host().is_none() {
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.host().is_none()
+    {
         return Err(err());
     }
     Ok(url)
@@ -223,7 +259,8 @@ mod tests {
         let c = Config::load(&args, &env_of(&[("PORT", "5001"), ("KIDO_DATA_DIR", "/from/env")])).unwrap();
         assert_eq!((c.port, c.admin_port, c.data_dir.to_str()), (5001, 4002, Some("/from/env")));
         // KIDO_ names win over Logto's aliases.
-        let c = Config::load(&args, &env_of(&[("PORT", "5001"), ("KIDO_PORT", "6001"), ("DB_URL", "postgres://x/y")])).unwrap();
+        let c = Config::load(&args, &env_of(&[("PORT", "5001"), ("KIDO_PORT", "6001"), ("DB_URL", "postgres://x/y")]))
+            .unwrap();
         assert_eq!(c.port, 6001);
         assert_eq!(c.database_url(), "postgres://x/y");
 

@@ -4,11 +4,11 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kido_core::StoreError;
 use kido_core::applications::ApplicationError;
 use kido_core::oidc::TokenError;
 use kido_core::resources::ResourceError;
 use kido_core::roles::RoleError;
-use kido_core::StoreError;
 use kido_proto::ErrorBody;
 use kido_proto::oauth::OAuthErrorBody;
 use serde_json::{Value, json};
@@ -46,7 +46,11 @@ impl ApiError {
 
     /// 404 `entity.not_exists_with_id` (Logto's answer for a missing id).
     pub fn not_exists_with_id(entity: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "entity.not_exists_with_id", format!("The {entity} with ID `{id}` does not exist."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "entity.not_exists_with_id",
+            format!("The {entity} with ID `{id}` does not exist."),
+        )
     }
 
     /// 404 `entity.not_found` (Logto's answer when a relation or child row is missing).
@@ -56,13 +60,18 @@ impl ApiError {
 
     pub fn internal(what: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %what, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "unexpected_error", "Internal server error. It has been logged; please try again.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected_error",
+            "Internal server error. It has been logged; please try again.",
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { code: self.code.to_owned(), message: self.message, data: self.data, details: self.details };
+        let body =
+            ErrorBody { code: self.code.to_owned(), message: self.message, data: self.data, details: self.details };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -103,10 +112,20 @@ impl From<ApplicationError> for ApiError {
                 "application.invalid_third_party_application_type",
                 "Only traditional web applications can be marked as a third-party app.",
             ),
-            E::SecretsNotSupported => Self::new(UNPROCESSABLE, "entity.db_constraint_violated", "Public applications (SPA and Native) cannot have secrets."),
-            E::SecretNameExists => Self::new(UNPROCESSABLE, "application.secret_name_exists", "Secret name already exists."),
+            E::SecretsNotSupported => Self::new(
+                UNPROCESSABLE,
+                "entity.db_constraint_violated",
+                "Public applications (SPA and Native) cannot have secrets.",
+            ),
+            E::SecretNameExists => {
+                Self::new(UNPROCESSABLE, "application.secret_name_exists", "Secret name already exists.")
+            }
             E::SecretNotFound(_) => Self::not_found(),
-            E::ExpiryNotInFuture => Self::new(BAD_REQUEST, "request.invalid_input", "Input is invalid. The value of `expiresAt` must be in the future."),
+            E::ExpiryNotInFuture => Self::new(
+                BAD_REQUEST,
+                "request.invalid_input",
+                "Input is invalid. The value of `expiresAt` must be in the future.",
+            ),
             E::Store(e) => store_error(e),
         }
     }
@@ -119,12 +138,24 @@ impl From<ResourceError> for ApiError {
             E::NotFound(id) => Self::not_exists_with_id("resources", &id),
             E::ScopeNotFound(id) => Self::not_exists_with_id("scopes", &id),
             E::Invalid(details) => Self::invalid_input("body", details),
-            E::IndicatorInUse(i) => Self::new(UNPROCESSABLE, "resource.resource_identifier_in_use", format!("The API identifier {i} is already in use"))
-                .with_data(json!({"indicator": i})),
-            E::ScopeNameInUse(n) => Self::new(UNPROCESSABLE, "scope.name_exists", format!("The scope name {n} is already in use")),
-            E::ScopeNameWithSpace => Self::new(BAD_REQUEST, "scope.name_with_space", "The name of the scope cannot contain any spaces."),
-            E::ManagementApiImmutable => Self::new(BAD_REQUEST, "resource.cannot_modify_management_api", "Cannot modify Logto management API."),
-            E::ManagementApiUndeletable => Self::new(BAD_REQUEST, "resource.cannot_delete_management_api", "Cannot delete Logto management API."),
+            E::IndicatorInUse(i) => Self::new(
+                UNPROCESSABLE,
+                "resource.resource_identifier_in_use",
+                format!("The API identifier {i} is already in use"),
+            )
+            .with_data(json!({"indicator": i})),
+            E::ScopeNameInUse(n) => {
+                Self::new(UNPROCESSABLE, "scope.name_exists", format!("The scope name {n} is already in use"))
+            }
+            E::ScopeNameWithSpace => {
+                Self::new(BAD_REQUEST, "scope.name_with_space", "The name of the scope cannot contain any spaces.")
+            }
+            E::ManagementApiImmutable => {
+                Self::new(BAD_REQUEST, "resource.cannot_modify_management_api", "Cannot modify Logto management API.")
+            }
+            E::ManagementApiUndeletable => {
+                Self::new(BAD_REQUEST, "resource.cannot_delete_management_api", "Cannot delete Logto management API.")
+            }
             E::Store(e) => store_error(e),
         }
     }
@@ -136,22 +167,32 @@ impl From<RoleError> for ApiError {
         match e {
             E::NotFound(id) => Self::not_exists_with_id("roles", &id),
             E::Invalid(details) => Self::invalid_input("body", details),
-            E::NameInUse(n) => Self::new(UNPROCESSABLE, "role.name_in_use", format!("This role name {n} is already in use")),
+            E::NameInUse(n) => {
+                Self::new(UNPROCESSABLE, "role.name_in_use", format!("This role name {n} is already in use"))
+            }
             E::ScopeNotFound(id) => Self::not_exists_with_id("scopes", &id),
             E::ManagementScopeOnUserRole => Self::new(
                 BAD_REQUEST,
                 "role.management_api_scopes_not_assignable_to_user_role",
                 "Cannot assign management API scopes to a user role.",
             ),
-            E::ScopeExists(id) => Self::new(UNPROCESSABLE, "role.scope_exists", format!("The scope id {id} has already been added to this role")),
+            E::ScopeExists(id) => Self::new(
+                UNPROCESSABLE,
+                "role.scope_exists",
+                format!("The scope id {id} has already been added to this role"),
+            ),
             E::ScopeNotAssigned | E::NotAssigned => Self::not_found(),
             E::ApplicationNotFound(id) => Self::not_exists_with_id("applications", &id),
-            E::ApplicationNotMachineToMachine => {
-                Self::new(UNPROCESSABLE, "application.invalid_type", "Only machine to machine applications can have associated roles.")
-            }
-            E::RoleNotMachineToMachine => {
-                Self::new(UNPROCESSABLE, "application.invalid_role_type", "Can not assign user type role to machine to machine application.")
-            }
+            E::ApplicationNotMachineToMachine => Self::new(
+                UNPROCESSABLE,
+                "application.invalid_type",
+                "Only machine to machine applications can have associated roles.",
+            ),
+            E::RoleNotMachineToMachine => Self::new(
+                UNPROCESSABLE,
+                "application.invalid_role_type",
+                "Can not assign user type role to machine to machine application.",
+            ),
             E::AlreadyAssigned { application_id, role_id } => Self::new(
                 UNPROCESSABLE,
                 "application.role_exists",
@@ -190,7 +231,12 @@ impl IntoResponse for OAuthError {
             TokenError::InvalidGrant(_) => "Grant request is invalid.".to_owned(),
             TokenError::ServerError(_) => "An unknown OIDC error occurred. Please try again later.".to_owned(),
         };
-        let body = OAuthErrorBody { error: error.to_owned(), error_description: self.0.to_string(), code: format!("oidc.{error}"), message };
+        let body = OAuthErrorBody {
+            error: error.to_owned(),
+            error_description: self.0.to_string(),
+            code: format!("oidc.{error}"),
+            message,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -26,22 +26,35 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
         let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.authorization_header_missing", "Authorization header is missing."));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.authorization_header_missing",
+                "Authorization header is missing.",
+            ));
         };
-        let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
+        let token =
+            header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.authorization_token_type_not_supported", "Authorization type is not supported.")
-                .with_data(json!({"supportedTypes": ["Bearer"]})));
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.authorization_token_type_not_supported",
+                "Authorization type is not supported.",
+            )
+            .with_data(json!({"supportedTypes": ["Bearer"]})));
         };
         match app.core.oidc().verify_management_token(&app.tenant.context, token) {
             Ok(_) => Ok(ManagementScope),
-            Err(ManagementAuthError::Forbidden) => {
-                Err(ApiError::new(StatusCode::FORBIDDEN, "auth.forbidden", "Forbidden. Please check your user roles and permissions."))
-            }
-            Err(ManagementAuthError::Unauthorized(why)) => {
-                Err(ApiError::new(StatusCode::UNAUTHORIZED, "auth.unauthorized", "Unauthorized. Please check credentials and its scope.")
-                    .with_data(json!({"reason": why.to_string()})))
-            }
+            Err(ManagementAuthError::Forbidden) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.forbidden",
+                "Forbidden. Please check your user roles and permissions.",
+            )),
+            Err(ManagementAuthError::Unauthorized(why)) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.unauthorized",
+                "Unauthorized. Please check credentials and its scope.",
+            )
+            .with_data(json!({"reason": why.to_string()}))),
             Err(e @ ManagementAuthError::NoKeys) => Err(ApiError::internal(&e)),
         }
     }
@@ -55,15 +68,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::invalid_input("body", e.body_text()))?;
+        let bytes =
+            Bytes::from_request(req, state).await.map_err(|e| ApiError::invalid_input("body", e.body_text()))?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let details = if path == "." { inner.to_string() } else { format!("Error in key path \"{path}\": {inner}") };
+            let details =
+                if path == "." { inner.to_string() } else { format!("Error in key path \"{path}\": {inner}") };
             ApiError::invalid_input("body", details)
         })?;
         de.end().map_err(|e| ApiError::invalid_input("body", e.to_string()))?;

@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
@@ -39,12 +41,18 @@ fn print_banner(server: &RunningServer) {
     let endpoint = user.map(|l| l.endpoint.as_str()).unwrap_or("http://localhost:3001");
     println!("\nKido {} is running.", env!("CARGO_PKG_VERSION"));
     for l in &server.listeners {
-        println!("  tenant {:<8} {}  (listening on {}, OIDC issuer {}/oidc)", l.tenant, l.endpoint, l.address, l.endpoint);
+        println!(
+            "  tenant {:<8} {}  (listening on {}, OIDC issuer {}/oidc)",
+            l.tenant, l.endpoint, l.address, l.endpoint
+        );
     }
     println!("  database       {}", server.database);
     match &server.generated_credentials {
         Some(c) => {
-            println!("\nManagement API credentials (shown once; also saved to {} with mode 0600):", server.credentials_file.display());
+            println!(
+                "\nManagement API credentials (shown once; also saved to {} with mode 0600):",
+                server.credentials_file.display()
+            );
             println!("  client id      {}\n  client secret  {}", c.client_id, c.client_secret);
         }
         None if server.credentials_file.exists() => {

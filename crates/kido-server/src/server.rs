@@ -21,7 +21,9 @@ use crate::state::{AppState, TenantSite};
 pub enum ServerError {
     #[error("cannot create data directory {0}: {1}")]
     DataDir(PathBuf, std::io::Error),
-    #[error("cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory.")]
+    #[error(
+        "cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory."
+    )]
     Database(#[source] kido_core::StoreError),
     #[error("first-start setup failed: {0}")]
     Bootstrap(#[from] bootstrap::BootstrapError),
@@ -75,7 +77,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let (shutdown, _) = watch::channel(false);
     let mut listeners = Vec::new();
     let mut tasks = Vec::new();
-    let sites = [(&tenants[0], config.port, &config.endpoint), (&tenants[1], config.admin_port, &config.admin_endpoint)];
+    let sites =
+        [(&tenants[0], config.port, &config.endpoint), (&tenants[1], config.admin_port, &config.admin_endpoint)];
     for (tenant, port, endpoint) in sites {
         let address = SocketAddr::new(config.host, port);
         let listener = TcpListener::bind(address).await.map_err(|e| ServerError::Bind(address, e))?;
@@ -86,7 +89,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         };
         let context = TenantContext { id: tenant.clone(), issuer: format!("{origin}/oidc") };
         let ring = core.key_ring(tenant).ok_or_else(|| kido_core::StartError::NoSigningKey(tenant.clone()))?;
-        let site = TenantSite { discovery_json: routes::render_discovery(&context.issuer, &ring), context, origin: origin.clone() };
+        let site = TenantSite {
+            discovery_json: routes::render_discovery(&context.issuer, &ring),
+            context,
+            origin: origin.clone(),
+        };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
         let app = router.clone().with_state(state);
         let mut stop = shutdown.subscribe();
@@ -102,7 +109,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
 
     let credentials_file = config.data_dir.join("bootstrap-credentials.json");
     if let Some(creds) = &report.generated_m2m {
-        let endpoint = listeners.iter().find(|l| l.tenant.as_str() == DEFAULT_TENANT).map(|l| l.endpoint.clone()).unwrap_or_default();
+        let endpoint = listeners
+            .iter()
+            .find(|l| l.tenant.as_str() == DEFAULT_TENANT)
+            .map(|l| l.endpoint.clone())
+            .unwrap_or_default();
         write_credentials(&credentials_file, creds, &endpoint)?;
     }
     Ok(RunningServer {
@@ -148,7 +159,8 @@ fn write_credentials(path: &PathBuf, creds: &M2mCredentials, endpoint: &str) -> 
     {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(err)?;
+        let mut file =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(err)?;
         // An existing file keeps its old mode when reopened: tighten it explicitly.
         file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
         file.write_all(text.as_bytes()).map_err(err)?;

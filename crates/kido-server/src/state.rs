@@ -21,4 +21,3 @@ pub struct TenantSite {
     /// Discovery document, rendered once.
     pub discovery_json: String,
 }
-

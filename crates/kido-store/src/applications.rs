@@ -95,8 +95,11 @@ pub async fn update(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
 
 pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Application>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE tenant_id = $1 AND id = $2");
-    let row: Option<Row> =
-        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?);
     row.map(Application::try_from).transpose()
 }
 
@@ -241,7 +244,8 @@ pub async fn rename_secret(
     name: &str,
     new_name: &str,
 ) -> StoreResult<bool> {
-    const SQL: &str = "UPDATE application_secrets SET name = $4 WHERE tenant_id = $1 AND application_id = $2 AND name = $3";
+    const SQL: &str =
+        "UPDATE application_secrets SET name = $4 WHERE tenant_id = $1 AND application_id = $2 AND name = $3";
     let done = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(app_id)
@@ -255,6 +259,12 @@ pub async fn rename_secret(
 
 pub async fn delete_secret(c: &mut impl Exec, tenant: &TenantId, app_id: &str, name: &str) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM application_secrets WHERE tenant_id = $1 AND application_id = $2 AND name = $3";
-    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(name).execute(&mut *c).await?.rows_affected());
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(app_id)
+        .bind(name)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(done > 0)
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{
+    AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
 
 use crate::error::{StoreError, StoreResult};
 
@@ -131,9 +133,7 @@ impl Store {
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             Db::Sqlite(pool)
         } else {
-            return Err(StoreError::Corrupt(format!(
-                "unsupported database URL `{url}`: use postgres://… or sqlite:…"
-            )));
+            return Err(StoreError::Corrupt(format!("unsupported database URL `{url}`: use postgres://… or sqlite:…")));
         };
         Ok(Self { db })
     }

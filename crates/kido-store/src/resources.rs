@@ -102,15 +102,21 @@ pub async fn set_default(c: &mut impl Exec, tenant: &TenantId, id: &str, is_defa
 
 pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Resource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2");
-    let row: Option<ResourceRow> =
-        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    let row: Option<ResourceRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?);
     Ok(row.map(Into::into))
 }
 
 pub async fn find_by_indicator(c: &mut impl Exec, tenant: &TenantId, indicator: &str) -> StoreResult<Option<Resource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND indicator = $2");
-    let row: Option<ResourceRow> =
-        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(indicator).fetch_optional(&mut *c).await?);
+    let row: Option<ResourceRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(indicator)
+        .fetch_optional(&mut *c)
+        .await?);
     Ok(row.map(Into::into))
 }
 
@@ -130,7 +136,8 @@ pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> S
     }
     run!(c, |c| {
         let total: i64 = sqlx::query_scalar(COUNT).bind(tenant.as_str()).fetch_one(&mut *c).await?;
-        let rows: Vec<ResourceRow> = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_all(&mut *c).await?;
+        let rows: Vec<ResourceRow> =
+            sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_all(&mut *c).await?;
         Ok((rows.into_iter().map(Into::into).collect(), total))
     })
 }
@@ -173,8 +180,11 @@ pub async fn update_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
 
 pub async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Scope>> {
     let sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id = $2");
-    let row: Option<ScopeRow> =
-        run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    let row: Option<ScopeRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?);
     Ok(row.map(Into::into))
 }
 
@@ -183,10 +193,8 @@ pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id IN ({})",
-        placeholders(2, ids.len())
-    );
+    let sql =
+        format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id IN ({})", placeholders(2, ids.len()));
     run!(c, |c| {
         let mut q = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
         for id in ids {
@@ -208,16 +216,11 @@ pub async fn list_scopes(
     if resource_ids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let mut where_clause = format!(
-        "tenant_id = $1 AND resource_id IN ({})",
-        placeholders(2, resource_ids.len())
-    );
+    let mut where_clause = format!("tenant_id = $1 AND resource_id IN ({})", placeholders(2, resource_ids.len()));
     let search = search.map(|s| format!("%{}%", s.to_lowercase()));
     if search.is_some() {
         let n = 2 + resource_ids.len();
-        where_clause.push_str(&format!(
-            " AND (lower(name) LIKE ${n} OR lower(COALESCE(description, '')) LIKE ${n})"
-        ));
+        where_clause.push_str(&format!(" AND (lower(name) LIKE ${n} OR lower(COALESCE(description, '')) LIKE ${n})"));
     }
     let count_sql = format!("SELECT COUNT(*) FROM scopes WHERE {where_clause}");
     let mut list_sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE {where_clause} ORDER BY created_at, id");
@@ -243,6 +246,12 @@ pub async fn list_scopes(
 
 pub async fn delete_scope(c: &mut impl Exec, tenant: &TenantId, resource_id: &str, id: &str) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM scopes WHERE tenant_id = $1 AND resource_id = $2 AND id = $3";
-    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(resource_id).bind(id).execute(&mut *c).await?.rows_affected());
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(resource_id)
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(done > 0)
 }

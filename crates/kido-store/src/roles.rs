@@ -31,7 +31,14 @@ impl TryFrom<Row> for Role {
     fn try_from(r: Row) -> StoreResult<Self> {
         let role_type = RoleType::parse(&r.role_type)
             .ok_or_else(|| StoreError::Corrupt(format!("role {} has type {}", r.id, r.role_type)))?;
-        Ok(Role { tenant_id: r.tenant_id, id: r.id, name: r.name, description: r.description, role_type, is_default: r.is_default })
+        Ok(Role {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            role_type,
+            is_default: r.is_default,
+        })
     }
 }
 
@@ -71,13 +78,21 @@ pub async fn update(c: &mut impl Exec, role: &Role) -> StoreResult<()> {
 
 pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Role>> {
     let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2");
-    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
+    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?);
     row.map(Role::try_from).transpose()
 }
 
 pub async fn find_by_name(c: &mut impl Exec, tenant: &TenantId, name: &str) -> StoreResult<Option<Role>> {
     let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2");
-    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(name).fetch_optional(&mut *c).await?);
+    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await?);
     row.map(Role::try_from).transpose()
 }
 
@@ -108,7 +123,12 @@ pub struct RoleFilter {
 }
 
 /// Newest first; `page` absent means all.
-pub async fn list(c: &mut impl Exec, tenant: &TenantId, filter: &RoleFilter, page: Option<Page>) -> StoreResult<(Vec<Role>, i64)> {
+pub async fn list(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    filter: &RoleFilter,
+    page: Option<Page>,
+) -> StoreResult<(Vec<Role>, i64)> {
     let mut conditions = vec!["r.tenant_id = $1".to_owned()];
     let mut binds: Vec<String> = Vec::new();
     if let Some(t) = filter.role_type {
@@ -172,7 +192,8 @@ pub async fn application_stats(
     );
     let (counts, featured) = run!(c, |c| {
         let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut q2 = sqlx::query_as::<_, (String, String, String, String)>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+        let mut q2 = sqlx::query_as::<_, (String, String, String, String)>(AssertSqlSafe(featured_sql.as_str()))
+            .bind(tenant.as_str());
         for id in role_ids {
             q1 = q1.bind(id);
             q2 = q2.bind(id);
@@ -266,7 +287,13 @@ pub async fn scope_ids(c: &mut impl Exec, tenant: &TenantId, role_id: &str) -> S
     Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(role_id).fetch_all(&mut *c).await?))
 }
 
-pub async fn add_scopes(c: &mut impl Exec, tenant: &TenantId, role_id: &str, scope_ids: &[String], now: i64) -> StoreResult<()> {
+pub async fn add_scopes(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    role_id: &str,
+    scope_ids: &[String],
+    now: i64,
+) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO roles_scopes (tenant_id, role_id, scope_id, created_at) VALUES ($1, $2, $3, $4)";
     run!(c, |c| {
         for scope_id in scope_ids {
@@ -278,7 +305,13 @@ pub async fn add_scopes(c: &mut impl Exec, tenant: &TenantId, role_id: &str, sco
 
 pub async fn remove_scope(c: &mut impl Exec, tenant: &TenantId, role_id: &str, scope_id: &str) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM roles_scopes WHERE tenant_id = $1 AND role_id = $2 AND scope_id = $3";
-    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(role_id).bind(scope_id).execute(&mut *c).await?.rows_affected());
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(role_id)
+        .bind(scope_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(done > 0)
 }
 
@@ -296,7 +329,8 @@ pub async fn assign_to_application(
     role_ids: &[String],
     now: i64,
 ) -> StoreResult<()> {
-    const SQL: &str = "INSERT INTO applications_roles (tenant_id, application_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
+    const SQL: &str =
+        "INSERT INTO applications_roles (tenant_id, application_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
     run!(c, |c| {
         for role_id in role_ids {
             sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(role_id).bind(now).execute(&mut *c).await?;
@@ -311,9 +345,20 @@ pub async fn remove_all_from_application(c: &mut impl Exec, tenant: &TenantId, a
     Ok(())
 }
 
-pub async fn remove_from_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str, role_id: &str) -> StoreResult<bool> {
+pub async fn remove_from_application(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    app_id: &str,
+    role_id: &str,
+) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM applications_roles WHERE tenant_id = $1 AND application_id = $2 AND role_id = $3";
-    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(role_id).execute(&mut *c).await?.rows_affected());
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(app_id)
+        .bind(role_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(done > 0)
 }
 

@@ -17,6 +17,12 @@ pub async fn get(c: &mut impl Exec, tenant: &TenantId, key: &str) -> StoreResult
 pub async fn put(c: &mut impl Exec, tenant: &TenantId, key: &str, value: &Value) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO tenant_settings (tenant_id, key, value) VALUES ($1, $2, $3) \
                        ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value";
-    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(key).bind(Json(value)).execute(&mut *c).await?.rows_affected());
+    run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(key)
+        .bind(Json(value))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(())
 }

@@ -8,7 +8,13 @@ use crate::error::StoreResult;
 /// Creates the tenant unless it exists; returns whether it was created.
 pub async fn ensure(c: &mut impl Exec, tenant: &TenantId, name: &str, now: i64) -> StoreResult<bool> {
     const SQL: &str = "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
-    let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(name).bind(now).execute(&mut *c).await?.rows_affected());
+    let done = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(name)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(done == 1)
 }
 

@@ -32,7 +32,11 @@ pub enum ManagementAuthError {
 impl Oidc<'_> {
     /// Checks a bearer token for the tenant's Management API: our signature, our issuer,
     /// audience `https://<tenant>.logto.app/api`, not expired, scope `all`. No I/O.
-    pub fn verify_management_token(&self, tenant: &TenantContext, token: &str) -> Result<Map<String, Value>, ManagementAuthError> {
+    pub fn verify_management_token(
+        &self,
+        tenant: &TenantContext,
+        token: &str,
+    ) -> Result<Map<String, Value>, ManagementAuthError> {
         let ring = self.core.key_ring(&tenant.id).ok_or(ManagementAuthError::NoKeys)?;
         let audience = management_api_indicator(tenant.id.as_str());
         let expect = jwt::Expectation { issuer: &tenant.issuer, audience: &audience, now_secs: clock::now_secs() };

@@ -86,11 +86,17 @@ impl Oidc<'_> {
         let indicator = match request.resources.as_slice() {
             [] => None,
             [one] => Some(one.as_str()),
-            _ => return Err(TokenError::InvalidTarget("only a single resource indicator value is supported for this grant".into())),
+            _ => {
+                return Err(TokenError::InvalidTarget(
+                    "only a single resource indicator value is supported for this grant".into(),
+                ));
+            }
         };
         if let Some(indicator) = indicator {
             if !validate::resource_indicator(indicator) {
-                return Err(TokenError::InvalidTarget("resource indicator must be an absolute URI without a fragment".into()));
+                return Err(TokenError::InvalidTarget(
+                    "resource indicator must be an absolute URI without a fragment".into(),
+                ));
             }
         }
         let grant = self.resource_grant(tenant, &client.id, indicator).await?;
@@ -117,7 +123,11 @@ impl Oidc<'_> {
 
     /// Finds the client and checks its secret in constant time against each of its
     /// secrets. Unknown clients and wrong secrets get the same answer.
-    async fn authenticate(&self, tenant: &TenantContext, presented: &ClientSecretPresented) -> Result<Arc<Client>, TokenError> {
+    async fn authenticate(
+        &self,
+        tenant: &TenantContext,
+        presented: &ClientSecretPresented,
+    ) -> Result<Arc<Client>, TokenError> {
         let client = self.client(tenant, &presented.client_id).await?;
         let Some(client) = client else {
             return Err(TokenError::InvalidClient("client authentication failed".into()));
@@ -149,7 +159,9 @@ impl Oidc<'_> {
         let client = match app {
             None => None,
             Some(app) => {
-                let secrets = kido_store::applications::list_secrets(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
+                let secrets = kido_store::applications::list_secrets(&mut c, &tenant.id, client_id)
+                    .await
+                    .map_err(server_error)?;
                 Some(Arc::new(Client {
                     id: app.id,
                     app_type: app.app_type,
@@ -163,7 +175,12 @@ impl Oidc<'_> {
 
     /// The resource a token is for (the requested one or the tenant's default) and the
     /// scopes of it the client holds.
-    async fn resource_grant(&self, tenant: &TenantContext, client_id: &str, indicator: Option<&str>) -> Result<Arc<ResourceGrant>, TokenError> {
+    async fn resource_grant(
+        &self,
+        tenant: &TenantContext,
+        client_id: &str,
+        indicator: Option<&str>,
+    ) -> Result<Arc<ResourceGrant>, TokenError> {
         let cache = &self.core.clients;
         let key = indicator.unwrap_or("");
         let cached = cache.grant(&tenant.id, client_id, key);
@@ -182,7 +199,11 @@ impl Oidc<'_> {
                         let scopes = kido_store::roles::application_scope_names(&mut c, &tenant.id, client_id, &r.id)
                             .await
                             .map_err(server_error)?;
-                        Some(Arc::new(ResourceGrant { indicator: r.indicator, access_token_ttl: r.access_token_ttl, scopes }))
+                        Some(Arc::new(ResourceGrant {
+                            indicator: r.indicator,
+                            access_token_ttl: r.access_token_ttl,
+                            scopes,
+                        }))
                     }
                 };
                 cache.put_grant(&tenant.id, client_id, key, grant.clone());

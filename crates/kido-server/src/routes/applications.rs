@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_proto::applications::{
-    Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, RoleIds, UpdateApplication,
-    UpdateApplicationSecret,
-};
-use kido_proto::roles::Role;
 use kido_core::applications::ApplicationFilter;
 use kido_core::roles::RoleFilter;
+use kido_proto::applications::{
+    Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, RoleIds,
+    UpdateApplication, UpdateApplicationSecret,
+};
+use kido_proto::roles::Role;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,25 +50,44 @@ fn application_filter(q: &QueryPairs) -> Result<ApplicationFilter, ApiError> {
         .all("types")
         .flat_map(|v| v.split(','))
         .filter(|v| !v.is_empty())
-        .map(|v| ApplicationType::parse(v).ok_or_else(|| ApiError::invalid_input("query", format!("`types`: unknown application type `{v}`"))))
+        .map(|v| {
+            ApplicationType::parse(v)
+                .ok_or_else(|| ApiError::invalid_input("query", format!("`types`: unknown application type `{v}`")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let third_party = match q.get("isThirdParty") {
         None | Some("") => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(other) => return Err(ApiError::invalid_input("query", format!("`isThirdParty` must be `true` or `false`, got `{other}`"))),
+        Some(other) => {
+            return Err(ApiError::invalid_input(
+                "query",
+                format!("`isThirdParty` must be `true` or `false`, got `{other}`"),
+            ));
+        }
     };
-    Ok(ApplicationFilter { types, role_id: None, exclude_role_id: q.text("excludeRoleId"), search: q.search(), is_third_party: third_party })
+    Ok(ApplicationFilter {
+        types,
+        role_id: None,
+        exclude_role_id: q.text("excludeRoleId"),
+        search: q.search(),
+        is_third_party: third_party,
+    })
 }
 
 /// List applications, newest first. Without `page`/`page_size`, all of them.
 #[utoipa::path(get, path = "/api/applications", operation_id = "ListApplications", tag = "Applications",
     params(ApplicationListParams, PageParams, SearchParams),
     responses((status = 200, body = [Application], description = "Applications."), ErrorResponses))]
-async fn list_applications(State(app): State<AppState>, _: ManagementScope, listing: Listing) -> Result<Response, ApiError> {
+async fn list_applications(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
     let filter = application_filter(&listing.query)?;
-    let (items, total) = app.core.applications().list(&app.tenant.context.id, &filter, pagination.map(Pagination::to_page)).await?;
+    let (items, total) =
+        app.core.applications().list(&app.tenant.context.id, &filter, pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -77,7 +96,11 @@ async fn list_applications(State(app): State<AppState>, _: ManagementScope, list
 #[utoipa::path(post, path = "/api/applications", operation_id = "CreateApplication", tag = "Applications",
     request_body = CreateApplication,
     responses((status = 200, body = Application, description = "The new application."), ErrorResponses))]
-async fn create_application(State(app): State<AppState>, _: ManagementScope, ApiJson(body): ApiJson<CreateApplication>) -> Result<axum::Json<Application>, ApiError> {
+async fn create_application(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiJson(body): ApiJson<CreateApplication>,
+) -> Result<axum::Json<Application>, ApiError> {
     Ok(axum::Json(app.core.applications().create(&app.tenant.context.id, body).await?))
 }
 
@@ -85,7 +108,11 @@ async fn create_application(State(app): State<AppState>, _: ManagementScope, Api
 #[utoipa::path(get, path = "/api/applications/{id}", operation_id = "GetApplication", tag = "Applications",
     params(("id" = String, Path, description = "Application id.")),
     responses((status = 200, body = Application, description = "The application."), ErrorResponses))]
-async fn get_application(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<axum::Json<Application>, ApiError> {
+async fn get_application(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::Json<Application>, ApiError> {
     Ok(axum::Json(app.core.applications().get(&app.tenant.context.id, &id).await?))
 }
 
@@ -106,7 +133,11 @@ async fn update_application(
 #[utoipa::path(delete, path = "/api/applications/{id}", operation_id = "DeleteApplication", tag = "Applications",
     params(("id" = String, Path, description = "Application id.")),
     responses((status = 204, description = "Deleted."), ErrorResponses))]
-async fn delete_application(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+async fn delete_application(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     app.core.applications().delete(&app.tenant.context.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -115,7 +146,11 @@ async fn delete_application(State(app): State<AppState>, _: ManagementScope, Api
 #[utoipa::path(get, path = "/api/applications/{id}/secrets", operation_id = "ListApplicationSecrets", tag = "Applications",
     params(("id" = String, Path, description = "Application id.")),
     responses((status = 200, body = [ApplicationSecret], description = "Secrets, oldest first."), ErrorResponses))]
-async fn list_application_secrets(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<axum::Json<Vec<ApplicationSecret>>, ApiError> {
+async fn list_application_secrets(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::Json<Vec<ApplicationSecret>>, ApiError> {
     Ok(axum::Json(app.core.applications().secrets(&app.tenant.context.id, &id).await?))
 }
 
@@ -151,7 +186,11 @@ async fn update_application_secret(
 #[utoipa::path(delete, path = "/api/applications/{id}/secrets/{name}", operation_id = "DeleteApplicationSecret", tag = "Applications",
     params(("id" = String, Path, description = "Application id."), ("name" = String, Path, description = "Secret name.")),
     responses((status = 204, description = "Deleted."), ErrorResponses))]
-async fn delete_application_secret(State(app): State<AppState>, _: ManagementScope, ApiPath((id, name)): ApiPath<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_application_secret(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath((id, name)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.core.applications().delete_secret(&app.tenant.context.id, &id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -160,10 +199,16 @@ async fn delete_application_secret(State(app): State<AppState>, _: ManagementSco
 #[utoipa::path(get, path = "/api/applications/{applicationId}/roles", operation_id = "ListApplicationRoles", tag = "Applications",
     params(("applicationId" = String, Path, description = "Application id."), PageParams, SearchParams),
     responses((status = 200, body = [Role], description = "Roles of the application."), ErrorResponses))]
-async fn list_application_roles(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>, listing: Listing) -> Result<Response, ApiError> {
+async fn list_application_roles(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let filter = RoleFilter { search: listing.query.search(), ..Default::default() };
-    let (roles, total) = app.core.roles().of_application(&app.tenant.context.id, &id, filter, Some(pagination.to_page())).await?;
+    let (roles, total) =
+        app.core.roles().of_application(&app.tenant.context.id, &id, filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), roles, total))
 }
 
@@ -199,7 +244,11 @@ async fn replace_application_roles(
 #[utoipa::path(delete, path = "/api/applications/{applicationId}/roles/{roleId}", operation_id = "DeleteApplicationRole", tag = "Applications",
     params(("applicationId" = String, Path, description = "Application id."), ("roleId" = String, Path, description = "Role id.")),
     responses((status = 204, description = "Removed."), ErrorResponses))]
-async fn delete_application_role(State(app): State<AppState>, _: ManagementScope, ApiPath((id, role_id)): ApiPath<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_application_role(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath((id, role_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_from_application(&app.tenant.context.id, &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

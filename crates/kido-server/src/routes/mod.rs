@@ -33,5 +33,9 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, "guard.route_not_found", format!("No route matches `{}`.", uri.path()))
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "guard.route_not_found",
+        format!("No route matches `{}`.", uri.path()),
+    )
 }

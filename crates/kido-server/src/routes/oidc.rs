@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kido_core::oidc::{ClientCredentialsRequest, ClientSecretPresented, TokenError};
 use kido_core::oidc::keys::KeyRing;
+use kido_core::oidc::{ClientCredentialsRequest, ClientSecretPresented, TokenError};
 use kido_proto::oauth::TokenResponse;
 use serde_json::json;
 
@@ -58,21 +58,29 @@ async fn discovery(State(app): State<AppState>) -> Response {
 }
 
 async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let ring = app.core.key_ring(&app.tenant.context.id).ok_or_else(|| ApiError::internal(&"no signing keys loaded"))?;
+    let ring =
+        app.core.key_ring(&app.tenant.context.id).ok_or_else(|| ApiError::internal(&"no signing keys loaded"))?;
     Ok(json_bytes(ring.jwks_json.clone(), "application/jwk-set+json; charset=utf-8"))
 }
 
 /// `POST /oidc/token` (RFC 6749 §3.2), form-encoded.
 async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
     let form = TokenForm::parse(&headers, &body)?;
-    let grant_type = form.single("grant_type")?.ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'grant_type'".into()))?;
+    let grant_type = form
+        .single("grant_type")?
+        .ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'grant_type'".into()))?;
     let credentials = client_credentials(&headers, &form)?;
     let issued = match grant_type {
         "client_credentials" => {
-            let request = ClientCredentialsRequest { resources: form.all("resource"), scope: form.single("scope")?.map(str::to_owned) };
+            let request = ClientCredentialsRequest {
+                resources: form.all("resource"),
+                scope: form.single("scope")?.map(str::to_owned),
+            };
             app.core.oidc().client_credentials(&app.tenant.context, &credentials, &request).await?
         }
-        other => return Err(TokenError::UnsupportedGrantType(format!("unsupported grant_type `{other}` requested")).into()),
+        other => {
+            return Err(TokenError::UnsupportedGrantType(format!("unsupported grant_type `{other}` requested")).into());
+        }
     };
     let body = TokenResponse {
         access_token: issued.access_token,
@@ -89,7 +97,9 @@ impl TokenForm {
     fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, TokenError> {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-            return Err(TokenError::InvalidRequest("only application/x-www-form-urlencoded content-type bodies are supported".into()));
+            return Err(TokenError::InvalidRequest(
+                "only application/x-www-form-urlencoded content-type bodies are supported".into(),
+            ));
         }
         Ok(Self(url::form_urlencoded::parse(body).into_owned().collect()))
     }
@@ -114,9 +124,12 @@ fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<ClientSec
     let body_id = form.single("client_id")?;
     let body_secret = form.single("client_secret")?;
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let (id, secret) = parse_basic(auth).ok_or_else(|| TokenError::InvalidRequest("invalid authorization header value format".into()))?;
+        let (id, secret) = parse_basic(auth)
+            .ok_or_else(|| TokenError::InvalidRequest("invalid authorization header value format".into()))?;
         if body_secret.is_some() {
-            return Err(TokenError::InvalidRequest("client authentication must only be provided using one mechanism".into()));
+            return Err(TokenError::InvalidRequest(
+                "client authentication must only be provided using one mechanism".into(),
+            ));
         }
         if body_id.is_some_and(|b| b != id) {
             return Err(TokenError::InvalidRequest("mismatch in body and authorization client ids".into()));
@@ -124,8 +137,12 @@ fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<ClientSec
         return Ok(ClientSecretPresented { client_id: id, client_secret: secret });
     }
     match (body_id, body_secret) {
-        (Some(id), Some(secret)) => Ok(ClientSecretPresented { client_id: id.to_owned(), client_secret: secret.to_owned() }),
-        (Some(_), None) => Err(TokenError::InvalidClient("client authentication failed: this client must authenticate with its secret".into())),
+        (Some(id), Some(secret)) => {
+            Ok(ClientSecretPresented { client_id: id.to_owned(), client_secret: secret.to_owned() })
+        }
+        (Some(_), None) => Err(TokenError::InvalidClient(
+            "client authentication failed: this client must authenticate with its secret".into(),
+        )),
         _ => Err(TokenError::InvalidRequest("no client authentication mechanism provided".into())),
     }
 }

@@ -4,7 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kido_proto::resources::{
-    CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateResourceIsDefault, UpdateScope,
+    CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateResourceIsDefault,
+    UpdateScope,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,10 +38,15 @@ struct ResourceListParams {
 #[utoipa::path(get, path = "/api/resources", operation_id = "ListResources", tag = "Resources",
     params(ResourceListParams, PageParams),
     responses((status = 200, body = [ResourceWithScopes], description = "Resources (with `scopes` when `includeScopes`)."), ErrorResponses))]
-async fn list_resources(State(app): State<AppState>, _: ManagementScope, listing: Listing) -> Result<Response, ApiError> {
+async fn list_resources(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
     let include_scopes = listing.query.flag("includeScopes");
-    let (items, total) = app.core.resources().list(&app.tenant.context.id, include_scopes, pagination.map(Pagination::to_page)).await?;
+    let (items, total) =
+        app.core.resources().list(&app.tenant.context.id, include_scopes, pagination.map(Pagination::to_page)).await?;
     if include_scopes {
         Ok(listing.respond(pagination, items, total))
     } else {
@@ -51,7 +57,11 @@ async fn list_resources(State(app): State<AppState>, _: ManagementScope, listing
 /// Create an API resource. The indicator is an absolute URI, unique in the tenant.
 #[utoipa::path(post, path = "/api/resources", operation_id = "CreateResource", tag = "Resources", request_body = CreateResource,
     responses((status = 201, body = ResourceWithScopes, description = "The new resource."), ErrorResponses))]
-async fn create_resource(State(app): State<AppState>, _: ManagementScope, ApiJson(body): ApiJson<CreateResource>) -> Result<Response, ApiError> {
+async fn create_resource(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiJson(body): ApiJson<CreateResource>,
+) -> Result<Response, ApiError> {
     let resource = app.core.resources().create(&app.tenant.context.id, body).await?;
     Ok((StatusCode::CREATED, axum::Json(resource)).into_response())
 }
@@ -60,7 +70,11 @@ async fn create_resource(State(app): State<AppState>, _: ManagementScope, ApiJso
 #[utoipa::path(get, path = "/api/resources/{id}", operation_id = "GetResource", tag = "Resources",
     params(("id" = String, Path, description = "Resource id.")),
     responses((status = 200, body = Resource, description = "The resource."), ErrorResponses))]
-async fn get_resource(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<axum::Json<Resource>, ApiError> {
+async fn get_resource(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::Json<Resource>, ApiError> {
     Ok(axum::Json(app.core.resources().get(&app.tenant.context.id, &id).await?))
 }
 
@@ -94,7 +108,11 @@ async fn update_resource_is_default(
 #[utoipa::path(delete, path = "/api/resources/{id}", operation_id = "DeleteResource", tag = "Resources",
     params(("id" = String, Path, description = "Resource id.")),
     responses((status = 204, description = "Deleted."), ErrorResponses))]
-async fn delete_resource(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+async fn delete_resource(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     app.core.resources().delete(&app.tenant.context.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -103,10 +121,16 @@ async fn delete_resource(State(app): State<AppState>, _: ManagementScope, ApiPat
 #[utoipa::path(get, path = "/api/resources/{resourceId}/scopes", operation_id = "ListResourceScopes", tag = "Resources",
     params(("resourceId" = String, Path, description = "Resource id."), PageParams, SearchParams),
     responses((status = 200, body = [Scope], description = "Scopes, oldest first."), ErrorResponses))]
-async fn list_resource_scopes(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>, listing: Listing) -> Result<Response, ApiError> {
+async fn list_resource_scopes(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let search = listing.query.search();
-    let (items, total) = app.core.resources().scopes(&app.tenant.context.id, &id, search.as_deref(), Some(pagination.to_page())).await?;
+    let (items, total) =
+        app.core.resources().scopes(&app.tenant.context.id, &id, search.as_deref(), Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -142,7 +166,11 @@ async fn update_resource_scope(
 #[utoipa::path(delete, path = "/api/resources/{resourceId}/scopes/{scopeId}", operation_id = "DeleteResourceScope", tag = "Resources",
     params(("resourceId" = String, Path, description = "Resource id."), ("scopeId" = String, Path, description = "Scope id.")),
     responses((status = 204, description = "Deleted."), ErrorResponses))]
-async fn delete_resource_scope(State(app): State<AppState>, _: ManagementScope, ApiPath((id, scope_id)): ApiPath<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_resource_scope(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.core.resources().delete_scope(&app.tenant.context.id, &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

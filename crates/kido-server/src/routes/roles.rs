@@ -3,10 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_proto::applications::Application;
-use kido_proto::roles::{ApplicationIds, CreateRole, Role, RoleType, RoleWithStats, ScopeIds, ScopeWithResource, UpdateRole};
-use kido_proto::resources::Scope;
 use kido_core::roles::RoleFilter;
+use kido_proto::applications::Application;
+use kido_proto::resources::Scope;
+use kido_proto::roles::{
+    ApplicationIds, CreateRole, Role, RoleType, RoleWithStats, ScopeIds, ScopeWithResource, UpdateRole,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -47,9 +49,16 @@ async fn list_roles(State(app): State<AppState>, _: ManagementScope, listing: Li
     let q = &listing.query;
     let role_type = match q.get("type").filter(|v| !v.is_empty()) {
         None => None,
-        Some(t) => Some(RoleType::parse(t).ok_or_else(|| ApiError::invalid_input("query", format!("`type` must be User or MachineToMachine, got `{t}`")))?),
+        Some(t) => Some(RoleType::parse(t).ok_or_else(|| {
+            ApiError::invalid_input("query", format!("`type` must be User or MachineToMachine, got `{t}`"))
+        })?),
     };
-    let filter = RoleFilter { role_type, search: q.search(), application_id: None, exclude_application_id: q.text("excludeApplicationId") };
+    let filter = RoleFilter {
+        role_type,
+        search: q.search(),
+        application_id: None,
+        exclude_application_id: q.text("excludeApplicationId"),
+    };
     let (items, total) = app.core.roles().list(&app.tenant.context.id, &filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
@@ -57,7 +66,11 @@ async fn list_roles(State(app): State<AppState>, _: ManagementScope, listing: Li
 /// Create a role, optionally with scopes.
 #[utoipa::path(post, path = "/api/roles", operation_id = "CreateRole", tag = "Roles", request_body = CreateRole,
     responses((status = 200, body = Role, description = "The new role."), ErrorResponses))]
-async fn create_role(State(app): State<AppState>, _: ManagementScope, ApiJson(body): ApiJson<CreateRole>) -> Result<axum::Json<Role>, ApiError> {
+async fn create_role(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiJson(body): ApiJson<CreateRole>,
+) -> Result<axum::Json<Role>, ApiError> {
     Ok(axum::Json(app.core.roles().create(&app.tenant.context.id, body).await?))
 }
 
@@ -65,7 +78,11 @@ async fn create_role(State(app): State<AppState>, _: ManagementScope, ApiJson(bo
 #[utoipa::path(get, path = "/api/roles/{id}", operation_id = "GetRole", tag = "Roles",
     params(("id" = String, Path, description = "Role id.")),
     responses((status = 200, body = Role, description = "The role."), ErrorResponses))]
-async fn get_role(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<axum::Json<Role>, ApiError> {
+async fn get_role(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::Json<Role>, ApiError> {
     Ok(axum::Json(app.core.roles().get(&app.tenant.context.id, &id).await?))
 }
 
@@ -86,7 +103,11 @@ async fn update_role(
 #[utoipa::path(delete, path = "/api/roles/{id}", operation_id = "DeleteRole", tag = "Roles",
     params(("id" = String, Path, description = "Role id.")),
     responses((status = 204, description = "Deleted."), ErrorResponses))]
-async fn delete_role(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+async fn delete_role(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     app.core.roles().delete(&app.tenant.context.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -95,10 +116,17 @@ async fn delete_role(State(app): State<AppState>, _: ManagementScope, ApiPath(id
 #[utoipa::path(get, path = "/api/roles/{id}/scopes", operation_id = "ListRoleScopes", tag = "Roles",
     params(("id" = String, Path, description = "Role id."), PageParams),
     responses((status = 200, body = [ScopeWithResource], description = "Scopes of the role."), ErrorResponses))]
-async fn list_role_scopes(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>, listing: Listing) -> Result<Response, ApiError> {
+async fn list_role_scopes(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
-    let (pairs, total) = app.core.roles().scopes(&app.tenant.context.id, &id, pagination.map(Pagination::to_page)).await?;
-    let items: Vec<ScopeWithResource> = pairs.into_iter().map(|(scope, resource)| ScopeWithResource { scope, resource }).collect();
+    let (pairs, total) =
+        app.core.roles().scopes(&app.tenant.context.id, &id, pagination.map(Pagination::to_page)).await?;
+    let items: Vec<ScopeWithResource> =
+        pairs.into_iter().map(|(scope, resource)| ScopeWithResource { scope, resource }).collect();
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -120,7 +148,11 @@ async fn create_role_scope(
 #[utoipa::path(delete, path = "/api/roles/{id}/scopes/{scopeId}", operation_id = "DeleteRoleScope", tag = "Roles",
     params(("id" = String, Path, description = "Role id."), ("scopeId" = String, Path, description = "Scope id.")),
     responses((status = 204, description = "Removed."), ErrorResponses))]
-async fn delete_role_scope(State(app): State<AppState>, _: ManagementScope, ApiPath((id, scope_id)): ApiPath<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_role_scope(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_scope(&app.tenant.context.id, &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -129,9 +161,18 @@ async fn delete_role_scope(State(app): State<AppState>, _: ManagementScope, ApiP
 #[utoipa::path(get, path = "/api/roles/{id}/applications", operation_id = "ListRoleApplications", tag = "Roles",
     params(("id" = String, Path, description = "Role id."), PageParams, SearchParams),
     responses((status = 200, body = [Application], description = "Applications holding the role."), ErrorResponses))]
-async fn list_role_applications(State(app): State<AppState>, _: ManagementScope, ApiPath(id): ApiPath<String>, listing: Listing) -> Result<Response, ApiError> {
+async fn list_role_applications(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath(id): ApiPath<String>,
+    listing: Listing,
+) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
-    let (items, total) = app.core.roles().applications(&app.tenant.context.id, &id, listing.query.search(), Some(pagination.to_page())).await?;
+    let (items, total) = app
+        .core
+        .roles()
+        .applications(&app.tenant.context.id, &id, listing.query.search(), Some(pagination.to_page()))
+        .await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -153,7 +194,11 @@ async fn create_role_application(
 #[utoipa::path(delete, path = "/api/roles/{id}/applications/{applicationId}", operation_id = "DeleteRoleApplication", tag = "Roles",
     params(("id" = String, Path, description = "Role id."), ("applicationId" = String, Path, description = "Application id.")),
     responses((status = 204, description = "Removed."), ErrorResponses))]
-async fn delete_role_application(State(app): State<AppState>, _: ManagementScope, ApiPath((id, app_id)): ApiPath<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_role_application(
+    State(app): State<AppState>,
+    _: ManagementScope,
+    ApiPath((id, app_id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_from_application(&app.tenant.context.id, &app_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

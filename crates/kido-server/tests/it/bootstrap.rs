@@ -1,0 +1,108 @@
+//! First start and every later start.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::harness::{TestServer, send};
+
+#[tokio::test]
+async fn first_start_creates_working_credentials_file_with_mode_0600() {
+    let t = TestServer::start().await;
+    let path = t.credentials_path();
+    let creds: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(creds["resource"], "https://default.logto.app/api");
+    assert_eq!(creds["scope"], "all");
+    assert_eq!(creds["tenantId"], "default");
+    assert_eq!(creds["clientId"].as_str().unwrap().len(), 21);
+    assert_eq!(creds["clientSecret"].as_str().unwrap().len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert!(t.server.generated_credentials.is_some());
+    let (status, apps) = t.api(Method::GET, "/api/applications", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(apps.as_array().unwrap().len(), 1, "{apps}");
+    assert_eq!(apps[0]["type"], "MachineToMachine");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn restarts_keep_keys_credentials_and_seed_without_duplicates() {
+    let t = TestServer::start().await;
+    let jwks_before = crate::harness::http().get(t.url("/oidc/jwks")).send().await.unwrap().text().await.unwrap();
+    let file_before = std::fs::read(t.credentials_path()).unwrap();
+    let (id, secret) = (t.client_id.clone(), t.client_secret.clone());
+
+    let t = t.restart().await.restart().await;
+    assert!(t.server.generated_credentials.is_none(), "a restart must not create new credentials");
+    assert_eq!(std::fs::read(t.credentials_path()).unwrap(), file_before);
+    assert_eq!((t.client_id.clone(), t.client_secret.clone()), (id, secret));
+    let jwks_after = crate::harness::http().get(t.url("/oidc/jwks")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(jwks_before, jwks_after, "signing keys must survive restarts");
+
+    let (_, apps) = t.api(Method::GET, "/api/applications", None).await;
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    let (_, resources) = t.api(Method::GET, "/api/resources?includeScopes=true", None).await;
+    let resources = resources.as_array().unwrap();
+    assert_eq!(resources.len(), 1, "{resources:?}");
+    assert_eq!(resources[0]["indicator"], "https://default.logto.app/api");
+    assert_eq!(resources[0]["scopes"].as_array().unwrap().len(), 1);
+    let (_, roles) = t.api(Method::GET, "/api/roles", None).await;
+    assert_eq!(roles.as_array().unwrap().len(), 1);
+    assert_eq!(roles[0]["applicationsCount"], 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn operator_chosen_credentials_are_used_and_stay_idempotent() {
+    let id = "ci-bootstrap".to_owned();
+    let secret = "a-very-long-operator-secret-123".to_owned();
+    let (i, s) = (id.clone(), secret.clone());
+    let t = TestServer::start_with(move |c| {
+        c.bootstrap_m2m_client_id = Some(i);
+        c.bootstrap_m2m_client_secret = Some(s);
+    })
+    .await;
+    assert!(t.server.generated_credentials.is_none());
+    assert!(!t.credentials_path().exists(), "chosen credentials are not written to disk");
+    let (status, _) = t.api(Method::GET, "/api/applications", None).await;
+    assert_eq!(status, 200);
+
+    let (i, s) = (id.clone(), secret.clone());
+    let t = t
+        .restart_with(move |c| {
+            c.bootstrap_m2m_client_id = Some(i);
+            c.bootstrap_m2m_client_secret = Some(s);
+        })
+        .await;
+    let (_, secrets) = t.api(Method::GET, &format!("/api/applications/{id}/secrets"), None).await;
+    assert_eq!(secrets.as_array().unwrap().len(), 1, "no duplicate secret on restart: {secrets}");
+    let (_, apps) = t.api(Method::GET, "/api/applications", None).await;
+    assert_eq!(apps.as_array().unwrap().len(), 1, "no generated app besides the chosen one");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn half_configured_credentials_refuse_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = kido_server::Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        admin_port: 0,
+        data_dir: dir.path().to_owned(),
+        bootstrap_m2m_client_id: Some("only-id".into()),
+        ..Default::default()
+    };
+    let err = kido_server::start(config).await.err().expect("must not start");
+    assert!(err.to_string().contains("KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"), "{err}");
+}
+
+#[tokio::test]
+async fn status_is_public() {
+    let t = TestServer::start().await;
+    let (status, body) = send(Method::GET, &t.url("/api/status"), None, None).await;
+    assert_eq!((status, body), (204, Value::Null));
+    t.stop().await;
+}

@@ -1,0 +1,13 @@
+//! Kido's integration tests: each test starts its own in-process server on port 0 against
+//! a fresh SQLite file, or a fresh PostgreSQL database when `KIDO_TEST_POSTGRES_URL` is set.
+
+mod harness;
+
+mod applications;
+mod bootstrap;
+mod management_auth;
+mod openapi;
+mod resources;
+mod roles;
+mod tenancy;
+mod token;

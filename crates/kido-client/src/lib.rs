@@ -78,10 +78,10 @@ impl ManagementClient {
     /// A valid access token, fetched again when less than a minute is left.
     pub async fn access_token(&self) -> Result<String> {
         let mut cached = self.token.lock().await;
-        if let Some((token, until)) = cached.as_ref() {
-            if Instant::now() < *until {
-                return Ok(token.clone());
-            }
+        if let Some((token, until)) = cached.as_ref()
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
         }
         let response = self
             .http

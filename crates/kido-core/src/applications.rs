@@ -243,10 +243,10 @@ fn check_client_metadata(metadata: &OidcClientMetadata) -> Result<()> {
             return Err(ApplicationError::Invalid(format!("`{uri}` is not a valid post sign-out redirect URI")));
         }
     }
-    if let Some(uri) = &metadata.backchannel_logout_uri {
-        if !matches!(url::Url::parse(uri), Ok(u) if u.scheme() == "https" || u.scheme() == "http") {
-            return Err(ApplicationError::Invalid(format!("`{uri}` is not a valid back-channel logout URI")));
-        }
+    if let Some(uri) = &metadata.backchannel_logout_uri
+        && !matches!(url::Url::parse(uri), Ok(u) if u.scheme() == "https" || u.scheme() == "http")
+    {
+        return Err(ApplicationError::Invalid(format!("`{uri}` is not a valid back-channel logout URI")));
     }
     Ok(())
 }

@@ -92,12 +92,12 @@ impl Oidc<'_> {
                 ));
             }
         };
-        if let Some(indicator) = indicator {
-            if !validate::resource_indicator(indicator) {
-                return Err(TokenError::InvalidTarget(
-                    "resource indicator must be an absolute URI without a fragment".into(),
-                ));
-            }
+        if let Some(indicator) = indicator
+            && !validate::resource_indicator(indicator)
+        {
+            return Err(TokenError::InvalidTarget(
+                "resource indicator must be an absolute URI without a fragment".into(),
+            ));
         }
         let grant = self.resource_grant(tenant, &client.id, indicator).await?;
         let granted: Vec<&str> = requested.iter().copied().filter(|s| grant.scopes.iter().any(|g| g == s)).collect();

@@ -1,6 +1,8 @@
 //! Kido's integration tests: each test starts its own in-process server on port 0 against
 //! a fresh SQLite file, or a fresh PostgreSQL database when `KIDO_TEST_POSTGRES_URL` is set.
 
+// The whole crate is test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod harness;
 
 mod applications;

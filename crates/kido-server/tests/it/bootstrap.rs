@@ -106,3 +106,39 @@ async fn status_is_public() {
     assert_eq!((status, body), (204, Value::Null));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn two_nodes_starting_together_bootstrap_once() {
+    // Two fresh nodes start at the same moment on one empty database.
+    let shared = tempfile::tempdir().unwrap();
+    let node = |db: Option<String>| kido_server::Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        admin_port: 0,
+        data_dir: shared.path().to_owned(),
+        // On SQLite both nodes use a fresh file in the shared directory.
+        database_url: db,
+        ..Default::default()
+    };
+    // For PostgreSQL, a second fresh database shared by the two nodes.
+    let (fresh_url, fresh_db) = match std::env::var("KIDO_TEST_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            let name = format!("kido_t_{}", kido_core::ids::new_id());
+            (Some(kido_store::create_postgres_database(&admin, &name).await.unwrap()), Some((admin, name)))
+        }
+        _ => (None, None),
+    };
+    let (a, b) = tokio::join!(kido_server::start(node(fresh_url.clone())), kido_server::start(node(fresh_url)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let generated = [a.generated_credentials.is_some(), b.generated_credentials.is_some()];
+    assert_eq!(generated.iter().filter(|g| **g).count(), 1, "exactly one node creates the M2M app: {generated:?}");
+    let keys = |s: &kido_server::RunningServer| {
+        s.core.key_ring(&kido_core::TenantId::new("default")).unwrap().jwks_json.clone()
+    };
+    assert_eq!(keys(&a), keys(&b), "both nodes sign with the same key");
+    a.stop().await;
+    b.stop().await;
+    if let Some((admin, name)) = fresh_db {
+        kido_store::drop_postgres_database(&admin, &name).await.unwrap();
+    }
+}

@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
-use crate::{Page, placeholders};
+use crate::{ListQuery, Page, placeholders};
 
 const COLUMNS: &str = "tenant_id, id, name, description, type, oidc_client_metadata, \
                        custom_client_metadata, custom_data, is_third_party, created_at";
@@ -127,57 +127,40 @@ pub async fn list(
 ) -> StoreResult<(Vec<Application>, i64)> {
     // Binds: $1 tenant, then the optional filters in order.
     let mut conditions = vec!["a.tenant_id = $1".to_owned()];
-    let mut binds: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = vec![tenant.to_string()];
     if !filter.types.is_empty() {
-        conditions.push(format!("a.type IN ({})", placeholders(2 + binds.len(), filter.types.len())));
+        conditions.push(format!("a.type IN ({})", placeholders(1 + binds.len(), filter.types.len())));
         binds.extend(filter.types.iter().map(|t| t.as_str().to_owned()));
     }
+    let holds_role = "SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = a.tenant_id AND ar.application_id = a.id AND ar.role_id";
     if let Some(role) = &filter.role_id {
         binds.push(role.clone());
-        conditions.push(format!(
-            "EXISTS (SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = a.tenant_id \
-             AND ar.application_id = a.id AND ar.role_id = ${})",
-            1 + binds.len()
-        ));
+        conditions.push(format!("EXISTS ({holds_role} = ${})", binds.len()));
     }
     if let Some(role) = &filter.exclude_role_id {
         binds.push(role.clone());
-        conditions.push(format!(
-            "NOT EXISTS (SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = a.tenant_id \
-             AND ar.application_id = a.id AND ar.role_id = ${})",
-            1 + binds.len()
-        ));
+        conditions.push(format!("NOT EXISTS ({holds_role} = ${})", binds.len()));
     }
     if let Some(third_party) = filter.is_third_party {
         conditions.push(format!("a.is_third_party = {}", if third_party { "TRUE" } else { "FALSE" }));
     }
     if let Some(search) = &filter.search {
         binds.push(format!("%{}%", search.to_lowercase()));
-        let n = 1 + binds.len();
+        let n = binds.len();
         conditions.push(format!(
             "(lower(a.id) LIKE ${n} OR lower(a.name) LIKE ${n} OR lower(COALESCE(a.description, '')) LIKE ${n})"
         ));
     }
-    let where_clause = conditions.join(" AND ");
-    let count_sql = format!("SELECT COUNT(*) FROM applications a WHERE {where_clause}");
-    let mut list_sql = format!(
-        "SELECT {} FROM applications a WHERE {where_clause} ORDER BY a.created_at DESC, a.id",
-        COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ")
-    );
-    if let Some(p) = page {
-        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
-    }
-    run!(c, |c| {
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut rows = sqlx::query_as::<_, Row>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
-        for b in &binds {
-            count = count.bind(b);
-            rows = rows.bind(b);
-        }
-        let total = count.fetch_one(&mut *c).await?;
-        let apps = rows_to_apps(rows.fetch_all(&mut *c).await?)?;
-        Ok((apps, total))
-    })
+    let columns = COLUMNS.split(", ").map(|col| format!("a.{col}")).collect::<Vec<_>>().join(", ");
+    let query = ListQuery {
+        columns: &columns,
+        from: "applications a",
+        where_clause: &conditions.join(" AND "),
+        order_by: "a.created_at DESC, a.id",
+        binds: &binds,
+    };
+    let (rows, total) = query.fetch::<Row>(c, page).await?;
+    Ok((rows_to_apps(rows)?, total))
 }
 
 pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {

@@ -28,3 +28,42 @@ pub struct Page {
 pub(crate) fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
+
+/// A filtered list query: `SELECT {columns} FROM {from} WHERE {where}` with text binds
+/// `$1…$n` (the tenant first), counted in full and fetched one page at a time.
+pub(crate) struct ListQuery<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub where_clause: &'a str,
+    pub order_by: &'a str,
+    pub binds: &'a [String],
+}
+
+impl ListQuery<'_> {
+    /// The rows of `page` (all when `None`) and the total count.
+    pub(crate) async fn fetch<R>(&self, c: &mut impl db::Exec, page: Option<Page>) -> StoreResult<(Vec<R>, i64)>
+    where
+        R: Send + Unpin,
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        use sqlx::AssertSqlSafe;
+        let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {}", self.from, self.where_clause);
+        let mut list_sql = format!(
+            "SELECT {} FROM {} WHERE {} ORDER BY {}",
+            self.columns, self.from, self.where_clause, self.order_by
+        );
+        if let Some(p) = page {
+            list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
+        }
+        db::run!(c, |c| {
+            let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str()));
+            let mut rows = sqlx::query_as::<_, R>(AssertSqlSafe(list_sql.as_str()));
+            for b in self.binds {
+                count = count.bind(b);
+                rows = rows.bind(b);
+            }
+            let total = count.fetch_one(&mut *c).await?;
+            Ok((rows.fetch_all(&mut *c).await?, total))
+        })
+    }
+}

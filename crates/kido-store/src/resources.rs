@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
-use crate::{Page, placeholders};
+use crate::{ListQuery, Page, placeholders};
 
 const RESOURCE_COLUMNS: &str = "tenant_id, id, name, indicator, is_default, access_token_ttl";
 const SCOPE_COLUMNS: &str = "tenant_id, id, resource_id, name, description, created_at";
@@ -129,17 +129,16 @@ pub async fn find_default(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<O
 
 /// Oldest first; `page` absent means all.
 pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> StoreResult<(Vec<Resource>, i64)> {
-    const COUNT: &str = "SELECT COUNT(*) FROM resources WHERE tenant_id = $1";
-    let mut sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 ORDER BY created_at, id");
-    if let Some(p) = page {
-        sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
-    }
-    run!(c, |c| {
-        let total: i64 = sqlx::query_scalar(COUNT).bind(tenant.as_str()).fetch_one(&mut *c).await?;
-        let rows: Vec<ResourceRow> =
-            sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_all(&mut *c).await?;
-        Ok((rows.into_iter().map(Into::into).collect(), total))
-    })
+    let binds = [tenant.to_string()];
+    let query = ListQuery {
+        columns: RESOURCE_COLUMNS,
+        from: "resources",
+        where_clause: "tenant_id = $1",
+        order_by: "created_at, id",
+        binds: &binds,
+    };
+    let (rows, total) = query.fetch::<ResourceRow>(c, page).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
 pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
@@ -216,32 +215,23 @@ pub async fn list_scopes(
     if resource_ids.is_empty() {
         return Ok((Vec::new(), 0));
     }
+    let mut binds: Vec<String> = vec![tenant.to_string()];
+    binds.extend(resource_ids.iter().cloned());
     let mut where_clause = format!("tenant_id = $1 AND resource_id IN ({})", placeholders(2, resource_ids.len()));
-    let search = search.map(|s| format!("%{}%", s.to_lowercase()));
-    if search.is_some() {
-        let n = 2 + resource_ids.len();
+    if let Some(s) = search {
+        binds.push(format!("%{}%", s.to_lowercase()));
+        let n = binds.len();
         where_clause.push_str(&format!(" AND (lower(name) LIKE ${n} OR lower(COALESCE(description, '')) LIKE ${n})"));
     }
-    let count_sql = format!("SELECT COUNT(*) FROM scopes WHERE {where_clause}");
-    let mut list_sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE {where_clause} ORDER BY created_at, id");
-    if let Some(p) = page {
-        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
-    }
-    run!(c, |c| {
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut rows = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
-        for id in resource_ids {
-            count = count.bind(id);
-            rows = rows.bind(id);
-        }
-        if let Some(s) = &search {
-            count = count.bind(s);
-            rows = rows.bind(s);
-        }
-        let total = count.fetch_one(&mut *c).await?;
-        let scopes = rows.fetch_all(&mut *c).await?.into_iter().map(Into::into).collect();
-        Ok((scopes, total))
-    })
+    let query = ListQuery {
+        columns: SCOPE_COLUMNS,
+        from: "scopes",
+        where_clause: &where_clause,
+        order_by: "created_at, id",
+        binds: &binds,
+    };
+    let (rows, total) = query.fetch::<ScopeRow>(c, page).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
 pub async fn delete_scope(c: &mut impl Exec, tenant: &TenantId, resource_id: &str, id: &str) -> StoreResult<bool> {

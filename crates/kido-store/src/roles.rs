@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
-use crate::{Page, placeholders};
+use crate::{ListQuery, Page, placeholders};
 
 const COLUMNS: &str = "tenant_id, id, name, description, type, is_default";
 
@@ -130,44 +130,34 @@ pub async fn list(
     page: Option<Page>,
 ) -> StoreResult<(Vec<Role>, i64)> {
     let mut conditions = vec!["r.tenant_id = $1".to_owned()];
-    let mut binds: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = vec![tenant.to_string()];
     if let Some(t) = filter.role_type {
         binds.push(t.as_str().to_owned());
-        conditions.push(format!("r.type = ${}", 1 + binds.len()));
+        conditions.push(format!("r.type = ${}", binds.len()));
     }
     if let Some(s) = &filter.search {
         binds.push(format!("%{}%", s.to_lowercase()));
-        let n = 1 + binds.len();
+        let n = binds.len();
         conditions.push(format!("(lower(r.name) LIKE ${n} OR lower(r.description) LIKE ${n})"));
     }
     let held_by = "SELECT 1 FROM applications_roles ar WHERE ar.tenant_id = r.tenant_id AND ar.role_id = r.id AND ar.application_id";
     if let Some(app) = &filter.application_id {
         binds.push(app.clone());
-        conditions.push(format!("EXISTS ({held_by} = ${})", 1 + binds.len()));
+        conditions.push(format!("EXISTS ({held_by} = ${})", binds.len()));
     }
     if let Some(app) = &filter.exclude_application_id {
         binds.push(app.clone());
-        conditions.push(format!("NOT EXISTS ({held_by} = ${})", 1 + binds.len()));
+        conditions.push(format!("NOT EXISTS ({held_by} = ${})", binds.len()));
     }
-    let where_clause = conditions.join(" AND ");
-    let count_sql = format!("SELECT COUNT(*) FROM roles r WHERE {where_clause}");
-    let mut list_sql = format!(
-        "SELECT r.tenant_id, r.id, r.name, r.description, r.type, r.is_default FROM roles r \
-         WHERE {where_clause} ORDER BY r.created_at DESC, r.id"
-    );
-    if let Some(p) = page {
-        list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
-    }
-    run!(c, |c| {
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut rows = sqlx::query_as::<_, Row>(AssertSqlSafe(list_sql.as_str())).bind(tenant.as_str());
-        for b in &binds {
-            count = count.bind(b);
-            rows = rows.bind(b);
-        }
-        let total = count.fetch_one(&mut *c).await?;
-        Ok((to_roles(rows.fetch_all(&mut *c).await?)?, total))
-    })
+    let query = ListQuery {
+        columns: "r.tenant_id, r.id, r.name, r.description, r.type, r.is_default",
+        from: "roles r",
+        where_clause: &conditions.join(" AND "),
+        order_by: "r.created_at DESC, r.id",
+        binds: &binds,
+    };
+    let (rows, total) = query.fetch::<Row>(c, page).await?;
+    Ok((to_roles(rows)?, total))
 }
 
 /// How many applications hold each role, and the first three of them.

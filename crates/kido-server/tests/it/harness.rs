@@ -24,6 +24,18 @@ pub struct TestDatabase {
     pub url: String,
 }
 
+/// A server on free loopback ports, on the test's data directory and database.
+fn test_config(dir: &tempfile::TempDir, database: Option<&TestDatabase>) -> Config {
+    Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        admin_port: 0,
+        data_dir: dir.path().to_owned(),
+        database_url: database.map(|d| d.url.clone()),
+        ..Config::default()
+    }
+}
+
 pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
@@ -44,14 +56,7 @@ impl TestServer {
             }
             _ => None,
         };
-        let mut config = Config {
-            host: [127, 0, 0, 1].into(),
-            port: 0,
-            admin_port: 0,
-            data_dir: dir.path().to_owned(),
-            ..Config::default()
-        };
-        config.database_url = database.as_ref().map(|d| d.url.clone());
+        let mut config = test_config(&dir, database.as_ref());
         adjust(&mut config);
         Self::boot(config, dir, database).await
     }
@@ -85,14 +90,7 @@ impl TestServer {
     pub async fn restart_with(self, adjust: impl FnOnce(&mut Config)) -> Self {
         let Self { server, dir, database, .. } = self;
         server.stop().await;
-        let mut config = Config {
-            host: [127, 0, 0, 1].into(),
-            port: 0,
-            admin_port: 0,
-            data_dir: dir.path().to_owned(),
-            ..Config::default()
-        };
-        config.database_url = database.as_ref().map(|d| d.url.clone());
+        let mut config = test_config(&dir, database.as_ref());
         adjust(&mut config);
         Self::boot(config, dir, database).await
     }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod oauth;
 pub mod resources;
 pub mod roles;
+pub mod users;
 
 pub use error::ErrorBody;
 

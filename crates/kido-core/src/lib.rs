@@ -3,12 +3,16 @@
 //! error enum; `kido-store` owns the SQL; `kido-server` maps errors to the wire.
 
 pub mod applications;
+pub mod audit;
 pub mod bootstrap;
 pub mod clock;
 pub mod ids;
 pub mod oidc;
+pub mod passwords;
 pub mod resources;
 pub mod roles;
+pub mod sign_in_experience;
+pub mod users;
 mod validate;
 
 use std::collections::HashMap;
@@ -33,11 +37,13 @@ pub struct TenantContext {
 pub struct CoreOptions {
     /// How long other nodes may keep using a client's cached secrets and grants.
     pub client_cache_ttl: Duration,
+    /// argon2id cost of stored passwords.
+    pub hash_cost: passwords::HashCost,
 }
 
 impl Default for CoreOptions {
     fn default() -> Self {
-        Self { client_cache_ttl: Duration::from_secs(10) }
+        Self { client_cache_ttl: Duration::from_secs(10), hash_cost: passwords::HashCost::default() }
     }
 }
 
@@ -47,6 +53,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Passwords(#[from] passwords::PasswordError),
     #[error("tenant {0} has no current signing key")]
     NoSigningKey(TenantId),
 }
@@ -56,12 +64,18 @@ pub struct Core {
     pub store: Store,
     key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
     clients: ClientCache,
+    passwords: passwords::Passwords,
 }
 
 impl Core {
     /// Loads the signing keys of `tenants` (run the bootstrap first).
     pub async fn start(store: Store, tenants: &[TenantId], options: &CoreOptions) -> Result<Self, StartError> {
-        let core = Self { store, key_rings: RwLock::default(), clients: ClientCache::new(options.client_cache_ttl) };
+        let core = Self {
+            store,
+            key_rings: RwLock::default(),
+            clients: ClientCache::new(options.client_cache_ttl),
+            passwords: passwords::Passwords::new(options.hash_cost)?,
+        };
         for tenant in tenants {
             core.reload_keys(tenant).await?;
         }
@@ -104,6 +118,18 @@ impl Core {
 
     pub fn roles(&self) -> roles::Roles<'_> {
         roles::Roles { core: self }
+    }
+
+    pub fn users(&self) -> users::Users<'_> {
+        users::Users { core: self }
+    }
+
+    pub fn sign_in_experiences(&self) -> sign_in_experience::SignInExperiences<'_> {
+        sign_in_experience::SignInExperiences { core: self }
+    }
+
+    pub fn logs(&self) -> audit::Logs<'_> {
+        audit::Logs { core: self }
     }
 
     pub fn oidc(&self) -> oidc::Oidc<'_> {

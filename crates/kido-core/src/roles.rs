@@ -86,7 +86,7 @@ impl Roles<'_> {
         find(&mut c, tenant, id).await
     }
 
-    /// A page of roles with how many applications (and, later, users) hold each.
+    /// A page of roles with how many users and applications hold each.
     pub async fn list(
         &self,
         tenant: &TenantId,
@@ -96,18 +96,14 @@ impl Roles<'_> {
         let mut c = self.core.store.conn().await?;
         let (roles, total) = store::list(&mut c, tenant, filter, page).await?;
         let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
-        let mut stats = store::application_stats(&mut c, tenant, &ids).await?;
+        let mut app_stats = store::application_stats(&mut c, tenant, &ids).await?;
+        let mut user_stats = kido_store::users::role_stats(&mut c, tenant, &ids).await?;
         let items = roles
             .into_iter()
             .map(|role| {
-                let (applications_count, featured_applications) = stats.remove(&role.id).unwrap_or_default();
-                RoleWithStats {
-                    role,
-                    users_count: 0,
-                    featured_users: Vec::new(),
-                    applications_count,
-                    featured_applications,
-                }
+                let (applications_count, featured_applications) = app_stats.remove(&role.id).unwrap_or_default();
+                let (users_count, featured_users) = user_stats.remove(&role.id).unwrap_or_default();
+                RoleWithStats { role, users_count, featured_users, applications_count, featured_applications }
             })
             .collect();
         Ok((items, total))

@@ -4,9 +4,11 @@
 
 pub mod applications;
 pub mod error;
+pub mod logs;
 pub mod oauth;
 pub mod resources;
 pub mod roles;
+pub mod sign_in_experience;
 pub mod users;
 
 pub use error::ErrorBody;

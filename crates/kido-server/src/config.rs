@@ -18,6 +18,8 @@ ENVIRONMENT (overrides the config file; flags override both):
   KIDO_DATA_DIR          where Kido keeps its files                                          (./kido-data)
   DATABASE_URL           postgres://… for PostgreSQL; default: SQLite file <data dir>/kido.db [alias: DB_URL]
   KIDO_DB_MAX_CONNECTIONS  database pool size                                                (10)
+  KIDO_ARGON2_MEMORY_KIB / KIDO_ARGON2_ITERATIONS / KIDO_ARGON2_PARALLELISM
+                         argon2id cost of stored passwords                              (19456 / 2 / 1)
   KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
                          credentials of the Management API M2M application created on first start
                          (generated and written to <data dir>/bootstrap-credentials.json when unset)
@@ -32,6 +34,9 @@ CONFIG FILE (--config kido.toml), every key optional:
   data_dir = \"/var/lib/kido\"
   database_url = \"postgres://kido@db/kido\"
   db_max_connections = 10
+  argon2_memory_kib = 19456
+  argon2_iterations = 2
+  argon2_parallelism = 1
 ";
 
 #[derive(Debug, Parser)]
@@ -89,6 +94,9 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     db_max_connections: Option<u32>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    argon2_parallelism: Option<u32>,
     bootstrap_m2m_client_id: Option<String>,
     bootstrap_m2m_client_secret: Option<String>,
 }
@@ -106,6 +114,8 @@ pub struct Config {
     /// `None` means the SQLite file in the data dir.
     pub database_url: Option<String>,
     pub db_max_connections: u32,
+    /// argon2id cost of stored passwords.
+    pub password_hash_cost: kido_core::passwords::HashCost,
     pub bootstrap_m2m_client_id: Option<String>,
     pub bootstrap_m2m_client_secret: Option<String>,
 }
@@ -121,6 +131,7 @@ impl Default for Config {
             data_dir: PathBuf::from("kido-data"),
             database_url: None,
             db_max_connections: 10,
+            password_hash_cost: kido_core::passwords::HashCost::default(),
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
         }
@@ -179,13 +190,23 @@ impl Config {
                 None => file.host.unwrap_or(defaults.host),
             },
         };
-        let db_max_connections = match pick(&["KIDO_DB_MAX_CONNECTIONS"]) {
-            Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env {
-                name,
-                value: v.clone(),
-                reason: "must be a positive number".into(),
-            })?,
-            None => file.db_max_connections.unwrap_or(defaults.db_max_connections),
+        let positive = |name: &'static str, from_file: Option<u32>, default: u32| -> Result<u32, ConfigError> {
+            match pick(&[name]) {
+                Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env {
+                    name,
+                    value: v.clone(),
+                    reason: "must be a positive number".into(),
+                }),
+                None => Ok(from_file.unwrap_or(default)),
+            }
+        };
+        let db_max_connections =
+            positive("KIDO_DB_MAX_CONNECTIONS", file.db_max_connections, defaults.db_max_connections)?;
+        let cost = defaults.password_hash_cost;
+        let password_hash_cost = kido_core::passwords::HashCost {
+            memory_kib: positive("KIDO_ARGON2_MEMORY_KIB", file.argon2_memory_kib, cost.memory_kib)?,
+            iterations: positive("KIDO_ARGON2_ITERATIONS", file.argon2_iterations, cost.iterations)?,
+            parallelism: positive("KIDO_ARGON2_PARALLELISM", file.argon2_parallelism, cost.parallelism)?,
         };
         Ok(Config {
             host,
@@ -205,6 +226,7 @@ impl Config {
                 .or(pick(&["DATABASE_URL", "DB_URL"]).map(|x| x.1))
                 .or(file.database_url),
             db_max_connections,
+            password_hash_cost,
             bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"])
                 .map(|x| x.1)
                 .or(file.bootstrap_m2m_client_id),

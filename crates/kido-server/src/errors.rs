@@ -246,3 +246,84 @@ impl IntoResponse for OAuthError {
         response
     }
 }
+
+impl From<kido_core::users::UserError> for ApiError {
+    fn from(e: kido_core::users::UserError) -> Self {
+        use kido_core::users::UserError as E;
+        match e {
+            E::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "entity.not_found", "The resource does not exist."),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::UsernameInUse => {
+                Self::new(UNPROCESSABLE, "user.username_already_in_use", "This username is already in use.")
+            }
+            E::EmailInUse => Self::new(
+                UNPROCESSABLE,
+                "user.email_already_in_use",
+                "This email is associated with an existing account.",
+            ),
+            E::PhoneInUse => Self::new(
+                UNPROCESSABLE,
+                "user.phone_already_in_use",
+                "This phone number is associated with an existing account.",
+            ),
+            E::UnsupportedSearch(why) => {
+                Self::new(BAD_REQUEST, "request.invalid_input", format!("Input is invalid. {why}"))
+            }
+            E::RoleNotFound(id) => Self::not_exists_with_id("roles", &id),
+            E::PasswordAndDigest => Self::new(
+                BAD_REQUEST,
+                "user.password_and_digest",
+                "You cannot set both plain text password and password digest.",
+            ),
+            E::AlgorithmRequired => {
+                Self::new(BAD_REQUEST, "user.password_algorithm_required", "Password algorithm is required.")
+            }
+            E::RoleNotForUsers => Self::new(
+                UNPROCESSABLE,
+                "user.invalid_role_type",
+                "Invalid role type, can not assign machine-to-machine role to user.",
+            ),
+            E::UserHasRole(id) => Self::new(
+                UNPROCESSABLE,
+                "role.user_exists",
+                format!("The user id {id} is already been added to this role"),
+            )
+            .with_data(json!({"userId": id})),
+            E::RoleNotAssigned => Self::not_found(),
+            E::NoPassword | E::PasswordMismatch => Self::new(
+                UNPROCESSABLE,
+                "session.invalid_credentials",
+                "Incorrect account or password. Please check your input.",
+            ),
+            E::Password(kido_core::passwords::PasswordError::MalformedDigest(alg)) => {
+                Self::invalid_input("body", format!("`passwordDigest` is not a valid {alg} digest"))
+            }
+            E::Password(other) => Self::internal(&other),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<kido_core::sign_in_experience::SignInExperienceError> for ApiError {
+    fn from(e: kido_core::sign_in_experience::SignInExperienceError) -> Self {
+        use kido_core::sign_in_experience::SignInExperienceError as E;
+        match e {
+            E::Rule { code, message, data } => {
+                let error = Self::new(BAD_REQUEST, code, message);
+                match data {
+                    Some(d) => error.with_data(d),
+                    None => error,
+                }
+            }
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::UserNotFound(_) => Self::not_found(),
+            E::UserIdRequired => Self::new(
+                BAD_REQUEST,
+                "request.invalid_input",
+                "Input is invalid. User information data is required to check user information.",
+            )
+            .with_data(json!({"message": "User information data is required to check user information."})),
+            E::Store(e) => store_error(e),
+        }
+    }
+}

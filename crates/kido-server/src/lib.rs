@@ -8,6 +8,7 @@ pub mod extract;
 pub mod openapi;
 pub mod pagination;
 mod routes;
+mod search;
 pub mod server;
 pub mod state;
 

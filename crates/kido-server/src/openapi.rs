@@ -20,6 +20,9 @@ use crate::state::AppState;
         (name = "Applications", description = "OIDC clients: apps that sign users in and machine-to-machine apps."),
         (name = "Resources", description = "API resources (RFC 8707 resource indicators) and their scopes."),
         (name = "Roles", description = "Global roles bundling API-resource scopes."),
+        (name = "Users", description = "Users: identifiers, profile, password, suspension, roles."),
+        (name = "Audit logs", description = "What happened, when, to whom."),
+        (name = "Sign-in experience", description = "Sign-in and sign-up methods, branding, password policy."),
         (name = "Status", description = "Service health."),
         (name = "OpenAPI", description = "This document."),
     )

@@ -70,7 +70,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     )
     .await?;
     let tenants = bootstrap::tenants();
-    let core = Arc::new(Core::start(store, &tenants, &CoreOptions::default()).await?);
+    let options = CoreOptions { hash_cost: config.password_hash_cost, ..CoreOptions::default() };
+    let core = Arc::new(Core::start(store, &tenants, &options).await?);
 
     let (router, openapi) = routes::build();
     let openapi = Arc::new(openapi);

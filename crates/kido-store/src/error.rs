@@ -14,6 +14,9 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The backend cannot do what was asked (e.g. `SIMILAR TO` on SQLite).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -28,6 +31,11 @@ impl From<sqlx::Error> for StoreError {
                 sqlx::error::ErrorKind::UniqueViolation => return Self::Conflict(what),
                 sqlx::error::ErrorKind::ForeignKeyViolation => return Self::MissingReference(what),
                 _ => {}
+            }
+            // A search pattern the database cannot compile: PostgreSQL's 2201B, or
+            // SQLITE_CONSTRAINT_FUNCTION (1043) from REGEXP, the only function we register.
+            if matches!(db.code().as_deref(), Some("2201B" | "1043")) {
+                return Self::Unsupported(format!("invalid search pattern: {}", db.message()));
             }
         }
         Self::Database(e)

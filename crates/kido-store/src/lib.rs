@@ -8,14 +8,18 @@ mod db;
 mod error;
 
 pub mod applications;
+pub mod logs;
 pub mod resources;
 pub mod roles;
 pub mod settings;
+pub mod sign_in_experiences;
 pub mod signing_keys;
 pub mod tenants;
+pub mod users;
 
 pub use db::{Backend, Conn, Exec, Store, StoreOptions, Tx, create_postgres_database, drop_postgres_database};
 pub use error::{StoreError, StoreResult};
+pub use sqlx::types::Json;
 
 /// Page of a list: `LIMIT`/`OFFSET` as the Management API's `page`/`page_size` ask.
 #[derive(Debug, Clone, Copy)]

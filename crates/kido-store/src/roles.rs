@@ -120,6 +120,10 @@ pub struct RoleFilter {
     pub application_id: Option<String>,
     /// Leave out roles held by this application.
     pub exclude_application_id: Option<String>,
+    /// Only roles held by this user.
+    pub user_id: Option<String>,
+    /// Leave out roles held by this user.
+    pub exclude_user_id: Option<String>,
 }
 
 /// Newest first; `page` absent means all.
@@ -148,6 +152,16 @@ pub async fn list(
     if let Some(app) = &filter.exclude_application_id {
         binds.push(app.clone());
         conditions.push(format!("NOT EXISTS ({held_by} = ${})", binds.len()));
+    }
+    let held_by_user =
+        "SELECT 1 FROM users_roles ur WHERE ur.tenant_id = r.tenant_id AND ur.role_id = r.id AND ur.user_id";
+    if let Some(user) = &filter.user_id {
+        binds.push(user.clone());
+        conditions.push(format!("EXISTS ({held_by_user} = ${})", binds.len()));
+    }
+    if let Some(user) = &filter.exclude_user_id {
+        binds.push(user.clone());
+        conditions.push(format!("NOT EXISTS ({held_by_user} = ${})", binds.len()));
     }
     let query = ListQuery {
         columns: "r.tenant_id, r.id, r.name, r.description, r.type, r.is_default",
@@ -199,6 +213,13 @@ pub async fn application_stats(
         stats.entry(role_id).or_default().1.push(FeaturedApplication { id, name, app_type });
     }
     Ok(stats)
+}
+
+/// Ids of the user roles every new user receives.
+pub async fn default_user_role_ids(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Vec<String>> {
+    const SQL: &str =
+        "SELECT id FROM roles WHERE tenant_id = $1 AND is_default AND type = 'User' ORDER BY created_at, id";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).fetch_all(&mut *c).await?))
 }
 
 pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {

@@ -2,10 +2,13 @@
 //! OIDC endpoints.
 
 mod applications;
+mod logs;
 mod oidc;
 mod resources;
 mod roles;
+mod sign_in_experience;
 mod status;
+mod users;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -27,6 +30,9 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
         .merge(applications::router())
         .merge(resources::router())
         .merge(roles::router())
+        .merge(users::router())
+        .merge(logs::router())
+        .merge(sign_in_experience::router())
         .split_for_parts();
     let router = api.merge(oidc::router()).fallback(not_found);
     (router, openapi::finish(doc))

@@ -38,6 +38,9 @@ struct RoleListParams {
     /// Leave out roles held by this application.
     #[param(rename = "excludeApplicationId")]
     exclude_application_id: Option<String>,
+    /// Leave out roles held by this user.
+    #[param(rename = "excludeUserId")]
+    exclude_user_id: Option<String>,
 }
 
 /// List roles, newest first, with how many applications hold each.
@@ -58,6 +61,8 @@ async fn list_roles(State(app): State<AppState>, _: ManagementScope, listing: Li
         search: q.search(),
         application_id: None,
         exclude_application_id: q.text("excludeApplicationId"),
+        exclude_user_id: q.text("excludeUserId"),
+        ..Default::default()
     };
     let (items, total) = app.core.roles().list(&app.tenant.context.id, &filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))

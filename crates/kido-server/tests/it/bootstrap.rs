@@ -107,8 +107,10 @@ async fn status_is_public() {
     t.stop().await;
 }
 
+/// Several nodes on one database is a PostgreSQL deployment (SQLite is single-node).
 #[tokio::test]
 async fn two_nodes_starting_together_bootstrap_once() {
+    let Ok(admin) = std::env::var("KIDO_TEST_POSTGRES_URL") else { return };
     // Two fresh nodes start at the same moment on one empty database.
     let shared = tempfile::tempdir().unwrap();
     let node = |db: Option<String>| kido_server::Config {
@@ -116,19 +118,12 @@ async fn two_nodes_starting_together_bootstrap_once() {
         port: 0,
         admin_port: 0,
         data_dir: shared.path().to_owned(),
-        // On SQLite both nodes use a fresh file in the shared directory.
         database_url: db,
         ..Default::default()
     };
-    // For PostgreSQL, a second fresh database shared by the two nodes.
-    let (fresh_url, fresh_db) = match std::env::var("KIDO_TEST_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let name = format!("kido_t_{}", kido_core::ids::new_id());
-            (Some(kido_store::create_postgres_database(&admin, &name).await.unwrap()), Some((admin, name)))
-        }
-        _ => (None, None),
-    };
-    let (a, b) = tokio::join!(kido_server::start(node(fresh_url.clone())), kido_server::start(node(fresh_url)));
+    let name = format!("kido_t_{}", kido_core::ids::new_id());
+    let url = kido_store::create_postgres_database(&admin, &name).await.unwrap();
+    let (a, b) = tokio::join!(kido_server::start(node(Some(url.clone()))), kido_server::start(node(Some(url))));
     let (a, b) = (a.unwrap(), b.unwrap());
     let generated = [a.generated_credentials.is_some(), b.generated_credentials.is_some()];
     assert_eq!(generated.iter().filter(|g| **g).count(), 1, "exactly one node creates the M2M app: {generated:?}");
@@ -138,7 +133,5 @@ async fn two_nodes_starting_together_bootstrap_once() {
     assert_eq!(keys(&a), keys(&b), "both nodes sign with the same key");
     a.stop().await;
     b.stop().await;
-    if let Some((admin, name)) = fresh_db {
-        kido_store::drop_postgres_database(&admin, &name).await.unwrap();
-    }
+    kido_store::drop_postgres_database(&admin, &name).await.unwrap();
 }

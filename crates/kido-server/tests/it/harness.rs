@@ -32,6 +32,7 @@ fn test_config(dir: &tempfile::TempDir, database: Option<&TestDatabase>) -> Conf
         admin_port: 0,
         data_dir: dir.path().to_owned(),
         database_url: database.map(|d| d.url.clone()),
+        password_hash_cost: kido_core::passwords::HashCost::MINIMAL,
         ..Config::default()
     }
 }

@@ -7,9 +7,12 @@ mod harness;
 
 mod applications;
 mod bootstrap;
+mod logs;
 mod management_auth;
 mod openapi;
 mod resources;
 mod roles;
+mod sign_in_experience;
 mod tenancy;
 mod token;
+mod users;

@@ -1,0 +1,76 @@
+//! Writing and reading the audit log. Entries are written in the transaction of the change
+//! they describe, so the log never claims what did not happen.
+
+use kido_proto::TenantId;
+use kido_proto::logs::Log;
+pub use kido_store::logs::LogFilter;
+use kido_store::logs::{self as store, StoredLog};
+use kido_store::{Exec, Page, StoreError};
+use serde_json::{Map, Value, json};
+
+use crate::{Core, clock, ids};
+
+/// Log keys written by Kido.
+pub mod keys {
+    pub const USER_CREATED: &str = "User.Created";
+    pub const USER_DATA_UPDATED: &str = "User.Data.Updated";
+    pub const USER_DELETED: &str = "User.Deleted";
+    pub const USER_PASSWORD_UPDATED: &str = "User.Password.Updated";
+    pub const USER_SUSPENSION_UPDATED: &str = "User.SuspensionStatus.Updated";
+    pub const USER_ROLES_UPDATED: &str = "User.Roles.Updated";
+}
+
+/// Appends an entry. `details` is merged into the payload (no secrets, ever).
+pub async fn record(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    key: &str,
+    user_id: Option<&str>,
+    details: Value,
+) -> Result<(), StoreError> {
+    let mut payload = Map::new();
+    payload.insert("key".into(), key.into());
+    payload.insert("result".into(), "Success".into());
+    if let Some(user_id) = user_id {
+        payload.insert("userId".into(), user_id.into());
+    }
+    if let Value::Object(extra) = details {
+        payload.extend(extra);
+    }
+    let log = StoredLog {
+        tenant_id: tenant.to_string(),
+        id: ids::new_id(),
+        key: key.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        application_id: payload.get("applicationId").and_then(Value::as_str).map(str::to_owned),
+        payload: kido_store::Json(Value::Object(payload)),
+        created_at: clock::now_ms(),
+    };
+    store::insert(c, &log).await
+}
+
+fn to_log(l: StoredLog) -> Log {
+    Log { tenant_id: l.tenant_id, id: l.id, key: l.key, payload: l.payload.0, created_at: l.created_at }
+}
+
+pub struct Logs<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl Logs<'_> {
+    pub async fn list(&self, tenant: &TenantId, filter: &LogFilter, page: Page) -> Result<(Vec<Log>, i64), StoreError> {
+        let mut c = self.core.store.conn().await?;
+        let (rows, total) = store::list(&mut c, tenant, filter, page).await?;
+        Ok((rows.into_iter().map(to_log).collect(), total))
+    }
+
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<Log>, StoreError> {
+        let mut c = self.core.store.conn().await?;
+        Ok(store::find(&mut c, tenant, id).await?.map(to_log))
+    }
+}
+
+/// `{"changed": [fields]}` for update entries.
+pub fn changed(fields: &[&str]) -> Value {
+    json!({ "changed": fields })
+}

@@ -1,0 +1,150 @@
+//! Password hashing: argon2id for everything Kido stores, verification of imported
+//! digests (argon2i/d/id, bcrypt, SHA-1, SHA-256, MD5) with a transparent upgrade, all of
+//! it on the blocking pool so the async workers never stall on a hash.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use kido_proto::users::PasswordAlgorithm;
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use thiserror::Error;
+
+/// argon2id cost. The defaults are OWASP's (19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Copy)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl HashCost {
+    /// The cheapest cost argon2 allows; for tests only.
+    pub const MINIMAL: HashCost = HashCost { memory_kib: 8, iterations: 1, parallelism: 1 };
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PasswordError {
+    #[error("invalid argon2 cost: {0}")]
+    InvalidCost(String),
+    #[error("the `{0}` digest is malformed")]
+    MalformedDigest(&'static str),
+    #[error("the password could not be hashed")]
+    Hashing,
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+}
+
+/// The stored method name of everything Kido hashes itself.
+pub const STORED_METHOD: &str = "Argon2id";
+
+impl Passwords {
+    pub fn new(cost: HashCost) -> Result<Self, PasswordError> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+            .map_err(|e| PasswordError::InvalidCost(e.to_string()))?;
+        Ok(Self { params })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// argon2id PHC string of `password`, computed on the blocking pool.
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let argon2 = self.argon2();
+        tokio::task::spawn_blocking(move || {
+            argon2.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| PasswordError::Hashing)
+        })
+        .await
+        .map_err(|_| PasswordError::Hashing)?
+    }
+
+    /// Whether `password` matches `digest` made by `method`; constant-time where the
+    /// comparison is ours. Runs on the blocking pool.
+    pub async fn verify(&self, password: String, digest: String, method: String) -> bool {
+        tokio::task::spawn_blocking(move || verify_digest(&password, &digest, &method)).await.unwrap_or(false)
+    }
+
+    /// Whether a stored hash should be replaced by a fresh argon2id one after a successful
+    /// verification (imported algorithms, or argon2id with other parameters).
+    pub fn needs_upgrade(&self, digest: &str, method: &str) -> bool {
+        if method != STORED_METHOD {
+            return true;
+        }
+        let expected =
+            format!("$argon2id$v=19$m={},t={},p={}$", self.params.m_cost(), self.params.t_cost(), self.params.p_cost());
+        !digest.starts_with(&expected)
+    }
+}
+
+/// Checks that an imported digest is well-formed for its algorithm before storing it.
+pub fn check_imported_digest(algorithm: PasswordAlgorithm, digest: &str) -> Result<(), PasswordError> {
+    let hex_len = |n: usize| digest.len() == n && digest.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = match algorithm {
+        PasswordAlgorithm::Argon2i => digest.starts_with("$argon2i$") && argon2::PasswordHash::new(digest).is_ok(),
+        PasswordAlgorithm::Argon2d => digest.starts_with("$argon2d$") && argon2::PasswordHash::new(digest).is_ok(),
+        PasswordAlgorithm::Argon2id => digest.starts_with("$argon2id$") && argon2::PasswordHash::new(digest).is_ok(),
+        PasswordAlgorithm::Bcrypt => {
+            ["$2a$", "$2b$", "$2y$", "$2x$"].iter().any(|p| digest.starts_with(p)) && digest.len() == 60
+        }
+        PasswordAlgorithm::Sha1 => hex_len(40),
+        PasswordAlgorithm::Sha256 => hex_len(64),
+        PasswordAlgorithm::Md5 => hex_len(32),
+    };
+    if ok { Ok(()) } else { Err(PasswordError::MalformedDigest(algorithm.as_str())) }
+}
+
+fn verify_digest(password: &str, digest: &str, method: &str) -> bool {
+    let hex_equals = |computed: &[u8]| {
+        let hex: String = computed.iter().map(|b| format!("{b:02x}")).collect();
+        bool::from(hex.as_bytes().ct_eq(digest.to_ascii_lowercase().as_bytes()))
+    };
+    match PasswordAlgorithm::parse(method) {
+        Some(PasswordAlgorithm::Argon2i | PasswordAlgorithm::Argon2d | PasswordAlgorithm::Argon2id) => {
+            // The PHC string carries algorithm and parameters.
+            Argon2::default().verify_password(password.as_bytes(), digest).is_ok()
+        }
+        Some(PasswordAlgorithm::Bcrypt) => bcrypt::verify(password, digest).unwrap_or(false),
+        Some(PasswordAlgorithm::Sha1) => hex_equals(&Sha1::digest(password.as_bytes())),
+        Some(PasswordAlgorithm::Sha256) => hex_equals(&Sha256::digest(password.as_bytes())),
+        Some(PasswordAlgorithm::Md5) => hex_equals(&Md5::digest(password.as_bytes())),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_verify_and_imports() {
+        let p = Passwords::new(HashCost::MINIMAL).unwrap();
+        let h = p.hash("s3cret-pass".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(p.verify("s3cret-pass".into(), h.clone(), STORED_METHOD.into()).await);
+        assert!(!p.verify("wrong".into(), h.clone(), STORED_METHOD.into()).await);
+        assert!(!p.needs_upgrade(&h, STORED_METHOD));
+        assert!(Passwords::new(HashCost::default()).unwrap().needs_upgrade(&h, STORED_METHOD));
+
+        let sha256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"; // "password"
+        assert!(verify_digest("password", sha256, "SHA256"));
+        assert!(!verify_digest("Password", sha256, "SHA256"));
+        assert!(verify_digest("password", "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "SHA1"));
+        assert!(verify_digest("password", "5f4dcc3b5aa765d61d8327deb882cf99", "MD5"));
+        let bcrypt = bcrypt::hash("password", 4).unwrap();
+        assert!(verify_digest("password", &bcrypt, "Bcrypt"));
+        assert!(check_imported_digest(PasswordAlgorithm::Bcrypt, &bcrypt).is_ok());
+        assert!(check_imported_digest(PasswordAlgorithm::Sha256, "xyz").is_err());
+        assert!(check_imported_digest(PasswordAlgorithm::Md5, "5f4dcc3b5aa765d61d8327deb882cf99").is_ok());
+        assert!(!verify_digest("password", sha256, "Unknown"));
+    }
+}

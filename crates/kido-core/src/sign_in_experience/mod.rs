@@ -1,0 +1,317 @@
+//! The sign-in experience: stored per tenant, validated as a whole on every change, and
+//! the password policy it carries.
+
+pub mod password_policy;
+
+use kido_proto::TenantId;
+use kido_proto::sign_in_experience::{
+    PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier, UpdateSignInExperience,
+};
+use kido_store::{StoreError, sign_in_experiences as store};
+use serde_json::json;
+use thiserror::Error;
+
+use crate::Core;
+use password_policy::UserInfo;
+
+#[derive(Debug, Error)]
+pub enum SignInExperienceError {
+    /// A rule of the configuration is broken: a stable code, what to fix, and the values.
+    #[error("{message}")]
+    Rule { code: &'static str, message: String, data: Option<serde_json::Value> },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("user {0} does not exist")]
+    UserNotFound(String),
+    #[error("the password policy rejects passwords built from user information: give `userId`")]
+    UserIdRequired,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, SignInExperienceError>;
+
+fn rule(code: &'static str, message: impl Into<String>) -> SignInExperienceError {
+    SignInExperienceError::Rule { code, message: message.into(), data: None }
+}
+
+fn rule_with(code: &'static str, message: impl Into<String>, data: serde_json::Value) -> SignInExperienceError {
+    SignInExperienceError::Rule { code, message: message.into(), data: Some(data) }
+}
+
+pub struct SignInExperiences<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl SignInExperiences<'_> {
+    /// The tenant's sign-in experience (the default one until first changed).
+    pub async fn get(&self, tenant: &TenantId) -> Result<SignInExperience> {
+        let mut c = self.core.store.conn().await?;
+        let stored = store::get(&mut c, tenant).await?;
+        Ok(match stored.map(serde_json::from_value::<SignInExperience>) {
+            Some(Ok(sie)) => sie,
+            // Nothing stored yet, or stored by an older version with another shape.
+            _ => SignInExperience::default_for(tenant.as_str()),
+        })
+    }
+
+    /// Applies the given fields, validates the result as a whole, stores it.
+    pub async fn update(&self, tenant: &TenantId, patch: UpdateSignInExperience) -> Result<SignInExperience> {
+        let mut sie = self.get(tenant).await?;
+        macro_rules! apply {
+            ($($field:ident),*) => { $( if let Some(v) = patch.$field { sie.$field = v; } )* };
+        }
+        apply!(
+            color,
+            branding,
+            hide_logto_branding,
+            language_info,
+            terms_of_use_url,
+            privacy_policy_url,
+            agree_to_terms_policy,
+            sign_in,
+            sign_up,
+            social_sign_in,
+            social_sign_in_connector_targets,
+            sign_in_mode,
+            custom_css,
+            custom_content,
+            password_policy,
+            mfa,
+            single_sign_on_enabled,
+            support_email,
+            support_website_url,
+            unknown_session_redirect_url,
+            sentinel_policy,
+            verification_code_policy,
+            forgot_password_methods
+        );
+        validate(&sie)?;
+        let value = serde_json::to_value(&sie).map_err(|e| SignInExperienceError::Invalid(e.to_string()))?;
+        let mut c = self.core.store.conn().await?;
+        store::put(&mut c, tenant, &value).await?;
+        Ok(sie)
+    }
+
+    /// Checks a password against the tenant's policy; `user_id` supplies the user info.
+    pub async fn check_password(
+        &self,
+        tenant: &TenantId,
+        password: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<PasswordIssue>> {
+        let sie = self.get(tenant).await?;
+        let policy = &sie.password_policy;
+        let user = match user_id {
+            Some(id) => {
+                let mut c = self.core.store.conn().await?;
+                let u = kido_store::users::find(&mut c, tenant, id)
+                    .await?
+                    .ok_or_else(|| SignInExperienceError::UserNotFound(id.to_owned()))?;
+                Some(UserInfo { username: u.username, email: u.primary_email, phone: u.primary_phone, name: u.name })
+            }
+            None if policy.rejects.user_info => return Err(SignInExperienceError::UserIdRequired),
+            None => None,
+        };
+        Ok(password_policy::check(policy, password, user.as_ref()))
+    }
+}
+
+fn sign_up_covers(id: SignUpIdentifier, sign_in: SignInIdentifier) -> bool {
+    match id {
+        SignUpIdentifier::Username => sign_in == SignInIdentifier::Username,
+        SignUpIdentifier::Email => sign_in == SignInIdentifier::Email,
+        SignUpIdentifier::Phone => sign_in == SignInIdentifier::Phone,
+        SignUpIdentifier::EmailOrPhone => matches!(sign_in, SignInIdentifier::Email | SignInIdentifier::Phone),
+    }
+}
+
+fn is_url(v: &Option<String>) -> bool {
+    v.as_deref()
+        .filter(|u| !u.is_empty())
+        .is_none_or(|u| matches!(url::Url::parse(u), Ok(u) if matches!(u.scheme(), "http" | "https")))
+}
+
+fn is_color(v: &str) -> bool {
+    v.len() == 7 && v.starts_with('#') && v[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Experience languages Kido can show (`languageInfo.fallbackLanguage` must be one).
+pub const LANGUAGES: [&str; 21] = [
+    "ar", "cs", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl-PL", "pt-BR", "pt-PT", "ru", "sv", "th", "tr-TR",
+    "uk-UA", "zh-CN", "zh-HK", "zh-TW",
+];
+
+/// The rules a sign-in experience must satisfy as a whole (Logto's, old and new).
+pub fn validate(sie: &SignInExperience) -> Result<()> {
+    use kido_proto::sign_in_experience::{ForgotPasswordMethod, MfaFactor};
+    if !is_color(&sie.color.primary_color) || !is_color(&sie.color.dark_primary_color) {
+        return Err(SignInExperienceError::Invalid("`color` values must be hex codes like #6139F6".into()));
+    }
+    for (field, value) in [
+        ("termsOfUseUrl", &sie.terms_of_use_url),
+        ("privacyPolicyUrl", &sie.privacy_policy_url),
+        ("supportWebsiteUrl", &sie.support_website_url),
+        ("unknownSessionRedirectUrl", &sie.unknown_session_redirect_url),
+    ] {
+        if !is_url(value) {
+            return Err(SignInExperienceError::Invalid(format!("`{field}` must be an http(s) URL, \"\" or null")));
+        }
+    }
+    if !LANGUAGES.contains(&sie.language_info.fallback_language.as_str()) {
+        let language = &sie.language_info.fallback_language;
+        return Err(rule_with(
+            "sign_in_experiences.unsupported_default_language",
+            format!("This language - {language} is not supported at the moment."),
+            json!({"language": language}),
+        ));
+    }
+    // Sign-up.
+    let sign_up = &sie.sign_up;
+    let secondary: Vec<SignUpIdentifier> =
+        sign_up.secondary_identifiers.iter().flatten().map(|s| s.identifier).collect();
+    if !secondary.is_empty() && sign_up.identifiers.is_empty() {
+        return Err(rule(
+            "sign_in_experiences.missing_sign_up_identifiers",
+            "Secondary sign-up identifiers need a primary one.",
+        ));
+    }
+    let all: Vec<SignUpIdentifier> = sign_up.identifiers.iter().copied().chain(secondary.iter().copied()).collect();
+    let overlaps = |a: SignUpIdentifier, b: SignUpIdentifier| {
+        a == b
+            || matches!((a, b), (SignUpIdentifier::EmailOrPhone, SignUpIdentifier::Email | SignUpIdentifier::Phone))
+            || matches!((b, a), (SignUpIdentifier::EmailOrPhone, SignUpIdentifier::Email | SignUpIdentifier::Phone))
+    };
+    if all.iter().enumerate().any(|(i, a)| all[..i].iter().any(|b| overlaps(*a, *b))) {
+        return Err(rule("sign_in_experiences.duplicated_sign_up_identifiers", "Duplicated sign-up identifiers."));
+    }
+    let unverified_secondary = sign_up
+        .secondary_identifiers
+        .iter()
+        .flatten()
+        .any(|s| s.identifier != SignUpIdentifier::Username && s.verify != Some(true));
+    let unverified_primary = !sign_up.verify && sign_up.identifiers.iter().any(|i| *i != SignUpIdentifier::Username);
+    if unverified_primary || unverified_secondary {
+        return Err(rule(
+            "sign_in_experiences.passwordless_requires_verify",
+            "Must enable verify for email/phone sign up identifier.",
+        ));
+    }
+    if sign_up.identifiers.contains(&SignUpIdentifier::Username) && !sign_up.password {
+        return Err(rule(
+            "sign_in_experiences.username_requires_password",
+            "Must enable set a password for username sign up identifier.",
+        ));
+    }
+    // Sign-in.
+    let methods = &sie.sign_in.methods;
+    for (i, m) in methods.iter().enumerate() {
+        if !m.password && !m.verification_code {
+            return Err(rule(
+                "sign_in_experiences.at_least_one_authentication_factor",
+                "You have to select at least one authentication factor.",
+            ));
+        }
+        if methods[..i].iter().any(|o| o.identifier == m.identifier) {
+            return Err(rule(
+                "sign_in_experiences.duplicated_sign_in_methods",
+                "Each sign-in identifier may appear only once.",
+            ));
+        }
+    }
+    for id in &sign_up.identifiers {
+        if !methods.iter().any(|m| sign_up_covers(*id, m.identifier)) {
+            return Err(rule(
+                "sign_in_experiences.miss_sign_up_identifier_in_sign_in",
+                "Sign in methods must contain the sign up identifier.",
+            ));
+        }
+    }
+    if sign_up.password
+        && sign_up.identifiers.iter().any(|id| !methods.iter().any(|m| sign_up_covers(*id, m.identifier) && m.password))
+    {
+        return Err(rule(
+            "sign_in_experiences.password_sign_in_must_be_enabled",
+            "Password sign in must be enabled when set a password is required in sign up.",
+        ));
+    }
+    if sign_up.verify
+        && !sign_up.password
+        && methods.iter().any(|m| m.identifier != SignInIdentifier::Username && !m.verification_code)
+    {
+        return Err(rule(
+            "sign_in_experiences.code_sign_in_must_be_enabled",
+            "Verification code sign in must be enabled when set a password is not required in sign up.",
+        ));
+    }
+    // MFA.
+    let factors = &sie.mfa.factors;
+    if factors.iter().enumerate().any(|(i, f)| factors[..i].contains(f)) {
+        return Err(rule("sign_in_experiences.duplicated_mfa_factors", "Duplicated MFA factors."));
+    }
+    if factors.as_slice() == [MfaFactor::BackupCode] {
+        return Err(rule(
+            "sign_in_experiences.backup_code_cannot_be_enabled_alone",
+            "Backup code cannot be enabled alone.",
+        ));
+    }
+    let code_sign_in = |id: SignInIdentifier| methods.iter().any(|m| m.identifier == id && m.verification_code);
+    if factors.contains(&MfaFactor::EmailVerificationCode) && code_sign_in(SignInIdentifier::Email) {
+        return Err(rule(
+            "sign_in_experiences.email_verification_code_cannot_be_used_for_mfa",
+            "Email verification codes cannot be both a sign-in method and an MFA factor.",
+        ));
+    }
+    if factors.contains(&MfaFactor::PhoneVerificationCode) && code_sign_in(SignInIdentifier::Phone) {
+        return Err(rule(
+            "sign_in_experiences.phone_verification_code_cannot_be_used_for_mfa",
+            "Phone verification codes cannot be both a sign-in method and an MFA factor.",
+        ));
+    }
+    // Everything that sends a code needs a connector; none can be configured yet.
+    let needs_email = all.iter().any(|i| matches!(i, SignUpIdentifier::Email | SignUpIdentifier::EmailOrPhone))
+        || code_sign_in(SignInIdentifier::Email);
+    let needs_sms = all.iter().any(|i| matches!(i, SignUpIdentifier::Phone | SignUpIdentifier::EmailOrPhone))
+        || code_sign_in(SignInIdentifier::Phone);
+    for (needed, kind) in [(needs_email, "Email"), (needs_sms, "Sms")] {
+        if needed {
+            return Err(rule_with(
+                "sign_in_experiences.enabled_connector_not_found",
+                format!("Enabled {kind} connector not found."),
+                json!({"type": kind}),
+            ));
+        }
+    }
+    if let Some(method) = sie.forgot_password_methods.first() {
+        let method = match method {
+            ForgotPasswordMethod::EmailVerificationCode => "email",
+            ForgotPasswordMethod::PhoneVerificationCode => "sms",
+        };
+        return Err(rule_with(
+            "sign_in_experiences.forgot_password_method_requires_connector",
+            format!("Forgot password by {method} needs an enabled {method} connector."),
+            json!({"method": method}),
+        ));
+    }
+    // Numbers the types cannot bound.
+    let policy = &sie.password_policy;
+    if policy.length.min < 1 || policy.length.max > 256 || policy.length.min > policy.length.max {
+        return Err(SignInExperienceError::Invalid("`passwordPolicy.length` needs 1 ≤ min ≤ max ≤ 256".into()));
+    }
+    if !(1..=4).contains(&policy.character_types.min) {
+        return Err(SignInExperienceError::Invalid("`passwordPolicy.characterTypes.min` must be 1–4".into()));
+    }
+    let codes = &sie.verification_code_policy;
+    if codes.expiration_duration.is_some_and(|d| !(60..=3600).contains(&d)) {
+        return Err(SignInExperienceError::Invalid(
+            "`verificationCodePolicy.expirationDuration` must be 60–3600".into(),
+        ));
+    }
+    if codes.max_retry_attempts.is_some_and(|n| !(1..=100).contains(&n)) {
+        return Err(SignInExperienceError::Invalid("`verificationCodePolicy.maxRetryAttempts` must be 1–100".into()));
+    }
+    if sie.sentinel_policy.max_attempts == Some(0) || sie.sentinel_policy.lockout_duration == Some(0) {
+        return Err(SignInExperienceError::Invalid("`sentinelPolicy` values must be positive".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,484 @@
+//! Users: identifiers, profile, password, suspension and global roles.
+
+use std::collections::HashSet;
+
+use kido_proto::TenantId;
+use kido_proto::roles::{Role, RoleType};
+use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile};
+use kido_store::users::{self as store, StoredUser};
+use kido_store::{Exec, Json, Page, StoreError, Tx, roles as role_store};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+pub use kido_store::users::{FieldMatch, MatchMode, UserField, UserSearch};
+
+use crate::audit::{self, keys};
+use crate::passwords::{self, PasswordError, STORED_METHOD};
+use crate::{Core, clock, ids, validate};
+
+#[derive(Debug, Error)]
+pub enum UserError {
+    #[error("user {0} does not exist")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("give either `password` or `passwordDigest`, not both")]
+    PasswordAndDigest,
+    #[error("`passwordDigest` needs `passwordAlgorithm`")]
+    AlgorithmRequired,
+    #[error("this username is already in use")]
+    UsernameInUse,
+    #[error("this email is already in use")]
+    EmailInUse,
+    #[error("this phone number is already in use")]
+    PhoneInUse,
+    #[error("{0}")]
+    UnsupportedSearch(String),
+    #[error("role {0} does not exist")]
+    RoleNotFound(String),
+    #[error("machine-to-machine roles cannot be given to users")]
+    RoleNotForUsers,
+    #[error("user {0} already holds this role")]
+    UserHasRole(String),
+    #[error("the user does not hold this role")]
+    RoleNotAssigned,
+    #[error("the user has no password")]
+    NoPassword,
+    #[error("the password does not match")]
+    PasswordMismatch,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for UserError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unsupported(why) => Self::UnsupportedSearch(why),
+            other => Self::Store(other),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, UserError>;
+
+pub struct Users<'a> {
+    pub(crate) core: &'a Core,
+}
+
+pub fn to_user(u: StoredUser) -> User {
+    User {
+        has_password: u.password_encrypted.is_some(),
+        id: u.id,
+        username: u.username,
+        primary_email: u.primary_email,
+        primary_phone: u.primary_phone,
+        name: u.name,
+        avatar: u.avatar,
+        custom_data: u.custom_data.0,
+        identities: u.identities.0,
+        last_sign_in_at: u.last_sign_in_at,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        profile: u.profile.0,
+        application_id: u.application_id,
+        is_suspended: u.is_suspended,
+    }
+}
+
+fn check_username(v: &str) -> Result<()> {
+    let mut chars = v.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') || v.len() > 128 {
+        return Err(UserError::Invalid(format!(
+            "`username` must start with a letter or `_` and contain only letters, digits and `_` (got `{v}`)"
+        )));
+    }
+    Ok(())
+}
+
+fn check_email(v: &str) -> Result<()> {
+    let valid = v.len() <= 128
+        && !v.chars().any(char::is_whitespace)
+        && v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.split('.').count() >= 2 && domain.split('.').all(|p| !p.is_empty())
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(UserError::Invalid(format!("`primaryEmail` is not a valid email address (got `{v}`)")))
+    }
+}
+
+fn check_phone(v: &str) -> Result<()> {
+    if v.is_empty() || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UserError::Invalid(format!("`primaryPhone` must contain digits only (got `{v}`)")));
+    }
+    Ok(())
+}
+
+fn check_text(v: &Option<String>, field: &str, max: usize) -> Result<()> {
+    validate::text(v.clone(), field, max).map(|_| ()).map_err(UserError::Invalid)
+}
+
+/// Refuses identifiers another user of the tenant already has.
+async fn ensure_identifiers_free(c: &mut impl Exec, tenant: &TenantId, user: &StoredUser) -> Result<()> {
+    let taken = store::taken_identifiers(
+        c,
+        tenant,
+        user.username.as_deref(),
+        user.primary_email.as_deref(),
+        user.primary_phone.as_deref(),
+        Some(&user.id),
+    )
+    .await?;
+    match taken.first() {
+        Some(&"username") => Err(UserError::UsernameInUse),
+        Some(&"primaryEmail") => Err(UserError::EmailInUse),
+        Some(_) => Err(UserError::PhoneInUse),
+        None => Ok(()),
+    }
+}
+
+/// A unique index fired although the pre-check passed (a concurrent write): say which.
+fn identifier_conflict(e: StoreError) -> UserError {
+    match &e {
+        StoreError::Conflict(what) if what.contains("username") => UserError::UsernameInUse,
+        StoreError::Conflict(what) if what.contains("email") => UserError::EmailInUse,
+        StoreError::Conflict(what) if what.contains("phone") => UserError::PhoneInUse,
+        _ => e.into(),
+    }
+}
+
+impl Users<'_> {
+    pub async fn create(&self, tenant: &TenantId, input: CreateUser) -> Result<User> {
+        for (v, check) in [
+            (&input.username, check_username as fn(&str) -> Result<()>),
+            (&input.primary_email, check_email),
+            (&input.primary_phone, check_phone),
+        ] {
+            if let Some(v) = v {
+                check(v)?;
+            }
+        }
+        check_text(&input.name, "name", 128)?;
+        check_text(&input.avatar, "avatar", 2048)?;
+        let (password_encrypted, method) = match (input.password, input.password_digest, input.password_algorithm) {
+            (Some(_), Some(_), _) => return Err(UserError::PasswordAndDigest),
+            (Some(password), None, _) => {
+                if password.is_empty() || password.len() > 256 {
+                    return Err(UserError::Invalid("`password` must be 1 to 256 characters".into()));
+                }
+                (Some(self.core.passwords.hash(password).await?), Some(STORED_METHOD.to_owned()))
+            }
+            (None, Some(digest), Some(algorithm)) => {
+                passwords::check_imported_digest(algorithm, &digest)?;
+                (Some(digest), Some(algorithm.as_str().to_owned()))
+            }
+            (None, Some(_), None) => return Err(UserError::AlgorithmRequired),
+            (None, None, _) => (None, None),
+        };
+        let now = clock::now_ms();
+        let user = StoredUser {
+            tenant_id: tenant.to_string(),
+            id: ids::new_user_id(),
+            username: input.username,
+            primary_email: input.primary_email,
+            primary_phone: input.primary_phone,
+            password_updated_at: password_encrypted.as_ref().map(|_| now),
+            password_encrypted,
+            password_encryption_method: method,
+            name: input.name,
+            avatar: input.avatar,
+            application_id: None,
+            profile: Json(input.profile.unwrap_or_default()),
+            identities: Json(json!({})),
+            custom_data: Json(validate::object(input.custom_data, "customData").map_err(UserError::Invalid)?),
+            is_suspended: false,
+            last_sign_in_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.core.store.begin().await?;
+        ensure_identifiers_free(&mut tx, tenant, &user).await?;
+        store::insert(&mut tx, &user).await.map_err(identifier_conflict)?;
+        let defaults = role_store::default_user_role_ids(&mut tx, tenant).await?;
+        store::assign_roles(&mut tx, tenant, &user.id, &defaults, now).await?;
+        audit::record(&mut tx, tenant, keys::USER_CREATED, Some(&user.id), json!({"defaultRoleIds": defaults})).await?;
+        tx.commit().await?;
+        Ok(to_user(user))
+    }
+
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<User> {
+        let mut c = self.core.store.conn().await?;
+        Ok(to_user(find(&mut c, tenant, id).await?))
+    }
+
+    pub async fn list(&self, tenant: &TenantId, search: &UserSearch, page: Page) -> Result<(Vec<User>, i64)> {
+        let mut c = self.core.store.conn().await?;
+        let (rows, total) = store::list(&mut c, tenant, search, Some(page)).await?;
+        Ok((rows.into_iter().map(to_user).collect(), total))
+    }
+
+    /// Loads a user, lets `change` edit it, checks identifiers, stores it and logs `key`.
+    async fn modify(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        key: &str,
+        change: impl FnOnce(&mut StoredUser) -> Result<Value>,
+    ) -> Result<User> {
+        let mut tx = self.core.store.begin().await?;
+        let mut user = find(&mut tx, tenant, id).await?;
+        let details = change(&mut user)?;
+        user.updated_at = clock::now_ms();
+        ensure_identifiers_free(&mut tx, tenant, &user).await?;
+        store::update(&mut tx, &user).await.map_err(identifier_conflict)?;
+        audit::record(&mut tx, tenant, key, Some(id), details).await?;
+        tx.commit().await?;
+        Ok(to_user(user))
+    }
+
+    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateUser) -> Result<User> {
+        if let Some(Some(v)) = &patch.username {
+            check_username(v)?;
+        }
+        if let Some(Some(v)) = &patch.primary_email {
+            check_email(v)?;
+        }
+        if let Some(Some(v)) = &patch.primary_phone {
+            check_phone(v)?;
+        }
+        if let Some(v) = &patch.name {
+            check_text(v, "name", 128)?;
+        }
+        if let Some(v) = &patch.avatar {
+            check_text(v, "avatar", 2048)?;
+        }
+        let custom_data = patch
+            .custom_data
+            .map(|d| validate::object(Some(d), "customData"))
+            .transpose()
+            .map_err(UserError::Invalid)?;
+        self.modify(tenant, id, keys::USER_DATA_UPDATED, move |u| {
+            let mut changed = Vec::new();
+            let mut set = |field: &'static str, target: &mut Option<String>, value: Option<Option<String>>| {
+                if let Some(v) = value {
+                    *target = v;
+                    changed.push(field);
+                }
+            };
+            set("username", &mut u.username, patch.username);
+            set("primaryEmail", &mut u.primary_email, patch.primary_email);
+            set("primaryPhone", &mut u.primary_phone, patch.primary_phone);
+            set("name", &mut u.name, patch.name);
+            set("avatar", &mut u.avatar, patch.avatar);
+            if let Some(data) = custom_data {
+                u.custom_data = Json(data);
+                changed.push("customData");
+            }
+            if let Some(profile) = patch.profile {
+                u.profile = Json(profile);
+                changed.push("profile");
+            }
+            Ok(audit::changed(&changed))
+        })
+        .await
+    }
+
+    pub async fn custom_data(&self, tenant: &TenantId, id: &str) -> Result<Value> {
+        Ok(self.get(tenant, id).await?.custom_data)
+    }
+
+    /// Merges the given top-level keys into the custom data; returns all of it.
+    pub async fn merge_custom_data(&self, tenant: &TenantId, id: &str, data: Value) -> Result<Value> {
+        let Value::Object(given) = validate::object(Some(data), "customData").map_err(UserError::Invalid)? else {
+            return Err(UserError::Invalid("`customData` must be a JSON object".into()));
+        };
+        let user = self
+            .modify(tenant, id, keys::USER_DATA_UPDATED, move |u| {
+                if let Value::Object(stored) = &mut u.custom_data.0 {
+                    stored.extend(given);
+                } else {
+                    u.custom_data = Json(Value::Object(given));
+                }
+                Ok(audit::changed(&["customData"]))
+            })
+            .await?;
+        Ok(user.custom_data)
+    }
+
+    /// Merges the given profile fields into the stored profile; returns the profile.
+    pub async fn update_profile(&self, tenant: &TenantId, id: &str, patch: UserProfile) -> Result<UserProfile> {
+        let user = self
+            .modify(tenant, id, keys::USER_DATA_UPDATED, move |u| {
+                let mut merged = serde_json::to_value(&u.profile.0).unwrap_or_else(|_| json!({}));
+                if let (Some(target), Ok(Value::Object(given))) = (merged.as_object_mut(), serde_json::to_value(&patch))
+                {
+                    target.extend(given);
+                }
+                u.profile = Json(serde_json::from_value(merged).map_err(|e| UserError::Invalid(e.to_string()))?);
+                Ok(audit::changed(&["profile"]))
+            })
+            .await?;
+        Ok(user.profile)
+    }
+
+    pub async fn set_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<User> {
+        if password.is_empty() || password.len() > 256 {
+            return Err(UserError::Invalid("`password` must be 1 to 256 characters".into()));
+        }
+        // Hash first (outside the transaction: it is the slow part).
+        let mut c = self.core.store.conn().await?;
+        find(&mut c, tenant, id).await?;
+        drop(c);
+        let hash = self.core.passwords.hash(password).await?;
+        self.modify(tenant, id, keys::USER_PASSWORD_UPDATED, move |u| {
+            u.password_encrypted = Some(hash);
+            u.password_encryption_method = Some(STORED_METHOD.to_owned());
+            u.password_updated_at = Some(clock::now_ms());
+            Ok(json!({}))
+        })
+        .await
+    }
+
+    /// Checks a password; an imported or outdated hash is replaced by a fresh argon2id one.
+    pub async fn verify_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<()> {
+        let mut c = self.core.store.conn().await?;
+        let user = find(&mut c, tenant, id).await?;
+        drop(c);
+        let (Some(digest), Some(method)) = (user.password_encrypted, user.password_encryption_method) else {
+            return Err(UserError::NoPassword);
+        };
+        if !self.core.passwords.verify(password.clone(), digest.clone(), method.clone()).await {
+            return Err(UserError::PasswordMismatch);
+        }
+        if self.core.passwords.needs_upgrade(&digest, &method) {
+            let hash = self.core.passwords.hash(password).await?;
+            let mut tx = self.core.store.begin().await?;
+            let mut user = find(&mut tx, tenant, id).await?;
+            // Only if nobody changed the password meanwhile.
+            if user.password_encrypted.as_deref() == Some(digest.as_str()) {
+                user.password_encrypted = Some(hash);
+                user.password_encryption_method = Some(STORED_METHOD.to_owned());
+                store::update(&mut tx, &user).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn set_suspended(&self, tenant: &TenantId, id: &str, suspended: bool) -> Result<User> {
+        self.modify(tenant, id, keys::USER_SUSPENSION_UPDATED, move |u| {
+            u.is_suspended = suspended;
+            Ok(json!({"isSuspended": suspended}))
+        })
+        .await
+    }
+
+    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+        let mut tx = self.core.store.begin().await?;
+        if !store::delete(&mut tx, tenant, id).await? {
+            return Err(UserError::NotFound(id.to_owned()));
+        }
+        audit::record(&mut tx, tenant, keys::USER_DELETED, Some(id), json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- roles -------------------------------------------------------------------------
+
+    pub async fn roles(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        search: Option<String>,
+        page: Page,
+    ) -> Result<(Vec<Role>, i64)> {
+        let mut c = self.core.store.conn().await?;
+        find(&mut c, tenant, id).await?;
+        let filter = role_store::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
+        Ok(role_store::list(&mut c, tenant, &filter, Some(page)).await?)
+    }
+
+    /// Gives roles to a user; roles already held are skipped (`replace`: the user holds
+    /// exactly these afterwards).
+    pub async fn assign_roles(&self, tenant: &TenantId, id: &str, role_ids: &[String], replace: bool) -> Result<()> {
+        let role_ids = validate::ids(role_ids, "roleIds", replace).map_err(UserError::Invalid)?;
+        let mut tx = self.core.store.begin().await?;
+        find(&mut tx, tenant, id).await?;
+        if replace {
+            store::remove_all_roles(&mut tx, tenant, id).await?;
+        }
+        let held: HashSet<String> = store::role_ids(&mut tx, tenant, id).await?.into_iter().collect();
+        let new: Vec<String> = role_ids.into_iter().filter(|r| !held.contains(r)).collect();
+        self.assign_checked(&mut tx, tenant, id, &new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The one rule for giving roles to users: they must exist and be user roles.
+    async fn assign_checked(&self, tx: &mut Tx, tenant: &TenantId, user_id: &str, role_ids: &[String]) -> Result<()> {
+        let roles = role_store::find_many(tx, tenant, role_ids).await?;
+        if let Some(missing) = role_ids.iter().find(|id| !roles.iter().any(|r| &r.id == *id)) {
+            return Err(UserError::RoleNotFound(missing.clone()));
+        }
+        if roles.iter().any(|r| r.role_type != RoleType::User) {
+            return Err(UserError::RoleNotForUsers);
+        }
+        store::assign_roles(tx, tenant, user_id, role_ids, clock::now_ms()).await?;
+        audit::record(tx, tenant, keys::USER_ROLES_UPDATED, Some(user_id), json!({"addedRoleIds": role_ids})).await?;
+        Ok(())
+    }
+
+    pub async fn remove_role(&self, tenant: &TenantId, id: &str, role_id: &str) -> Result<()> {
+        let mut c = self.core.store.conn().await?;
+        if !store::remove_role(&mut c, tenant, id, role_id).await? {
+            return Err(UserError::RoleNotAssigned);
+        }
+        Ok(())
+    }
+
+    /// Users holding a role.
+    pub async fn of_role(
+        &self,
+        tenant: &TenantId,
+        role_id: &str,
+        search: UserSearch,
+        page: Page,
+    ) -> Result<(Vec<User>, i64)> {
+        let mut c = self.core.store.conn().await?;
+        if role_store::find(&mut c, tenant, role_id).await?.is_none() {
+            return Err(UserError::RoleNotFound(role_id.to_owned()));
+        }
+        let search = UserSearch { role_id: Some(role_id.to_owned()), ..search };
+        let (rows, total) = store::list(&mut c, tenant, &search, Some(page)).await?;
+        Ok((rows.into_iter().map(to_user).collect(), total))
+    }
+
+    /// `POST /roles/{id}/users`: gives one role to several users.
+    pub async fn add_to_role(&self, tenant: &TenantId, role_id: &str, user_ids: &[String]) -> Result<()> {
+        let user_ids = validate::ids(user_ids, "userIds", false).map_err(UserError::Invalid)?;
+        let mut tx = self.core.store.begin().await?;
+        if role_store::find(&mut tx, tenant, role_id).await?.is_none() {
+            return Err(UserError::RoleNotFound(role_id.to_owned()));
+        }
+        let role = [role_id.to_owned()];
+        for user_id in &user_ids {
+            if store::role_ids(&mut tx, tenant, user_id).await?.contains(&role[0]) {
+                return Err(UserError::UserHasRole(user_id.clone()));
+            }
+        }
+        for user_id in &user_ids {
+            find(&mut tx, tenant, user_id).await?;
+            self.assign_checked(&mut tx, tenant, user_id, &role).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredUser> {
+    store::find(c, tenant, id).await?.ok_or_else(|| UserError::NotFound(id.to_owned()))
+}

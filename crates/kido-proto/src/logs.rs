@@ -1,0 +1,18 @@
+//! Audit log entries.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Log {
+    pub tenant_id: String,
+    pub id: String,
+    /// What happened, e.g. `User.Created`.
+    pub key: String,
+    /// `{key, result, userId?, applicationId?, ...}`.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub created_at: i64,
+}

@@ -1,0 +1,370 @@
+//! The sign-in experience: how users sign in and sign up, what the hosted pages look like,
+//! and the password policy. One per tenant (id `default`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInIdentifier {
+    Username,
+    Email,
+    Phone,
+}
+
+/// A sign-up identifier: one of the sign-in identifiers, or "email or phone".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SignUpIdentifier {
+    Username,
+    Email,
+    Phone,
+    EmailOrPhone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInMethod {
+    pub identifier: SignInIdentifier,
+    pub password: bool,
+    pub verification_code: bool,
+    pub is_password_primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignIn {
+    pub methods: Vec<SignInMethod>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecondaryIdentifier {
+    pub identifier: SignUpIdentifier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUp {
+    pub identifiers: Vec<SignUpIdentifier>,
+    pub password: bool,
+    pub verify: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_identifiers: Option<Vec<SecondaryIdentifier>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum SignInMode {
+    SignIn,
+    Register,
+    SignInAndRegister,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum AgreeToTermsPolicy {
+    Automatic,
+    ManualRegistrationOnly,
+    Manual,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Color {
+    pub primary_color: String,
+    pub is_dark_mode_enabled: bool,
+    pub dark_primary_color: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Branding {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dark_logo_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favicon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dark_favicon: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LanguageInfo {
+    pub auto_detect: bool,
+    pub fallback_language: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordLength {
+    #[schema(minimum = 1, maximum = 256)]
+    pub min: u32,
+    #[schema(minimum = 1, maximum = 256)]
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CharacterTypes {
+    /// How many of lowercase, uppercase, digits and symbols a password must mix.
+    #[schema(minimum = 1, maximum = 4)]
+    pub min: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordRejects {
+    /// Reject common and breached passwords (Kido checks a built-in list, offline).
+    pub pwned: bool,
+    pub repetition_and_sequence: bool,
+    pub user_info: bool,
+    #[serde(default)]
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PasswordPolicy {
+    pub length: PasswordLength,
+    pub character_types: CharacterTypes,
+    pub rejects: PasswordRejects,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            length: PasswordLength { min: 8, max: 256 },
+            character_types: CharacterTypes { min: 1 },
+            rejects: PasswordRejects { pwned: true, repetition_and_sequence: true, user_info: true, words: Vec::new() },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum MfaFactor {
+    Totp,
+    WebAuthn,
+    BackupCode,
+    EmailVerificationCode,
+    PhoneVerificationCode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum MfaPolicy {
+    UserControlled,
+    Mandatory,
+    PromptOnlyAtSignIn,
+    PromptAtSignInAndSignUp,
+    NoPrompt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum OrganizationRequiredMfaPolicy {
+    NoPrompt,
+    Mandatory,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Mfa {
+    pub factors: Vec<MfaFactor>,
+    pub policy: MfaPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_required_mfa_policy: Option<OrganizationRequiredMfaPolicy>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialSignIn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automatic_account_linking: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_required_identifiers: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SentinelPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub max_attempts: Option<u32>,
+    /// Minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub lockout_duration: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationCodePolicy {
+    /// Seconds (60–3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 60, maximum = 3600)]
+    pub expiration_duration: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100)]
+    pub max_retry_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ForgotPasswordMethod {
+    EmailVerificationCode,
+    PhoneVerificationCode,
+}
+
+/// The whole sign-in experience.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInExperience {
+    pub tenant_id: String,
+    pub id: String,
+    pub color: Color,
+    pub branding: Branding,
+    pub hide_logto_branding: bool,
+    pub language_info: LanguageInfo,
+    pub terms_of_use_url: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    pub agree_to_terms_policy: AgreeToTermsPolicy,
+    pub sign_in: SignIn,
+    pub sign_up: SignUp,
+    pub social_sign_in: SocialSignIn,
+    pub social_sign_in_connector_targets: Vec<String>,
+    pub sign_in_mode: SignInMode,
+    pub custom_css: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_content: Map<String, Value>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_ui_assets: Option<Value>,
+    pub password_policy: PasswordPolicy,
+    pub mfa: Mfa,
+    pub single_sign_on_enabled: bool,
+    pub support_email: Option<String>,
+    pub support_website_url: Option<String>,
+    pub unknown_session_redirect_url: Option<String>,
+    pub sentinel_policy: SentinelPolicy,
+    pub verification_code_policy: VerificationCodePolicy,
+    pub forgot_password_methods: Vec<ForgotPasswordMethod>,
+}
+
+impl SignInExperience {
+    /// A fresh tenant's: username + password sign-in and sign-up, terms accepted automatically.
+    pub fn default_for(tenant_id: &str) -> Self {
+        Self {
+            tenant_id: tenant_id.to_owned(),
+            id: "default".to_owned(),
+            color: Color {
+                primary_color: "#6139F6".into(),
+                is_dark_mode_enabled: false,
+                dark_primary_color: "#8768F8".into(),
+            },
+            branding: Branding::default(),
+            hide_logto_branding: false,
+            language_info: LanguageInfo { auto_detect: true, fallback_language: "en".into() },
+            terms_of_use_url: None,
+            privacy_policy_url: None,
+            agree_to_terms_policy: AgreeToTermsPolicy::Automatic,
+            sign_in: SignIn {
+                methods: vec![SignInMethod {
+                    identifier: SignInIdentifier::Username,
+                    password: true,
+                    verification_code: false,
+                    is_password_primary: true,
+                }],
+            },
+            sign_up: SignUp {
+                identifiers: vec![SignUpIdentifier::Username],
+                password: true,
+                verify: false,
+                secondary_identifiers: None,
+            },
+            social_sign_in: SocialSignIn::default(),
+            social_sign_in_connector_targets: Vec::new(),
+            sign_in_mode: SignInMode::SignInAndRegister,
+            custom_css: None,
+            custom_content: Map::new(),
+            custom_ui_assets: None,
+            password_policy: PasswordPolicy::default(),
+            mfa: Mfa { factors: Vec::new(), policy: MfaPolicy::UserControlled, organization_required_mfa_policy: None },
+            single_sign_on_enabled: false,
+            support_email: None,
+            support_website_url: None,
+            unknown_session_redirect_url: None,
+            sentinel_policy: SentinelPolicy::default(),
+            verification_code_policy: VerificationCodePolicy::default(),
+            forgot_password_methods: Vec::new(),
+        }
+    }
+}
+
+/// `PATCH /api/sign-in-exp`: any subset of the top-level fields; each given one replaces the stored one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSignInExperience {
+    pub color: Option<Color>,
+    pub branding: Option<Branding>,
+    pub hide_logto_branding: Option<bool>,
+    pub language_info: Option<LanguageInfo>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub terms_of_use_url: Option<Option<String>>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub privacy_policy_url: Option<Option<String>>,
+    pub agree_to_terms_policy: Option<AgreeToTermsPolicy>,
+    pub sign_in: Option<SignIn>,
+    pub sign_up: Option<SignUp>,
+    pub social_sign_in: Option<SocialSignIn>,
+    pub social_sign_in_connector_targets: Option<Vec<String>>,
+    pub sign_in_mode: Option<SignInMode>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub custom_css: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_content: Option<Map<String, Value>>,
+    pub password_policy: Option<PasswordPolicy>,
+    pub mfa: Option<Mfa>,
+    pub single_sign_on_enabled: Option<bool>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub support_email: Option<Option<String>>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub support_website_url: Option<Option<String>>,
+    #[serde(default, with = "crate::applications::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub unknown_session_redirect_url: Option<Option<String>>,
+    pub sentinel_policy: Option<SentinelPolicy>,
+    pub verification_code_policy: Option<VerificationCodePolicy>,
+    pub forgot_password_methods: Option<Vec<ForgotPasswordMethod>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckPassword {
+    pub password: String,
+    /// The user the password is for; needed when the policy rejects passwords built from user info.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// Why a password was refused: `password_rejected.<reason>` with what to interpolate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordIssue {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub interpolation: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckPasswordResult {
+    pub result: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<PasswordIssue>,
+}

@@ -1,0 +1,478 @@
+//! Users, their global roles, and the user search of the Management API.
+
+use std::collections::HashMap;
+
+use kido_proto::TenantId;
+use kido_proto::roles::FeaturedUser;
+use kido_proto::users::UserProfile;
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::db::{Backend, Exec, run};
+use crate::error::{StoreError, StoreResult};
+use crate::{ListQuery, Page, placeholders};
+
+const COLUMNS: &str = "tenant_id, id, username, primary_email, primary_phone, password_encrypted, \
+                       password_encryption_method, name, avatar, application_id, profile, identities, custom_data, \
+                       is_suspended, last_sign_in_at, password_updated_at, created_at, updated_at";
+
+/// A user row, password hash included (never leaves the domain).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredUser {
+    pub tenant_id: String,
+    pub id: String,
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password_encrypted: Option<String>,
+    pub password_encryption_method: Option<String>,
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    pub application_id: Option<String>,
+    pub profile: Json<UserProfile>,
+    pub identities: Json<Value>,
+    pub custom_data: Json<Value>,
+    pub is_suspended: bool,
+    pub last_sign_in_at: Option<i64>,
+    pub password_updated_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn insert(c: &mut impl Exec, u: &StoredUser) -> StoreResult<()> {
+    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ({})", placeholders(1, 18));
+    run!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&u.tenant_id)
+        .bind(&u.id)
+        .bind(&u.username)
+        .bind(&u.primary_email)
+        .bind(&u.primary_phone)
+        .bind(&u.password_encrypted)
+        .bind(&u.password_encryption_method)
+        .bind(&u.name)
+        .bind(&u.avatar)
+        .bind(&u.application_id)
+        .bind(&u.profile)
+        .bind(&u.identities)
+        .bind(&u.custom_data)
+        .bind(u.is_suspended)
+        .bind(u.last_sign_in_at)
+        .bind(u.password_updated_at)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Writes every mutable column of `u` back.
+pub async fn update(c: &mut impl Exec, u: &StoredUser) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET username = $3, primary_email = $4, primary_phone = $5, password_encrypted = $6, \
+                       password_encryption_method = $7, name = $8, avatar = $9, profile = $10, identities = $11, \
+                       custom_data = $12, is_suspended = $13, last_sign_in_at = $14, password_updated_at = $15, \
+                       updated_at = $16 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(&u.tenant_id)
+        .bind(&u.id)
+        .bind(&u.username)
+        .bind(&u.primary_email)
+        .bind(&u.primary_phone)
+        .bind(&u.password_encrypted)
+        .bind(&u.password_encryption_method)
+        .bind(&u.name)
+        .bind(&u.avatar)
+        .bind(&u.profile)
+        .bind(&u.identities)
+        .bind(&u.custom_data)
+        .bind(u.is_suspended)
+        .bind(u.last_sign_in_at)
+        .bind(u.password_updated_at)
+        .bind(u.updated_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredUser>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2");
+    Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM users WHERE tenant_id = $1 AND id = $2";
+    let n = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Which identifier columns are taken (case-insensitively for username and email) by a
+/// user other than `except_id`. Returns the names of the taken fields.
+pub async fn taken_identifiers(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    username: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+    except_id: Option<&str>,
+) -> StoreResult<Vec<&'static str>> {
+    let mut taken = Vec::new();
+    let checks = [
+        ("username", "lower(username) = $2", username.map(str::to_ascii_lowercase)),
+        ("primaryEmail", "lower(primary_email) = $2", email.map(str::to_ascii_lowercase)),
+        ("primaryPhone", "primary_phone = $2", phone.map(str::to_owned)),
+    ];
+    for (field, condition, value) in checks {
+        let Some(value) = value else { continue };
+        let sql = format!("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND {condition} AND id <> $3");
+        let n: i64 = run!(c, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(&value)
+            .bind(except_id.unwrap_or(""))
+            .fetch_one(&mut *c)
+            .await?);
+        if n > 0 {
+            taken.push(field);
+        }
+    }
+    Ok(taken)
+}
+
+// --- search -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserField {
+    Id,
+    PrimaryEmail,
+    PrimaryPhone,
+    Username,
+    Name,
+}
+
+impl UserField {
+    pub const ALL: [UserField; 5] = [Self::Id, Self::PrimaryEmail, Self::PrimaryPhone, Self::Username, Self::Name];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(Self::Id),
+            "primaryEmail" => Some(Self::PrimaryEmail),
+            "primaryPhone" => Some(Self::PrimaryPhone),
+            "username" => Some(Self::Username),
+            "name" => Some(Self::Name),
+            _ => None,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::PrimaryEmail => "primary_email",
+            Self::PrimaryPhone => "primary_phone",
+            Self::Username => "username",
+            Self::Name => "name",
+        }
+    }
+
+    /// Whether the column is indexed by `lower(column)` (else by the raw column, whose
+    /// values have no case: ids are lowercase, phones are digits).
+    fn indexed_lower(self) -> bool {
+        matches!(self, Self::PrimaryEmail | Self::Username | Self::Name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMode {
+    Exact,
+    /// SQL LIKE: `%` any run, `_` any character.
+    Like,
+    SimilarTo,
+    Posix,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldMatch {
+    pub field: UserField,
+    pub mode: MatchMode,
+    pub value: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserSearch {
+    /// Groups of alternatives: a group matches when any of its matches does.
+    pub groups: Vec<Vec<FieldMatch>>,
+    /// Groups are joined with AND (true) or OR (false).
+    pub match_all: bool,
+    pub case_sensitive: bool,
+    /// Only users holding this role / not holding it.
+    pub role_id: Option<String>,
+    pub exclude_role_id: Option<String>,
+}
+
+/// Newest first. Exact and prefix matches run on the identifier indexes.
+pub async fn list(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    search: &UserSearch,
+    page: Option<Page>,
+) -> StoreResult<(Vec<StoredUser>, i64)> {
+    let backend = c.backend();
+    let mut binds = vec![tenant.to_string()];
+    let mut conditions = vec!["u.tenant_id = $1".to_owned()];
+    let mut groups = Vec::new();
+    for group in &search.groups {
+        let alternatives = group
+            .iter()
+            .map(|m| match_sql(backend, m, search.case_sensitive, &mut binds))
+            .collect::<StoreResult<Vec<_>>>()?;
+        if !alternatives.is_empty() {
+            groups.push(format!("({})", alternatives.join(" OR ")));
+        }
+    }
+    if !groups.is_empty() {
+        conditions.push(format!("({})", groups.join(if search.match_all { " AND " } else { " OR " })));
+    }
+    let holds = "SELECT 1 FROM users_roles ur WHERE ur.tenant_id = u.tenant_id AND ur.user_id = u.id AND ur.role_id";
+    if let Some(role) = &search.role_id {
+        binds.push(role.clone());
+        conditions.push(format!("EXISTS ({holds} = ${})", binds.len()));
+    }
+    if let Some(role) = &search.exclude_role_id {
+        binds.push(role.clone());
+        conditions.push(format!("NOT EXISTS ({holds} = ${})", binds.len()));
+    }
+    let columns = COLUMNS.split(", ").map(|col| format!("u.{col}")).collect::<Vec<_>>().join(", ");
+    let query = ListQuery {
+        columns: &columns,
+        from: "users u",
+        where_clause: &conditions.join(" AND "),
+        order_by: "u.created_at DESC, u.id",
+        binds: &binds,
+    };
+    query.fetch(c, page).await
+}
+
+/// SQL for one field match; pushes its binds.
+fn match_sql(backend: Backend, m: &FieldMatch, case_sensitive: bool, binds: &mut Vec<String>) -> StoreResult<String> {
+    let col = format!("u.{}", m.field.column());
+    // What the index is on, and the value in the same shape.
+    let (indexed, fold): (String, fn(&str) -> String) = if m.field.indexed_lower() {
+        (format!("lower({col})"), |s| s.to_ascii_lowercase())
+    } else {
+        (col.clone(), |s| s.to_owned())
+    };
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    let exact_case = case_sensitive && m.field.indexed_lower();
+    Ok(match m.mode {
+        MatchMode::Exact => {
+            let mut sql = format!("{indexed} = {}", bind(fold(&m.value)));
+            if exact_case {
+                sql.push_str(&format!(" AND {col} = {}", bind(m.value.clone())));
+            }
+            sql
+        }
+        MatchMode::Like => {
+            let mut parts = Vec::new();
+            // The literal text before the first wildcard narrows the index to a range.
+            let literal = like_literal_prefix(&m.value);
+            if !literal.is_empty() {
+                let low = fold(&literal);
+                if let Some(high) = successor(&low) {
+                    parts.push(format!("{indexed} >= {} AND {indexed} < {}", bind(low), bind(high)));
+                }
+            }
+            let pure_prefix = m.value.len() == literal.len() + 1 && m.value.ends_with('%') && !literal.is_empty();
+            if pure_prefix && !exact_case {
+                // The range is the whole condition.
+            } else if !case_sensitive || !m.field.indexed_lower() {
+                parts.push(format!("{indexed} LIKE {} ESCAPE '\\'", bind(fold(&m.value))));
+            } else {
+                match backend {
+                    Backend::Postgres => parts.push(format!("{col} LIKE {} ESCAPE '\\'", bind(m.value.clone()))),
+                    // SQLite's LIKE ignores ASCII case; GLOB does not.
+                    Backend::Sqlite => parts.push(format!("{col} GLOB {}", bind(like_to_glob(&m.value)))),
+                }
+            }
+            if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
+        }
+        MatchMode::Posix => match backend {
+            Backend::Postgres => {
+                format!("{col} {} {}", if case_sensitive { "~" } else { "~*" }, bind(m.value.clone()))
+            }
+            Backend::Sqlite => {
+                let pattern = if case_sensitive { m.value.clone() } else { format!("(?i){}", m.value) };
+                format!("{col} REGEXP {}", bind(pattern))
+            }
+        },
+        MatchMode::SimilarTo => match backend {
+            Backend::Postgres if case_sensitive => format!("{col} SIMILAR TO {}", bind(m.value.clone())),
+            Backend::Postgres => format!("lower({col}) SIMILAR TO {}", bind(m.value.to_lowercase())),
+            Backend::Sqlite => {
+                return Err(StoreError::Unsupported(
+                    "search mode `similar_to` needs PostgreSQL; use `like`, `exact` or `posix` on SQLite".into(),
+                ));
+            }
+        },
+    })
+}
+
+/// The characters of a LIKE pattern before its first unescaped wildcard, unescaped.
+fn like_literal_prefix(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '%' | '_' => break,
+            '\\' => match chars.next() {
+                Some(next) => out.push(next),
+                None => break,
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The smallest string greater than every string starting with `s` (byte order), if any.
+fn successor(s: &str) -> Option<String> {
+    let mut chars: Vec<char> = s.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// A LIKE pattern as a GLOB pattern (case-sensitive matching on SQLite).
+fn like_to_glob(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    push_glob_literal(&mut out, next);
+                }
+            }
+            other => push_glob_literal(&mut out, other),
+        }
+    }
+    out
+}
+
+fn push_glob_literal(out: &mut String, ch: char) {
+    match ch {
+        '*' | '?' | '[' | ']' => {
+            out.push('[');
+            out.push(ch);
+            out.push(']');
+        }
+        other => out.push(other),
+    }
+}
+
+// --- roles of users --------------------------------------------------------------------------
+
+pub async fn role_ids(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT role_id FROM users_roles WHERE tenant_id = $1 AND user_id = $2";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_all(&mut *c).await?))
+}
+
+pub async fn assign_roles(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    user_id: &str,
+    role_ids: &[String],
+    now: i64,
+) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO users_roles (tenant_id, user_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
+    run!(c, |c| {
+        for role_id in role_ids {
+            sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).bind(role_id).bind(now).execute(&mut *c).await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn remove_all_roles(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM users_roles WHERE tenant_id = $1 AND user_id = $2";
+    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn remove_role(c: &mut impl Exec, tenant: &TenantId, user_id: &str, role_id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM users_roles WHERE tenant_id = $1 AND user_id = $2 AND role_id = $3";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(user_id)
+        .bind(role_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// How many users hold each role, and the first three of them.
+pub async fn role_stats(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    role_ids: &[String],
+) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
+    let mut stats: HashMap<String, (i64, Vec<FeaturedUser>)> = HashMap::new();
+    if role_ids.is_empty() {
+        return Ok(stats);
+    }
+    let list = placeholders(2, role_ids.len());
+    let count_sql = format!(
+        "SELECT role_id, COUNT(*) FROM users_roles WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
+    );
+    let featured_sql = format!(
+        "SELECT role_id, id, avatar, name FROM (SELECT ur.role_id, u.id, u.avatar, u.name, \
+         ROW_NUMBER() OVER (PARTITION BY ur.role_id ORDER BY ur.created_at, u.id) AS n \
+         FROM users_roles ur JOIN users u ON u.tenant_id = ur.tenant_id AND u.id = ur.user_id \
+         WHERE ur.tenant_id = $1 AND ur.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
+    );
+    type Featured = (String, String, Option<String>, Option<String>);
+    let (counts, featured) = run!(c, |c| {
+        let mut q1 = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+        let mut q2 = sqlx::query_as::<_, Featured>(sqlx::AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+        for id in role_ids {
+            q1 = q1.bind(id);
+            q2 = q2.bind(id);
+        }
+        (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
+    });
+    for (role_id, n) in counts {
+        stats.entry(role_id).or_default().0 = n;
+    }
+    for (role_id, id, avatar, name) in featured {
+        stats.entry(role_id).or_default().1.push(FeaturedUser { id, avatar, name });
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_helpers() {
+        assert_eq!(like_literal_prefix("john%"), "john");
+        assert_eq!(like_literal_prefix("jo_n%"), "jo");
+        assert_eq!(like_literal_prefix("%x"), "");
+        assert_eq!(like_literal_prefix("a\\%b%"), "a%b");
+        assert_eq!(successor("abc").as_deref(), Some("abd"));
+        assert_eq!(successor("").as_deref(), None);
+        assert_eq!(like_to_glob("J_hn%[x]"), "J?hn*[[]x[]]");
+    }
+}

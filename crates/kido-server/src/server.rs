@@ -70,12 +70,14 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     )
     .await?;
     let tenants = bootstrap::tenants();
+    let (shutdown_signal, _) = watch::channel(false);
     let options = CoreOptions { hash_cost: config.password_hash_cost, ..CoreOptions::default() };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
 
+    spawn_planner_maintenance(core.clone(), shutdown_signal.subscribe());
     let (router, openapi) = routes::build();
     let openapi = Arc::new(openapi);
-    let (shutdown, _) = watch::channel(false);
+    let shutdown = shutdown_signal;
     let mut listeners = Vec::new();
     let mut tasks = Vec::new();
     let sites =
@@ -141,6 +143,21 @@ impl RunningServer {
         }
         self.core.store.close().await;
     }
+}
+
+/// Keeps the database's planner statistics fresh: at start, then every ten minutes.
+fn spawn_planner_maintenance(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = core.store.optimize().await {
+                tracing::warn!(error = %e, "refreshing planner statistics failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+        }
+    });
 }
 
 /// The credentials file: readable by the owner only.

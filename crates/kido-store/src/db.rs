@@ -168,6 +168,16 @@ impl Store {
         })
     }
 
+    /// Refreshes the query planner's statistics where the backend needs telling: SQLite
+    /// (`PRAGMA optimize`, cheap when little changed; without statistics it scans a
+    /// million users for an indexed search). PostgreSQL's autovacuum does this itself.
+    pub async fn optimize(&self) -> StoreResult<()> {
+        if let Db::Sqlite(pool) = &self.db {
+            sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(p) => p.close().await,

@@ -71,16 +71,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes =
             Bytes::from_request(req, state).await.map_err(|e| ApiError::invalid_input("body", e.body_text()))?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let json: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_input("body", e.to_string()))?;
+        if let Some(path) = nul_in(&json, String::new()) {
+            return Err(ApiError::invalid_input(
+                "body",
+                format!("Error in key path \"{path}\": NUL characters are not allowed"),
+            ));
+        }
+        let value = serde_path_to_error::deserialize(json).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let details =
                 if path == "." { inner.to_string() } else { format!("Error in key path \"{path}\": {inner}") };
             ApiError::invalid_input("body", details)
         })?;
-        de.end().map_err(|e| ApiError::invalid_input("body", e.to_string()))?;
         Ok(ApiJson(value))
+    }
+}
+
+/// Where a NUL character hides in a JSON document (databases cannot store it in text).
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() { ".".into() } else { path }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| nul_in(v, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.contains('\0') { Some(here) } else { nul_in(v, here) }
+        }),
+        _ => None,
     }
 }
 
@@ -121,7 +142,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        Ok(QueryPairs(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        if pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(ApiError::invalid_input("query", "NUL characters are not allowed"));
+        }
+        Ok(QueryPairs(pairs))
     }
 }
 
@@ -132,6 +157,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.uri.path().contains("%00") {
+            return Err(ApiError::invalid_input("params", "NUL characters are not allowed"));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| ApiPath(v))

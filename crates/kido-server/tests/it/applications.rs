@@ -61,6 +61,8 @@ async fn invalid_input_is_a_400_that_says_what() {
         json!({"name": "x", "type": "SPA", "oidcClientMetadata": {"redirectUris": ["https://a.test/cb#frag"], "postLogoutRedirectUris": []}}),
         json!({"name": "x", "type": "SPA", "customData": [1, 2]}),
         json!({"name": 42, "type": "SPA"}),
+        json!({"name": "nul\u{0}byte", "type": "SPA"}),
+        json!({"name": "x", "type": "SPA", "customData": {"k": ["\u{0}"]}}),
     ];
     for body in cases {
         let (status, error) = t.api(Method::POST, "/api/applications", Some(body.clone())).await;

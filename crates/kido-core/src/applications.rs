@@ -67,6 +67,8 @@ impl Applications<'_> {
         }
         let metadata = input.oidc_client_metadata.unwrap_or_default();
         check_client_metadata(&metadata)?;
+        let custom_metadata = input.custom_client_metadata.unwrap_or_default();
+        check_custom_metadata(&custom_metadata)?;
         let now = clock::now_ms();
         let app = Application {
             tenant_id: tenant.to_string(),
@@ -75,7 +77,7 @@ impl Applications<'_> {
             description: input.description,
             app_type: input.app_type,
             oidc_client_metadata: metadata,
-            custom_client_metadata: input.custom_client_metadata.unwrap_or_default(),
+            custom_client_metadata: custom_metadata,
             protected_app_metadata: None,
             custom_data: validate::object(input.custom_data, "customData").map_err(ApplicationError::Invalid)?,
             is_third_party: input.is_third_party.unwrap_or(false),
@@ -131,6 +133,7 @@ impl Applications<'_> {
             app.oidc_client_metadata = metadata;
         }
         if let Some(custom) = patch.custom_client_metadata {
+            check_custom_metadata(&custom)?;
             app.custom_client_metadata = custom;
         }
         if let Some(data) = patch.custom_data {
@@ -228,6 +231,17 @@ fn secret_conflict(e: StoreError) -> ApplicationError {
         StoreError::Conflict(_) => ApplicationError::SecretNameExists,
         other => other.into(),
     }
+}
+
+/// Token lifetimes within the bounds the API documents.
+fn check_custom_metadata(m: &kido_proto::applications::CustomClientMetadata) -> Result<()> {
+    if m.id_token_ttl.is_some_and(|t| !(1..=86_400).contains(&t)) {
+        return Err(ApplicationError::Invalid("`customClientMetadata.idTokenTtl` must be 1–86400 seconds".into()));
+    }
+    if m.refresh_token_ttl_in_days.is_some_and(|d| !(1..=90).contains(&d)) {
+        return Err(ApplicationError::Invalid("`customClientMetadata.refreshTokenTtlInDays` must be 1–90".into()));
+    }
+    Ok(())
 }
 
 /// Redirect URIs must be http(s) URLs or reverse-domain custom schemes (native apps);

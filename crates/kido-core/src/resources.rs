@@ -79,7 +79,7 @@ impl Resources<'_> {
             other => other.into(),
         })?;
         self.core.clients_changed(tenant);
-        Ok(ResourceWithScopes { resource, scopes: Vec::new() })
+        Ok(ResourceWithScopes { resource, scopes: Some(Vec::new()) })
     }
 
     pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Resource> {
@@ -108,7 +108,7 @@ impl Resources<'_> {
                 let (mine, rest): (Vec<Scope>, Vec<Scope>) =
                     scopes.drain(..).partition(|s| s.resource_id == resource.id);
                 scopes = rest;
-                ResourceWithScopes { resource, scopes: mine }
+                ResourceWithScopes { resource, scopes: include_scopes.then_some(mine) }
             })
             .collect();
         Ok((items, total))

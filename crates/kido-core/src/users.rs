@@ -405,7 +405,7 @@ impl Users<'_> {
     /// Gives roles to a user; roles already held are skipped (`replace`: the user holds
     /// exactly these afterwards).
     pub async fn assign_roles(&self, tenant: &TenantId, id: &str, role_ids: &[String], replace: bool) -> Result<()> {
-        let role_ids = validate::ids(role_ids, "roleIds", replace).map_err(UserError::Invalid)?;
+        let role_ids = validate::ids(role_ids, "roleIds", true).map_err(UserError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         find(&mut tx, tenant, id).await?;
         if replace {

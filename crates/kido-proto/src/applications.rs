@@ -159,7 +159,6 @@ pub struct UpdateApplicationSecret {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleIds {
-    #[schema(min_items = 1)]
     pub role_ids: Vec<String>,
 }
 

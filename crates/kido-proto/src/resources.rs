@@ -19,7 +19,9 @@ pub struct Resource {
 pub struct ResourceWithScopes {
     #[serde(flatten)]
     pub resource: Resource,
-    pub scopes: Vec<Scope>,
+    /// Present when asked for (`includeScopes`) and on creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<Scope>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

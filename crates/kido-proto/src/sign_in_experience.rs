@@ -190,11 +190,11 @@ pub struct SocialSignIn {
 #[serde(rename_all = "camelCase")]
 pub struct SentinelPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_attempts: Option<u32>,
-    /// Minutes.
+    /// Minutes (at most a week).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 10080)]
     pub lockout_duration: Option<u32>,
 }
 

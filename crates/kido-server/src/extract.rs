@@ -79,7 +79,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 format!("Error in key path \"{path}\": NUL characters are not allowed"),
             ));
         }
-        let value = serde_path_to_error::deserialize(json).map_err(|e| {
+        let value = serde_path_to_error::deserialize(crate::strict_json::Strict(json)).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let details =
@@ -122,9 +122,16 @@ impl QueryPairs {
         self.get(key).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
-    /// A boolean flag as Logto reads it (`true`, `1`, `yes`).
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1" | "yes"))
+    /// A boolean parameter: absent, `true` or `false`; anything else is a 400.
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>, ApiError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => {
+                Err(ApiError::invalid_input("query", format!("`{key}` must be `true` or `false`, got `{other}`")))
+            }
+        }
     }
 
     /// `search` (or `search.<field>`) as one substring to look for, `%` wildcards removed.

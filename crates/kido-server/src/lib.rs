@@ -11,6 +11,7 @@ mod routes;
 mod search;
 pub mod server;
 pub mod state;
+mod strict_json;
 
 pub use config::Config;
 pub use server::{RunningServer, start};

@@ -58,7 +58,10 @@ impl Listing {
     /// Paginated route: defaults apply when the parameters are absent.
     pub fn pagination(&self) -> Result<Pagination, ApiError> {
         let number = |key: &str, default: i64| -> Result<i64, ApiError> {
-            match self.query.get(key).filter(|v| !v.is_empty()) {
+            if self.query.all(key).count() > 1 {
+                return Err(invalid_pagination());
+            }
+            match self.query.get(key) {
                 None => Ok(default),
                 Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(invalid_pagination),
             }
@@ -73,7 +76,7 @@ impl Listing {
 
     /// Optionally paginated route: `None` (the whole list) unless `page` or `page_size` is given.
     pub fn optional_pagination(&self) -> Result<Option<Pagination>, ApiError> {
-        let given = |key: &str| self.query.get(key).is_some_and(|v| !v.is_empty());
+        let given = |key: &str| self.query.get(key).is_some();
         if given("page") || given("page_size") { self.pagination().map(Some) } else { Ok(None) }
     }
 

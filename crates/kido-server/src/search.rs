@@ -67,7 +67,7 @@ pub fn user_search(q: &QueryPairs) -> Result<UserSearch, ApiError> {
         Some("and") => true,
         Some(other) => return Err(invalid(format!("`joint` must be `or` or `and`, got `{other}`."))),
     };
-    let case_sensitive = match q.get("isCaseSensitive").filter(|v| !v.is_empty()) {
+    let case_sensitive = match q.get("isCaseSensitive") {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => return Err(invalid(format!("`isCaseSensitive` must be `true` or `false`, got `{other}`."))),

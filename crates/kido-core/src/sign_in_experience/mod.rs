@@ -310,8 +310,13 @@ pub fn validate(sie: &SignInExperience) -> Result<()> {
     if codes.max_retry_attempts.is_some_and(|n| !(1..=100).contains(&n)) {
         return Err(SignInExperienceError::Invalid("`verificationCodePolicy.maxRetryAttempts` must be 1–100".into()));
     }
-    if sie.sentinel_policy.max_attempts == Some(0) || sie.sentinel_policy.lockout_duration == Some(0) {
-        return Err(SignInExperienceError::Invalid("`sentinelPolicy` values must be positive".into()));
+    let sentinel = &sie.sentinel_policy;
+    if sentinel.max_attempts.is_some_and(|n| !(1..=10_000).contains(&n))
+        || sentinel.lockout_duration.is_some_and(|m| !(1..=10_080).contains(&m))
+    {
+        return Err(SignInExperienceError::Invalid(
+            "`sentinelPolicy`: maxAttempts must be 1–10000 and lockoutDuration 1–10080 minutes".into(),
+        ));
     }
     Ok(())
 }

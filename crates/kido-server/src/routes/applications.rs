@@ -49,23 +49,12 @@ fn application_filter(q: &QueryPairs) -> Result<ApplicationFilter, ApiError> {
     let types = q
         .all("types")
         .flat_map(|v| v.split(','))
-        .filter(|v| !v.is_empty())
         .map(|v| {
             ApplicationType::parse(v)
                 .ok_or_else(|| ApiError::invalid_input("query", format!("`types`: unknown application type `{v}`")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let third_party = match q.get("isThirdParty") {
-        None | Some("") => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(other) => {
-            return Err(ApiError::invalid_input(
-                "query",
-                format!("`isThirdParty` must be `true` or `false`, got `{other}`"),
-            ));
-        }
-    };
+    let third_party = q.boolean("isThirdParty")?;
     Ok(ApplicationFilter {
         types,
         role_id: None,
@@ -118,7 +107,7 @@ async fn get_application(
 
 /// Update an application. Objects given replace the stored ones.
 #[utoipa::path(patch, path = "/api/applications/{id}", operation_id = "UpdateApplication", tag = "Applications",
-    params(("id" = String, Path, description = "Application id.")), request_body = UpdateApplication,
+    params(("id" = String, Path, description = "Application id.")), request_body = Option<UpdateApplication>,
     responses((status = 200, body = Application, description = "The updated application."), ErrorResponses))]
 async fn update_application(
     State(app): State<AppState>,

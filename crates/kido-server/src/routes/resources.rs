@@ -44,14 +44,10 @@ async fn list_resources(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
-    let include_scopes = listing.query.flag("includeScopes");
+    let include_scopes = listing.query.boolean("includeScopes")?.unwrap_or(false);
     let (items, total) =
         app.core.resources().list(&app.tenant.context.id, include_scopes, pagination.map(Pagination::to_page)).await?;
-    if include_scopes {
-        Ok(listing.respond(pagination, items, total))
-    } else {
-        Ok(listing.respond(pagination, items.into_iter().map(|r| r.resource).collect(), total))
-    }
+    Ok(listing.respond(pagination, items, total))
 }
 
 /// Create an API resource. The indicator is an absolute URI, unique in the tenant.
@@ -80,7 +76,7 @@ async fn get_resource(
 
 /// Update an API resource's name or token lifetime (the indicator is immutable).
 #[utoipa::path(patch, path = "/api/resources/{id}", operation_id = "UpdateResource", tag = "Resources",
-    params(("id" = String, Path, description = "Resource id.")), request_body = UpdateResource,
+    params(("id" = String, Path, description = "Resource id.")), request_body = Option<UpdateResource>,
     responses((status = 200, body = Resource, description = "The updated resource."), ErrorResponses))]
 async fn update_resource(
     State(app): State<AppState>,
@@ -151,7 +147,7 @@ async fn create_resource_scope(
 /// Update a scope.
 #[utoipa::path(patch, path = "/api/resources/{resourceId}/scopes/{scopeId}", operation_id = "UpdateResourceScope", tag = "Resources",
     params(("resourceId" = String, Path, description = "Resource id."), ("scopeId" = String, Path, description = "Scope id.")),
-    request_body = UpdateScope,
+    request_body = Option<UpdateScope>,
     responses((status = 200, body = Scope, description = "The updated scope."), ErrorResponses))]
 async fn update_resource_scope(
     State(app): State<AppState>,

@@ -50,7 +50,7 @@ struct RoleListParams {
 async fn list_roles(State(app): State<AppState>, _: ManagementScope, listing: Listing) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let q = &listing.query;
-    let role_type = match q.get("type").filter(|v| !v.is_empty()) {
+    let role_type = match q.get("type") {
         None => None,
         Some(t) => Some(RoleType::parse(t).ok_or_else(|| {
             ApiError::invalid_input("query", format!("`type` must be User or MachineToMachine, got `{t}`"))
@@ -93,7 +93,7 @@ async fn get_role(
 
 /// Update a role's name, description or default flag.
 #[utoipa::path(patch, path = "/api/roles/{id}", operation_id = "UpdateRole", tag = "Roles",
-    params(("id" = String, Path, description = "Role id.")), request_body = UpdateRole,
+    params(("id" = String, Path, description = "Role id.")), request_body = Option<UpdateRole>,
     responses((status = 200, body = Role, description = "The updated role."), ErrorResponses))]
 async fn update_role(
     State(app): State<AppState>,

@@ -13,6 +13,21 @@ use crate::extract::{ApiJson, ManagementScope};
 use crate::openapi::ErrorResponses;
 use crate::state::AppState;
 
+/// A 400 from check-password: a policy rejection (`result: false` with `issues`) or an
+/// ordinary error; both carry `code` and `message`.
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CheckPasswordFailure {
+    result: Option<bool>,
+    issues: Option<Vec<kido_proto::sign_in_experience::PasswordIssue>>,
+    code: String,
+    message: String,
+    #[schema(value_type = Option<Object>)]
+    data: Option<Value>,
+    details: Option<String>,
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_sign_in_exp, update_sign_in_exp))
@@ -33,7 +48,7 @@ async fn get_sign_in_exp(
 /// Change the sign-in experience. Each top-level field given replaces the stored one; the
 /// result is validated as a whole (400 with a `sign_in_experiences.*` code saying which rule).
 #[utoipa::path(patch, path = "/api/sign-in-exp", operation_id = "UpdateSignInExp", tag = "Sign-in experience",
-    request_body = UpdateSignInExperience,
+    request_body = Option<UpdateSignInExperience>,
     responses((status = 200, body = SignInExperience, description = "The updated sign-in experience."), ErrorResponses))]
 async fn update_sign_in_exp(
     State(app): State<AppState>,
@@ -49,7 +64,7 @@ async fn update_sign_in_exp(
     tag = "Sign-in experience", request_body = CheckPassword,
     responses(
         (status = 200, body = CheckPasswordResult, description = "`{result: true}`: the password passes."),
-        (status = 400, body = CheckPasswordResult, description = "`{result: false, issues}` (also in `data.issues`), or invalid input."),
+        (status = 400, body = CheckPasswordFailure, description = "`{result: false, issues}` (also in `data.issues`), or invalid input."),
         (status = 401, description = "No valid token."), (status = 403, description = "Token lacks `all`."),
         (status = 404, description = "Unknown `userId`."),
     ))]

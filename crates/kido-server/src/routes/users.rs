@@ -68,7 +68,7 @@ async fn list_users(State(app): State<AppState>, _: ManagementScope, listing: Li
 
 /// Create a user, with a password or an imported `passwordDigest` + `passwordAlgorithm`.
 /// Default roles are given at once.
-#[utoipa::path(post, path = "/api/users", operation_id = "CreateUser", tag = "Users", request_body = CreateUser,
+#[utoipa::path(post, path = "/api/users", operation_id = "CreateUser", tag = "Users", request_body = Option<CreateUser>,
     responses((status = 200, body = User, description = "The new user."), ErrorResponses))]
 async fn create_user(
     State(app): State<AppState>,
@@ -92,7 +92,7 @@ async fn get_user(
 
 /// Update a user's identifiers, name, avatar, custom data or profile (`null` clears).
 #[utoipa::path(patch, path = "/api/users/{userId}", operation_id = "UpdateUser", tag = "Users",
-    params(("userId" = String, Path, description = "User id.")), request_body = UpdateUser,
+    params(("userId" = String, Path, description = "User id.")), request_body = Option<UpdateUser>,
     responses((status = 200, body = User, description = "The updated user."), ErrorResponses))]
 async fn update_user(
     State(app): State<AppState>,

@@ -62,6 +62,10 @@ async fn invalid_input_is_a_400_that_says_what() {
         json!({"name": "x", "type": "SPA", "customData": [1, 2]}),
         json!({"name": 42, "type": "SPA"}),
         json!({"name": "nul\u{0}byte", "type": "SPA"}),
+        json!({"name": "x", "type": "SPA", "customClientMetadata": [null, null]}),
+        json!({"name": "x", "type": "SPA", "customClientMetadata": {"refreshTokenTtlInDays": 0}}),
+        json!({"name": "x", "type": "SPA", "customClientMetadata": {"idTokenTtl": 90000}}),
+        json!(["x", "SPA"]),
         json!({"name": "x", "type": "SPA", "customData": {"k": ["\u{0}"]}}),
     ];
     for body in cases {
@@ -156,7 +160,7 @@ async fn lists_paginate_with_headers_and_filter() {
     let (_, found) = t.api(Method::GET, "/api/applications?search=%25tradi%25", None).await;
     assert_eq!(found.as_array().unwrap().len(), 1);
 
-    for bad in ["page=0", "page_size=101", "page=abc", "page_size=-1"] {
+    for bad in ["page=0", "page_size=101", "page=abc", "page_size=-1", "page_size=", "page=1&page=2"] {
         let (status, error) = t.api(Method::GET, &format!("/api/applications?{bad}"), None).await;
         assert_eq!((status, error["code"].as_str()), (400, Some("guard.invalid_pagination")), "{bad}");
     }

@@ -1,0 +1,166 @@
+"""Schemathesis hooks for the compat suite's fuzzing step (loaded via SCHEMATHESIS_HOOKS).
+
+Written for schemathesis 4.32.5; used by compat/py/run_schemathesis.py, which sets the env below.
+
+1. Credential protection (`before_call`).
+
+   Schemathesis learns real ids from responses (GET /api/applications lists the bootstrap M2M app,
+   GET /api/roles the Management API role, ...) and feeds them to every operation that takes an id,
+   in all phases. Observed on Kido with seed 1 and 10 examples: within 10 s it ran
+   DELETE /api/applications/<bootstrap app>, DELETE /api/roles/management-api-access and
+   DELETE /api/applications/<bootstrap app>/roles/management-api-access, all 204. The bearer token
+   the run started with keeps working (Kido checks signature/audience/scope/expiry, no lookups), but
+   the bootstrap credentials can no longer obtain a token, so anything after the run is locked out.
+
+   So: every request with a method other than GET/HEAD whose *path* parameters contain a protected
+   id has that parameter replaced just before it is sent. Env KIDO_ST_PROTECTED_IDS is a JSON
+   object {protected id: decoy id}: the bootstrap app, the roles it holds, the Management API
+   resource and its scopes, each mapped to a decoy of the same kind that the driver created for
+   the run (an M2M app holding an M2M role that holds a scope of an ordinary API resource), so the
+   rewritten request still reaches a real entity and the operation keeps its coverage. A protected
+   id without a decoy is replaced by an id that does not exist (the request then answers 404).
+   Reads of protected ids stay untouched. `before_call` runs for every request schemathesis sends
+   for a test case (all phases, including stateful links), which a `filter_*` hook would not
+   guarantee. The rewritten request is checked like any other. The number of rewrites is reported.
+
+   Today no operation can strip the caller's credentials through the request *body* alone (for
+   instance PUT /api/applications/{applicationId}/roles names the app in the path). If such an
+   operation is added (e.g. key rotation under /api/configs/oidc), extend this hook.
+
+2. False "Created resource not found" (ST302, check ensure_resource_availability) are dropped
+   (`filter_failure`) in two cases, both counted in the statistics:
+   - the case is one this hook rewrote: schemathesis then treats the path parameter as supplied
+     by a link from the preceding POST, although it names a decoy (observed: POST /api/resources,
+     then PATCH /api/resources/{decoy}/scopes/... flagged after the decoy had been deleted);
+   - the 404 is Logto's `entity.not_exists_with_id` about an id that is not in the path, i.e. an id
+     the request *body* references (observed: POST /api/applications/{new app}/roles with
+     roleIds [")"] → 404 "The roles with ID `)` does not exist."). Logto answers exactly that
+     (its routes look every referenced id up and throw 404), so the check cannot be satisfied.
+
+3. Run statistics (`after_call`), written as JSON to env KIDO_ST_STATS at exit:
+   responses per status, per operation, and how many answered 401 although they carried the
+   run's own bearer token (env KIDO_ST_TOKEN). Such 401s mean the token stopped working
+   mid-run, which makes the rest of the run meaningless; the driver fails the step on them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import threading
+from collections import Counter, defaultdict
+
+import schemathesis
+
+PROTECTED_IDS: dict[str, str] = {
+    str(key): str(value) for key, value in json.loads(os.environ.get("KIDO_ST_PROTECTED_IDS", "{}")).items()
+}
+# Not a Kido id (those are 21 lowercase alphanumerics or fixed seeds); never created by the run.
+MISSING_ID = "compat-protected-id-0"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+TOKEN = os.environ.get("KIDO_ST_TOKEN", "")
+STATS_PATH = os.environ.get("KIDO_ST_STATS", "")
+
+_lock = threading.Lock()
+_statuses: Counter[int] = Counter()
+_by_operation: dict[str, Counter[str]] = defaultdict(Counter)
+_rewrites: Counter[str] = Counter()
+_unauthorized_with_token: list[str] = []
+_rewritten_cases: set[str] = set()
+_dropped: Counter[str] = Counter()
+_dropped_examples: list[str] = []
+
+
+def _label(case) -> str:
+    # The request's own method: the unsupported_method check re-sends cases with other methods.
+    return f"{case.method.upper()} {case.operation.path}"
+
+
+def _documented(case) -> bool:
+    return case.method.upper() == case.operation.method.upper()
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if not PROTECTED_IDS or case.method.upper() in SAFE_METHODS or not case.path_parameters:
+        return
+    for name, value in list(case.path_parameters.items()):
+        if isinstance(value, (str, int)) and str(value) in PROTECTED_IDS:
+            case.path_parameters[name] = PROTECTED_IDS[str(value)] or MISSING_ID
+            with _lock:
+                _rewritten_cases.add(case.id)
+                # Only documented operations are listed; the unsupported_method check's re-sends
+                # (TRACE, OPTIONS, ...) are rewritten too but would only add noise.
+                if _documented(case):
+                    _rewrites[f"{_label(case)} ({name})"] += 1
+
+
+_QUOTED_ID = re.compile(r"`([^`]*)`")
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if getattr(failure, "code", None) != "ST302":
+        return True
+    with _lock:
+        if case.id in _rewritten_cases:
+            _dropped["ST302 on a request redirected to a decoy"] += 1
+            if len(_dropped_examples) < 20:
+                _dropped_examples.append(f"{_label(case)} (redirected to a decoy) → {response.status_code}")
+            return False
+    try:
+        body = json.loads(response.content)
+    except (ValueError, TypeError):
+        return True
+    if isinstance(body, dict) and body.get("code") == "entity.not_exists_with_id":
+        missing = _QUOTED_ID.findall(str(body.get("message", "")))
+        in_path = {str(value) for value in (case.path_parameters or {}).values()}
+        if missing and not in_path.intersection(missing):
+            with _lock:
+                _dropped["ST302 for a 404 about an id referenced by the body"] += 1
+                if len(_dropped_examples) < 20:
+                    _dropped_examples.append(f"{_label(case)} → 404 {body.get('message')}")
+            return False
+    return True
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    status = int(response.status_code)
+    authorization = ""
+    request = getattr(response, "request", None)
+    if request is not None and request.headers is not None:
+        authorization = request.headers.get("Authorization", "") or ""
+    with _lock:
+        _statuses[status] += 1
+        if _documented(case):
+            _by_operation[_label(case)][f"{status // 100}xx"] += 1
+        if status == 401 and TOKEN and authorization == f"Bearer {TOKEN}":
+            if len(_unauthorized_with_token) < 50:
+                _unauthorized_with_token.append(f"{request.method} {request.url}")
+            else:
+                _unauthorized_with_token.append("")
+
+
+def _write_stats() -> None:
+    if not STATS_PATH:
+        return
+    with _lock:
+        data = {
+            "responses": sum(_statuses.values()),
+            "statuses": {str(code): count for code, count in sorted(_statuses.items())},
+            "operations": {label: dict(counts) for label, counts in sorted(_by_operation.items())},
+            "protected_rewrites": dict(sorted(_rewrites.items())),
+            "dropped_failures": dict(sorted(_dropped.items())),
+            "dropped_examples": list(_dropped_examples),
+            "unauthorized_with_run_token": len(_unauthorized_with_token),
+            "unauthorized_examples": [entry for entry in _unauthorized_with_token if entry][:50],
+        }
+    with open(STATS_PATH, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+
+
+atexit.register(_write_stats)

@@ -180,39 +180,71 @@ pub async fn application_stats(
     tenant: &TenantId,
     role_ids: &[String],
 ) -> StoreResult<HashMap<String, (i64, Vec<FeaturedApplication>)>> {
-    let mut stats: HashMap<String, (i64, Vec<FeaturedApplication>)> = HashMap::new();
-    if role_ids.is_empty() {
-        return Ok(stats);
-    }
-    let list = placeholders(2, role_ids.len());
-    let count_sql = format!(
-        "SELECT role_id, COUNT(*) FROM applications_roles WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
-    );
-    let featured_sql = format!(
-        "SELECT role_id, id, name, type FROM (SELECT ar.role_id, a.id, a.name, a.type, \
-         ROW_NUMBER() OVER (PARTITION BY ar.role_id ORDER BY ar.created_at, a.id) AS n \
-         FROM applications_roles ar JOIN applications a ON a.tenant_id = ar.tenant_id AND a.id = ar.application_id \
-         WHERE ar.tenant_id = $1 AND ar.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
-    );
-    let (counts, featured) = run!(c, |c| {
-        let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut q2 = sqlx::query_as::<_, (String, String, String, String)>(AssertSqlSafe(featured_sql.as_str()))
-            .bind(tenant.as_str());
-        for id in role_ids {
-            q1 = q1.bind(id);
-            q2 = q2.bind(id);
-        }
-        (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
-    });
-    for (role_id, n) in counts {
-        stats.entry(role_id).or_default().0 = n;
-    }
+    let holders = Holders {
+        relation: "applications_roles",
+        holder_table: "applications",
+        holder_key: "application_id",
+        columns: &["id", "name", "type"],
+    };
+    let (counts, featured) = holders.stats::<(String, String, String, String)>(c, tenant, role_ids).await?;
+    let mut stats: HashMap<String, (i64, Vec<FeaturedApplication>)> =
+        counts.into_iter().map(|(role, n)| (role, (n, Vec::new()))).collect();
     for (role_id, id, name, app_type) in featured {
         let app_type = ApplicationType::parse(&app_type)
             .ok_or_else(|| StoreError::Corrupt(format!("application {id} has type {app_type}")))?;
         stats.entry(role_id).or_default().1.push(FeaturedApplication { id, name, app_type });
     }
     Ok(stats)
+}
+
+/// Who holds roles through one relation table: per role how many, and the first three
+/// holders as rows `(role_id, columns…)`.
+pub(crate) struct Holders {
+    pub relation: &'static str,
+    pub holder_table: &'static str,
+    pub holder_key: &'static str,
+    /// Columns of the holder to return after the role id.
+    pub columns: &'static [&'static str],
+}
+
+impl Holders {
+    pub(crate) async fn stats<R>(
+        &self,
+        c: &mut impl Exec,
+        tenant: &TenantId,
+        role_ids: &[String],
+    ) -> StoreResult<(HashMap<String, i64>, Vec<R>)>
+    where
+        R: Send + Unpin,
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        if role_ids.is_empty() {
+            return Ok((HashMap::new(), Vec::new()));
+        }
+        let Holders { relation, holder_table, holder_key, columns } = self;
+        let inner = columns.iter().map(|c| format!("h.{c}")).collect::<Vec<_>>().join(", ");
+        let outer = columns.join(", ");
+        let list = placeholders(2, role_ids.len());
+        let count_sql = format!(
+            "SELECT role_id, COUNT(*) FROM {relation} WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
+        );
+        let featured_sql = format!(
+            "SELECT role_id, {outer} FROM (SELECT r.role_id, {inner}, \
+             ROW_NUMBER() OVER (PARTITION BY r.role_id ORDER BY r.created_at, h.id) AS n \
+             FROM {relation} r JOIN {holder_table} h ON h.tenant_id = r.tenant_id AND h.id = r.{holder_key} \
+             WHERE r.tenant_id = $1 AND r.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
+        );
+        let (counts, featured) = run!(c, |c| {
+            let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
+            let mut q2 = sqlx::query_as::<_, R>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+            for id in role_ids {
+                q1 = q1.bind(id);
+                q2 = q2.bind(id);
+            }
+            (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
+        });
+        Ok((counts.into_iter().collect(), featured))
+    }
 }
 
 /// Ids of the user roles every new user receives.

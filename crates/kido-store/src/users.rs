@@ -428,33 +428,16 @@ pub async fn role_stats(
     tenant: &TenantId,
     role_ids: &[String],
 ) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
-    let mut stats: HashMap<String, (i64, Vec<FeaturedUser>)> = HashMap::new();
-    if role_ids.is_empty() {
-        return Ok(stats);
-    }
-    let list = placeholders(2, role_ids.len());
-    let count_sql = format!(
-        "SELECT role_id, COUNT(*) FROM users_roles WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
-    );
-    let featured_sql = format!(
-        "SELECT role_id, id, avatar, name FROM (SELECT ur.role_id, u.id, u.avatar, u.name, \
-         ROW_NUMBER() OVER (PARTITION BY ur.role_id ORDER BY ur.created_at, u.id) AS n \
-         FROM users_roles ur JOIN users u ON u.tenant_id = ur.tenant_id AND u.id = ur.user_id \
-         WHERE ur.tenant_id = $1 AND ur.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
-    );
+    let holders = crate::roles::Holders {
+        relation: "users_roles",
+        holder_table: "users",
+        holder_key: "user_id",
+        columns: &["id", "avatar", "name"],
+    };
     type Featured = (String, String, Option<String>, Option<String>);
-    let (counts, featured) = run!(c, |c| {
-        let mut q1 = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-        let mut q2 = sqlx::query_as::<_, Featured>(sqlx::AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
-        for id in role_ids {
-            q1 = q1.bind(id);
-            q2 = q2.bind(id);
-        }
-        (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
-    });
-    for (role_id, n) in counts {
-        stats.entry(role_id).or_default().0 = n;
-    }
+    let (counts, featured) = holders.stats::<Featured>(c, tenant, role_ids).await?;
+    let mut stats: HashMap<String, (i64, Vec<FeaturedUser>)> =
+        counts.into_iter().map(|(role, n)| (role, (n, Vec::new()))).collect();
     for (role_id, id, avatar, name) in featured {
         stats.entry(role_id).or_default().1.push(FeaturedUser { id, avatar, name });
     }

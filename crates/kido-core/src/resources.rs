@@ -61,10 +61,7 @@ impl Resources<'_> {
                 input.indicator
             )));
         }
-        let ttl = input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL);
-        if ttl < 1 {
-            return Err(ResourceError::Invalid("`accessTokenTtl` must be a positive number of seconds".into()));
-        }
+        let ttl = check_ttl(input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
         let resource = Resource {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
@@ -121,10 +118,7 @@ impl Resources<'_> {
             resource.name = validate::name(&name, "name", 128).map_err(ResourceError::Invalid)?;
         }
         if let Some(ttl) = patch.access_token_ttl {
-            if ttl < 1 {
-                return Err(ResourceError::Invalid("`accessTokenTtl` must be a positive number of seconds".into()));
-            }
-            resource.access_token_ttl = ttl;
+            resource.access_token_ttl = check_ttl(ttl)?;
         }
         store::update(&mut tx, &resource).await?;
         tx.commit().await?;
@@ -232,6 +226,18 @@ impl Resources<'_> {
         tx.commit().await?;
         self.core.clients_changed(tenant);
         Ok(())
+    }
+}
+
+/// Longest access-token lifetime a resource may set: ten years, in seconds.
+pub const MAX_ACCESS_TOKEN_TTL: i64 = 315_360_000;
+
+/// A token lifetime of 1 second to ten years (also keeps `iat + ttl` far from overflow).
+fn check_ttl(ttl: i64) -> Result<i64> {
+    if (1..=MAX_ACCESS_TOKEN_TTL).contains(&ttl) {
+        Ok(ttl)
+    } else {
+        Err(ResourceError::Invalid(format!("`accessTokenTtl` must be 1 to {MAX_ACCESS_TOKEN_TTL} seconds")))
     }
 }
 

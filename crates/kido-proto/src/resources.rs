@@ -33,7 +33,7 @@ pub struct CreateResource {
     #[schema(min_length = 1, max_length = 256)]
     pub indicator: String,
     #[serde(default)]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 315360000)]
     pub access_token_ttl: Option<i64>,
 }
 
@@ -44,7 +44,7 @@ pub struct UpdateResource {
     #[schema(min_length = 1, max_length = 128)]
     pub name: Option<String>,
     #[serde(default)]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 315360000)]
     pub access_token_ttl: Option<i64>,
 }
 

@@ -109,7 +109,7 @@ impl Oidc<'_> {
             "jti": ids::new_token_id(),
             "sub": client.id,
             "iat": now,
-            "exp": now + grant.access_token_ttl,
+            "exp": now.saturating_add(grant.access_token_ttl),
             "client_id": client.id,
             "iss": tenant.issuer,
             "aud": grant.indicator,

@@ -21,6 +21,14 @@ async fn resources_and_scopes_lifecycle() {
         .api(Method::POST, "/api/resources", Some(json!({"name": "Again", "indicator": "https://orders.test/api"})))
         .await;
     assert_eq!((status, error["code"].as_str()), (422, Some("resource.resource_identifier_in_use")));
+    for ttl in [0, 315_360_001, i64::MAX] {
+        let body = json!({"name": "Long", "indicator": "https://long.test", "accessTokenTtl": ttl});
+        let (status, error) = t.api(Method::POST, "/api/resources", Some(body)).await;
+        assert_eq!((status, error["code"].as_str()), (400, Some("guard.invalid_input")), "{ttl}");
+    }
+    let (status, _) =
+        t.api(Method::PATCH, &format!("/api/resources/{id}"), Some(json!({"accessTokenTtl": i64::MAX}))).await;
+    assert_eq!(status, 400);
     for indicator in ["orders", "https://x.test/#frag", ""] {
         let (status, error) =
             t.api(Method::POST, "/api/resources", Some(json!({"name": "Bad", "indicator": indicator}))).await;

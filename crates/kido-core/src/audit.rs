@@ -18,6 +18,8 @@ pub mod keys {
     pub const USER_PASSWORD_UPDATED: &str = "User.Password.Updated";
     pub const USER_SUSPENSION_UPDATED: &str = "User.SuspensionStatus.Updated";
     pub const USER_ROLES_UPDATED: &str = "User.Roles.Updated";
+    pub const EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE: &str = "ExchangeTokenBy.AuthorizationCode";
+    pub const EXCHANGE_TOKEN_BY_REFRESH_TOKEN: &str = "ExchangeTokenBy.RefreshToken";
 }
 
 /// Appends an entry. `details` is merged into the payload (no secrets, ever).

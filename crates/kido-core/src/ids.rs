@@ -46,6 +46,20 @@ pub fn new_token_id() -> String {
     random_string(ALNUM, 21)
 }
 
+/// Bearer secret handed to a browser or client (codes, tokens, cookies): 43 mixed-case
+/// alphanumerics, about 256 bits.
+pub fn new_opaque_token() -> String {
+    random_string(ALNUM, 43)
+}
+
+/// How a bearer secret is stored and looked up: SHA-256, base64url. A database leak then
+/// hands out no usable token.
+pub fn digest(secret: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod audit;
 pub mod bootstrap;
 pub mod clock;
+pub mod experience;
 pub mod ids;
 pub mod oidc;
 pub mod passwords;
@@ -130,6 +131,16 @@ impl Core {
 
     pub fn logs(&self) -> audit::Logs<'_> {
         audit::Logs { core: self }
+    }
+
+    pub fn experience(&self) -> experience::Experience<'_> {
+        experience::Experience { core: self }
+    }
+
+    /// Deletes expired interactions, sessions, grants and tokens (all tenants).
+    pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
+        let mut c = self.store.conn().await?;
+        kido_store::oidc::delete_expired(&mut c, clock::now_ms()).await
     }
 
     pub fn oidc(&self) -> oidc::Oidc<'_> {

@@ -87,7 +87,7 @@ pub fn to_user(u: StoredUser) -> User {
     }
 }
 
-fn check_username(v: &str) -> Result<()> {
+pub(crate) fn check_username(v: &str) -> Result<()> {
     let mut chars = v.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') || v.len() > 128 {
@@ -200,6 +200,46 @@ impl Users<'_> {
             created_at: now,
             updated_at: now,
         };
+        self.insert_new(tenant, user).await
+    }
+
+    /// A user who registered on the sign-in pages: username and an already hashed password.
+    pub async fn register(
+        &self,
+        tenant: &TenantId,
+        username: Option<String>,
+        password_hash: Option<String>,
+    ) -> Result<User> {
+        if let Some(v) = &username {
+            check_username(v)?;
+        }
+        let now = clock::now_ms();
+        let user = StoredUser {
+            tenant_id: tenant.to_string(),
+            id: ids::new_user_id(),
+            username,
+            primary_email: None,
+            primary_phone: None,
+            password_updated_at: password_hash.as_ref().map(|_| now),
+            password_encryption_method: password_hash.as_ref().map(|_| STORED_METHOD.to_owned()),
+            password_encrypted: password_hash,
+            name: None,
+            avatar: None,
+            application_id: None,
+            profile: Json(Default::default()),
+            identities: Json(json!({})),
+            custom_data: Json(json!({})),
+            is_suspended: false,
+            last_sign_in_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.insert_new(tenant, user).await
+    }
+
+    /// Stores a new user with the tenant's default roles, refusing taken identifiers.
+    async fn insert_new(&self, tenant: &TenantId, user: StoredUser) -> Result<User> {
+        let now = user.created_at;
         let mut tx = self.core.store.begin().await?;
         ensure_identifiers_free(&mut tx, tenant, &user).await?;
         store::insert(&mut tx, &user).await.map_err(identifier_conflict)?;
@@ -370,11 +410,18 @@ impl Users<'_> {
     }
 
     pub async fn set_suspended(&self, tenant: &TenantId, id: &str, suspended: bool) -> Result<User> {
-        self.modify(tenant, id, keys::USER_SUSPENSION_UPDATED, move |u| {
-            u.is_suspended = suspended;
-            Ok(json!({"isSuspended": suspended}))
-        })
-        .await
+        let user = self
+            .modify(tenant, id, keys::USER_SUSPENSION_UPDATED, move |u| {
+                u.is_suspended = suspended;
+                Ok(json!({"isSuspended": suspended}))
+            })
+            .await?;
+        if suspended {
+            // Signed out everywhere at once; refresh tokens stop at their next use (suspension check).
+            let mut c = self.core.store.conn().await?;
+            kido_store::oidc::delete_user_sessions(&mut c, tenant, id).await?;
+        }
+        Ok(user)
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {

@@ -9,6 +9,10 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// RFC 6749 §5.2 error, with Logto's extra `code` (`oidc.<error>`) and `message`.

@@ -229,6 +229,7 @@ impl IntoResponse for OAuthError {
             TokenError::InvalidTarget(_) => "Invalid resource indicator.".to_owned(),
             TokenError::InvalidScope(d) => format!("Invalid scope: {d}."),
             TokenError::InvalidGrant(_) => "Grant request is invalid.".to_owned(),
+            TokenError::UnsupportedTokenType(_) => "Unsupported `token_type` requested.".to_owned(),
             TokenError::ServerError(_) => "An unknown OIDC error occurred. Please try again later.".to_owned(),
         };
         let body = OAuthErrorBody {
@@ -324,6 +325,99 @@ impl From<kido_core::sign_in_experience::SignInExperienceError> for ApiError {
             )
             .with_data(json!({"message": "User information data is required to check user information."})),
             E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<kido_core::experience::ExperienceError> for ApiError {
+    fn from(e: kido_core::experience::ExperienceError) -> Self {
+        use kido_core::experience::ExperienceError as E;
+        let forgot = "This operation is not supported for forgot password.";
+        match e {
+            E::SessionNotFound => {
+                Self::new(BAD_REQUEST, "session.not_found", "Session not found. Please go back and sign in again.")
+            }
+            E::InteractionNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "session.interaction_not_found",
+                "Interaction session not found. Please go back and start the session again.",
+            ),
+            E::InvalidCredentials => Self::new(
+                UNPROCESSABLE,
+                "session.invalid_credentials",
+                "Incorrect account or password. Please check your input.",
+            ),
+            E::Suspended => Self::new(StatusCode::UNAUTHORIZED, "user.suspended", "This account is suspended."),
+            E::SignInMethodNotEnabled => {
+                Self::new(UNPROCESSABLE, "user.sign_in_method_not_enabled", "This sign-in method is not enabled.")
+            }
+            E::SignUpMethodNotEnabled => {
+                Self::new(UNPROCESSABLE, "user.sign_up_method_not_enabled", "This sign-up method is not enabled.")
+            }
+            E::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "auth.forbidden",
+                "Forbidden. Please check your user roles and permissions.",
+            ),
+            E::NotSupportedForForgotPassword { unprocessable: true } => {
+                Self::new(UNPROCESSABLE, "session.not_supported_for_forgot_password", forgot)
+            }
+            E::NotSupportedForForgotPassword { unprocessable: false } => {
+                Self::new(BAD_REQUEST, "session.not_supported_for_forgot_password", forgot)
+            }
+            E::VerificationNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "session.verification_session_not_found",
+                "The verification was not successful. Restart the verification flow and try again.",
+            ),
+            E::VerificationFailed => Self::new(
+                BAD_REQUEST,
+                "session.verification_failed",
+                "The verification was not successful. Restart the verification flow and try again.",
+            ),
+            E::IdentifierNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "session.identifier_not_found",
+                "User identifier not found. Please go back and sign in again.",
+            ),
+            E::UserNotExist => Self::new(StatusCode::NOT_FOUND, "user.user_not_exist", "The user does not exist."),
+            E::IdentityConflict => Self::new(
+                StatusCode::CONFLICT,
+                "session.identity_conflict",
+                "This session already identified another user. Please start a new session.",
+            ),
+            E::InvalidInteractionType => Self::new(
+                BAD_REQUEST,
+                "session.invalid_interaction_type",
+                "This operation is not supported for the current interaction. Please initiate a new session.",
+            ),
+            E::MissingProfile(missing) => Self::new(
+                UNPROCESSABLE,
+                "user.missing_profile",
+                "You need to provide additional info before signing-in.",
+            )
+            .with_data(json!({"missingProfile": missing})),
+            E::UsernameInUse => {
+                Self::new(UNPROCESSABLE, "user.username_already_in_use", "This username is already in use.")
+            }
+            E::PasswordRejected(issues) => Self::new(
+                UNPROCESSABLE,
+                "password.rejected",
+                "Password rejected. Please check if your password meets the requirements.",
+            )
+            .with_data(json!(issues)),
+            E::Blocked { minutes } => Self::new(
+                BAD_REQUEST,
+                "session.verification_blocked_too_many_attempts",
+                format!("Too many attempts in a short time. Please try again in {minutes} minutes."),
+            ),
+            E::TermsNotAgreed => Self::new(
+                UNPROCESSABLE,
+                "session.terms_not_agreed",
+                "Please agree to the terms of use and privacy policy to continue.",
+            ),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::Internal(what) => Self::internal(&what),
         }
     }
 }

@@ -3,9 +3,11 @@
 //! the answer; they never write SQL.
 
 pub mod config;
+mod cookies;
 pub mod errors;
 pub mod extract;
 pub mod openapi;
+mod pages;
 pub mod pagination;
 mod routes;
 mod search;

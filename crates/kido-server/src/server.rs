@@ -145,12 +145,16 @@ impl RunningServer {
     }
 }
 
-/// Keeps the database's planner statistics fresh: at start, then every ten minutes.
+/// Housekeeping at start, then every ten minutes: fresh planner statistics, and expired
+/// interactions, sessions, grants and tokens deleted.
 fn spawn_planner_maintenance(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = core.store.optimize().await {
                 tracing::warn!(error = %e, "refreshing planner statistics failed");
+            }
+            if let Err(e) = core.sweep_expired().await {
+                tracing::warn!(error = %e, "deleting expired sign-in state failed");
             }
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}

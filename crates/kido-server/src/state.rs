@@ -21,3 +21,10 @@ pub struct TenantSite {
     /// Discovery document, rendered once.
     pub discovery_json: String,
 }
+
+impl TenantSite {
+    /// Cookies get `Secure` when the public endpoint is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}

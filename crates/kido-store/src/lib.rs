@@ -9,6 +9,7 @@ mod error;
 
 pub mod applications;
 pub mod logs;
+pub mod oidc;
 pub mod resources;
 pub mod roles;
 pub mod settings;

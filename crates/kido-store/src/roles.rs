@@ -423,3 +423,30 @@ pub async fn application_scope_names(
         .fetch_all(&mut *c)
         .await?))
 }
+
+/// Names of a resource's scopes a user holds through their roles.
+pub async fn user_scope_names(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    user_id: &str,
+    resource_id: &str,
+) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT DISTINCT s.name FROM users_roles ur \
+                       JOIN roles_scopes rs ON rs.tenant_id = ur.tenant_id AND rs.role_id = ur.role_id \
+                       JOIN scopes s ON s.tenant_id = rs.tenant_id AND s.id = rs.scope_id \
+                       WHERE ur.tenant_id = $1 AND ur.user_id = $2 AND s.resource_id = $3 ORDER BY s.name";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL)
+        .bind(tenant.as_str())
+        .bind(user_id)
+        .bind(resource_id)
+        .fetch_all(&mut *c)
+        .await?))
+}
+
+/// Names of the roles a user holds (the `roles` claim).
+pub async fn user_role_names(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT r.name FROM users_roles ur \
+                       JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id \
+                       WHERE ur.tenant_id = $1 AND ur.user_id = $2 ORDER BY r.name";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_all(&mut *c).await?))
+}

@@ -459,3 +459,38 @@ mod tests {
         assert_eq!(like_to_glob("J_hn%[x]"), "J?hn*[[]x[]]");
     }
 }
+
+/// Which identifier a user signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInIdentifier {
+    Username,
+    Email,
+    Phone,
+}
+
+/// The user a sign-in identifier names (username and email case-insensitively).
+pub async fn find_by_identifier(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    identifier: SignInIdentifier,
+    value: &str,
+) -> StoreResult<Option<StoredUser>> {
+    let (condition, value) = match identifier {
+        SignInIdentifier::Username => ("lower(username) = $2", value.to_ascii_lowercase()),
+        SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
+        SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND {condition}");
+    Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(&value)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Records a completed sign-in.
+pub async fn set_last_sign_in(c: &mut impl Exec, tenant: &TenantId, id: &str, at: i64) -> StoreResult<()> {
+    const SQL: &str = "UPDATE users SET last_sign_in_at = $3 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).bind(at).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}

@@ -7,15 +7,30 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use kido_proto::TenantId;
-use kido_proto::applications::ApplicationType;
+use kido_proto::applications::{Application, ApplicationType};
 
-/// An OAuth client as the token endpoint needs it.
+/// An OAuth client: its application and the secrets it may authenticate with.
 #[derive(Debug)]
 pub struct Client {
-    pub id: String,
-    pub app_type: ApplicationType,
+    pub app: Application,
     /// (value, expires_at in epoch ms)
     pub secrets: Vec<(String, Option<i64>)>,
+}
+
+impl Client {
+    pub fn id(&self) -> &str {
+        &self.app.id
+    }
+
+    /// SPA and Native apps cannot keep a secret: they authenticate with `none` and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        matches!(self.app.app_type, ApplicationType::Spa | ApplicationType::Native)
+    }
+
+    /// Apps a user signs in to (authorization code and refresh token grants).
+    pub fn is_interactive(&self) -> bool {
+        self.app.app_type != ApplicationType::MachineToMachine
+    }
 }
 
 /// What a client may receive for one API resource.

@@ -1,11 +1,15 @@
 //! The OIDC / OAuth 2.0 engine: keys, client authentication, grants and token checks.
 
+pub mod authorize;
+pub mod claims;
 pub mod clients;
+pub mod grants;
 pub mod jwt;
 pub mod keys;
+pub mod logout;
 mod token;
 
-pub use token::{ClientCredentialsRequest, ClientSecretPresented, IssuedToken, TokenError};
+pub use token::{ClientAuth, ClientCredentialsRequest, IssuedToken, TokenError};
 
 use kido_proto::{MANAGEMENT_API_SCOPE_ALL, management_api_indicator};
 use serde_json::{Map, Value};

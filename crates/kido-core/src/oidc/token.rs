@@ -1,4 +1,5 @@
-//! The token endpoint's grants (client_credentials today).
+//! Client authentication and the client_credentials grant; the user grants live in
+//! `grants.rs`.
 
 use std::sync::Arc;
 
@@ -29,6 +30,8 @@ pub enum TokenError {
     #[error("{0}")]
     InvalidGrant(String),
     #[error("{0}")]
+    UnsupportedTokenType(String),
+    #[error("{0}")]
     ServerError(String),
 }
 
@@ -43,16 +46,18 @@ impl TokenError {
             Self::InvalidTarget(_) => "invalid_target",
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnsupportedTokenType(_) => "unsupported_token_type",
             Self::ServerError(_) => "server_error",
         }
     }
 }
 
-/// The client's id and the secret it presented (by either `client_secret_basic` or
-/// `client_secret_post`; the HTTP layer has already rejected both at once).
-pub struct ClientSecretPresented {
-    pub client_id: String,
-    pub client_secret: String,
+/// How a client identified itself: with its secret (by either `client_secret_basic` or
+/// `client_secret_post`; the HTTP layer has already rejected both at once), or by id alone
+/// (`none`, for public clients).
+pub enum ClientAuth {
+    Secret { client_id: String, client_secret: String },
+    None { client_id: String },
 }
 
 pub struct ClientCredentialsRequest {
@@ -75,11 +80,11 @@ impl Oidc<'_> {
     pub async fn client_credentials(
         &self,
         tenant: &TenantContext,
-        credentials: &ClientSecretPresented,
+        credentials: &ClientAuth,
         request: &ClientCredentialsRequest,
     ) -> Result<IssuedToken, TokenError> {
         let client = self.authenticate(tenant, credentials).await?;
-        if client.app_type != ApplicationType::MachineToMachine {
+        if client.app.app_type != ApplicationType::MachineToMachine {
             return Err(TokenError::UnauthorizedClient("requested grant type is not allowed for this client".into()));
         }
         let requested = parse_scope(request.scope.as_deref())?;
@@ -99,7 +104,7 @@ impl Oidc<'_> {
                 "resource indicator must be an absolute URI without a fragment".into(),
             ));
         }
-        let grant = self.resource_grant(tenant, &client.id, indicator).await?;
+        let grant = self.resource_grant(tenant, client.id(), indicator).await?;
         let granted: Vec<&str> = requested.iter().copied().filter(|s| grant.scopes.iter().any(|g| g == s)).collect();
         let scope = (!granted.is_empty()).then(|| granted.join(" "));
 
@@ -107,10 +112,10 @@ impl Oidc<'_> {
         let now = clock::now_secs();
         let mut claims = json!({
             "jti": ids::new_token_id(),
-            "sub": client.id,
+            "sub": client.id(),
             "iat": now,
             "exp": now.saturating_add(grant.access_token_ttl),
-            "client_id": client.id,
+            "client_id": client.id(),
             "iss": tenant.issuer,
             "aud": grant.indicator,
         });
@@ -121,21 +126,37 @@ impl Oidc<'_> {
         Ok(IssuedToken { access_token, expires_in: grant.access_token_ttl, scope })
     }
 
-    /// Finds the client and checks its secret in constant time against each of its
-    /// secrets. Unknown clients and wrong secrets get the same answer.
-    async fn authenticate(
+    /// Finds the client and checks how it authenticated: confidential clients by one of
+    /// their secrets (compared in constant time), public clients by id alone. Unknown
+    /// clients and wrong secrets get the same answer.
+    pub(crate) async fn authenticate(
         &self,
         tenant: &TenantContext,
-        presented: &ClientSecretPresented,
+        presented: &ClientAuth,
     ) -> Result<Arc<Client>, TokenError> {
-        let client = self.client(tenant, &presented.client_id).await?;
-        let Some(client) = client else {
-            return Err(TokenError::InvalidClient("client authentication failed".into()));
+        let failed = || TokenError::InvalidClient("client authentication failed".into());
+        let (client_id, secret) = match presented {
+            ClientAuth::Secret { client_id, client_secret } => (client_id, Some(client_secret)),
+            ClientAuth::None { client_id } => (client_id, None),
         };
+        let client = self.client(tenant, client_id).await?.ok_or_else(failed)?;
+        let Some(secret) = secret else {
+            return if client.is_public() {
+                Ok(client)
+            } else {
+                Err(TokenError::InvalidClient(
+                    "client authentication failed: this client must authenticate with its secret".into(),
+                ))
+            };
+        };
+        if client.is_public() {
+            // A public client has no secret to present; whatever it sent is wrong.
+            return Err(failed());
+        }
         let now = clock::now_ms();
         let mut matched_expired = false;
         for (value, expires_at) in &client.secrets {
-            if bool::from(value.as_bytes().ct_eq(presented.client_secret.as_bytes())) {
+            if bool::from(value.as_bytes().ct_eq(secret.as_bytes())) {
                 if expires_at.is_some_and(|at| at <= now) {
                     matched_expired = true;
                     continue;
@@ -146,10 +167,15 @@ impl Oidc<'_> {
         if matched_expired {
             return Err(TokenError::InvalidRequest("client secret has expired".into()));
         }
-        Err(TokenError::InvalidClient("client authentication failed".into()))
+        Err(failed())
     }
 
-    async fn client(&self, tenant: &TenantContext, client_id: &str) -> Result<Option<Arc<Client>>, TokenError> {
+    /// A client by id, from the cache when warm.
+    pub(crate) async fn client(
+        &self,
+        tenant: &TenantContext,
+        client_id: &str,
+    ) -> Result<Option<Arc<Client>>, TokenError> {
         let cache = &self.core.clients;
         if let Some(hit) = cache.client(&tenant.id, client_id) {
             return Ok(hit);
@@ -162,11 +188,7 @@ impl Oidc<'_> {
                 let secrets = kido_store::applications::list_secrets(&mut c, &tenant.id, client_id)
                     .await
                     .map_err(server_error)?;
-                Some(Arc::new(Client {
-                    id: app.id,
-                    app_type: app.app_type,
-                    secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect(),
-                }))
+                Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
             }
         };
         cache.put_client(&tenant.id, client_id, client.clone());
@@ -217,13 +239,13 @@ impl Oidc<'_> {
     }
 }
 
-fn server_error(e: kido_store::StoreError) -> TokenError {
+pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
     tracing::error!(error = %e, "token endpoint storage failure");
     TokenError::ServerError("the server could not complete the request".into())
 }
 
 /// RFC 6749 §3.3: space-delimited scope tokens of printable ASCII without `"` or `\`.
-fn parse_scope(scope: Option<&str>) -> Result<Vec<&str>, TokenError> {
+pub(crate) fn parse_scope(scope: Option<&str>) -> Result<Vec<&str>, TokenError> {
     let Some(scope) = scope else { return Ok(Vec::new()) };
     let mut out: Vec<&str> = Vec::new();
     for token in scope.split(' ').filter(|s| !s.is_empty()) {

@@ -2,6 +2,7 @@
 //! OIDC endpoints.
 
 mod applications;
+mod experience;
 mod logs;
 mod oidc;
 mod resources;
@@ -34,7 +35,8 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
         .merge(logs::router())
         .merge(sign_in_experience::router())
         .split_for_parts();
-    let router = api.merge(oidc::router()).fallback(not_found);
+    let router =
+        api.merge(oidc::router()).merge(experience::router()).merge(crate::pages::router()).fallback(not_found);
     (router, openapi::finish(doc))
 }
 

@@ -1,19 +1,26 @@
-//! `/oidc/*`: discovery, JWKS and the token endpoint.
+//! `/oidc/*`: discovery, JWKS, the authorization endpoint and its resume step, the token
+//! endpoint (client_credentials, authorization_code, refresh_token), userinfo,
+//! introspection, revocation and RP-initiated logout.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError, SESSION_TTL_MS};
+use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet, UserinfoError};
 use kido_core::oidc::keys::KeyRing;
-use kido_core::oidc::{ClientCredentialsRequest, ClientSecretPresented, TokenError};
-use kido_proto::oauth::TokenResponse;
+use kido_core::oidc::logout::LogoutRequest;
+use kido_core::oidc::{ClientAuth, ClientCredentialsRequest, TokenError};
+use kido_proto::oauth::{OAuthErrorBody, TokenResponse};
 use serde_json::json;
 
+use crate::cookies;
 use crate::errors::{ApiError, OAuthError};
+use crate::pages;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,7 +28,15 @@ pub fn router() -> Router<AppState> {
         .route("/oidc/.well-known/openid-configuration", get(discovery))
         .route("/oidc/.well-known/oauth-authorization-server", get(discovery))
         .route("/oidc/jwks", get(jwks))
+        .route("/oidc/auth", get(authorize_get).post(authorize_post))
+        .route("/oidc/auth/{uid}", get(resume))
         .route("/oidc/token", post(token))
+        .route("/oidc/me", get(userinfo_get).post(userinfo_post))
+        .route("/oidc/token/introspection", post(introspection))
+        .route("/oidc/token/revocation", post(revocation))
+        .route("/oidc/session/end", get(end_session_get).post(end_session_post))
+        .route("/oidc/session/end/confirm", post(end_session_confirm))
+        .route("/oidc/session/end/success", get(end_session_success))
 }
 
 /// The discovery document for a tenant, rendered once at start. Lists what Kido serves.
@@ -32,18 +47,31 @@ pub fn render_discovery(issuer: &str, keys: &KeyRing) -> String {
         "token_endpoint": format!("{issuer}/token"),
         "userinfo_endpoint": format!("{issuer}/me"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "end_session_endpoint": format!("{issuer}/session/end"),
+        "revocation_endpoint": format!("{issuer}/token/revocation"),
+        "introspection_endpoint": format!("{issuer}/token/introspection"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": keys.algorithms(),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "offline_access", "profile", "email", "phone", "custom_data", "identities", "roles"],
+        "scopes_supported": ["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "name", "family_name",
+            "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
+            "gender", "birthdate", "zoneinfo", "locale", "updated_at", "username", "created_at", "email",
+            "email_verified", "phone_number", "phone_number_verified", "address", "custom_data", "identities",
+            "sso_identities", "roles"
+        ],
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
     })
     .to_string()
@@ -63,20 +91,113 @@ async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(json_bytes(ring.jwks_json.clone(), "application/jwk-set+json; charset=utf-8"))
 }
 
+fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+/// `303 See Other` to `location`, with extra `Set-Cookie` headers.
+fn see_other(location: &str, set_cookies: Vec<HeaderValue>) -> Response {
+    let mut response = Redirect::to(location).into_response();
+    for c in set_cookies {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Kido's error page for a request that cannot go back to the client.
+async fn page_error(app: &AppState, headers: &HeaderMap, query: &[(String, String)], e: PageError) -> Response {
+    let ui_locales = query.iter().find(|(k, _)| k == "ui_locales").map(|(_, v)| v.as_str());
+    let status = if e.error == "server_error" { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
+    pages::error_page(app, headers, ui_locales, status, e.error, &e.description).await
+}
+
+async fn authorize_get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let query = pairs(query.unwrap_or_default().as_bytes());
+    authorize(app, headers, query).await
+}
+
+/// OIDC Core §3.1.2.1: the authorization endpoint also takes a form POST.
+async fn authorize_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    authorize(app, headers, pairs(&body)).await
+}
+
+async fn authorize(app: AppState, headers: HeaderMap, query: Vec<(String, String)>) -> Response {
+    let session = cookies::get(&headers, cookies::SESSION);
+    match app.core.oidc().authorize(&app.tenant.context, &query, session).await {
+        Ok(AuthorizeOutcome::Redirect(location)) => see_other(&location, vec![]),
+        Ok(AuthorizeOutcome::SignIn { interaction_cookie, location }) => {
+            let cookie = cookies::set(
+                cookies::INTERACTION,
+                &interaction_cookie,
+                INTERACTION_TTL_MS / 1000,
+                app.tenant.secure_cookies(),
+            );
+            see_other(&location, vec![cookie])
+        }
+        Err(e) => page_error(&app, &headers, &query, e).await,
+    }
+}
+
+/// `GET /oidc/auth/{uid}`: back from the hosted pages.
+async fn resume(State(app): State<AppState>, headers: HeaderMap, Path(uid): Path<String>) -> Response {
+    let interaction = cookies::get(&headers, cookies::INTERACTION);
+    let session = cookies::get(&headers, cookies::SESSION);
+    match app.core.oidc().resume(&app.tenant.context, &uid, interaction, session).await {
+        Ok(outcome) => {
+            let secure = app.tenant.secure_cookies();
+            let mut set = Vec::new();
+            if let Some(session) = outcome.session_cookie {
+                set.push(cookies::set(cookies::SESSION, &session, SESSION_TTL_MS / 1000, secure));
+                set.push(cookies::clear(cookies::INTERACTION, secure));
+            }
+            see_other(&outcome.location, set)
+        }
+        Err(e) => page_error(&app, &headers, &[], e).await,
+    }
+}
+
 /// `POST /oidc/token` (RFC 6749 §3.2), form-encoded.
 async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
     let form = TokenForm::parse(&headers, &body)?;
     let grant_type = form
         .single("grant_type")?
         .ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'grant_type'".into()))?;
-    let credentials = client_credentials(&headers, &form)?;
+    let auth = client_auth(&headers, &form)?;
+    let oidc = app.core.oidc();
+    let tenant = &app.tenant.context;
     let issued = match grant_type {
         "client_credentials" => {
             let request = ClientCredentialsRequest {
                 resources: form.all("resource"),
                 scope: form.single("scope")?.map(str::to_owned),
             };
-            app.core.oidc().client_credentials(&app.tenant.context, &credentials, &request).await?
+            let t = oidc.client_credentials(tenant, &auth, &request).await?;
+            TokenSet {
+                access_token: t.access_token,
+                expires_in: t.expires_in,
+                scope: t.scope,
+                id_token: None,
+                refresh_token: None,
+            }
+        }
+        "authorization_code" => {
+            let request = CodeRequest {
+                code: form.required("code")?.to_owned(),
+                redirect_uri: form.single("redirect_uri")?.map(str::to_owned),
+                code_verifier: form.single("code_verifier")?.map(str::to_owned),
+                resources: form.all("resource"),
+            };
+            oidc.authorization_code(tenant, &auth, &request).await?
+        }
+        "refresh_token" => {
+            let request = RefreshRequest {
+                refresh_token: form.required("refresh_token")?.to_owned(),
+                scope: form.single("scope")?.map(str::to_owned),
+                resources: form.all("resource"),
+                organization_id: form.single("organization_id")?.map(str::to_owned),
+            };
+            oidc.refresh_token(tenant, &auth, &request).await?
         }
         other => {
             return Err(TokenError::UnsupportedGrantType(format!("unsupported grant_type `{other}` requested")).into());
@@ -87,8 +208,137 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         token_type: "Bearer".into(),
         expires_in: issued.expires_in.max(0) as u64,
         scope: issued.scope,
+        id_token: issued.id_token,
+        refresh_token: issued.refresh_token,
     };
     Ok(([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], axum::Json(body)).into_response())
+}
+
+async fn userinfo_get(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    userinfo(app, bearer(&headers)).await
+}
+
+/// Userinfo by POST: the token in the `Authorization` header or in the form body (RFC 6750 §2.2).
+async fn userinfo_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let from_body = pairs(&body).into_iter().find(|(k, _)| k == "access_token").map(|(_, v)| v);
+    match (bearer(&headers), from_body) {
+        (Some(_), Some(_)) => userinfo_error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "access token must only be provided using one mechanism",
+        ),
+        (header_token, body_token) => userinfo(app, header_token.or(body_token)).await,
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+async fn userinfo(app: AppState, token: Option<String>) -> Response {
+    let Some(token) = token else {
+        return userinfo_error(&app, StatusCode::UNAUTHORIZED, "invalid_token", "no access token provided");
+    };
+    match app.core.oidc().userinfo(&app.tenant.context, &token).await {
+        Ok(claims) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(claims)).into_response(),
+        Err(UserinfoError::InvalidToken(d)) => userinfo_error(&app, StatusCode::UNAUTHORIZED, "invalid_token", d),
+        Err(UserinfoError::InsufficientScope(d)) => {
+            userinfo_error(&app, StatusCode::FORBIDDEN, "insufficient_scope", d)
+        }
+        Err(UserinfoError::Server) => ApiError::internal(&"userinfo storage failure").into_response(),
+    }
+}
+
+/// RFC 6750 §3: the error in `WWW-Authenticate` and, as Logto does, in a JSON body.
+fn userinfo_error(app: &AppState, status: StatusCode, error: &str, description: &str) -> Response {
+    let message = match error {
+        "invalid_token" => "Invalid token provided.",
+        "insufficient_scope" => "Access token missing requested scope.",
+        _ => "Request is invalid.",
+    };
+    let body = OAuthErrorBody {
+        error: error.to_owned(),
+        error_description: description.to_owned(),
+        code: format!("oidc.{error}"),
+        message: message.to_owned(),
+    };
+    let challenge = format!(
+        "Bearer realm=\"{}\", error=\"{error}\", error_description=\"{description}\"",
+        app.tenant.context.issuer
+    );
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+/// `POST /oidc/token/introspection` (RFC 7662).
+async fn introspection(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let form = TokenForm::parse(&headers, &body)?;
+    let auth = client_auth(&headers, &form)?;
+    let token = form.required("token")?;
+    let answer = app.core.oidc().introspect(&app.tenant.context, &auth, token).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response())
+}
+
+/// `POST /oidc/token/revocation` (RFC 7009): 200 with an empty body, known token or not.
+async fn revocation(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let form = TokenForm::parse(&headers, &body)?;
+    let auth = client_auth(&headers, &form)?;
+    let token = form.required("token")?;
+    app.core.oidc().revoke(&app.tenant.context, &auth, token).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+fn logout_request(params: &[(String, String)]) -> LogoutRequest {
+    let get = |k: &str| params.iter().find(|(key, v)| key == k && !v.is_empty()).map(|(_, v)| v.clone());
+    LogoutRequest {
+        client_id: get("client_id"),
+        id_token_hint: get("id_token_hint"),
+        post_logout_redirect_uri: get("post_logout_redirect_uri"),
+        state: get("state"),
+    }
+}
+
+async fn end_session_get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    end_session(app, headers, pairs(query.unwrap_or_default().as_bytes())).await
+}
+
+async fn end_session_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    end_session(app, headers, pairs(&body)).await
+}
+
+/// The logout confirmation page (a form posting to `/oidc/session/end/confirm`).
+async fn end_session(app: AppState, headers: HeaderMap, params: Vec<(String, String)>) -> Response {
+    let request = logout_request(&params);
+    let session = cookies::get(&headers, cookies::SESSION);
+    match app.core.oidc().logout_prompt(&app.tenant.context, &request, session).await {
+        Ok(prompt) => pages::logout_page(&app, &headers, &params, &request, &prompt).await,
+        Err(e) => page_error(&app, &headers, &params, e).await,
+    }
+}
+
+async fn end_session_confirm(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = pairs(&body);
+    let request = logout_request(&params);
+    let value = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    if value("logout") != Some("yes") {
+        let e = PageError { error: "invalid_request", description: "logout was not confirmed".into() };
+        return page_error(&app, &headers, &params, e).await;
+    }
+    let session = cookies::get(&headers, cookies::SESSION);
+    match app.core.oidc().logout(&app.tenant.context, &request, value("xsrf"), session).await {
+        Ok(location) => see_other(&location, vec![cookies::clear(cookies::SESSION, app.tenant.secure_cookies())]),
+        Err(e) => page_error(&app, &headers, &params, e).await,
+    }
+}
+
+async fn end_session_success(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    pages::signed_out_page(&app, &headers).await
 }
 
 struct TokenForm(Vec<(String, String)>);
@@ -114,13 +364,18 @@ impl TokenForm {
         Ok(first)
     }
 
+    fn required(&self, key: &str) -> Result<&str, TokenError> {
+        self.single(key)?.ok_or_else(|| TokenError::InvalidRequest(format!("missing required parameter '{key}'")))
+    }
+
     fn all(&self, key: &str) -> Vec<String> {
         self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.clone()).collect()
     }
 }
 
-/// Client authentication: `client_secret_basic` or `client_secret_post`, never both.
-fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<ClientSecretPresented, TokenError> {
+/// Client authentication: `client_secret_basic` or `client_secret_post` (never both), or
+/// `none` (a `client_id` alone, for public clients; the core refuses it for the others).
+fn client_auth(headers: &HeaderMap, form: &TokenForm) -> Result<ClientAuth, TokenError> {
     let body_id = form.single("client_id")?;
     let body_secret = form.single("client_secret")?;
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
@@ -134,15 +389,13 @@ fn client_credentials(headers: &HeaderMap, form: &TokenForm) -> Result<ClientSec
         if body_id.is_some_and(|b| b != id) {
             return Err(TokenError::InvalidRequest("mismatch in body and authorization client ids".into()));
         }
-        return Ok(ClientSecretPresented { client_id: id, client_secret: secret });
+        return Ok(ClientAuth::Secret { client_id: id, client_secret: secret });
     }
     match (body_id, body_secret) {
         (Some(id), Some(secret)) => {
-            Ok(ClientSecretPresented { client_id: id.to_owned(), client_secret: secret.to_owned() })
+            Ok(ClientAuth::Secret { client_id: id.to_owned(), client_secret: secret.to_owned() })
         }
-        (Some(_), None) => Err(TokenError::InvalidClient(
-            "client authentication failed: this client must authenticate with its secret".into(),
-        )),
+        (Some(id), None) => Ok(ClientAuth::None { client_id: id.to_owned() }),
         _ => Err(TokenError::InvalidRequest("no client authentication mechanism provided".into())),
     }
 }

@@ -196,7 +196,8 @@ async fn only_machine_to_machine_apps_use_client_credentials() {
     let (spa, _) = t.new_app("SPA").await;
     let (status, body) =
         t.token(&[("grant_type", "client_credentials"), ("resource", MGMT), ("client_id", &spa)], None).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    // A public client identifies itself by id alone, and has no client_credentials grant.
+    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")), "{body}");
     t.stop().await;
 }
 
@@ -256,7 +257,7 @@ async fn discovery_and_jwks() {
         assert!(doc.get(field).is_some(), "discovery lacks {field}");
     }
     assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES384"]));
-    assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+    assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post", "none"]));
     let jwks: Value = http().get(t.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);

@@ -1,0 +1,264 @@
+// compat step 8: Kido's hosted sign-in pages in a real headless Chromium (Debian `chromium` +
+// playwright-core 1.65.1) — real-clients.md §9 step 8.
+//
+//   (c) ui_locales=ja → the sign-in page has <html lang="ja"> and the text サインイン;
+//   (d) a wrong password shows an error (role="alert") and stays on /sign-in;
+//   (a) sign-in: authorization URL of the Traditional app → /sign-in → fill identifier +
+//       password → submit → the navigation to the redirect_uri is intercepted (page.route) →
+//       code exchanged with openid-client → ID token sub = the fixture user;
+//   (b) registration: first_screen=register → /register → username, password, confirm_password
+//       (+ agree when present) → submit → redirect with a code → the user exists (Management API);
+//   plus a 375 px wide (mobile) screenshot of the sign-in page.
+//
+// Every scenario runs in a fresh browser context (own cookies). Screenshots go to
+// $COMPAT_OUT_DIR/hosted-pages/ (compat/run exports it), else compat/out/hosted-pages/.
+//
+// Env: KIDO_BASE, KIDO_BOOTSTRAP_CREDENTIALS, KIDO_COMPAT_FIXTURES, CHROMIUM_PATH (default
+// /usr/bin/chromium), COMPAT_OUT_DIR, COMPAT_BROWSER_TIMEOUT_MS (default 15000).
+
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+import * as client from 'openid-client';
+import { chromium } from 'playwright-core';
+
+import {
+  assert,
+  assertEqual,
+  createSuite,
+  env,
+  fail,
+  loadFixtures,
+  managementApi,
+  randomPassword,
+  randomUsername,
+  show,
+} from './lib/kit.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT_DIR = path.join(process.env.COMPAT_OUT_DIR || path.join(HERE, '..', 'out'), 'hosted-pages');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const TIMEOUT = Number(process.env.COMPAT_BROWSER_TIMEOUT_MS || 15000);
+const SCOPE = 'openid offline_access profile';
+
+const suite = createSuite('hosted-pages');
+
+const pathOf = (url) => new URL(url).pathname;
+
+const main = async () => {
+  const { issuer } = env();
+  const fx = await suite.step('fixtures', () => loadFixtures());
+  mkdirSync(OUT_DIR, { recursive: true });
+
+  const config = await suite.step('openid-client discovery (client_secret_basic)', () =>
+    client.discovery(new URL(issuer), fx.traditional.id, fx.traditional.secret,
+      client.ClientSecretBasic(fx.traditional.secret), { execute: [client.allowInsecureRequests] })
+  );
+
+  const authorizationRequest = async (extra = {}) => {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: fx.redirectUri,
+      scope: SCOPE,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      prompt: 'consent',
+      ...extra,
+    });
+    return { url: url.href, verifier, state, nonce };
+  };
+
+  const exchange = async (request, callbackUrl) => {
+    const tokens = await client.authorizationCodeGrant(config, new URL(callbackUrl), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+      idTokenExpected: true,
+    });
+    return tokens.claims();
+  };
+
+  const browser = await suite.step(`launch headless Chromium (${CHROMIUM})`, async () => {
+    assert(existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+    const launched = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    console.log(`hosted-pages: Chromium ${launched.version()}`);
+    return launched;
+  });
+
+  // A fresh context whose navigations to the redirect_uri are intercepted and recorded.
+  const newPage = async (options = {}) => {
+    const context = await browser.newContext({ locale: 'en-US', ...options });
+    context.setDefaultTimeout(TIMEOUT);
+    const target = new URL(fx.redirectUri);
+    const captured = [];
+    let resolveCallback;
+    const callback = new Promise((resolve) => {
+      resolveCallback = resolve;
+    });
+    const isCallback = (url) => url.origin === target.origin && url.pathname === target.pathname;
+    const record = (url) => {
+      if (!captured.includes(url)) captured.push(url);
+      resolveCallback(url);
+    };
+    // page.route() is not called for a URL reached through an HTTP redirect chain that started
+    // with the navigation (playwright: "only called for the first url if the response is a
+    // redirect"), and Kido's last hop to the redirect_uri is a 303. So the request event records
+    // the URL too (it fires for redirect targets; nothing listens on the RP port), and the route
+    // answers the navigations it does see.
+    context.on('request', (request) => {
+      if (isCallback(new URL(request.url()))) record(request.url());
+    });
+    await context.route(isCallback, async (route) => {
+      record(route.request().url());
+      await route.fulfill({
+        status: 200,
+        contentType: 'text/html; charset=utf-8',
+        body: '<!doctype html><html><body><p>compat: callback captured</p></body></html>',
+      });
+    });
+    const page = await context.newPage();
+    const waitForCallback = async () => {
+      let timer;
+      try {
+        return await Promise.race([
+          callback,
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no navigation to ${fx.redirectUri} within ${TIMEOUT} ms (page at ${page.url()})`)),
+              TIMEOUT
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    return { context, page, captured, waitForCallback };
+  };
+
+  const screenshot = async (page, name) => {
+    const file = path.join(OUT_DIR, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  };
+
+  // Runs a browser scenario; on failure saves a screenshot of the page before rethrowing.
+  const scenario = async (name, fn, options) => {
+    const session = await newPage(options);
+    try {
+      await suite.step(name, () => fn(session));
+    } catch (error) {
+      try {
+        const file = await screenshot(session.page, `failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`);
+        console.error(`hosted-pages: failure screenshot ${file} (page at ${session.page.url()})`);
+      } catch {
+        // the page may be gone
+      }
+      throw error;
+    } finally {
+      await session.context.close();
+    }
+  };
+
+  try {
+    // (c) Japanese UI
+    await scenario('(c) ui_locales=ja → <html lang="ja">, サインイン', async ({ page }) => {
+      const request = await authorizationRequest({ ui_locales: 'ja' });
+      await page.goto(request.url);
+      assertEqual(pathOf(page.url()), '/sign-in', 'landing page path');
+      await page.waitForSelector('input[name=identifier]');
+      assertEqual(await page.locator('html').getAttribute('lang'), 'ja', '<html lang>');
+      const text = await page.locator('body').innerText();
+      assert(text.includes('サインイン'), `the sign-in page has no "サインイン": ${show(text)}`);
+      await screenshot(page, 'sign-in-ja');
+    });
+
+    // (d) wrong password
+    await scenario('(d) wrong password → role="alert" error, stays on /sign-in', async ({ page, captured }) => {
+      const request = await authorizationRequest();
+      await page.goto(request.url);
+      assertEqual(pathOf(page.url()), '/sign-in', 'landing page path');
+      await page.fill('input[name=identifier]', fx.user.username);
+      await page.fill('input[name=password]', `${fx.user.password}-wrong`);
+      await page.click('button[type=submit]');
+      const alert = page.locator('[role="alert"]').first();
+      await alert.waitFor({ state: 'visible' });
+      const message = (await alert.innerText()).trim();
+      assert(message, 'the role="alert" element is empty');
+      assertEqual(pathOf(page.url()), '/sign-in', 'page path after a wrong password');
+      assertEqual(captured.length, 0, 'redirects to the redirect_uri after a wrong password');
+      await screenshot(page, 'sign-in-wrong-password');
+    });
+
+    // (a) sign-in
+    await scenario('(a) sign-in on /sign-in → redirect_uri with code → ID token sub', async ({ page, waitForCallback }) => {
+      const request = await authorizationRequest();
+      await page.goto(request.url);
+      assertEqual(pathOf(page.url()), '/sign-in', 'landing page path');
+      await screenshot(page, 'sign-in');
+      await page.fill('input[name=identifier]', fx.user.username);
+      await page.fill('input[name=password]', fx.user.password);
+      await page.click('button[type=submit]');
+      const callbackUrl = await waitForCallback();
+      const params = new URL(callbackUrl).searchParams;
+      assert(params.get('code'), `callback without code: ${callbackUrl}`);
+      assertEqual(params.get('iss'), issuer, 'callback iss');
+      const claims = await exchange(request, callbackUrl);
+      assertEqual(claims.sub, fx.user.id, 'ID token sub');
+    });
+
+    // (b) registration
+    await scenario('(b) first_screen=register → /register → new user → code', async ({ page, waitForCallback }) => {
+      const username = randomUsername('compat_browser');
+      const password = randomPassword();
+      const request = await authorizationRequest({ first_screen: 'register' });
+      await page.goto(request.url);
+      assertEqual(pathOf(page.url()), '/register', 'landing page path');
+      await page.fill('input[name=username]', username);
+      await page.fill('input[name=password]', password);
+      await page.fill('input[name=confirm_password]', password);
+      if ((await page.locator('input[name=agree]').count()) > 0) await page.check('input[name=agree]');
+      await screenshot(page, 'register');
+      await page.click('button[type=submit]');
+      const callbackUrl = await waitForCallback();
+      assert(new URL(callbackUrl).searchParams.get('code'), `callback without code: ${callbackUrl}`);
+      const claims = await exchange(request, callbackUrl);
+      assert(claims.sub !== fx.user.id, 'registration signed in the fixture user instead of a new one');
+      const user = await managementApi().getUser(claims.sub);
+      assertEqual(user.username, username, 'registered user username (GET /api/users/{id})');
+    });
+
+    // mobile screenshot
+    await scenario(
+      'mobile (375 px) screenshot of /sign-in',
+      async ({ page }) => {
+        const request = await authorizationRequest();
+        await page.goto(request.url);
+        assertEqual(pathOf(page.url()), '/sign-in', 'landing page path');
+        await page.waitForSelector('input[name=identifier]');
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (width > 375) console.log(`note hosted-pages: /sign-in is ${width}px wide in a 375px viewport (horizontal scroll)`);
+        const file = await screenshot(page, 'sign-in-mobile-375');
+        console.log(`hosted-pages: screenshots in ${path.dirname(file)}`);
+      },
+      { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+    );
+  } finally {
+    await browser.close();
+  }
+};
+
+await suite.run(async () => {
+  try {
+    await main();
+  } catch (error) {
+    if (error?.name === 'TimeoutError') fail(`playwright timeout: ${error.message.split('\n')[0]}`);
+    throw error;
+  }
+});

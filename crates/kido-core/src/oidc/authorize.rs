@@ -1,0 +1,514 @@
+//! The authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2): validating a request,
+//! sending the browser to sign in when needed, and redirecting back with a code.
+//!
+//! Nothing lives in the node: the pending request is an interaction row the browser finds
+//! again by its `_interaction` cookie, a signed-in browser is a session row found by its
+//! `_session` cookie. Cookies hold random secrets; rows hold their digests.
+
+use std::sync::Arc;
+
+use kido_store::Json;
+use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSession, StoredToken};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::Oidc;
+use super::clients::Client;
+use super::token::parse_scope;
+use crate::experience::ExperienceState;
+use crate::{TenantContext, clock, ids, validate};
+
+pub const INTERACTION_TTL_MS: i64 = 3600 * 1000;
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+const CODE_TTL_MS: i64 = 600 * 1000;
+/// A grant (and every refresh token under it) ends a year after the sign-in at the latest.
+pub(crate) const GRANT_TTL_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// Which hosted page an interaction starts on (Logto's `first_screen` / `interaction_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirstScreen {
+    SignIn,
+    Register,
+}
+
+/// A validated authorization request, kept in the interaction until the user is back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationParams {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub resources: Vec<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub ui_locales: Option<String>,
+    pub login_hint: Option<String>,
+    pub first_screen: FirstScreen,
+}
+
+impl AuthorizationParams {
+    /// The hosted page that starts this sign-in, with Logto's query parameters.
+    pub fn sign_in_location(&self) -> String {
+        let path = match self.first_screen {
+            FirstScreen::SignIn => "/sign-in",
+            FirstScreen::Register => "/register",
+        };
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("app_id", &self.client_id);
+        if let Some(l) = &self.ui_locales {
+            query.append_pair("ui_locales", l);
+        }
+        if let Some(h) = &self.login_hint {
+            query.append_pair("login_hint", h);
+        }
+        format!("{path}?{}", query.finish())
+    }
+}
+
+/// A request Kido cannot send back to the client (unknown client, unregistered redirect
+/// URI, lost interaction): shown on Kido's own error page, never redirected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl PageError {
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self { error, description: description.into() }
+    }
+
+    pub(crate) fn server(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "authorization endpoint failure");
+        Self::new("server_error", "the server could not complete the request")
+    }
+}
+
+pub enum AuthorizeOutcome {
+    /// Back to the client: its redirect URI with a code, or with an error.
+    Redirect(String),
+    /// The user must sign in: set the interaction cookie and go to the hosted page.
+    SignIn { interaction_cookie: String, location: String },
+}
+
+pub struct ResumeOutcome {
+    pub location: String,
+    /// A new `_session` cookie to set (absent when the browser keeps its session).
+    pub session_cookie: Option<String>,
+}
+
+/// An error for the client, sent to its (verified) redirect URI.
+struct RedirectError {
+    error: &'static str,
+    description: String,
+}
+
+fn redirect_error(error: &'static str, description: impl Into<String>) -> RedirectError {
+    RedirectError { error, description: description.into() }
+}
+
+/// `redirect_uri` with `params` appended to its query.
+fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in params {
+                    q.append_pair(k, v);
+                }
+            }
+            url.to_string()
+        }
+        // Registered redirect URIs are validated absolute URLs; this cannot happen.
+        Err(_) => redirect_uri.to_owned(),
+    }
+}
+
+struct Query<'a>(&'a [(String, String)]);
+
+impl Query<'_> {
+    /// A parameter that may appear once; empty counts as absent.
+    fn single(&self, key: &str) -> Result<Option<&str>, String> {
+        let mut values = self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(format!("'{key}' parameter must not be provided twice"));
+        }
+        Ok(first)
+    }
+
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+impl Oidc<'_> {
+    /// `GET /oidc/auth`: validates the request; signs the user in silently when the browser
+    /// has a session, otherwise starts an interaction on the hosted pages.
+    pub async fn authorize(
+        &self,
+        tenant: &TenantContext,
+        query: &[(String, String)],
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeOutcome, PageError> {
+        let q = Query(query);
+        let bad = |d: String| PageError::new("invalid_request", d);
+        let client_id =
+            q.single("client_id").map_err(bad)?.ok_or_else(|| bad("missing required parameter 'client_id'".into()))?;
+        let client = self
+            .client(tenant, client_id)
+            .await
+            .map_err(PageError::server)?
+            .ok_or_else(|| PageError::new("invalid_client", "client is invalid"))?;
+        let redirect_uri = q
+            .single("redirect_uri")
+            .map_err(bad)?
+            .ok_or_else(|| bad("missing required parameter 'redirect_uri'".into()))?;
+        // Exact string comparison: no prefix, no normalisation, no wildcard.
+        if !client.app.oidc_client_metadata.redirect_uris.iter().any(|r| r == redirect_uri) {
+            return Err(PageError::new(
+                "invalid_redirect_uri",
+                "redirect_uri did not match any of the client's registered redirect_uris",
+            ));
+        }
+        let state = q.single("state").ok().flatten().map(str::to_owned);
+        match self.validate_request(tenant, &client, &q, redirect_uri).await {
+            Ok(params) => self.continue_authorization(tenant, &client, params, session_cookie).await,
+            Err(e) => Ok(AuthorizeOutcome::Redirect(error_redirect(tenant, redirect_uri, state.as_deref(), &e))),
+        }
+    }
+
+    async fn validate_request(
+        &self,
+        tenant: &TenantContext,
+        client: &Client,
+        q: &Query<'_>,
+        redirect_uri: &str,
+    ) -> Result<AuthorizationParams, RedirectError> {
+        let invalid = |d: String| redirect_error("invalid_request", d);
+        let response_type = q
+            .single("response_type")
+            .map_err(invalid)?
+            .ok_or_else(|| invalid("missing required parameter 'response_type'".into()))?;
+        if response_type != "code" {
+            return Err(redirect_error("unsupported_response_type", "unsupported response_type requested"));
+        }
+        if q.single("response_mode").map_err(invalid)?.is_some_and(|m| m != "query") {
+            return Err(invalid("unsupported response_mode requested".into()));
+        }
+        if q.single("request").map_err(invalid)?.is_some() {
+            return Err(redirect_error("request_not_supported", "request parameter is not supported"));
+        }
+        if q.single("request_uri").map_err(invalid)?.is_some() {
+            return Err(redirect_error("request_uri_not_supported", "request_uri parameter is not supported"));
+        }
+        if !client.is_interactive() {
+            return Err(redirect_error(
+                "unauthorized_client",
+                "requested response_type is not allowed for this client",
+            ));
+        }
+        let code_challenge = pkce_challenge(client, q)?;
+
+        let prompt: Vec<String> = q
+            .single("prompt")
+            .map_err(invalid)?
+            .unwrap_or("")
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(unknown) =
+            prompt.iter().find(|p| !["none", "login", "consent", "select_account"].contains(&p.as_str()))
+        {
+            return Err(invalid(format!("unsupported prompt value `{unknown}` requested")));
+        }
+        if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+            return Err(invalid("prompt none must only be used alone".into()));
+        }
+        let max_age = match q.single("max_age").map_err(invalid)? {
+            None => None,
+            Some(v) => Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| invalid("invalid max_age parameter value".into()))?,
+            ),
+        };
+
+        let requested = parse_scope(q.single("scope").map_err(invalid)?)
+            .map_err(|e| redirect_error("invalid_scope", e.to_string()))?;
+        // As oidc-provider (and so Logto): `offline_access` needs an explicit consent prompt.
+        let scope: Vec<String> = requested
+            .into_iter()
+            .filter(|s| *s != "offline_access" || prompt.iter().any(|p| p == "consent"))
+            .map(str::to_owned)
+            .collect();
+
+        let mut resources: Vec<String> = Vec::new();
+        for value in q.all("resource") {
+            for indicator in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if !resources.iter().any(|r| r == indicator) {
+                    resources.push(indicator.to_owned());
+                }
+            }
+        }
+        if !resources.is_empty() {
+            let mut c = self
+                .core
+                .store
+                .conn()
+                .await
+                .map_err(|e| redirect_error("server_error", PageError::server(e).description))?;
+            for indicator in &resources {
+                let known = validate::resource_indicator(indicator)
+                    && kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
+                        .await
+                        .map_err(|e| redirect_error("server_error", PageError::server(e).description))?
+                        .is_some();
+                if !known {
+                    return Err(redirect_error("invalid_target", "resource indicator is missing, or unknown"));
+                }
+            }
+        }
+
+        let first_screen =
+            match (q.single("first_screen").map_err(invalid)?, q.single("interaction_mode").map_err(invalid)?) {
+                (Some("register" | "identifier:register"), _) | (None, Some("signUp")) => FirstScreen::Register,
+                _ => FirstScreen::SignIn,
+            };
+        Ok(AuthorizationParams {
+            client_id: client.id().to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope,
+            state: q.single("state").map_err(invalid)?.map(str::to_owned),
+            nonce: q.single("nonce").map_err(invalid)?.map(str::to_owned),
+            code_challenge,
+            resources,
+            prompt,
+            max_age,
+            ui_locales: q.single("ui_locales").map_err(invalid)?.map(str::to_owned),
+            login_hint: q.single("login_hint").map_err(invalid)?.map(str::to_owned),
+            first_screen,
+        })
+    }
+
+    async fn continue_authorization(
+        &self,
+        tenant: &TenantContext,
+        client: &Client,
+        params: AuthorizationParams,
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeOutcome, PageError> {
+        let wants_login = params.prompt.iter().any(|p| p == "login");
+        if let Some(session) = self.live_session(tenant, session_cookie).await?
+            && !wants_login
+            && params.max_age.is_none_or(|max| clock::now_secs() - session.auth_time <= max)
+            && !client.app.is_third_party
+        {
+            let location =
+                self.issue_code(tenant, &params, &session.user_id, Some(&session.id), session.auth_time).await?;
+            return Ok(AuthorizeOutcome::Redirect(location));
+        }
+        if params.prompt.iter().any(|p| p == "none") {
+            let e = redirect_error("login_required", "End-User authentication is required");
+            return Ok(AuthorizeOutcome::Redirect(error_redirect(
+                tenant,
+                &params.redirect_uri,
+                params.state.as_deref(),
+                &e,
+            )));
+        }
+        let cookie = ids::new_opaque_token();
+        let now = clock::now_ms();
+        let location = params.sign_in_location();
+        let row = StoredInteraction {
+            tenant_id: tenant.id.to_string(),
+            id: ids::new_id(),
+            cookie_hash: ids::digest(&cookie),
+            client_id: client.id().to_owned(),
+            params: Json(serde_json::to_value(&params).map_err(PageError::server)?),
+            state: Json(serde_json::to_value(ExperienceState::default()).map_err(PageError::server)?),
+            expires_at: now + INTERACTION_TTL_MS,
+            created_at: now,
+        };
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        store::insert_interaction(&mut c, &row).await.map_err(PageError::server)?;
+        Ok(AuthorizeOutcome::SignIn { interaction_cookie: cookie, location })
+    }
+
+    /// The browser's session if it is live and its user may still sign in.
+    pub async fn live_session(
+        &self,
+        tenant: &TenantContext,
+        cookie: Option<&str>,
+    ) -> Result<Option<StoredSession>, PageError> {
+        let Some(cookie) = cookie else { return Ok(None) };
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        let Some(session) = store::find_session(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms())
+            .await
+            .map_err(PageError::server)?
+        else {
+            return Ok(None);
+        };
+        let user = kido_store::users::find(&mut c, &tenant.id, &session.user_id).await.map_err(PageError::server)?;
+        Ok(user.filter(|u| !u.is_suspended).map(|_| session))
+    }
+
+    /// `GET /oidc/auth/{uid}`: the user finished on the hosted pages; make the session and
+    /// send the browser back to the client with a code.
+    pub async fn resume(
+        &self,
+        tenant: &TenantContext,
+        uid: &str,
+        interaction_cookie: Option<&str>,
+        session_cookie: Option<&str>,
+    ) -> Result<ResumeOutcome, PageError> {
+        let lost = || PageError::new("session_not_found", "interaction session not found");
+        let interaction = self.interaction(tenant, interaction_cookie).await?.ok_or_else(lost)?;
+        if interaction.id != uid {
+            return Err(lost());
+        }
+        let params: AuthorizationParams =
+            serde_json::from_value(interaction.params.0.clone()).map_err(PageError::server)?;
+        let state: ExperienceState = serde_json::from_value(interaction.state.0.clone()).map_err(PageError::server)?;
+        let Some(login) = state.result else {
+            // Not signed in yet: back to the page it started on.
+            return Ok(ResumeOutcome { location: params.sign_in_location(), session_cookie: None });
+        };
+        let now = clock::now_ms();
+        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+        if !store::delete_interaction(&mut tx, &tenant.id, &interaction.id).await.map_err(PageError::server)? {
+            return Err(lost());
+        }
+        // A new sign-in replaces whatever session the browser had.
+        if let Some(old) = session_cookie
+            && let Some(s) =
+                store::find_session(&mut tx, &tenant.id, &ids::digest(old), now).await.map_err(PageError::server)?
+        {
+            store::delete_session(&mut tx, &tenant.id, &s.id).await.map_err(PageError::server)?;
+        }
+        let cookie = ids::new_opaque_token();
+        let session = StoredSession {
+            tenant_id: tenant.id.to_string(),
+            id: ids::new_id(),
+            cookie_hash: ids::digest(&cookie),
+            user_id: login.account_id.clone(),
+            auth_time: login.login_ts,
+            xsrf: ids::new_opaque_token(),
+            expires_at: now + SESSION_TTL_MS,
+            created_at: now,
+        };
+        store::insert_session(&mut tx, &session).await.map_err(PageError::server)?;
+        tx.commit().await.map_err(PageError::server)?;
+        let location = self.issue_code(tenant, &params, &session.user_id, Some(&session.id), session.auth_time).await?;
+        Ok(ResumeOutcome { location, session_cookie: Some(cookie) })
+    }
+
+    /// The live interaction an `_interaction` cookie points at.
+    pub(crate) async fn interaction(
+        &self,
+        tenant: &TenantContext,
+        cookie: Option<&str>,
+    ) -> Result<Option<StoredInteraction>, PageError> {
+        let Some(cookie) = cookie else { return Ok(None) };
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        store::find_interaction(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms())
+            .await
+            .map_err(PageError::server)
+    }
+
+    /// A grant for what was asked and one authorization code under it; returns the
+    /// client's redirect URI carrying `code`, `state` and `iss`.
+    async fn issue_code(
+        &self,
+        tenant: &TenantContext,
+        params: &AuthorizationParams,
+        user_id: &str,
+        session_id: Option<&str>,
+        auth_time: i64,
+    ) -> Result<String, PageError> {
+        let now = clock::now_ms();
+        let grant = StoredGrant {
+            tenant_id: tenant.id.to_string(),
+            id: ids::new_id(),
+            client_id: params.client_id.clone(),
+            user_id: user_id.to_owned(),
+            session_id: session_id.map(str::to_owned),
+            scope: params.scope.join(" "),
+            resources: Json(params.resources.clone()),
+            auth_time,
+            expires_at: now + GRANT_TTL_MS,
+            created_at: now,
+        };
+        let code = ids::new_opaque_token();
+        let row = StoredToken {
+            tenant_id: tenant.id.to_string(),
+            token_hash: ids::digest(&code),
+            kind: super::grants::KIND_CODE.to_owned(),
+            grant_id: grant.id.clone(),
+            client_id: params.client_id.clone(),
+            scope: grant.scope.clone(),
+            data: Json(json!({
+                "redirectUri": params.redirect_uri,
+                "codeChallenge": params.code_challenge,
+                "nonce": params.nonce,
+            })),
+            expires_at: now + CODE_TTL_MS,
+            consumed_at: None,
+            created_at: now,
+        };
+        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+        store::insert_grant(&mut tx, &grant).await.map_err(PageError::server)?;
+        store::insert_token(&mut tx, &row).await.map_err(PageError::server)?;
+        tx.commit().await.map_err(PageError::server)?;
+        let mut query = vec![("code", code.as_str())];
+        if let Some(state) = &params.state {
+            query.push(("state", state));
+        }
+        query.push(("iss", &tenant.issuer));
+        Ok(with_query(&params.redirect_uri, &query))
+    }
+
+    /// The client an interaction is for (for the pages: name, logo, third-party flag).
+    pub async fn interaction_client(&self, tenant: &TenantContext, client_id: &str) -> Option<Arc<Client>> {
+        self.client(tenant, client_id).await.ok().flatten()
+    }
+}
+
+fn error_redirect(tenant: &TenantContext, redirect_uri: &str, state: Option<&str>, e: &RedirectError) -> String {
+    let mut query = vec![("error", e.error), ("error_description", e.description.as_str())];
+    if let Some(state) = state {
+        query.push(("state", state));
+    }
+    query.push(("iss", &tenant.issuer));
+    with_query(redirect_uri, &query)
+}
+
+/// PKCE (RFC 7636): S256 only; required for public clients.
+fn pkce_challenge(client: &Client, q: &Query<'_>) -> Result<Option<String>, RedirectError> {
+    let invalid = |d: &str| redirect_error("invalid_request", d);
+    let challenge = q.single("code_challenge").map_err(|e| redirect_error("invalid_request", e))?;
+    let method = q.single("code_challenge_method").map_err(|e| redirect_error("invalid_request", e))?;
+    match (challenge, method) {
+        (None, None) if client.is_public() => Err(invalid("PKCE must be used for this request")),
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(invalid("code_challenge must be provided with code_challenge_method")),
+        (Some(_), None) => {
+            Err(invalid("plain code_challenge_method fallback disabled, code_challenge_method must be provided"))
+        }
+        (Some(_), Some(m)) if m != "S256" => Err(invalid("not supported value of code_challenge_method")),
+        (Some(c), Some(_)) => {
+            let well_formed =
+                (43..=128).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if well_formed {
+                Ok(Some(c.to_owned()))
+            } else {
+                Err(invalid("code_challenge must be 43 to 128 unreserved characters"))
+            }
+        }
+    }
+}

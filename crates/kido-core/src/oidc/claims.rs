@@ -1,0 +1,135 @@
+//! User claims by scope (Logto's table): what the ID token and userinfo say about a user.
+
+use kido_store::users::StoredUser;
+use serde_json::{Map, Value, json};
+
+/// Scopes that are about the user rather than about an API resource.
+pub const OIDC_SCOPES: &[&str] =
+    &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"];
+
+pub fn is_oidc_scope(scope: &str) -> bool {
+    OIDC_SCOPES.contains(&scope)
+}
+
+/// Claims only userinfo carries unless the tenant lists them in `enabledExtendedClaims`;
+/// Logto's default list is `roles, organizations, organization_roles`.
+const ID_TOKEN_EXTENDED_CLAIMS: &[&str] = &["roles", "organizations", "organization_roles"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    IdToken,
+    Userinfo,
+}
+
+/// The claims `scopes` grant about `user` (`sub` included). `roles` are the names of the
+/// user's roles, needed only with the `roles` scope.
+pub fn user_claims(user: &StoredUser, roles: &[String], scopes: &[&str], audience: Audience) -> Map<String, Value> {
+    let extended = |claim: &str| audience == Audience::Userinfo || ID_TOKEN_EXTENDED_CLAIMS.contains(&claim);
+    let mut claims = Map::new();
+    claims.insert("sub".into(), user.id.clone().into());
+    for scope in scopes {
+        match *scope {
+            "profile" => {
+                claims.insert("name".into(), json!(user.name));
+                claims.insert("picture".into(), json!(user.avatar));
+                claims.insert("username".into(), json!(user.username));
+                claims.insert("created_at".into(), user.created_at.into());
+                claims.insert("updated_at".into(), user.updated_at.into());
+                let p = &user.profile.0;
+                let standard = [
+                    ("family_name", &p.family_name),
+                    ("given_name", &p.given_name),
+                    ("middle_name", &p.middle_name),
+                    ("nickname", &p.nickname),
+                    ("profile", &p.profile),
+                    ("website", &p.website),
+                    ("gender", &p.gender),
+                    ("birthdate", &p.birthdate),
+                    ("zoneinfo", &p.zoneinfo),
+                    ("locale", &p.locale),
+                ];
+                for (claim, value) in standard {
+                    if let Some(v) = value {
+                        claims.insert(claim.into(), v.clone().into());
+                    }
+                }
+                if let Some(preferred) = p.preferred_username.as_ref().or(user.username.as_ref()) {
+                    claims.insert("preferred_username".into(), preferred.clone().into());
+                }
+            }
+            "email" => {
+                claims.insert("email".into(), json!(user.primary_email));
+                claims.insert("email_verified".into(), user.primary_email.is_some().into());
+            }
+            "phone" => {
+                claims.insert("phone_number".into(), json!(user.primary_phone));
+                claims.insert("phone_number_verified".into(), user.primary_phone.is_some().into());
+            }
+            "address" => {
+                if let Some(address) = &user.profile.0.address {
+                    claims.insert("address".into(), json!(address));
+                }
+            }
+            "custom_data" if extended("custom_data") => {
+                claims.insert("custom_data".into(), user.custom_data.0.clone());
+            }
+            "identities" if extended("identities") => {
+                claims.insert("identities".into(), user.identities.0.clone());
+                claims.insert("sso_identities".into(), json!([]));
+            }
+            "roles" if extended("roles") => {
+                claims.insert("roles".into(), json!(roles));
+            }
+            _ => {}
+        }
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kido_store::Json;
+
+    fn user() -> StoredUser {
+        StoredUser {
+            tenant_id: "default".into(),
+            id: "u1".into(),
+            username: Some("alice".into()),
+            primary_email: Some("a@example.com".into()),
+            primary_phone: None,
+            password_encrypted: Some("secret-hash".into()),
+            password_encryption_method: Some("Argon2id".into()),
+            name: None,
+            avatar: None,
+            application_id: None,
+            profile: Json(Default::default()),
+            identities: Json(json!({"github": {"userId": "1"}})),
+            custom_data: Json(json!({"plan": "pro"})),
+            is_suspended: false,
+            last_sign_in_at: None,
+            password_updated_at: None,
+            created_at: 1,
+            updated_at: 2,
+        }
+    }
+
+    #[test]
+    fn claims_follow_scopes_and_audience() {
+        let roles = vec!["admin".to_owned()];
+        let all = ["openid", "profile", "email", "phone", "custom_data", "identities", "roles"];
+        let id = user_claims(&user(), &roles, &all, Audience::IdToken);
+        assert_eq!(id["username"], "alice");
+        assert_eq!(id["preferred_username"], "alice");
+        assert_eq!(id["email_verified"], true);
+        assert_eq!(id["phone_number_verified"], false);
+        assert_eq!(id["roles"], json!(["admin"]));
+        assert!(!id.contains_key("custom_data") && !id.contains_key("identities"));
+        let info = user_claims(&user(), &roles, &all, Audience::Userinfo);
+        assert_eq!(info["custom_data"]["plan"], "pro");
+        assert_eq!(info["identities"]["github"]["userId"], "1");
+        let bare = user_claims(&user(), &roles, &["openid"], Audience::Userinfo);
+        assert_eq!(bare.len(), 1);
+        assert!(!info.values().any(|v| v.to_string().contains("secret-hash")));
+    }
+}

@@ -1,0 +1,561 @@
+//! The user grants of the token endpoint (authorization_code, refresh_token) and what they
+//! issue: opaque access tokens (userinfo), JWT access tokens for API resources, ID tokens
+//! and rotating refresh tokens. Also userinfo, introspection (RFC 7662) and revocation
+//! (RFC 7009). Every secret handed out is stored as a digest only.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kido_store::oidc::{self as store, StoredGrant, StoredToken};
+use kido_store::users::StoredUser;
+use kido_store::{Exec, Json, Tx};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::Digest;
+use subtle::ConstantTimeEq;
+
+use super::claims::{self, Audience};
+use super::clients::Client;
+use super::keys::SigningAlgorithm;
+use super::token::{ClientAuth, TokenError, parse_scope, server_error};
+use super::{Oidc, jwt};
+use crate::audit;
+use crate::{TenantContext, clock, ids, validate};
+
+pub const KIND_CODE: &str = "AuthorizationCode";
+pub const KIND_REFRESH: &str = "RefreshToken";
+pub const KIND_ACCESS: &str = "AccessToken";
+const OPAQUE_ACCESS_TOKEN_TTL_SECS: i64 = 3600;
+const DEFAULT_ID_TOKEN_TTL_SECS: i64 = 3600;
+const DEFAULT_REFRESH_TOKEN_TTL_DAYS: i64 = 14;
+/// Confidential clients keep their refresh token until this share of its lifetime is used.
+const ROTATE_AFTER_SHARE: f64 = 0.7;
+
+pub struct CodeRequest {
+    pub code: String,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub resources: Vec<String>,
+}
+
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub scope: Option<String>,
+    pub resources: Vec<String>,
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub scope: Option<String>,
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeData {
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    nonce: Option<String>,
+}
+
+/// Why userinfo refuses a bearer token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UserinfoError {
+    InvalidToken(&'static str),
+    InsufficientScope(&'static str),
+    Server,
+}
+
+fn invalid_grant(why: &str) -> TokenError {
+    TokenError::InvalidGrant(why.to_owned())
+}
+
+fn looks_like_jwt(token: &str) -> bool {
+    token.matches('.').count() == 2
+}
+
+impl Oidc<'_> {
+    /// `grant_type=authorization_code`: a code is good once, for the client and redirect
+    /// URI it was issued to, with the PKCE verifier of its challenge. A code presented
+    /// twice revokes everything issued under its grant.
+    pub async fn authorization_code(
+        &self,
+        tenant: &TenantContext,
+        auth: &ClientAuth,
+        request: &CodeRequest,
+    ) -> Result<TokenSet, TokenError> {
+        let client = self.user_client(tenant, auth).await?;
+        let hash = ids::digest(&request.code);
+        let mut c = self.core.store.conn().await.map_err(server_error)?;
+        let code = store::find_token(&mut c, &tenant.id, &hash)
+            .await
+            .map_err(server_error)?
+            .filter(|t| t.kind == KIND_CODE)
+            .ok_or_else(|| invalid_grant("authorization code not found"))?;
+        if code.client_id != client.id() {
+            return Err(invalid_grant("client mismatch"));
+        }
+        if code.expires_at <= clock::now_ms() {
+            return Err(invalid_grant("authorization code is expired"));
+        }
+        let data: CodeData =
+            serde_json::from_value(code.data.0.clone()).map_err(|_| invalid_grant("authorization code is invalid"))?;
+        let redirect_uri = request
+            .redirect_uri
+            .as_deref()
+            .ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'redirect_uri'".into()))?;
+        if redirect_uri != data.redirect_uri {
+            return Err(invalid_grant("authorization code redirect_uri mismatch"));
+        }
+        check_pkce(data.code_challenge.as_deref(), request.code_verifier.as_deref())?;
+        if code.consumed_at.is_some() {
+            self.revoke_grant(tenant, &code.grant_id).await?;
+            return Err(invalid_grant("authorization code already consumed"));
+        }
+        let grant = self.live_grant(&mut c, tenant, &code.grant_id).await?;
+        let user = self.grant_user(&mut c, tenant, &grant).await?;
+        drop(c);
+
+        let scope: Vec<String> = grant.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let resource = single_resource(&request.resources, &grant)?;
+        let mut tx = self.core.store.begin().await.map_err(server_error)?;
+        if !store::consume_token(&mut tx, &tenant.id, &hash, clock::now_ms()).await.map_err(server_error)? {
+            drop(tx);
+            self.revoke_grant(tenant, &code.grant_id).await?;
+            return Err(invalid_grant("authorization code already consumed"));
+        }
+        let refresh_token = if scope.iter().any(|s| s == "offline_access") {
+            Some(self.insert_refresh_token(&mut tx, tenant, &client, &grant, &grant.scope).await?)
+        } else {
+            None
+        };
+        let issued =
+            self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, data.nonce.as_deref()).await?;
+        audit::record(
+            &mut tx,
+            &tenant.id,
+            audit::keys::EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE,
+            Some(&user.id),
+            json!({"applicationId": client.id()}),
+        )
+        .await
+        .map_err(server_error)?;
+        tx.commit().await.map_err(server_error)?;
+        Ok(TokenSet { refresh_token, ..issued })
+    }
+
+    /// `grant_type=refresh_token`: new access (and ID) tokens for the same grant, scope
+    /// narrowed on request, resource switched among those authorized. Public clients get a
+    /// new refresh token every time, confidential ones past 70 % of its lifetime; a
+    /// rotated-out token presented again revokes the grant (it has leaked).
+    pub async fn refresh_token(
+        &self,
+        tenant: &TenantContext,
+        auth: &ClientAuth,
+        request: &RefreshRequest,
+    ) -> Result<TokenSet, TokenError> {
+        let client = self.user_client(tenant, auth).await?;
+        if request.organization_id.is_some() {
+            return Err(TokenError::InvalidRequest("organization tokens are not supported by this server yet".into()));
+        }
+        let hash = ids::digest(&request.refresh_token);
+        let mut c = self.core.store.conn().await.map_err(server_error)?;
+        let token = store::find_token(&mut c, &tenant.id, &hash)
+            .await
+            .map_err(server_error)?
+            .filter(|t| t.kind == KIND_REFRESH)
+            .ok_or_else(|| invalid_grant("refresh token not found"))?;
+        if token.client_id != client.id() {
+            return Err(invalid_grant("client mismatch"));
+        }
+        let now = clock::now_ms();
+        if token.expires_at <= now {
+            return Err(invalid_grant("refresh token is expired"));
+        }
+        if token.consumed_at.is_some() {
+            self.revoke_grant(tenant, &token.grant_id).await?;
+            return Err(invalid_grant("refresh token already used"));
+        }
+        let grant = self.live_grant(&mut c, tenant, &token.grant_id).await?;
+        let user = self.grant_user(&mut c, tenant, &grant).await?;
+        drop(c);
+
+        let held: Vec<&str> = token.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        let requested = parse_scope(request.scope.as_deref())?;
+        if let Some(missing) = requested.iter().find(|s| !held.contains(s)) {
+            return Err(TokenError::InvalidScope(format!("refresh token missing requested scope `{missing}`")));
+        }
+        let scope: Vec<String> =
+            if requested.is_empty() { held.iter() } else { requested.iter() }.map(|s| (*s).to_owned()).collect();
+        let resource = single_resource(&request.resources, &grant)?;
+
+        let rotate = client.app.custom_client_metadata.rotate_refresh_token.unwrap_or(true)
+            && (client.is_public()
+                || (now - token.created_at) as f64
+                    >= ROTATE_AFTER_SHARE * (token.expires_at - token.created_at) as f64);
+        let mut tx = self.core.store.begin().await.map_err(server_error)?;
+        let refresh_token = if rotate {
+            if !store::consume_token(&mut tx, &tenant.id, &hash, now).await.map_err(server_error)? {
+                drop(tx);
+                self.revoke_grant(tenant, &token.grant_id).await?;
+                return Err(invalid_grant("refresh token already used"));
+            }
+            self.insert_refresh_token(&mut tx, tenant, &client, &grant, &token.scope).await?
+        } else {
+            request.refresh_token.clone()
+        };
+        let issued = self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, None).await?;
+        audit::record(
+            &mut tx,
+            &tenant.id,
+            audit::keys::EXCHANGE_TOKEN_BY_REFRESH_TOKEN,
+            Some(&user.id),
+            json!({"applicationId": client.id()}),
+        )
+        .await
+        .map_err(server_error)?;
+        tx.commit().await.map_err(server_error)?;
+        Ok(TokenSet { refresh_token: Some(refresh_token), ..issued })
+    }
+
+    /// `POST /oidc/me`'s answer for a bearer token: the claims of its scopes.
+    pub async fn userinfo(&self, tenant: &TenantContext, token: &str) -> Result<Map<String, Value>, UserinfoError> {
+        let invalid = UserinfoError::InvalidToken("invalid token provided");
+        if looks_like_jwt(token) {
+            // JWTs are for API resources; userinfo takes the opaque token issued without one.
+            return Err(invalid);
+        }
+        let mut c = self.core.store.conn().await.map_err(|_| UserinfoError::Server)?;
+        let row = store::find_token(&mut c, &tenant.id, &ids::digest(token))
+            .await
+            .map_err(|_| UserinfoError::Server)?
+            .filter(|t| t.kind == KIND_ACCESS && t.expires_at > clock::now_ms())
+            .ok_or(invalid)?;
+        let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        if !scopes.contains(&"openid") {
+            return Err(UserinfoError::InsufficientScope("access token missing 'openid' scope"));
+        }
+        let grant = store::find_grant(&mut c, &tenant.id, &row.grant_id, clock::now_ms())
+            .await
+            .map_err(|_| UserinfoError::Server)?
+            .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
+        let user = kido_store::users::find(&mut c, &tenant.id, &grant.user_id)
+            .await
+            .map_err(|_| UserinfoError::Server)?
+            .filter(|u| !u.is_suspended)
+            .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
+        let roles = if scopes.contains(&"roles") {
+            kido_store::roles::user_role_names(&mut c, &tenant.id, &user.id).await.map_err(|_| UserinfoError::Server)?
+        } else {
+            Vec::new()
+        };
+        Ok(claims::user_claims(&user, &roles, &scopes, Audience::Userinfo))
+    }
+
+    /// RFC 7662 for the authenticated client's own opaque access tokens and refresh tokens.
+    /// Anything else (unknown, expired, revoked, another client's) is `{active: false}`.
+    pub async fn introspect(
+        &self,
+        tenant: &TenantContext,
+        auth: &ClientAuth,
+        token: &str,
+    ) -> Result<Value, TokenError> {
+        let client = self.authenticate(tenant, auth).await?;
+        if looks_like_jwt(token) {
+            return Err(TokenError::UnsupportedTokenType(
+                "Structured JWT Tokens cannot be introspected via the introspection_endpoint".into(),
+            ));
+        }
+        let now = clock::now_ms();
+        let mut c = self.core.store.conn().await.map_err(server_error)?;
+        let row = store::find_token(&mut c, &tenant.id, &ids::digest(token)).await.map_err(server_error)?.filter(|t| {
+            t.client_id == client.id() && t.kind != KIND_CODE && t.expires_at > now && t.consumed_at.is_none()
+        });
+        let Some(row) = row else { return Ok(json!({"active": false})) };
+        let Some(grant) = store::find_grant(&mut c, &tenant.id, &row.grant_id, now).await.map_err(server_error)? else {
+            return Ok(json!({"active": false}));
+        };
+        let mut out = json!({
+            "active": true,
+            "sub": grant.user_id,
+            "client_id": row.client_id,
+            "exp": row.expires_at / 1000,
+            "iat": row.created_at / 1000,
+            "iss": tenant.issuer,
+        });
+        if let Some(map) = out.as_object_mut() {
+            if !row.scope.is_empty() {
+                map.insert("scope".into(), row.scope.clone().into());
+            }
+            if row.kind == KIND_ACCESS {
+                map.insert("token_type".into(), "Bearer".into());
+            }
+            if let Some(sid) = grant.session_id {
+                map.insert("sid".into(), sid.into());
+            }
+        }
+        Ok(out)
+    }
+
+    /// RFC 7009: revoking an access or refresh token revokes its whole grant. Unknown
+    /// tokens are not an error (the client's goal is reached either way).
+    pub async fn revoke(&self, tenant: &TenantContext, auth: &ClientAuth, token: &str) -> Result<(), TokenError> {
+        let client = self.authenticate(tenant, auth).await?;
+        if looks_like_jwt(token) {
+            return Err(TokenError::UnsupportedTokenType(
+                "Structured JWT Tokens cannot be revoked via the revocation_endpoint".into(),
+            ));
+        }
+        let mut c = self.core.store.conn().await.map_err(server_error)?;
+        let row = store::find_token(&mut c, &tenant.id, &ids::digest(token)).await.map_err(server_error)?;
+        if let Some(row) = row.filter(|t| t.client_id == client.id() && t.kind != KIND_CODE) {
+            store::delete_grant(&mut c, &tenant.id, &row.grant_id).await.map_err(server_error)?;
+        }
+        Ok(())
+    }
+
+    /// An authenticated client that users sign in to.
+    async fn user_client(&self, tenant: &TenantContext, auth: &ClientAuth) -> Result<Arc<Client>, TokenError> {
+        let client = self.authenticate(tenant, auth).await?;
+        if !client.is_interactive() {
+            return Err(TokenError::UnauthorizedClient("requested grant type is not allowed for this client".into()));
+        }
+        Ok(client)
+    }
+
+    async fn live_grant(&self, c: &mut impl Exec, tenant: &TenantContext, id: &str) -> Result<StoredGrant, TokenError> {
+        store::find_grant(c, &tenant.id, id, clock::now_ms())
+            .await
+            .map_err(server_error)?
+            .ok_or_else(|| invalid_grant("grant not found"))
+    }
+
+    /// The grant's user, if they may still receive tokens.
+    async fn grant_user(
+        &self,
+        c: &mut impl Exec,
+        tenant: &TenantContext,
+        grant: &StoredGrant,
+    ) -> Result<StoredUser, TokenError> {
+        let user = kido_store::users::find(c, &tenant.id, &grant.user_id)
+            .await
+            .map_err(server_error)?
+            .ok_or_else(|| invalid_grant("user not found"))?;
+        if user.is_suspended {
+            return Err(invalid_grant("user is suspended"));
+        }
+        Ok(user)
+    }
+
+    async fn revoke_grant(&self, tenant: &TenantContext, grant_id: &str) -> Result<(), TokenError> {
+        let mut c = self.core.store.conn().await.map_err(server_error)?;
+        store::delete_grant(&mut c, &tenant.id, grant_id).await.map_err(server_error)?;
+        tracing::warn!(tenant = %tenant.id, grant = grant_id, "a used code or refresh token was presented again: grant revoked");
+        Ok(())
+    }
+
+    async fn insert_refresh_token(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantContext,
+        client: &Client,
+        grant: &StoredGrant,
+        scope: &str,
+    ) -> Result<String, TokenError> {
+        let days = client
+            .app
+            .custom_client_metadata
+            .refresh_token_ttl_in_days
+            .map_or(DEFAULT_REFRESH_TOKEN_TTL_DAYS, |d| d as i64);
+        let now = clock::now_ms();
+        let token = ids::new_opaque_token();
+        let row = StoredToken {
+            tenant_id: tenant.id.to_string(),
+            token_hash: ids::digest(&token),
+            kind: KIND_REFRESH.to_owned(),
+            grant_id: grant.id.clone(),
+            client_id: client.id().to_owned(),
+            scope: scope.to_owned(),
+            data: Json(json!({})),
+            // Never beyond the grant's own end (a year after sign-in).
+            expires_at: now.saturating_add(days.saturating_mul(86_400_000)).min(grant.expires_at),
+            consumed_at: None,
+            created_at: now,
+        };
+        store::insert_token(tx, &row).await.map_err(server_error)?;
+        Ok(token)
+    }
+
+    /// The access token (a JWT for an API resource, else an opaque one for userinfo) and,
+    /// with `openid`, the ID token.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue_tokens(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantContext,
+        client: &Client,
+        grant: &StoredGrant,
+        user: &StoredUser,
+        scope: &[String],
+        resource: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<TokenSet, TokenError> {
+        let ring = self.core.key_ring(&tenant.id).ok_or_else(|| TokenError::ServerError("no signing key".into()))?;
+        let now = clock::now_secs();
+        let (access_token, expires_in, granted) = match resource {
+            Some(indicator) => {
+                let resource = kido_store::resources::find_by_indicator(tx, &tenant.id, indicator)
+                    .await
+                    .map_err(server_error)?
+                    .ok_or_else(|| TokenError::InvalidTarget("resource indicator is missing, or unknown".into()))?;
+                let held = kido_store::roles::user_scope_names(tx, &tenant.id, &user.id, &resource.id)
+                    .await
+                    .map_err(server_error)?;
+                let granted: Vec<&str> = scope
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|s| !claims::is_oidc_scope(s) && held.iter().any(|h| h == s))
+                    .collect();
+                let mut at = json!({
+                    "jti": ids::new_token_id(),
+                    "sub": user.id,
+                    "iat": now,
+                    "exp": now.saturating_add(resource.access_token_ttl),
+                    "client_id": client.id(),
+                    "iss": tenant.issuer,
+                    "aud": resource.indicator,
+                });
+                if let (false, Some(map)) = (granted.is_empty(), at.as_object_mut()) {
+                    map.insert("scope".into(), granted.join(" ").into());
+                }
+                let jwt = ring.current.sign(&at, true).map_err(|e| TokenError::ServerError(e.to_string()))?;
+                (jwt, resource.access_token_ttl, granted.join(" "))
+            }
+            None => {
+                let oidc: Vec<&str> = scope.iter().map(String::as_str).filter(|s| claims::is_oidc_scope(s)).collect();
+                let token = ids::new_opaque_token();
+                let row = StoredToken {
+                    tenant_id: tenant.id.to_string(),
+                    token_hash: ids::digest(&token),
+                    kind: KIND_ACCESS.to_owned(),
+                    grant_id: grant.id.clone(),
+                    client_id: client.id().to_owned(),
+                    scope: oidc.join(" "),
+                    data: Json(json!({})),
+                    expires_at: clock::now_ms() + OPAQUE_ACCESS_TOKEN_TTL_SECS * 1000,
+                    consumed_at: None,
+                    created_at: clock::now_ms(),
+                };
+                store::insert_token(tx, &row).await.map_err(server_error)?;
+                (token, OPAQUE_ACCESS_TOKEN_TTL_SECS, oidc.join(" "))
+            }
+        };
+
+        let id_token = if scope.iter().any(|s| s == "openid") {
+            let scopes: Vec<&str> = scope.iter().map(String::as_str).collect();
+            let roles = if scopes.contains(&"roles") {
+                kido_store::roles::user_role_names(tx, &tenant.id, &user.id).await.map_err(server_error)?
+            } else {
+                Vec::new()
+            };
+            let mut claims = claims::user_claims(user, &roles, &scopes, Audience::IdToken);
+            let ttl = client.app.custom_client_metadata.id_token_ttl.map_or(DEFAULT_ID_TOKEN_TTL_SECS, |t| t as i64);
+            claims.insert("iss".into(), tenant.issuer.clone().into());
+            claims.insert("aud".into(), client.id().into());
+            claims.insert("iat".into(), now.into());
+            claims.insert("exp".into(), now.saturating_add(ttl).into());
+            claims.insert("auth_time".into(), grant.auth_time.into());
+            claims.insert("at_hash".into(), at_hash(ring.current.alg, &access_token).into());
+            if let Some(nonce) = nonce {
+                claims.insert("nonce".into(), nonce.into());
+            }
+            if let Some(sid) = &grant.session_id {
+                claims.insert("sid".into(), sid.clone().into());
+            }
+            Some(ring.current.sign(&Value::Object(claims), false).map_err(|e| TokenError::ServerError(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(TokenSet {
+            access_token,
+            expires_in,
+            scope: (!granted.is_empty()).then_some(granted),
+            id_token,
+            refresh_token: None,
+        })
+    }
+
+    /// Verifies an `id_token_hint`: ours, for some client; expiry does not matter.
+    pub fn id_token_hint(&self, tenant: &TenantContext, hint: &str) -> Option<Map<String, Value>> {
+        let ring = self.core.key_ring(&tenant.id)?;
+        jwt::verify_issued(&ring, hint, &tenant.issuer).ok()
+    }
+}
+
+/// The one resource a token request names, which must have been authorized.
+fn single_resource<'a>(resources: &'a [String], grant: &StoredGrant) -> Result<Option<&'a str>, TokenError> {
+    match resources {
+        [] => Ok(None),
+        [one] if validate::resource_indicator(one) && grant.resources.0.iter().any(|r| r == one) => Ok(Some(one)),
+        [_] => Err(TokenError::InvalidTarget("resource indicator is missing, or unknown".into())),
+        _ => {
+            Err(TokenError::InvalidTarget("only a single resource indicator value is supported for this grant".into()))
+        }
+    }
+}
+
+/// RFC 7636 S256: `BASE64URL(SHA256(verifier)) == challenge`, compared in constant time.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), TokenError> {
+    let failed = || invalid_grant("PKCE verification failed");
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (Some(challenge), Some(verifier)) => {
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            if !well_formed {
+                return Err(TokenError::InvalidRequest("code_verifier must be 43 to 128 unreserved characters".into()));
+            }
+            let computed = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+            if bool::from(computed.as_bytes().ct_eq(challenge.as_bytes())) { Ok(()) } else { Err(failed()) }
+        }
+        _ => Err(failed()),
+    }
+}
+
+/// OIDC Core §3.1.3.6: the left half of the access token's hash, with the ID token's hash.
+fn at_hash(alg: SigningAlgorithm, access_token: &str) -> String {
+    let digest = match alg {
+        SigningAlgorithm::Es384 => sha2::Sha384::digest(access_token.as_bytes()).to_vec(),
+        SigningAlgorithm::Es256 => sha2::Sha256::digest(access_token.as_bytes()).to_vec(),
+    };
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256() {
+        // RFC 7636 Appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_pkce(Some(challenge), Some(verifier)).is_ok());
+        assert_eq!(check_pkce(Some(challenge), Some(&"a".repeat(43))), Err(invalid_grant("PKCE verification failed")));
+        assert!(check_pkce(Some(challenge), None).is_err());
+        assert!(check_pkce(None, Some(verifier)).is_err());
+        assert!(matches!(check_pkce(Some(challenge), Some("short")), Err(TokenError::InvalidRequest(_))));
+        assert!(check_pkce(None, None).is_ok());
+    }
+
+    #[test]
+    fn at_hash_is_left_half() {
+        assert_eq!(at_hash(SigningAlgorithm::Es256, "x").len(), 22);
+        assert_eq!(at_hash(SigningAlgorithm::Es384, "x").len(), 32);
+    }
+}

@@ -1,0 +1,152 @@
+//! `/api/experience`: Logto's Experience API, driven by the browser that holds the
+//! `_interaction` cookie. The hosted pages call the same domain functions.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use kido_core::experience::{Identifier, InteractionEvent, ProfileInput};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::cookies;
+use crate::errors::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/experience", put(start))
+        .route("/api/experience/interaction-event", put(switch_event))
+        .route("/api/experience/interaction", get(describe))
+        .route("/api/experience/verification/password", post(verify_password))
+        .route("/api/experience/identification", post(identify))
+        .route("/api/experience/profile", post(profile))
+        .route("/api/experience/terms-agreement", put(agree_to_terms))
+        .route("/api/experience/submit", post(submit))
+}
+
+fn interaction(headers: &HeaderMap) -> Option<&str> {
+    cookies::get(headers, cookies::INTERACTION)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventBody {
+    interaction_event: InteractionEvent,
+    #[allow(dead_code)]
+    #[serde(default)]
+    captcha_token: Option<String>,
+}
+
+async fn start(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<EventBody>,
+) -> Result<StatusCode, ApiError> {
+    app.core.experience().start(&app.tenant.context, interaction(&headers), body.interaction_event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn switch_event(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<EventBody>,
+) -> Result<StatusCode, ApiError> {
+    app.core.experience().switch_event(&app.tenant.context, interaction(&headers), body.interaction_event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn describe(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let state = app.core.experience().describe(&app.tenant.context, interaction(&headers)).await?;
+    Ok(axum::Json(state).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    identifier: Identifier,
+    password: String,
+}
+
+async fn verify_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Response, ApiError> {
+    if body.identifier.value.is_empty() || body.identifier.value.len() > 256 || body.password.len() > 256 {
+        return Err(ApiError::invalid_input("body", "identifier and password must be 1 to 256 characters"));
+    }
+    let id = app
+        .core
+        .experience()
+        .verify_password(&app.tenant.context, interaction(&headers), body.identifier, body.password)
+        .await?;
+    Ok(axum::Json(json!({"verificationId": id})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentificationBody {
+    #[serde(default)]
+    verification_id: Option<String>,
+    #[allow(dead_code)]
+    #[serde(default)]
+    link_social_identity: Option<bool>,
+}
+
+async fn identify(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<IdentificationBody>,
+) -> Result<StatusCode, ApiError> {
+    let created = app
+        .core
+        .experience()
+        .identify(&app.tenant.context, interaction(&headers), body.verification_id.as_deref())
+        .await?;
+    Ok(if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum ProfileBody {
+    Username { value: String },
+    Password { value: String },
+    Email {},
+    Phone {},
+    Social {},
+    ExtraProfile {},
+}
+
+async fn profile(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ProfileBody>,
+) -> Result<StatusCode, ApiError> {
+    let input = match body {
+        ProfileBody::Username { value } => ProfileInput::Username(value),
+        ProfileBody::Password { value } if value.is_empty() || value.len() > 256 => {
+            return Err(ApiError::invalid_input("body", "the password must be 1 to 256 characters"));
+        }
+        ProfileBody::Password { value } => ProfileInput::Password(value),
+        ProfileBody::Email {} => ProfileInput::Unsupported("email".into()),
+        ProfileBody::Phone {} => ProfileInput::Unsupported("phone".into()),
+        ProfileBody::Social {} => ProfileInput::Unsupported("social".into()),
+        ProfileBody::ExtraProfile {} => ProfileInput::Unsupported("extraProfile".into()),
+    };
+    app.core.experience().set_profile(&app.tenant.context, interaction(&headers), input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Kido's addition: the user agreed to the terms (needed when `agreeToTermsPolicy` asks for
+/// an explicit agreement; Logto checks that only in its browser app).
+async fn agree_to_terms(State(app): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    app.core.experience().agree_to_terms(&app.tenant.context, interaction(&headers)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn submit(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let redirect_to = app.core.experience().submit(&app.tenant.context, interaction(&headers)).await?;
+    Ok(axum::Json(json!({"redirectTo": redirect_to})).into_response())
+}

@@ -1,0 +1,355 @@
+//! End-user sign-in state: interactions, sessions, grants, tokens (by digest) and the
+//! sign-in failure counters. Rows carry their own expiry; `delete_expired` sweeps them.
+
+use kido_proto::TenantId;
+use serde_json::Value;
+use sqlx::AssertSqlSafe;
+use sqlx::types::Json;
+
+use crate::db::{Exec, run};
+use crate::error::StoreResult;
+
+// --- interactions ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredInteraction {
+    pub tenant_id: String,
+    pub id: String,
+    pub cookie_hash: String,
+    pub client_id: String,
+    pub params: Json<Value>,
+    pub state: Json<Value>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+const INTERACTION_COLUMNS: &str = "tenant_id, id, cookie_hash, client_id, params, state, expires_at, created_at";
+
+pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction) -> StoreResult<()> {
+    let sql = format!("INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&i.tenant_id)
+        .bind(&i.id)
+        .bind(&i.cookie_hash)
+        .bind(&i.client_id)
+        .bind(&i.params)
+        .bind(&i.state)
+        .bind(i.expires_at)
+        .bind(i.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// The live interaction a browser's cookie points at.
+pub async fn find_interaction(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie_hash: &str,
+    now: i64,
+) -> StoreResult<Option<StoredInteraction>> {
+    let sql = format!(
+        "SELECT {INTERACTION_COLUMNS} FROM oidc_interactions WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
+    );
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(cookie_hash)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+pub async fn update_interaction_state(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    state: &Value,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3 WHERE tenant_id = $1 AND id = $2";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(Json(state))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Deletes the interaction; false when it was already gone (someone else finished it).
+pub async fn delete_interaction(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM oidc_interactions WHERE tenant_id = $1 AND id = $2";
+    let n = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+// --- sessions -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredSession {
+    pub tenant_id: String,
+    pub id: String,
+    pub cookie_hash: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub xsrf: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+const SESSION_COLUMNS: &str = "tenant_id, id, cookie_hash, user_id, auth_time, xsrf, expires_at, created_at";
+
+pub async fn insert_session(c: &mut impl Exec, s: &StoredSession) -> StoreResult<()> {
+    let sql = format!("INSERT INTO oidc_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&s.tenant_id)
+        .bind(&s.id)
+        .bind(&s.cookie_hash)
+        .bind(&s.user_id)
+        .bind(s.auth_time)
+        .bind(&s.xsrf)
+        .bind(s.expires_at)
+        .bind(s.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find_session(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie_hash: &str,
+    now: i64,
+) -> StoreResult<Option<StoredSession>> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM oidc_sessions WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
+    );
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(cookie_hash)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+pub async fn delete_session(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM oidc_sessions WHERE tenant_id = $1 AND id = $2";
+    let n = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Signs a user out everywhere (suspension, password reset).
+pub async fn delete_user_sessions(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM oidc_sessions WHERE tenant_id = $1 AND user_id = $2";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).execute(&mut *c).await?.rows_affected()))
+}
+
+// --- grants ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredGrant {
+    pub tenant_id: String,
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    /// Space-separated scopes granted at authorization.
+    pub scope: String,
+    /// Resource indicators requested at authorization.
+    pub resources: Json<Vec<String>>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+const GRANT_COLUMNS: &str =
+    "tenant_id, id, client_id, user_id, session_id, scope, resources, auth_time, expires_at, created_at";
+
+pub async fn insert_grant(c: &mut impl Exec, g: &StoredGrant) -> StoreResult<()> {
+    let sql = format!("INSERT INTO oidc_grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&g.tenant_id)
+        .bind(&g.id)
+        .bind(&g.client_id)
+        .bind(&g.user_id)
+        .bind(&g.session_id)
+        .bind(&g.scope)
+        .bind(&g.resources)
+        .bind(g.auth_time)
+        .bind(g.expires_at)
+        .bind(g.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn find_grant(c: &mut impl Exec, tenant: &TenantId, id: &str, now: i64) -> StoreResult<Option<StoredGrant>> {
+    let sql = format!("SELECT {GRANT_COLUMNS} FROM oidc_grants WHERE tenant_id = $1 AND id = $2 AND expires_at > $3");
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Revokes a grant and, through the foreign key, every code and token issued under it.
+pub async fn delete_grant(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM oidc_grants WHERE tenant_id = $1 AND id = $2";
+    let n = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// What signing out of a session revokes: the signing-out client's grant and every grant
+/// of the session without `offline_access` (offline grants outlive the browser session).
+pub async fn delete_session_grants(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    session_id: &str,
+    client_id: Option<&str>,
+) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM oidc_grants WHERE tenant_id = $1 AND session_id = $2 \
+                       AND (client_id = $3 OR ' ' || scope || ' ' NOT LIKE '% offline_access %')";
+    Ok(run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(session_id)
+        .bind(client_id.unwrap_or(""))
+        .execute(&mut *c)
+        .await?
+        .rows_affected()))
+}
+
+// --- tokens ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredToken {
+    pub tenant_id: String,
+    /// SHA-256 of the token, base64url.
+    pub token_hash: String,
+    /// `AuthorizationCode`, `RefreshToken` or `AccessToken`.
+    pub kind: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub scope: String,
+    /// What the kind needs besides (code: redirect URI, PKCE challenge, nonce…).
+    pub data: Json<Value>,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const TOKEN_COLUMNS: &str =
+    "tenant_id, token_hash, kind, grant_id, client_id, scope, data, expires_at, consumed_at, created_at";
+
+pub async fn insert_token(c: &mut impl Exec, t: &StoredToken) -> StoreResult<()> {
+    let sql = format!("INSERT INTO oidc_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(&t.tenant_id)
+        .bind(&t.token_hash)
+        .bind(&t.kind)
+        .bind(&t.grant_id)
+        .bind(&t.client_id)
+        .bind(&t.scope)
+        .bind(&t.data)
+        .bind(t.expires_at)
+        .bind(t.consumed_at)
+        .bind(t.created_at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// A token by digest, expired or not (the caller tells an expired code from an unknown one).
+pub async fn find_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str) -> StoreResult<Option<StoredToken>> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM oidc_tokens WHERE tenant_id = $1 AND token_hash = $2");
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Marks a single-use token used. False when it already was: exactly one caller wins.
+pub async fn consume_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str, now: i64) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_tokens SET consumed_at = $3 \
+                       WHERE tenant_id = $1 AND token_hash = $2 AND consumed_at IS NULL";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+pub async fn delete_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str) -> StoreResult<bool> {
+    const SQL: &str = "DELETE FROM oidc_tokens WHERE tenant_id = $1 AND token_hash = $2";
+    let n =
+        run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(token_hash).execute(&mut *c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+// --- sign-in failures -----------------------------------------------------------------------
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignInFailures {
+    pub failures: i32,
+    pub window_started_at: i64,
+    pub locked_until: Option<i64>,
+}
+
+pub async fn sign_in_failures(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    identifier: &str,
+) -> StoreResult<Option<SignInFailures>> {
+    const SQL: &str = "SELECT failures, window_started_at, locked_until FROM sign_in_failures \
+                       WHERE tenant_id = $1 AND identifier = $2";
+    Ok(run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(identifier).fetch_optional(&mut *c).await?))
+}
+
+pub async fn put_sign_in_failures(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    identifier: &str,
+    f: &SignInFailures,
+) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO sign_in_failures (tenant_id, identifier, failures, window_started_at, locked_until) \
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, identifier) DO UPDATE SET \
+                       failures = excluded.failures, window_started_at = excluded.window_started_at, \
+                       locked_until = excluded.locked_until";
+    run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(identifier)
+        .bind(f.failures)
+        .bind(f.window_started_at)
+        .bind(f.locked_until)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub async fn clear_sign_in_failures(c: &mut impl Exec, tenant: &TenantId, identifier: &str) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND identifier = $2";
+    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(identifier).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+// --- housekeeping ---------------------------------------------------------------------------
+
+/// Removes what has expired in every tenant (a maintenance sweep, not a request path).
+pub async fn delete_expired(c: &mut impl Exec, now: i64) -> StoreResult<u64> {
+    let mut total = 0;
+    for table in ["oidc_interactions", "oidc_tokens", "oidc_grants", "oidc_sessions"] {
+        let sql = format!("DELETE FROM {table} WHERE expires_at <= $1");
+        total +=
+            run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str())).bind(now).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(total)
+}

@@ -170,7 +170,10 @@ class Context:
 
     def validate_resource_token(self, access_token: str, client_id: str) -> dict[str, Any]:
         check(access_token.count(".") == 2, f"resource access token is not a JWT: {show(access_token)}")
-        token = jwt.decode(access_token, KeySet.import_key_set(self.jwks), registry=JWSRegistry(strict_check_header=False))
+        registry = JWSRegistry(
+            algorithms=self.metadata["id_token_signing_alg_values_supported"], strict_check_header=False
+        )
+        token = jwt.decode(access_token, KeySet.import_key_set(self.jwks), registry=registry)
         eq(token.header.get("typ"), "at+jwt", "resource AT header typ")
         check(token.header.get("kid"), "resource AT header has no kid")
         claims = token.claims

@@ -13,6 +13,7 @@ mod openapi;
 mod resources;
 mod roles;
 mod sign_in_experience;
+mod signin;
 mod tenancy;
 mod token;
 mod users;

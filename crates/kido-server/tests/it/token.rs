@@ -257,7 +257,10 @@ async fn discovery_and_jwks() {
         assert!(doc.get(field).is_some(), "discovery lacks {field}");
     }
     assert_eq!(doc["id_token_signing_alg_values_supported"], json!(["ES384"]));
-    assert_eq!(doc["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post", "none"]));
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
     let jwks: Value = http().get(t.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);

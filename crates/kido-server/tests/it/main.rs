@@ -16,4 +16,5 @@ mod sign_in_experience;
 mod signin;
 mod tenancy;
 mod token;
+mod two_nodes;
 mod users;

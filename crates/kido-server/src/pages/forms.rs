@@ -219,6 +219,16 @@ fn forbidden_form(view: &View) -> Response {
     view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true)
 }
 
+/// A form POST: the interaction, and the form once its anti-forgery token checks out.
+async fn open_post(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(View, String, Form), Response> {
+    let (_, view, cookie) = open(app, headers).await?;
+    let form = parse_form(body);
+    if !csrf_ok(&form, &cookie) {
+        return Err(forbidden_form(&view));
+    }
+    Ok((view, cookie, form))
+}
+
 /// Status and message of a failed step.
 fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static str) {
     let text = error_text(view.t(), &e);
@@ -231,14 +241,10 @@ pub async fn sign_in_submit(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (_, view, cookie) = match open(&app, &headers).await {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let form = parse_form(&body);
-    if !csrf_ok(&form, &cookie) {
-        return forbidden_form(&view);
-    }
     let identifier = form.get("identifier").to_owned();
     let result = async {
         let x = app.core.experience();
@@ -273,14 +279,10 @@ pub async fn register_submit(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (_, view, cookie) = match open(&app, &headers).await {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let form = parse_form(&body);
-    if !csrf_ok(&form, &cookie) {
-        return forbidden_form(&view);
-    }
     let username = form.get("username").trim().to_owned();
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {

@@ -402,7 +402,11 @@ impl Oidc<'_> {
             expires_at: now + SESSION_TTL_MS,
             created_at: now,
         };
-        store::insert_session(&mut tx, &session).await.map_err(PageError::server)?;
+        store::insert_session(&mut tx, &session).await.map_err(|e| match e {
+            // The user was deleted between submit and now: nothing to sign in to.
+            kido_store::StoreError::MissingReference(_) => lost(),
+            other => PageError::server(other),
+        })?;
         tx.commit().await.map_err(PageError::server)?;
         let location = self.issue_code(tenant, &params, &session.user_id, Some(&session.id), session.auth_time).await?;
         Ok(ResumeOutcome { location, session_cookie: Some(cookie) })

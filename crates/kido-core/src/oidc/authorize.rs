@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::Oidc;
 use super::clients::Client;
+use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
 use crate::experience::ExperienceState;
 use crate::{TenantContext, clock, ids, validate};
@@ -127,24 +128,6 @@ fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
-struct Query<'a>(&'a [(String, String)]);
-
-impl Query<'_> {
-    /// A parameter that may appear once; empty counts as absent.
-    fn single(&self, key: &str) -> Result<Option<&str>, String> {
-        let mut values = self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(format!("'{key}' parameter must not be provided twice"));
-        }
-        Ok(first)
-    }
-
-    fn all(&self, key: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str()).collect()
-    }
-}
-
 impl Oidc<'_> {
     /// `GET /oidc/auth`: validates the request; signs the user in silently when the browser
     /// has a session, otherwise starts an interaction on the hosted pages.
@@ -154,7 +137,7 @@ impl Oidc<'_> {
         query: &[(String, String)],
         session_cookie: Option<&str>,
     ) -> Result<AuthorizeOutcome, PageError> {
-        let q = Query(query);
+        let q = Params(query);
         let bad = |d: String| PageError::new("invalid_request", d);
         let client_id =
             q.single("client_id").map_err(bad)?.ok_or_else(|| bad("missing required parameter 'client_id'".into()))?;
@@ -185,7 +168,7 @@ impl Oidc<'_> {
         &self,
         tenant: &TenantContext,
         client: &Client,
-        q: &Query<'_>,
+        q: &Params<'_>,
         redirect_uri: &str,
     ) -> Result<AuthorizationParams, RedirectError> {
         let invalid = |d: String| redirect_error("invalid_request", d);
@@ -346,14 +329,8 @@ impl Oidc<'_> {
         tenant: &TenantContext,
         cookie: Option<&str>,
     ) -> Result<Option<StoredSession>, PageError> {
-        let Some(cookie) = cookie else { return Ok(None) };
+        let Some(session) = self.session_row(tenant, cookie).await? else { return Ok(None) };
         let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        let Some(session) = store::find_session(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms())
-            .await
-            .map_err(PageError::server)?
-        else {
-            return Ok(None);
-        };
         let user = kido_store::users::find(&mut c, &tenant.id, &session.user_id).await.map_err(PageError::server)?;
         Ok(user.filter(|u| !u.is_suspended).map(|_| session))
     }
@@ -493,7 +470,7 @@ fn error_redirect(tenant: &TenantContext, redirect_uri: &str, state: Option<&str
 }
 
 /// PKCE (RFC 7636): S256 only; required for public clients.
-fn pkce_challenge(client: &Client, q: &Query<'_>) -> Result<Option<String>, RedirectError> {
+fn pkce_challenge(client: &Client, q: &Params<'_>) -> Result<Option<String>, RedirectError> {
     let invalid = |d: &str| redirect_error("invalid_request", d);
     let challenge = q.single("code_challenge").map_err(|e| redirect_error("invalid_request", e))?;
     let method = q.single("code_challenge_method").map_err(|e| redirect_error("invalid_request", e))?;
@@ -506,9 +483,7 @@ fn pkce_challenge(client: &Client, q: &Query<'_>) -> Result<Option<String>, Redi
         }
         (Some(_), Some(m)) if m != "S256" => Err(invalid("not supported value of code_challenge_method")),
         (Some(c), Some(_)) => {
-            let well_formed =
-                (43..=128).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-            if well_formed {
+            if is_pkce_value(c) {
                 Ok(Some(c.to_owned()))
             } else {
                 Err(invalid("code_challenge must be 43 to 128 unreserved characters"))

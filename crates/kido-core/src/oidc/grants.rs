@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 use super::claims::{self, Audience};
 use super::clients::Client;
 use super::keys::SigningAlgorithm;
+use super::params::is_pkce_value;
 use super::token::{ClientAuth, TokenError, parse_scope, server_error};
 use super::{Oidc, jwt};
 use crate::audit;
@@ -515,9 +516,7 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), Tok
     match (challenge, verifier) {
         (None, None) => Ok(()),
         (Some(challenge), Some(verifier)) => {
-            let well_formed = (43..=128).contains(&verifier.len())
-                && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-            if !well_formed {
+            if !is_pkce_value(verifier) {
                 return Err(TokenError::InvalidRequest("code_verifier must be 43 to 128 unreserved characters".into()));
             }
             let computed = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));

@@ -129,7 +129,8 @@ impl Oidc<'_> {
         Ok(Some(client_id))
     }
 
-    async fn session_row(
+    /// The browser's live session row, whoever its user is now.
+    pub(crate) async fn session_row(
         &self,
         tenant: &TenantContext,
         cookie: Option<&str>,

@@ -7,6 +7,7 @@ pub mod grants;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+pub mod params;
 mod token;
 
 pub use token::{ClientAuth, ClientCredentialsRequest, IssuedToken, TokenError};

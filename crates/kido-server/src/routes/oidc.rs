@@ -14,6 +14,7 @@ use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError
 use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet, UserinfoError};
 use kido_core::oidc::keys::KeyRing;
 use kido_core::oidc::logout::LogoutRequest;
+use kido_core::oidc::params::Params;
 use kido_core::oidc::{ClientAuth, ClientCredentialsRequest, TokenError};
 use kido_proto::oauth::{OAuthErrorBody, TokenResponse};
 use serde_json::json;
@@ -356,12 +357,7 @@ impl TokenForm {
 
     /// A parameter that may appear at most once (RFC 6749 §3.2); empty counts as absent.
     fn single(&self, key: &str) -> Result<Option<&str>, TokenError> {
-        let mut values = self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str());
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(TokenError::InvalidRequest(format!("'{key}' parameter must not be provided twice")));
-        }
-        Ok(first)
+        Params(&self.0).single(key).map_err(TokenError::InvalidRequest)
     }
 
     fn required(&self, key: &str) -> Result<&str, TokenError> {
@@ -369,7 +365,7 @@ impl TokenForm {
     }
 
     fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.clone()).collect()
+        Params(&self.0).all(key).into_iter().map(str::to_owned).collect()
     }
 }
 

@@ -26,6 +26,11 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     out
 }
 
+/// One-time verification code: 6 decimal digits.
+pub fn new_code() -> String {
+    random_string(b"0123456789", 6)
+}
+
 /// Entity id: 21 lowercase alphanumerics.
 pub fn new_id() -> String {
     random_string(LOWER_ALNUM, 21)

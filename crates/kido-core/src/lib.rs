@@ -6,6 +6,7 @@ pub mod applications;
 pub mod audit;
 pub mod bootstrap;
 pub mod clock;
+pub mod connectors;
 pub mod experience;
 pub mod ids;
 pub mod oidc;
@@ -15,8 +16,10 @@ pub mod roles;
 pub mod sign_in_experience;
 pub mod users;
 mod validate;
+pub mod verification_codes;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -40,11 +43,13 @@ pub struct CoreOptions {
     pub client_cache_ttl: Duration,
     /// argon2id cost of stored passwords.
     pub hash_cost: passwords::HashCost,
+    /// Where the development connectors write messages (`<data dir>/outbox`).
+    pub outbox_dir: Option<PathBuf>,
 }
 
 impl Default for CoreOptions {
     fn default() -> Self {
-        Self { client_cache_ttl: Duration::from_secs(10), hash_cost: passwords::HashCost::default() }
+        Self { client_cache_ttl: Duration::from_secs(10), hash_cost: passwords::HashCost::default(), outbox_dir: None }
     }
 }
 
@@ -56,6 +61,8 @@ pub enum StartError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Passwords(#[from] passwords::PasswordError),
+    #[error("HTTP client: {0}")]
+    Http(String),
     #[error("tenant {0} has no current signing key")]
     NoSigningKey(TenantId),
 }
@@ -66,6 +73,9 @@ pub struct Core {
     key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
     clients: ClientCache,
     passwords: passwords::Passwords,
+    /// Outgoing HTTP (connectors); one pool for the process.
+    http: reqwest::Client,
+    outbox_dir: Option<PathBuf>,
 }
 
 impl Core {
@@ -76,6 +86,12 @@ impl Core {
             key_rings: RwLock::default(),
             clients: ClientCache::new(options.client_cache_ttl),
             passwords: passwords::Passwords::new(options.hash_cost)?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent(concat!("Kido/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| StartError::Http(e.to_string()))?,
+            outbox_dir: options.outbox_dir.clone(),
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;
@@ -129,6 +145,18 @@ impl Core {
         sign_in_experience::SignInExperiences { core: self }
     }
 
+    pub fn connectors(&self) -> connectors::Connectors<'_> {
+        connectors::Connectors { core: self }
+    }
+
+    pub fn email_templates(&self) -> connectors::email_templates::EmailTemplates<'_> {
+        connectors::email_templates::EmailTemplates { core: self }
+    }
+
+    pub fn verification_codes(&self) -> verification_codes::VerificationCodes<'_> {
+        verification_codes::VerificationCodes { core: self }
+    }
+
     pub fn logs(&self) -> audit::Logs<'_> {
         audit::Logs { core: self }
     }
@@ -140,7 +168,10 @@ impl Core {
     /// Deletes expired interactions, sessions, grants and tokens (all tenants).
     pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
         let mut c = self.store.conn().await?;
-        kido_store::oidc::delete_expired(&mut c, clock::now_ms()).await
+        let now = clock::now_ms();
+        let sign_in = kido_store::oidc::delete_expired(&mut c, now).await?;
+        let codes = kido_store::verification_codes::delete_expired(&mut c, now, now - 24 * 3600 * 1000).await?;
+        Ok(sign_in + codes)
     }
 
     pub fn oidc(&self) -> oidc::Oidc<'_> {

@@ -98,13 +98,31 @@ pub(crate) fn check_username(v: &str) -> Result<()> {
     Ok(())
 }
 
-fn check_email(v: &str) -> Result<()> {
-    let valid = v.len() <= 128
+/// What a self-registration supplies.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+/// Logto's email shape: `local@domain.tld`, no spaces, at most 128 characters.
+pub fn is_email(v: &str) -> bool {
+    v.len() <= 128
         && !v.chars().any(char::is_whitespace)
         && v.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.split('.').count() >= 2 && domain.split('.').all(|p| !p.is_empty())
-        });
-    if valid {
+        })
+}
+
+/// Logto's phone shape: digits only (country code included, no `+`).
+pub fn is_phone(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn check_email(v: &str) -> Result<()> {
+    if is_email(v) {
         Ok(())
     } else {
         Err(UserError::Invalid(format!("`primaryEmail` is not a valid email address (got `{v}`)")))
@@ -112,10 +130,11 @@ fn check_email(v: &str) -> Result<()> {
 }
 
 fn check_phone(v: &str) -> Result<()> {
-    if v.is_empty() || v.len() > 128 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(UserError::Invalid(format!("`primaryPhone` must contain digits only (got `{v}`)")));
+    if is_phone(v) {
+        Ok(())
+    } else {
+        Err(UserError::Invalid(format!("`primaryPhone` must contain digits only (got `{v}`)")))
     }
-    Ok(())
 }
 
 fn check_text(v: &Option<String>, field: &str, max: usize) -> Result<()> {
@@ -203,26 +222,22 @@ impl Users<'_> {
         self.insert_new(tenant, user).await
     }
 
-    /// A user who registered on the sign-in pages: username and an already hashed password.
-    pub async fn register(
-        &self,
-        tenant: &TenantId,
-        username: Option<String>,
-        password_hash: Option<String>,
-    ) -> Result<User> {
-        if let Some(v) = &username {
+    /// A user who registered on the sign-in pages, with what they proved or chose there
+    /// (the password already hashed).
+    pub async fn register(&self, tenant: &TenantId, new: Registration) -> Result<User> {
+        if let Some(v) = &new.username {
             check_username(v)?;
         }
         let now = clock::now_ms();
         let user = StoredUser {
             tenant_id: tenant.to_string(),
             id: ids::new_user_id(),
-            username,
-            primary_email: None,
-            primary_phone: None,
-            password_updated_at: password_hash.as_ref().map(|_| now),
-            password_encryption_method: password_hash.as_ref().map(|_| STORED_METHOD.to_owned()),
-            password_encrypted: password_hash,
+            username: new.username,
+            primary_email: new.primary_email,
+            primary_phone: new.primary_phone,
+            password_updated_at: new.password_hash.as_ref().map(|_| now),
+            password_encryption_method: new.password_hash.as_ref().map(|_| STORED_METHOD.to_owned()),
+            password_encrypted: new.password_hash,
             name: None,
             avatar: None,
             application_id: None,
@@ -235,6 +250,32 @@ impl Users<'_> {
             updated_at: now,
         };
         self.insert_new(tenant, user).await
+    }
+
+    /// A forgotten password replaced after the user proved their email or phone: the new
+    /// hash is stored and the user is signed out everywhere (sessions, grants and with them
+    /// every refresh token), since whoever knew the old password may hold one.
+    pub async fn reset_password(&self, tenant: &TenantId, id: &str, password_hash: String) -> Result<()> {
+        let mut tx = self.core.store.begin().await?;
+        let mut user = find(&mut tx, tenant, id).await?;
+        let now = clock::now_ms();
+        user.password_encrypted = Some(password_hash);
+        user.password_encryption_method = Some(STORED_METHOD.to_owned());
+        user.password_updated_at = Some(now);
+        user.updated_at = now;
+        store::update(&mut tx, &user).await?;
+        let sessions = kido_store::oidc::delete_user_sessions(&mut tx, tenant, id).await?;
+        let grants = kido_store::oidc::delete_user_grants(&mut tx, tenant, id).await?;
+        audit::record(
+            &mut tx,
+            tenant,
+            keys::USER_PASSWORD_UPDATED,
+            Some(id),
+            json!({"reason": "ForgotPassword", "revokedSessions": sessions, "revokedGrants": grants}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Stores a new user with the tenant's default roles, refusing taken identifiers.

@@ -3,6 +3,7 @@
 //! milliseconds, ids as Logto makes them. No I/O lives here.
 
 pub mod applications;
+pub mod connectors;
 pub mod error;
 pub mod logs;
 pub mod oauth;

@@ -99,6 +99,7 @@ struct FileConfig {
     argon2_parallelism: Option<u32>,
     bootstrap_m2m_client_id: Option<String>,
     bootstrap_m2m_client_secret: Option<String>,
+    trust_proxy_header: Option<bool>,
 }
 
 /// The validated configuration the server runs with.
@@ -118,6 +119,8 @@ pub struct Config {
     pub password_hash_cost: kido_core::passwords::HashCost,
     pub bootstrap_m2m_client_id: Option<String>,
     pub bootstrap_m2m_client_secret: Option<String>,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy_header: bool,
 }
 
 impl Default for Config {
@@ -134,6 +137,7 @@ impl Default for Config {
             password_hash_cost: kido_core::passwords::HashCost::default(),
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
+            trust_proxy_header: false,
         }
     }
 }
@@ -233,6 +237,16 @@ impl Config {
             bootstrap_m2m_client_secret: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"])
                 .map(|x| x.1)
                 .or(file.bootstrap_m2m_client_secret),
+            trust_proxy_header: match pick(&["KIDO_TRUST_PROXY_HEADER", "TRUST_PROXY_HEADER"]) {
+                Some((name, v)) => match v.as_str() {
+                    "1" | "true" => true,
+                    "0" | "false" => false,
+                    _ => {
+                        return Err(ConfigError::Env { name, value: v, reason: "expected true or false".into() });
+                    }
+                },
+                None => file.trust_proxy_header.unwrap_or(defaults.trust_proxy_header),
+            },
         })
     }
 

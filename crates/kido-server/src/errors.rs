@@ -400,6 +400,30 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
             E::UsernameInUse => {
                 Self::new(UNPROCESSABLE, "user.username_already_in_use", "This username is already in use.")
             }
+            E::EmailInUse => Self::new(UNPROCESSABLE, "user.email_already_in_use", "This email is associated with an existing account."),
+            E::PhoneInUse => Self::new(
+                UNPROCESSABLE,
+                "user.phone_already_in_use",
+                "This phone number is associated with an existing account.",
+            ),
+            E::IdentifierMismatch(kind) => {
+                let (code, what) = match kind {
+                    kido_core::experience::IdentifierType::Phone => ("verification_code.phone_mismatch", "phone number"),
+                    _ => ("verification_code.email_mismatch", "email"),
+                };
+                Self::new(BAD_REQUEST, code, format!("The {what} does not match the one the code was sent to."))
+            }
+            E::SamePassword => Self::new(
+                UNPROCESSABLE,
+                "user.same_password",
+                "New password cannot be the same as your old password.",
+            ),
+            E::NewPasswordRequired => Self::new(
+                UNPROCESSABLE,
+                "user.new_password_required_in_profile",
+                "You need to set a new password.",
+            ),
+            E::Code(e) => e.into(),
             E::PasswordRejected(issues) => Self::new(
                 UNPROCESSABLE,
                 "password.rejected",
@@ -418,6 +442,90 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
             ),
             E::Invalid(details) => Self::invalid_input("body", details),
             E::Internal(what) => Self::internal(&what),
+        }
+    }
+}
+
+impl From<kido_core::verification_codes::CodeError> for ApiError {
+    fn from(e: kido_core::verification_codes::CodeError) -> Self {
+        use kido_core::verification_codes::CodeError as E;
+        match e {
+            E::NotFound => Self::new(
+                BAD_REQUEST,
+                "verification_code.not_found",
+                "Verification code not found. Please send a verification code first.",
+            ),
+            E::Expired => Self::new(
+                BAD_REQUEST,
+                "verification_code.expired",
+                "Verification code has expired. Please send a new verification code.",
+            ),
+            E::ExceedMaxTry => Self::new(
+                BAD_REQUEST,
+                "verification_code.exceed_max_try",
+                "Verification code retries limitation exceeded. Please send a new verification code.",
+            ),
+            E::Mismatch => Self::new(
+                BAD_REQUEST,
+                "verification_code.code_mismatch",
+                "Invalid verification code. Please check your input.",
+            ),
+            E::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "request.message_rate_limited",
+                "Too many messages were sent to this recipient or from this address. Please try again later.",
+            ),
+            E::InvalidRecipient(_) => Self::invalid_input("body", e.to_string()),
+            E::Connector(e) => e.into(),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<kido_core::connectors::ConnectorError> for ApiError {
+    fn from(e: kido_core::connectors::ConnectorError) -> Self {
+        use kido_core::connectors::ConnectorError as E;
+        let message = e.to_string();
+        match e {
+            E::NotFound(_) => Self::not_found(),
+            E::FactoryNotFound(id) => Self::new(
+                UNPROCESSABLE,
+                "connector.not_found_with_connector_id",
+                format!("Cannot find connector with given standard connector id `{id}`."),
+            ),
+            E::TestFactoryNotFound(_) => Self::new(BAD_REQUEST, "connector.not_found", message),
+            E::NoConnector(kind) => Self::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "connector.not_found",
+                format!(
+                    "Cannot find any available connector for type: {}. Add one with POST /api/connectors.",
+                    kind.as_str()
+                ),
+            )
+            .with_data(json!({"type": kind.as_str()})),
+            E::UnexpectedType => Self::new(BAD_REQUEST, "connector.unexpected_type", message),
+            E::InvalidConfig(details) => {
+                let mut error = Self::new(BAD_REQUEST, "connector.invalid_config", "The connector's config is invalid.");
+                error.details = Some(Value::String(details));
+                error
+            }
+            E::MetadataNotAllowed => {
+                Self::new(BAD_REQUEST, "connector.cannot_overwrite_metadata_for_non_standard_connector", message)
+            }
+            E::SyncProfileNotAllowed => {
+                Self::new(UNPROCESSABLE, "connector.invalid_type_for_syncing_profile", message)
+            }
+            E::TokenStorageNotSupported => Self::new(UNPROCESSABLE, "connector.token_storage_not_supported", message),
+            E::TemplateNotFound(_) => Self::new(BAD_REQUEST, "connector.template_not_found", message),
+            E::Delivery(details) => {
+                tracing::warn!(error = %details, "connector delivery failed");
+                Self::new(BAD_REQUEST, "connector.general", format!("The connector could not deliver the message: {details}"))
+            }
+            E::BulkDeletionWithoutFilter => {
+                Self::new(UNPROCESSABLE, "connector.email_connector.bulk_deletion_no_filter", message)
+            }
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::Store(e) => store_error(e),
         }
     }
 }

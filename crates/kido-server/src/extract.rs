@@ -173,3 +173,32 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .map_err(|e| ApiError::invalid_input("params", e.body_text()))
     }
 }
+
+/// The client's address: the connection's peer, or the first `X-Forwarded-For` entry when
+/// the operator said a proxy in front sets it (`trust_proxy_header`).
+pub struct ClientIp(pub Option<String>);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        if app.tenant.trust_proxy_header
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        {
+            return Ok(Self(Some(ip.to_string())));
+        }
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Self(peer.map(|c| c.0.ip().to_string())))
+    }
+}

@@ -71,7 +71,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     .await?;
     let tenants = bootstrap::tenants();
     let (shutdown_signal, _) = watch::channel(false);
-    let options = CoreOptions { hash_cost: config.password_hash_cost, ..CoreOptions::default() };
+    let options = CoreOptions {
+        hash_cost: config.password_hash_cost,
+        outbox_dir: Some(config.data_dir.join("outbox")),
+        ..CoreOptions::default()
+    };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
 
     spawn_planner_maintenance(core.clone(), shutdown_signal.subscribe());
@@ -96,12 +100,13 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             discovery_json: routes::render_discovery(&context.issuer, &ring),
             context,
             origin: origin.clone(),
+            trust_proxy_header: config.trust_proxy_header,
         };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
         let app = router.clone().with_state(state);
         let mut stop = shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|stopped| *stopped).await;
                 })

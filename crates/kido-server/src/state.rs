@@ -16,6 +16,8 @@ pub struct AppState {
 /// A tenant as served on one listener.
 pub struct TenantSite {
     pub context: TenantContext,
+    /// Whether `X-Forwarded-For` names the client (set behind a trusted proxy).
+    pub trust_proxy_header: bool,
     /// Public origin and path prefix, without a trailing slash (`http://localhost:3001`).
     pub origin: String,
     /// Discovery document, rendered once.

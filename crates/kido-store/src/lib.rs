@@ -8,6 +8,7 @@ mod db;
 mod error;
 
 pub mod applications;
+pub mod connectors;
 pub mod logs;
 pub mod oidc;
 pub mod resources;
@@ -17,6 +18,7 @@ pub mod sign_in_experiences;
 pub mod signing_keys;
 pub mod tenants;
 pub mod users;
+pub mod verification_codes;
 
 pub use db::{Backend, Conn, Exec, Store, StoreOptions, Tx, create_postgres_database, drop_postgres_database};
 pub use error::{StoreError, StoreResult};

@@ -203,6 +203,12 @@ pub async fn delete_grant(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Sto
     Ok(n > 0)
 }
 
+/// Revokes every grant of a user (and every code and token issued under them).
+pub async fn delete_user_grants(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM oidc_grants WHERE tenant_id = $1 AND user_id = $2";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).execute(&mut *c).await?.rows_affected()))
+}
+
 /// What signing out of a session revokes: the signing-out client's grant and every grant
 /// of the session without `offline_access` (offline grants outlive the browser session).
 pub async fn delete_session_grants(

@@ -2,8 +2,11 @@
 //! verification records, the profile being built and, once submitted, who signed in.
 //! The JSON API and the hosted pages both drive it, so the rules exist once.
 
+mod codes;
+pub use codes::Origin;
 pub mod sentinel;
 
+use kido_proto::connectors::TemplateType;
 use kido_proto::sign_in_experience::{
     AgreeToTermsPolicy, PasswordIssue, SignInExperience, SignInIdentifier, SignInMode, SignUpIdentifier,
 };
@@ -15,7 +18,8 @@ use thiserror::Error;
 
 use crate::oidc::authorize::{AuthorizationParams, PageError};
 use crate::sign_in_experience::password_policy::{self, UserInfo};
-use crate::users::UserError;
+use crate::users::{Registration, UserError};
+use crate::verification_codes::CodeError;
 use crate::{Core, StoreError, TenantContext, audit, clock, ids};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +30,15 @@ pub enum InteractionEvent {
 }
 
 impl InteractionEvent {
+    /// The message template a code for this event is sent with.
+    pub fn template(self) -> TemplateType {
+        match self {
+            Self::SignIn => TemplateType::SignIn,
+            Self::Register => TemplateType::Register,
+            Self::ForgotPassword => TemplateType::ForgotPassword,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::SignIn => "SignIn",
@@ -86,7 +99,15 @@ pub struct VerificationRecord {
     pub verified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// For code records: the template the code was sent with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateType>,
 }
+
+/// Verification record types (Logto's `VerificationType`).
+pub const PASSWORD: &str = "Password";
+pub const EMAIL_CODE: &str = "EmailVerificationCode";
+pub const PHONE_CODE: &str = "PhoneVerificationCode";
 
 /// The profile a registration builds. The password is kept hashed, never in clear.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -94,6 +115,10 @@ pub struct VerificationRecord {
 pub struct InteractionProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_encrypted: Option<String>,
 }
@@ -128,6 +153,8 @@ pub struct ExperienceState {
 pub enum ProfileInput {
     Username(String),
     Password(String),
+    /// A verified email or phone, by its verification record.
+    Verified(IdentifierType, String),
     /// Types that need verification codes or connectors (email, phone, social…).
     Unsupported(String),
 }
@@ -156,7 +183,7 @@ pub enum ExperienceError {
     VerificationFailed,
     #[error("no user identified yet")]
     IdentifierNotFound,
-    #[error("the identified user no longer exists")]
+    #[error("no user has this identifier")]
     UserNotExist,
     #[error("another user is already identified in this interaction")]
     IdentityConflict,
@@ -166,6 +193,18 @@ pub enum ExperienceError {
     MissingProfile(Vec<&'static str>),
     #[error("this username is already in use")]
     UsernameInUse,
+    #[error("this email is already in use")]
+    EmailInUse,
+    #[error("this phone number is already in use")]
+    PhoneInUse,
+    #[error("the identifier does not match the one the code was sent to")]
+    IdentifierMismatch(IdentifierType),
+    #[error("the new password is the same as the old one")]
+    SamePassword,
+    #[error("a new password must be set first")]
+    NewPasswordRequired,
+    #[error(transparent)]
+    Code(#[from] CodeError),
     #[error("password rejected by the policy")]
     PasswordRejected(Vec<PasswordIssue>),
     #[error("too many failed attempts")]
@@ -328,13 +367,15 @@ impl Experience<'_> {
             identifier,
             verified: true,
             user_id: Some(user.id),
+            template: None,
         });
         self.save(tenant, &interaction).await?;
         Ok(id)
     }
 
-    /// `POST /api/experience/identification`: sign-in identifies the verified user;
-    /// registration creates the user from the profile. Returns whether a user was created.
+    /// `POST /api/experience/identification`: sign-in and forgot-password identify the
+    /// verified user; registration creates the user from the profile (and the verified
+    /// email or phone, when given). Returns whether a user was created.
     pub async fn identify(
         &self,
         tenant: &TenantContext,
@@ -345,68 +386,147 @@ impl Experience<'_> {
         let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
         let sie = self.sign_in_experience(tenant).await?;
         guard_mode(&sie, event)?;
-        match event {
-            InteractionEvent::Register => {
-                if verification_id.is_some() {
-                    // Registering with a verified email or phone needs verification codes.
-                    return Err(ExperienceError::InvalidInteractionType);
-                }
-                if interaction.state.user_id.is_some() {
-                    return Err(ExperienceError::IdentityConflict);
-                }
-                let missing = missing_profile(&sie, &interaction.state.profile);
-                if !missing.is_empty() {
-                    return Err(ExperienceError::MissingProfile(missing));
-                }
-                if terms_required(&sie, event) && !interaction.state.terms_agreed {
-                    return Err(ExperienceError::TermsNotAgreed);
-                }
-                let profile = interaction.state.profile.clone();
-                let user = self
-                    .core
-                    .users()
-                    .register(&tenant.id, profile.username, profile.password_encrypted)
-                    .await
-                    .map_err(|e| match e {
-                    UserError::UsernameInUse => ExperienceError::UsernameInUse,
-                    UserError::Invalid(d) => ExperienceError::Invalid(d),
-                    other => ExperienceError::Internal(other.to_string()),
-                })?;
-                interaction.state.user_id = Some(user.id);
-                self.save(tenant, &interaction).await?;
-                Ok(true)
-            }
-            InteractionEvent::SignIn | InteractionEvent::ForgotPassword => {
-                let id = verification_id.ok_or_else(|| ExperienceError::Invalid("verificationId is missing".into()))?;
-                let record = interaction
-                    .state
-                    .verification_records
-                    .iter()
-                    .find(|r| r.id == id)
-                    .ok_or(ExperienceError::VerificationNotFound)?;
-                if event == InteractionEvent::ForgotPassword {
-                    // Resetting a password needs a code sent to the user; a password proves nothing here.
-                    return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: true });
-                }
-                let user_id =
-                    record.user_id.clone().filter(|_| record.verified).ok_or(ExperienceError::VerificationFailed)?;
-                let mut c = self.core.store.conn().await?;
-                let user =
-                    user_store::find(&mut c, &tenant.id, &user_id).await?.ok_or(ExperienceError::UserNotExist)?;
-                if user.is_suspended {
-                    return Err(ExperienceError::Suspended);
-                }
-                if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
-                    return Err(ExperienceError::IdentityConflict);
-                }
-                interaction.state.user_id = Some(user.id);
-                self.save(tenant, &interaction).await?;
-                Ok(false)
-            }
+        if event == InteractionEvent::Register {
+            return self.register(tenant, interaction, &sie, verification_id).await.map(|()| true);
         }
+        let id = verification_id.ok_or_else(|| ExperienceError::Invalid("verificationId is missing".into()))?;
+        let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
+        let record = record.ok_or(ExperienceError::VerificationNotFound)?;
+        if event == InteractionEvent::ForgotPassword && !reset_method_enabled(&sie, &record) {
+            // A password proves nothing here; only a code sent to an enabled channel does.
+            return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: true });
+        }
+        if !record.verified {
+            return Err(ExperienceError::VerificationFailed);
+        }
+        if event == InteractionEvent::SignIn && !sign_in_method_enabled(&sie, &record) {
+            return Err(ExperienceError::SignInMethodNotEnabled);
+        }
+        let mut c = self.core.store.conn().await?;
+        let user = match record.kind.as_str() {
+            PASSWORD => {
+                let user_id = record.user_id.clone().ok_or(ExperienceError::VerificationFailed)?;
+                user_store::find(&mut c, &tenant.id, &user_id).await?
+            }
+            _ => {
+                let kind = record.identifier.kind.store();
+                user_store::find_by_identifier(&mut c, &tenant.id, kind, &record.identifier.value).await?
+            }
+        };
+        let user = user.ok_or(ExperienceError::UserNotExist)?;
+        if user.is_suspended {
+            return Err(ExperienceError::Suspended);
+        }
+        if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
+            return Err(ExperienceError::IdentityConflict);
+        }
+        audit::record(
+            &mut c,
+            &tenant.id,
+            &format!("Interaction.{}.Identifier.Submit", event.as_str()),
+            Some(&user.id),
+            json!({"applicationId": interaction.params.client_id, "verificationType": record.kind}),
+        )
+        .await?;
+        drop(c);
+        interaction.state.user_id = Some(user.id);
+        self.save(tenant, &interaction).await?;
+        Ok(false)
     }
 
-    /// `POST /api/experience/profile`: username and password of a registration.
+    /// Registration: takes the verified identifier into the profile, checks that the
+    /// profile is complete and free, then creates the user.
+    async fn register(
+        &self,
+        tenant: &TenantContext,
+        mut interaction: Interaction,
+        sie: &SignInExperience,
+        verification_id: Option<&str>,
+    ) -> Result<()> {
+        if interaction.state.user_id.is_some() {
+            return Err(ExperienceError::IdentityConflict);
+        }
+        if let Some(id) = verification_id {
+            let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
+            let record = record.ok_or(ExperienceError::VerificationNotFound)?;
+            if record.kind == PASSWORD {
+                // A password identifies an existing account; it cannot create one.
+                return Err(ExperienceError::InvalidInteractionType);
+            }
+            self.stage_verified(tenant, &mut interaction, sie, &record).await?;
+            // The verified identifier stays staged even if the profile is still incomplete.
+            self.save(tenant, &interaction).await?;
+        }
+        let missing = missing_profile(sie, &interaction.state.profile);
+        if !missing.is_empty() {
+            return Err(ExperienceError::MissingProfile(missing));
+        }
+        if terms_required(sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
+            return Err(ExperienceError::TermsNotAgreed);
+        }
+        let profile = interaction.state.profile.clone();
+        let registration = Registration {
+            username: profile.username,
+            primary_email: profile.primary_email,
+            primary_phone: profile.primary_phone,
+            password_hash: profile.password_encrypted,
+        };
+        let user = self.core.users().register(&tenant.id, registration).await.map_err(|e| match e {
+            UserError::UsernameInUse => ExperienceError::UsernameInUse,
+            UserError::EmailInUse => ExperienceError::EmailInUse,
+            UserError::PhoneInUse => ExperienceError::PhoneInUse,
+            UserError::Invalid(d) => ExperienceError::Invalid(d),
+            other => ExperienceError::Internal(other.to_string()),
+        })?;
+        let mut c = self.core.store.conn().await?;
+        audit::record(
+            &mut c,
+            &tenant.id,
+            "Interaction.Register.Identifier.Submit",
+            Some(&user.id),
+            json!({"applicationId": interaction.params.client_id}),
+        )
+        .await?;
+        drop(c);
+        interaction.state.user_id = Some(user.id);
+        self.save(tenant, &interaction).await
+    }
+
+    /// Puts a verified email or phone into a registration's profile, if the sign-up
+    /// settings ask for it and no account holds it yet.
+    async fn stage_verified(
+        &self,
+        tenant: &TenantContext,
+        interaction: &mut Interaction,
+        sie: &SignInExperience,
+        record: &VerificationRecord,
+    ) -> Result<()> {
+        if !record.verified {
+            return Err(ExperienceError::VerificationFailed);
+        }
+        let kind = record.identifier.kind;
+        if !sign_up_accepts(sie, kind) {
+            return Err(ExperienceError::SignUpMethodNotEnabled);
+        }
+        let mut c = self.core.store.conn().await?;
+        if user_store::find_by_identifier(&mut c, &tenant.id, kind.store(), &record.identifier.value).await?.is_some() {
+            return Err(match kind {
+                IdentifierType::Email => ExperienceError::EmailInUse,
+                IdentifierType::Phone => ExperienceError::PhoneInUse,
+                IdentifierType::Username => ExperienceError::UsernameInUse,
+            });
+        }
+        let value = Some(record.identifier.value.clone());
+        match kind {
+            IdentifierType::Email => interaction.state.profile.primary_email = value,
+            IdentifierType::Phone => interaction.state.profile.primary_phone = value,
+            IdentifierType::Username => return Err(ExperienceError::InvalidInteractionType),
+        }
+        Ok(())
+    }
+
+    /// `POST /api/experience/profile`: username, password, verified email or phone of a
+    /// registration.
     pub async fn set_profile(&self, tenant: &TenantContext, cookie: Option<&str>, input: ProfileInput) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
         let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
@@ -422,7 +542,9 @@ impl Experience<'_> {
         match input {
             ProfileInput::Username(username) => {
                 crate::users::check_username(&username).map_err(|e| ExperienceError::Invalid(e.to_string()))?;
-                if !sie.sign_up.identifiers.contains(&SignUpIdentifier::Username) {
+                if !sie.sign_up.identifiers.contains(&SignUpIdentifier::Username)
+                    && !sign_up_secondary(&sie).any(|i| i == SignUpIdentifier::Username)
+                {
                     return Err(ExperienceError::SignUpMethodNotEnabled);
                 }
                 let mut c = self.core.store.conn().await?;
@@ -435,7 +557,13 @@ impl Experience<'_> {
                 interaction.state.profile.username = Some(username);
             }
             ProfileInput::Password(password) => {
-                let user = UserInfo { username: interaction.state.profile.username.clone(), ..UserInfo::default() };
+                let profile = &interaction.state.profile;
+                let user = UserInfo {
+                    username: profile.username.clone(),
+                    email: profile.primary_email.clone(),
+                    phone: profile.primary_phone.clone(),
+                    name: None,
+                };
                 let issues = password_policy::check(&sie.password_policy, &password, Some(&user));
                 if !issues.is_empty() {
                     return Err(ExperienceError::PasswordRejected(issues));
@@ -444,12 +572,75 @@ impl Experience<'_> {
                     self.core.passwords.hash(password).await.map_err(|e| ExperienceError::Internal(e.to_string()))?;
                 interaction.state.profile.password_encrypted = Some(hash);
             }
+            ProfileInput::Verified(kind, verification_id) => {
+                let record = interaction
+                    .state
+                    .verification_records
+                    .iter()
+                    .find(|r| r.id == verification_id && r.identifier.kind == kind && r.kind != PASSWORD)
+                    .cloned()
+                    .ok_or(ExperienceError::VerificationNotFound)?;
+                self.stage_verified(tenant, &mut interaction, &sie, &record).await?;
+            }
             ProfileInput::Unsupported(kind) => {
                 return Err(ExperienceError::Invalid(format!(
-                    "profile type `{kind}` needs a verified identifier, which this server does not offer yet"
+                    "profile type `{kind}` needs a connector this server does not offer yet"
                 )));
             }
         }
+        let mut c = self.core.store.conn().await?;
+        audit::record(
+            &mut c,
+            &tenant.id,
+            "Interaction.Register.Profile.Update",
+            None,
+            json!({"applicationId": interaction.params.client_id}),
+        )
+        .await?;
+        drop(c);
+        self.save(tenant, &interaction).await
+    }
+
+    /// `PUT /api/experience/profile/password`: the new password of a forgot-password
+    /// interaction (checked against the policy and the old password; stored at submit).
+    pub async fn reset_password(&self, tenant: &TenantContext, cookie: Option<&str>, password: String) -> Result<()> {
+        let mut interaction = self.load(tenant, cookie).await?;
+        let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
+        if event != InteractionEvent::ForgotPassword {
+            return Err(ExperienceError::InvalidInteractionType);
+        }
+        let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
+        let sie = self.sign_in_experience(tenant).await?;
+        let mut c = self.core.store.conn().await?;
+        let user = user_store::find(&mut c, &tenant.id, &user_id).await?.ok_or(ExperienceError::UserNotExist)?;
+        drop(c);
+        let info = UserInfo {
+            username: user.username.clone(),
+            email: user.primary_email.clone(),
+            phone: user.primary_phone.clone(),
+            name: user.name.clone(),
+        };
+        let issues = password_policy::check(&sie.password_policy, &password, Some(&info));
+        if !issues.is_empty() {
+            return Err(ExperienceError::PasswordRejected(issues));
+        }
+        if user.password_encrypted.is_some()
+            && self.core.users().verify_password(&tenant.id, &user_id, password.clone()).await.is_ok()
+        {
+            return Err(ExperienceError::SamePassword);
+        }
+        let hash = self.core.passwords.hash(password).await.map_err(|e| ExperienceError::Internal(e.to_string()))?;
+        interaction.state.profile.password_encrypted = Some(hash);
+        let mut c = self.core.store.conn().await?;
+        audit::record(
+            &mut c,
+            &tenant.id,
+            "Interaction.ForgotPassword.Profile.Update",
+            Some(&user_id),
+            json!({"applicationId": interaction.params.client_id}),
+        )
+        .await?;
+        drop(c);
         self.save(tenant, &interaction).await
     }
 
@@ -462,15 +653,16 @@ impl Experience<'_> {
     }
 
     /// `POST /api/experience/submit`: finishes; returns where the browser goes next
-    /// (`{issuer}/auth/{uid}`, which redirects to the client with a code).
-    pub async fn submit(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<String> {
+    /// (`{issuer}/auth/{uid}`, which redirects to the client with a code), or nothing
+    /// after a password reset (the user signs in again with the new password).
+    pub async fn submit(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<Option<String>> {
         let mut interaction = self.load(tenant, cookie).await?;
         let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
         let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
         let sie = self.sign_in_experience(tenant).await?;
         guard_mode(&sie, event)?;
         if event == InteractionEvent::ForgotPassword {
-            return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: true });
+            return self.finish_reset(tenant, interaction, &user_id).await.map(|()| None);
         }
         if terms_required(&sie, event) && !interaction.state.terms_agreed {
             return Err(ExperienceError::TermsNotAgreed);
@@ -494,7 +686,29 @@ impl Experience<'_> {
         tx.commit().await?;
         interaction.state.result = Some(LoginResult { account_id: user_id, login_ts: now / 1000 });
         self.save(tenant, &interaction).await?;
-        Ok(format!("{}/auth/{}", tenant.issuer, interaction.id))
+        Ok(Some(format!("{}/auth/{}", tenant.issuer, interaction.id)))
+    }
+
+    /// Stores the new password, signs the user out everywhere, and leaves the interaction
+    /// ready for a fresh sign-in.
+    async fn finish_reset(&self, tenant: &TenantContext, mut interaction: Interaction, user_id: &str) -> Result<()> {
+        let hash = interaction.state.profile.password_encrypted.clone().ok_or(ExperienceError::NewPasswordRequired)?;
+        self.core.users().reset_password(&tenant.id, user_id, hash).await.map_err(|e| match e {
+            UserError::NotFound(_) => ExperienceError::UserNotExist,
+            other => ExperienceError::Internal(other.to_string()),
+        })?;
+        let mut c = self.core.store.conn().await?;
+        audit::record(
+            &mut c,
+            &tenant.id,
+            "Interaction.ForgotPassword.Submit",
+            Some(user_id),
+            json!({"applicationId": interaction.params.client_id}),
+        )
+        .await?;
+        drop(c);
+        interaction.state = ExperienceState::default();
+        self.save(tenant, &interaction).await
     }
 }
 
@@ -511,15 +725,53 @@ fn guard_mode(sie: &SignInExperience, event: InteractionEvent) -> Result<()> {
     }
 }
 
+fn sign_up_secondary(sie: &SignInExperience) -> impl Iterator<Item = SignUpIdentifier> + '_ {
+    sie.sign_up.secondary_identifiers.iter().flatten().map(|s| s.identifier)
+}
+
+/// Whether registration takes this kind of verified identifier (primary or secondary).
+fn sign_up_accepts(sie: &SignInExperience, kind: IdentifierType) -> bool {
+    sie.sign_up.identifiers.iter().copied().chain(sign_up_secondary(sie)).any(|i| match kind {
+        IdentifierType::Email => matches!(i, SignUpIdentifier::Email | SignUpIdentifier::EmailOrPhone),
+        IdentifierType::Phone => matches!(i, SignUpIdentifier::Phone | SignUpIdentifier::EmailOrPhone),
+        IdentifierType::Username => i == SignUpIdentifier::Username,
+    })
+}
+
+/// Whether `signIn.methods` lets this record sign a user in.
+fn sign_in_method_enabled(sie: &SignInExperience, record: &VerificationRecord) -> bool {
+    let by_code = record.kind != PASSWORD;
+    sie.sign_in.methods.iter().any(|m| {
+        m.identifier == record.identifier.kind.sign_in() && if by_code { m.verification_code } else { m.password }
+    })
+}
+
+/// Whether `forgotPasswordMethods` lets this record reset a password.
+fn reset_method_enabled(sie: &SignInExperience, record: &VerificationRecord) -> bool {
+    use kido_proto::sign_in_experience::ForgotPasswordMethod as M;
+    let wanted = match record.kind.as_str() {
+        EMAIL_CODE => M::EmailVerificationCode,
+        PHONE_CODE => M::PhoneVerificationCode,
+        _ => return false,
+    };
+    sie.forgot_password_methods.contains(&wanted)
+}
+
 /// What the sign-up settings require that the profile lacks (Logto's `missingProfile`).
 fn missing_profile(sie: &SignInExperience, profile: &InteractionProfile) -> Vec<&'static str> {
     let mut missing = Vec::new();
-    for identifier in &sie.sign_up.identifiers {
+    let (email, phone) = (profile.primary_email.is_some(), profile.primary_phone.is_some());
+    let primary = &sie.sign_up.identifiers;
+    // Email and phone as primary identifiers mean either one (as Logto).
+    let either = primary.contains(&SignUpIdentifier::Email) && primary.contains(&SignUpIdentifier::Phone);
+    let primary = primary.iter().copied().filter(|i| !either || !matches!(i, SignUpIdentifier::Email | SignUpIdentifier::Phone));
+    let either = either.then_some(SignUpIdentifier::EmailOrPhone);
+    for identifier in primary.chain(either).chain(sign_up_secondary(sie)) {
         match identifier {
             SignUpIdentifier::Username if profile.username.is_none() => missing.push("username"),
-            SignUpIdentifier::Email => missing.push("email"),
-            SignUpIdentifier::Phone => missing.push("phone"),
-            SignUpIdentifier::EmailOrPhone => missing.push("emailOrPhone"),
+            SignUpIdentifier::Email if !email => missing.push("email"),
+            SignUpIdentifier::Phone if !phone => missing.push("phone"),
+            SignUpIdentifier::EmailOrPhone if !email && !phone => missing.push("emailOrPhone"),
             _ => {}
         }
     }

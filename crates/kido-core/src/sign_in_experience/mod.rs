@@ -86,7 +86,13 @@ impl SignInExperiences<'_> {
             verification_code_policy,
             forgot_password_methods
         );
-        validate(&sie)?;
+        let mut c = self.core.store.conn().await?;
+        let connectors = Connectors {
+            email: kido_store::connectors::find_by_kind(&mut c, tenant, "Email").await?.is_some(),
+            sms: kido_store::connectors::find_by_kind(&mut c, tenant, "Sms").await?.is_some(),
+        };
+        drop(c);
+        validate(&sie, connectors)?;
         let value = serde_json::to_value(&sie).map_err(|e| SignInExperienceError::Invalid(e.to_string()))?;
         let mut c = self.core.store.conn().await?;
         store::put(&mut c, tenant, &value).await?;
@@ -142,8 +148,15 @@ pub const LANGUAGES: [&str; 21] = [
     "uk-UA", "zh-CN", "zh-HK", "zh-TW",
 ];
 
+/// Which passwordless connectors a tenant has (what code sign-in and reset depend on).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Connectors {
+    pub email: bool,
+    pub sms: bool,
+}
+
 /// The rules a sign-in experience must satisfy as a whole (Logto's, old and new).
-pub fn validate(sie: &SignInExperience) -> Result<()> {
+pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
     use kido_proto::sign_in_experience::{ForgotPasswordMethod, MfaFactor};
     if !is_color(&sie.color.primary_color) || !is_color(&sie.color.dark_primary_color) {
         return Err(SignInExperienceError::Invalid("`color` values must be hex codes like #6139F6".into()));
@@ -268,13 +281,13 @@ pub fn validate(sie: &SignInExperience) -> Result<()> {
             "Phone verification codes cannot be both a sign-in method and an MFA factor.",
         ));
     }
-    // Everything that sends a code needs a connector; none can be configured yet.
+    // Everything that sends a code needs a connector of its kind.
     let needs_email = all.iter().any(|i| matches!(i, SignUpIdentifier::Email | SignUpIdentifier::EmailOrPhone))
         || code_sign_in(SignInIdentifier::Email);
     let needs_sms = all.iter().any(|i| matches!(i, SignUpIdentifier::Phone | SignUpIdentifier::EmailOrPhone))
         || code_sign_in(SignInIdentifier::Phone);
-    for (needed, kind) in [(needs_email, "Email"), (needs_sms, "Sms")] {
-        if needed {
+    for (needed, present, kind) in [(needs_email, connectors.email, "Email"), (needs_sms, connectors.sms, "Sms")] {
+        if needed && !present {
             return Err(rule_with(
                 "sign_in_experiences.enabled_connector_not_found",
                 format!("Enabled {kind} connector not found."),
@@ -282,16 +295,18 @@ pub fn validate(sie: &SignInExperience) -> Result<()> {
             ));
         }
     }
-    if let Some(method) = sie.forgot_password_methods.first() {
-        let method = match method {
-            ForgotPasswordMethod::EmailVerificationCode => "email",
-            ForgotPasswordMethod::PhoneVerificationCode => "sms",
+    for method in &sie.forgot_password_methods {
+        let (method, present) = match method {
+            ForgotPasswordMethod::EmailVerificationCode => ("email", connectors.email),
+            ForgotPasswordMethod::PhoneVerificationCode => ("sms", connectors.sms),
         };
-        return Err(rule_with(
-            "sign_in_experiences.forgot_password_method_requires_connector",
-            format!("Forgot password by {method} needs an enabled {method} connector."),
-            json!({"method": method}),
-        ));
+        if !present {
+            return Err(rule_with(
+                "sign_in_experiences.forgot_password_method_requires_connector",
+                format!("Forgot password by {method} needs an enabled {method} connector."),
+                json!({"method": method}),
+            ));
+        }
     }
     // Numbers the types cannot bound.
     let policy = &sie.password_policy;

@@ -84,6 +84,11 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => t.method_disabled,
         E::Forbidden | E::InvalidInteractionType | E::NotSupportedForForgotPassword { .. } => t.mode_forbidden,
         E::UsernameInUse => t.username_in_use,
+        E::EmailInUse | E::PhoneInUse => t.identifier_in_use,
+        E::IdentifierMismatch(_) => t.code_expired,
+        E::SamePassword => t.same_password,
+        E::NewPasswordRequired => t.password_rejected,
+        E::Code(c) => code_error_text(t, c),
         E::Invalid(_) => t.username_invalid,
         E::PasswordRejected(_) => t.password_rejected,
         E::Blocked { .. } => t.blocked,
@@ -91,6 +96,18 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::MissingProfile(_) => t.missing_profile,
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
         E::UserNotExist | E::IdentityConflict | E::Internal(_) => t.generic_error,
+    }
+}
+
+fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> &'static str {
+    use kido_core::verification_codes::CodeError as C;
+    match e {
+        C::Mismatch => t.code_wrong,
+        C::NotFound | C::Expired => t.code_expired,
+        C::ExceedMaxTry => t.too_many_codes,
+        C::RateLimited => t.rate_limited,
+        C::InvalidRecipient(_) => t.invalid_identifier,
+        C::Connector(_) | C::Store(_) => t.delivery_failed,
     }
 }
 
@@ -264,7 +281,7 @@ pub async fn sign_in_submit(
     }
     .await;
     match result {
-        Ok(next) => Redirect::to(&next).into_response(),
+        Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
             let body = sign_in_form(&view, &cookie, &identifier, Some(text), &query);
@@ -308,7 +325,7 @@ pub async fn register_submit(
     }
     .await;
     match result {
-        Ok(next) => Redirect::to(&next).into_response(),
+        Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
             let body = register_form(&view, &cookie, &username, Some(text), &query);

@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use kido_core::experience::{Identifier, InteractionEvent, ProfileInput};
+use kido_core::experience::{Identifier, IdentifierType, InteractionEvent, Origin, ProfileInput};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::cookies;
 use crate::errors::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,8 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/experience/interaction-event", put(switch_event))
         .route("/api/experience/interaction", get(describe))
         .route("/api/experience/verification/password", post(verify_password))
+        .route("/api/experience/verification/verification-code", post(send_code))
+        .route("/api/experience/verification/verification-code/verify", post(verify_code))
         .route("/api/experience/identification", post(identify))
         .route("/api/experience/profile", post(profile))
+        .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/terms-agreement", put(agree_to_terms))
         .route("/api/experience/submit", post(submit))
 }
@@ -85,6 +88,59 @@ async fn verify_password(
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
 
+/// The first language tag of `Accept-Language`, for the message a code goes out in.
+pub fn first_language(headers: &HeaderMap) -> Option<String> {
+    let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let tag = header.split(',').next()?.split(';').next()?.trim();
+    (!tag.is_empty() && tag != "*" && tag.len() <= 16).then(|| tag.to_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendCodeBody {
+    identifier: Identifier,
+    interaction_event: InteractionEvent,
+}
+
+async fn send_code(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SendCodeBody>,
+) -> Result<Response, ApiError> {
+    let origin = Origin { locale: first_language(&headers), ip };
+    let id = app
+        .core
+        .experience()
+        .send_code(&app.tenant.context, interaction(&headers), body.identifier, body.interaction_event, origin)
+        .await?;
+    Ok(axum::Json(json!({"verificationId": id})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyCodeBody {
+    identifier: Identifier,
+    verification_id: String,
+    code: String,
+}
+
+async fn verify_code(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<VerifyCodeBody>,
+) -> Result<Response, ApiError> {
+    if body.code.is_empty() || body.code.len() > 64 {
+        return Err(ApiError::invalid_input("body", "`code` must be 1 to 64 characters"));
+    }
+    let id = app
+        .core
+        .experience()
+        .verify_code(&app.tenant.context, interaction(&headers), body.identifier, &body.verification_id, &body.code)
+        .await?;
+    Ok(axum::Json(json!({"verificationId": id})).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct IdentificationBody {
@@ -113,8 +169,10 @@ async fn identify(
 enum ProfileBody {
     Username { value: String },
     Password { value: String },
-    Email {},
-    Phone {},
+    #[serde(rename_all = "camelCase")]
+    Email { verification_id: String },
+    #[serde(rename_all = "camelCase")]
+    Phone { verification_id: String },
     Social {},
     ExtraProfile {},
 }
@@ -130,12 +188,29 @@ async fn profile(
             return Err(ApiError::invalid_input("body", "the password must be 1 to 256 characters"));
         }
         ProfileBody::Password { value } => ProfileInput::Password(value),
-        ProfileBody::Email {} => ProfileInput::Unsupported("email".into()),
-        ProfileBody::Phone {} => ProfileInput::Unsupported("phone".into()),
+        ProfileBody::Email { verification_id } => ProfileInput::Verified(IdentifierType::Email, verification_id),
+        ProfileBody::Phone { verification_id } => ProfileInput::Verified(IdentifierType::Phone, verification_id),
         ProfileBody::Social {} => ProfileInput::Unsupported("social".into()),
         ProfileBody::ExtraProfile {} => ProfileInput::Unsupported("extraProfile".into()),
     };
     app.core.experience().set_profile(&app.tenant.context, interaction(&headers), input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct NewPasswordBody {
+    password: String,
+}
+
+async fn reset_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NewPasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    if body.password.is_empty() || body.password.len() > 256 {
+        return Err(ApiError::invalid_input("body", "the password must be 1 to 256 characters"));
+    }
+    app.core.experience().reset_password(&app.tenant.context, interaction(&headers), body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,6 +222,11 @@ async fn agree_to_terms(State(app): State<AppState>, headers: HeaderMap) -> Resu
 }
 
 async fn submit(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let redirect_to = app.core.experience().submit(&app.tenant.context, interaction(&headers)).await?;
-    Ok(axum::Json(json!({"redirectTo": redirect_to})).into_response())
+    let next = app.core.experience().submit(&app.tenant.context, interaction(&headers)).await?;
+    // After a password reset there is nowhere to go yet: the user signs in again.
+    let body = match next {
+        Some(redirect_to) => json!({"redirectTo": redirect_to}),
+        None => json!({}),
+    };
+    Ok(axum::Json(body).into_response())
 }

@@ -1,0 +1,181 @@
+//! Verification by a one-time code sent to an email address or phone number
+//! (`POST /api/experience/verification/verification-code[/verify]`).
+
+use kido_proto::sign_in_experience::{ForgotPasswordMethod, SignInExperience, SignUpIdentifier};
+use kido_store::users as user_store;
+use serde_json::json;
+
+use super::{
+    EMAIL_CODE, Experience, ExperienceError, Identifier, IdentifierType, InteractionEvent, PHONE_CODE, Result,
+    VerificationRecord, blocked, sentinel,
+};
+use crate::verification_codes::{CodeError, Delivery, Recipient, SendRequest};
+use crate::{TenantContext, audit, clock};
+
+/// Where the request came from, for the message and the per-IP limit.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub locale: Option<String>,
+    pub ip: Option<String>,
+}
+
+fn record_kind(kind: IdentifierType) -> Result<&'static str> {
+    match kind {
+        IdentifierType::Email => Ok(EMAIL_CODE),
+        IdentifierType::Phone => Ok(PHONE_CODE),
+        IdentifierType::Username => Err(ExperienceError::Invalid("codes go to an `email` or a `phone`".into())),
+    }
+}
+
+fn recipient(identifier: &Identifier) -> Result<Recipient> {
+    let r = match identifier.kind {
+        IdentifierType::Email => Recipient::email(&identifier.value),
+        IdentifierType::Phone => Recipient::phone(&identifier.value),
+        IdentifierType::Username => return Err(ExperienceError::Invalid("codes go to an `email` or a `phone`".into())),
+    };
+    r.map_err(|e| ExperienceError::Invalid(e.to_string()))
+}
+
+/// Whether this tenant uses codes to this kind of identifier anywhere (sign-in, sign-up,
+/// password reset): codes are not sent for channels the tenant does not use.
+fn channel_used(sie: &SignInExperience, kind: IdentifierType, event: InteractionEvent) -> bool {
+    if event == InteractionEvent::ForgotPassword {
+        let wanted = match kind {
+            IdentifierType::Email => ForgotPasswordMethod::EmailVerificationCode,
+            _ => ForgotPasswordMethod::PhoneVerificationCode,
+        };
+        return sie.forgot_password_methods.contains(&wanted);
+    }
+    let by_sign_in = sie.sign_in.methods.iter().any(|m| m.identifier == kind.sign_in() && m.verification_code);
+    let sign_up = sie.sign_up.identifiers.iter().copied().chain(super::sign_up_secondary(sie));
+    let by_sign_up = sign_up.into_iter().any(|i| {
+        i == SignUpIdentifier::EmailOrPhone
+            || (kind == IdentifierType::Email && i == SignUpIdentifier::Email)
+            || (kind == IdentifierType::Phone && i == SignUpIdentifier::Phone)
+    });
+    by_sign_in || by_sign_up
+}
+
+impl Experience<'_> {
+    /// Sends a code for `event` and records an unverified verification of its type,
+    /// replacing an earlier one (a resend makes the old id useless). For a password reset
+    /// the answer is the same whether or not an account has the identifier: the code is
+    /// sent after answering, and not at all when there is no account.
+    pub async fn send_code(
+        &self,
+        tenant: &TenantContext,
+        cookie: Option<&str>,
+        identifier: Identifier,
+        event: InteractionEvent,
+        origin: Origin,
+    ) -> Result<String> {
+        let mut interaction = self.load(tenant, cookie).await?;
+        interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
+        let kind = record_kind(identifier.kind)?;
+        let to = recipient(&identifier)?;
+        let sie = self.sign_in_experience(tenant).await?;
+        if !channel_used(&sie, identifier.kind, event) {
+            return Err(if event == InteractionEvent::ForgotPassword {
+                ExperienceError::NotSupportedForForgotPassword { unprocessable: true }
+            } else {
+                ExperienceError::SignInMethodNotEnabled
+            });
+        }
+        let delivery = if event == InteractionEvent::ForgotPassword {
+            let mut c = self.core.store.conn().await?;
+            let known =
+                user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value).await?;
+            if known.is_some() { Delivery::Detached } else { Delivery::Withheld }
+        } else {
+            Delivery::Now
+        };
+        let template = event.template();
+        // The language the app asked for, else the browser's.
+        let ui_locale = interaction.params.ui_locales.as_deref().and_then(|l| l.split(' ').next()).map(str::to_owned);
+        let locale = ui_locale.or(origin.locale);
+        let request = SendRequest { template, locale: locale.as_deref(), ip: origin.ip.as_deref(), delivery };
+        let id = self.core.verification_codes().send(&tenant.id, &to, request).await?;
+        interaction.state.verification_records.retain(|r| r.kind != kind);
+        interaction.state.verification_records.push(VerificationRecord {
+            id: id.clone(),
+            kind: kind.into(),
+            identifier: identifier.clone(),
+            verified: false,
+            user_id: None,
+            template: Some(template),
+        });
+        let mut c = self.core.store.conn().await?;
+        audit::record(
+            &mut c,
+            &tenant.id,
+            &format!("Interaction.{}.Verification.{kind}.Create", event.as_str()),
+            None,
+            json!({"applicationId": interaction.params.client_id, "identifier": identifier, "interactionEvent": event}),
+        )
+        .await?;
+        drop(c);
+        self.save(tenant, &interaction).await?;
+        Ok(id)
+    }
+
+    /// Checks a code against the interaction's verification record; wrong codes count
+    /// towards the identifier's lockout as wrong passwords do.
+    pub async fn verify_code(
+        &self,
+        tenant: &TenantContext,
+        cookie: Option<&str>,
+        identifier: Identifier,
+        verification_id: &str,
+        code: &str,
+    ) -> Result<String> {
+        let mut interaction = self.load(tenant, cookie).await?;
+        let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
+        let kind = record_kind(identifier.kind)?;
+        let index = interaction
+            .state
+            .verification_records
+            .iter()
+            .position(|r| r.id == verification_id && r.kind == kind)
+            .ok_or(ExperienceError::VerificationNotFound)?;
+        let record = interaction.state.verification_records[index].clone();
+        if !record.identifier.value.eq_ignore_ascii_case(&identifier.value) {
+            return Err(ExperienceError::IdentifierMismatch(identifier.kind));
+        }
+        let to = recipient(&record.identifier)?;
+        let template = record.template.unwrap_or_else(|| event.template());
+        let sie = self.sign_in_experience(tenant).await?;
+        let limits = sentinel::Limits::from(&sie.sentinel_policy);
+        let key = sentinel::key(identifier.kind.as_str(), &identifier.value);
+        let now = clock::now_ms();
+        let mut c = self.core.store.conn().await?;
+        if let Some(until) = sentinel::locked_until(&mut c, &tenant.id, &key, now).await? {
+            return Err(blocked(until, now));
+        }
+        drop(c);
+        let audit_key = format!("Interaction.{}.Verification.{kind}.Submit", event.as_str());
+        let audit_details =
+            json!({"applicationId": interaction.params.client_id, "identifier": record.identifier, "verificationId": record.id});
+        let outcome =
+            self.core.verification_codes().verify(&tenant.id, &to, template, code, Some(verification_id)).await;
+        let mut c = self.core.store.conn().await?;
+        if let Err(e) = outcome {
+            let mut details = audit_details;
+            if let Some(map) = details.as_object_mut() {
+                map.insert("result".into(), "Error".into());
+                map.insert("error".into(), e.to_string().into());
+            }
+            audit::record(&mut c, &tenant.id, &audit_key, None, details).await?;
+            if matches!(e, CodeError::Mismatch | CodeError::ExceedMaxTry)
+                && let Some(until) = sentinel::record_failure(&mut c, &tenant.id, &key, limits, now).await?
+            {
+                return Err(blocked(until, now));
+            }
+            return Err(e.into());
+        }
+        audit::record(&mut c, &tenant.id, &audit_key, None, audit_details).await?;
+        drop(c);
+        interaction.state.verification_records[index].verified = true;
+        self.save(tenant, &interaction).await?;
+        Ok(record.id)
+    }
+}

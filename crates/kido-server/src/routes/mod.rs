@@ -2,6 +2,7 @@
 //! OIDC endpoints.
 
 mod applications;
+mod connectors;
 mod experience;
 mod logs;
 mod oidc;
@@ -10,6 +11,7 @@ mod roles;
 mod sign_in_experience;
 mod status;
 mod users;
+mod verification_codes;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -34,6 +36,8 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
         .merge(users::router())
         .merge(logs::router())
         .merge(sign_in_experience::router())
+        .merge(connectors::router())
+        .merge(verification_codes::router())
         .split_for_parts();
     let router =
         api.merge(oidc::router()).merge(experience::router()).merge(crate::pages::router()).fallback(not_found);

@@ -1,10 +1,12 @@
-// Shared helpers of the Node compat steps (rp-strict.mjs, hosted-pages.mjs):
+// Shared helpers of the Node compat steps (rp-strict.mjs, hosted-pages.mjs,
+// passwordless-pages.mjs):
 //   * a tiny harness (same PASS/FAIL output as mapi.mjs),
 //   * the fixtures of the run (compat/py/fixtures.py writes them; $KIDO_COMPAT_FIXTURES),
 //   * a fetch-based "browser" with a cookie jar that honours Path, Max-Age and Expires,
 //   * the Experience-API walk of real-clients.md Appendix B (same as compat/py/walk.py),
 //   * the end-session confirmation form,
-//   * a minimal Management API client (bootstrap credentials, client_secret_post).
+//   * a minimal Management API client (bootstrap credentials, client_secret_post): getUser and
+//     a generic request.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -488,6 +490,29 @@ export const managementApi = () => {
       });
       await expectStatus(response, 200, `GET /api/users/${userId}`);
       return readJson(response, `GET /api/users/${userId}`);
+    },
+    // Any Management API call (apiPath like '/api/connectors'): fails unless the status is one
+    // of `expected`; returns the JSON body, or null when the body is empty (204).
+    async request(method, apiPath, { body, expected = 200 } = {}) {
+      const what = `${method} ${apiPath}`;
+      const headers = { authorization: `Bearer ${await getToken()}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      let response;
+      try {
+        response = await fetch(`${base}${apiPath}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        fail(`${what} failed: ${error?.cause?.message ?? error?.message}`);
+      }
+      await expectStatus(response, expected, what);
+      if (response.status === 204 || response.headers.get('content-length') === '0') {
+        await response.body?.cancel();
+        return null;
+      }
+      return readJson(response, what);
     },
   };
 };

@@ -52,11 +52,19 @@ pub enum Recipient {
 
 impl Recipient {
     pub fn email(v: &str) -> Result<Self> {
-        if crate::users::is_email(v) { Ok(Self::Email(v.to_owned())) } else { Err(CodeError::InvalidRecipient(v.into())) }
+        if crate::users::is_email(v) {
+            Ok(Self::Email(v.to_owned()))
+        } else {
+            Err(CodeError::InvalidRecipient(v.into()))
+        }
     }
 
     pub fn phone(v: &str) -> Result<Self> {
-        if crate::users::is_phone(v) { Ok(Self::Phone(v.to_owned())) } else { Err(CodeError::InvalidRecipient(v.into())) }
+        if crate::users::is_phone(v) {
+            Ok(Self::Phone(v.to_owned()))
+        } else {
+            Err(CodeError::InvalidRecipient(v.into()))
+        }
     }
 
     pub fn value(&self) -> &str {

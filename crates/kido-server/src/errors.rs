@@ -400,7 +400,11 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
             E::UsernameInUse => {
                 Self::new(UNPROCESSABLE, "user.username_already_in_use", "This username is already in use.")
             }
-            E::EmailInUse => Self::new(UNPROCESSABLE, "user.email_already_in_use", "This email is associated with an existing account."),
+            E::EmailInUse => Self::new(
+                UNPROCESSABLE,
+                "user.email_already_in_use",
+                "This email is associated with an existing account.",
+            ),
             E::PhoneInUse => Self::new(
                 UNPROCESSABLE,
                 "user.phone_already_in_use",
@@ -408,21 +412,19 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
             ),
             E::IdentifierMismatch(kind) => {
                 let (code, what) = match kind {
-                    kido_core::experience::IdentifierType::Phone => ("verification_code.phone_mismatch", "phone number"),
+                    kido_core::experience::IdentifierType::Phone => {
+                        ("verification_code.phone_mismatch", "phone number")
+                    }
                     _ => ("verification_code.email_mismatch", "email"),
                 };
                 Self::new(BAD_REQUEST, code, format!("The {what} does not match the one the code was sent to."))
             }
-            E::SamePassword => Self::new(
-                UNPROCESSABLE,
-                "user.same_password",
-                "New password cannot be the same as your old password.",
-            ),
-            E::NewPasswordRequired => Self::new(
-                UNPROCESSABLE,
-                "user.new_password_required_in_profile",
-                "You need to set a new password.",
-            ),
+            E::SamePassword => {
+                Self::new(UNPROCESSABLE, "user.same_password", "New password cannot be the same as your old password.")
+            }
+            E::NewPasswordRequired => {
+                Self::new(UNPROCESSABLE, "user.new_password_required_in_profile", "You need to set a new password.")
+            }
             E::Code(e) => e.into(),
             E::PasswordRejected(issues) => Self::new(
                 UNPROCESSABLE,
@@ -505,21 +507,24 @@ impl From<kido_core::connectors::ConnectorError> for ApiError {
             .with_data(json!({"type": kind.as_str()})),
             E::UnexpectedType => Self::new(BAD_REQUEST, "connector.unexpected_type", message),
             E::InvalidConfig(details) => {
-                let mut error = Self::new(BAD_REQUEST, "connector.invalid_config", "The connector's config is invalid.");
+                let mut error =
+                    Self::new(BAD_REQUEST, "connector.invalid_config", "The connector's config is invalid.");
                 error.details = Some(Value::String(details));
                 error
             }
             E::MetadataNotAllowed => {
                 Self::new(BAD_REQUEST, "connector.cannot_overwrite_metadata_for_non_standard_connector", message)
             }
-            E::SyncProfileNotAllowed => {
-                Self::new(UNPROCESSABLE, "connector.invalid_type_for_syncing_profile", message)
-            }
+            E::SyncProfileNotAllowed => Self::new(UNPROCESSABLE, "connector.invalid_type_for_syncing_profile", message),
             E::TokenStorageNotSupported => Self::new(UNPROCESSABLE, "connector.token_storage_not_supported", message),
             E::TemplateNotFound(_) => Self::new(BAD_REQUEST, "connector.template_not_found", message),
             E::Delivery(details) => {
                 tracing::warn!(error = %details, "connector delivery failed");
-                Self::new(BAD_REQUEST, "connector.general", format!("The connector could not deliver the message: {details}"))
+                Self::new(
+                    BAD_REQUEST,
+                    "connector.general",
+                    format!("The connector could not deliver the message: {details}"),
+                )
             }
             E::BulkDeletionWithoutFilter => {
                 Self::new(UNPROCESSABLE, "connector.email_connector.bulk_deletion_no_filter", message)

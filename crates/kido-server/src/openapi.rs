@@ -50,6 +50,18 @@ pub enum ErrorResponses {
     Unprocessable(#[to_schema] ErrorBody),
 }
 
+/// What sending a message can add: too many messages, no connector to send with.
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+#[derive(utoipa::IntoResponses)]
+pub enum DeliveryErrorResponses {
+    /// Too many messages to this recipient (`request.message_rate_limited`).
+    #[response(status = 429)]
+    TooManyRequests(#[to_schema] ErrorBody),
+    /// No email or SMS connector is configured (`connector.not_found`).
+    #[response(status = 501)]
+    NotImplemented(#[to_schema] ErrorBody),
+}
+
 /// `page` and `page_size` (documentation of the list routes).
 #[allow(dead_code)] // Only read by the OpenAPI derive.
 #[derive(IntoParams)]

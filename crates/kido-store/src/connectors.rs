@@ -71,7 +71,8 @@ pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult
 
 /// The tenant's connector of a kind (`Email` or `Sms`: there is at most one).
 pub async fn find_by_kind(c: &mut impl Exec, tenant: &TenantId, kind: &str) -> StoreResult<Option<StoredConnector>> {
-    let sql = format!("SELECT {COLUMNS} FROM connectors WHERE tenant_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1");
+    let sql =
+        format!("SELECT {COLUMNS} FROM connectors WHERE tenant_id = $1 AND kind = $2 ORDER BY created_at LIMIT 1");
     Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(kind)

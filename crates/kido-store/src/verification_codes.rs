@@ -21,11 +21,13 @@ pub struct StoredCode {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "tenant_id, id, identifier, template_type, code_hash, try_count, expires_at, consumed_at, created_at";
+const COLUMNS: &str =
+    "tenant_id, id, identifier, template_type, code_hash, try_count, expires_at, consumed_at, created_at";
 
 /// Stores a new code and retires every earlier code for the same identifier and purpose.
 pub async fn replace(c: &mut impl Exec, code: &StoredCode) -> StoreResult<()> {
-    const RETIRE: &str = "DELETE FROM verification_codes WHERE tenant_id = $1 AND identifier = $2 AND template_type = $3";
+    const RETIRE: &str =
+        "DELETE FROM verification_codes WHERE tenant_id = $1 AND identifier = $2 AND template_type = $3";
     let insert = format!("INSERT INTO verification_codes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
     run!(c, |c| {
         sqlx::query(RETIRE)
@@ -83,13 +85,8 @@ pub async fn add_try(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreRes
 pub async fn consume(c: &mut impl Exec, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool> {
     const SQL: &str = "UPDATE verification_codes SET consumed_at = $3 \
                        WHERE tenant_id = $1 AND id = $2 AND consumed_at IS NULL";
-    let n = run!(c, |c| sqlx::query(SQL)
-        .bind(tenant.as_str())
-        .bind(id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    let n =
+        run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).bind(now).execute(&mut *c).await?.rows_affected());
     Ok(n > 0)
 }
 
@@ -111,7 +108,12 @@ pub async fn record_send(c: &mut impl Exec, tenant: &TenantId, buckets: &[&str],
 }
 
 /// How many messages went out under `bucket` since `since`, and when the latest did.
-pub async fn sends_since(c: &mut impl Exec, tenant: &TenantId, bucket: &str, since: i64) -> StoreResult<(i64, Option<i64>)> {
+pub async fn sends_since(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    bucket: &str,
+    since: i64,
+) -> StoreResult<(i64, Option<i64>)> {
     const SQL: &str =
         "SELECT COUNT(*), MAX(sent_at) FROM message_sends WHERE tenant_id = $1 AND bucket = $2 AND sent_at > $3";
     Ok(run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(bucket).bind(since).fetch_one(&mut *c).await?))

@@ -71,7 +71,8 @@ impl EmailTemplates<'_> {
         patch: UpdateEmailTemplateDetails,
     ) -> Result<EmailTemplate> {
         let mut tx = self.core.store.begin().await?;
-        let row = store::find_template(&mut tx, tenant, id).await?.ok_or_else(|| ConnectorError::NotFound(id.into()))?;
+        let row =
+            store::find_template(&mut tx, tenant, id).await?.ok_or_else(|| ConnectorError::NotFound(id.into()))?;
         let mut details: EmailTemplateDetails =
             serde_json::from_value(row.details.0.clone()).map_err(|e| ConnectorError::Invalid(e.to_string()))?;
         if let Some(v) = patch.subject {

@@ -115,9 +115,7 @@ impl Connectors<'_> {
         let id = match input.id {
             Some(id) if is_connector_id(&id) => id,
             Some(_) => {
-                return Err(ConnectorError::Invalid(
-                    "`id` must be 1–128 lowercase letters, digits, `-` or `_`".into(),
-                ));
+                return Err(ConnectorError::Invalid("`id` must be 1–128 lowercase letters, digits, `-` or `_`".into()));
             }
             None => ids::new_id(),
         };
@@ -224,11 +222,7 @@ impl Connectors<'_> {
     /// The tenant's email template for the message's type in the best language: the
     /// message's locale, its primary language, the sign-in experience's fallback language;
     /// then `Generic` in the fallback language.
-    async fn email_template(
-        &self,
-        tenant: &TenantId,
-        message: &Message,
-    ) -> Result<Option<EmailTemplateDetails>> {
+    async fn email_template(&self, tenant: &TenantId, message: &Message) -> Result<Option<EmailTemplateDetails>> {
         let fallback = self
             .core
             .sign_in_experiences()
@@ -299,10 +293,9 @@ impl Outgoing {
                 config.send(mail).await
             }
             Delivery::Outbox => {
-                let dir = self
-                    .outbox_dir
-                    .as_deref()
-                    .ok_or_else(|| ConnectorError::Delivery("this server has no data directory for an outbox".into()))?;
+                let dir = self.outbox_dir.as_deref().ok_or_else(|| {
+                    ConnectorError::Delivery("this server has no data directory for an outbox".into())
+                })?;
                 let (subject, text) = match &self.localized {
                     Some(t) => (Some(render(&t.subject)), render(&t.content)),
                     None => (None, render("Your verification code is {{code}}.")),
@@ -314,7 +307,9 @@ impl Outgoing {
 }
 
 fn is_connector_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// Passwordless connectors take no metadata overrides, no profile sync, no token storage.

@@ -122,17 +122,15 @@ impl SmtpConfig {
         {
             return Err(ConnectorError::InvalidConfig("`replyTo`: not an email address".into()));
         }
-        let missing: Vec<&str> = REQUIRED_TEMPLATES
-            .into_iter()
-            .filter(|t| !self.templates.iter().any(|x| x.usage_type == *t))
-            .collect();
+        let missing: Vec<&str> =
+            REQUIRED_TEMPLATES.into_iter().filter(|t| !self.templates.iter().any(|x| x.usage_type == *t)).collect();
         if !missing.is_empty() {
             return Err(ConnectorError::InvalidConfig(format!(
                 "`templates`: Template with UsageType ({}) should be provided!",
                 missing.join(", ")
             )));
         }
-        for (name, _) in &self.custom_headers {
+        for name in self.custom_headers.keys() {
             if HeaderName::new_from_ascii(name.clone()).is_err() {
                 return Err(ConnectorError::InvalidConfig(format!("`customHeaders.{name}`: not a header name")));
             }
@@ -152,7 +150,8 @@ impl SmtpConfig {
     }
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, ConnectorError> {
-        let domain = self.tls.servername.clone().or_else(|| self.servername.clone()).unwrap_or_else(|| self.host.clone());
+        let domain =
+            self.tls.servername.clone().or_else(|| self.servername.clone()).unwrap_or_else(|| self.host.clone());
         let params = TlsParameters::builder(domain)
             .dangerous_accept_invalid_certs(self.tls.reject_unauthorized == Some(false))
             .build()

@@ -153,8 +153,7 @@ impl Experience<'_> {
         }
         drop(c);
         let audit_key = format!("Interaction.{}.Verification.{kind}.Submit", event.as_str());
-        let audit_details =
-            json!({"applicationId": interaction.params.client_id, "identifier": record.identifier, "verificationId": record.id});
+        let audit_details = json!({"applicationId": interaction.params.client_id, "identifier": record.identifier, "verificationId": record.id});
         let outcome =
             self.core.verification_codes().verify(&tenant.id, &to, template, code, Some(verification_id)).await;
         let mut c = self.core.store.conn().await?;

@@ -231,6 +231,13 @@ impl From<PageError> for ExperienceError {
 
 type Result<T> = std::result::Result<T, ExperienceError>;
 
+impl ExperienceState {
+    /// The latest verification by code (what a code page asks for).
+    pub fn pending_code(&self) -> Option<&VerificationRecord> {
+        self.verification_records.iter().rev().find(|r| r.kind != PASSWORD)
+    }
+}
+
 /// A loaded interaction: its id, its authorization request and its state.
 pub struct Interaction {
     pub id: String,
@@ -758,13 +765,14 @@ fn reset_method_enabled(sie: &SignInExperience, record: &VerificationRecord) -> 
 }
 
 /// What the sign-up settings require that the profile lacks (Logto's `missingProfile`).
-fn missing_profile(sie: &SignInExperience, profile: &InteractionProfile) -> Vec<&'static str> {
+pub fn missing_profile(sie: &SignInExperience, profile: &InteractionProfile) -> Vec<&'static str> {
     let mut missing = Vec::new();
     let (email, phone) = (profile.primary_email.is_some(), profile.primary_phone.is_some());
     let primary = &sie.sign_up.identifiers;
     // Email and phone as primary identifiers mean either one (as Logto).
     let either = primary.contains(&SignUpIdentifier::Email) && primary.contains(&SignUpIdentifier::Phone);
-    let primary = primary.iter().copied().filter(|i| !either || !matches!(i, SignUpIdentifier::Email | SignUpIdentifier::Phone));
+    let primary =
+        primary.iter().copied().filter(|i| !either || !matches!(i, SignUpIdentifier::Email | SignUpIdentifier::Phone));
     let either = either.then_some(SignUpIdentifier::EmailOrPhone);
     for identifier in primary.chain(either).chain(sign_up_secondary(sie)) {
         match identifier {

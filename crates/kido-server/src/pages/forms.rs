@@ -13,13 +13,14 @@ use kido_core::ids;
 use kido_proto::sign_in_experience::{AgreeToTermsPolicy, SignInIdentifier, SignInMode};
 use subtle::ConstantTimeEq;
 
+use super::codes::{self, Flow};
 use super::{Texts, View, esc};
 use crate::cookies;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
 /// The interaction of this browser and the page's view of it; or the page to show instead.
-async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String), Response> {
+pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String), Response> {
     let cookie = cookies::get(headers, cookies::INTERACTION).map(str::to_owned);
     match app.core.experience().load(&app.tenant.context, cookie.as_deref()).await {
         Ok(interaction) => {
@@ -40,19 +41,19 @@ async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View,
 
 /// The forms' anti-forgery token: derived from the (HttpOnly) interaction cookie, so a
 /// page on another site can neither read nor compute it.
-fn csrf_token(interaction_cookie: &str) -> String {
+pub(super) fn csrf_token(interaction_cookie: &str) -> String {
     ids::digest(&format!("kido-form:{interaction_cookie}"))
 }
 
-struct Form(Vec<(String, String)>);
+pub(super) struct Form(Vec<(String, String)>);
 
 impl Form {
-    fn get(&self, key: &str) -> &str {
+    pub(super) fn get(&self, key: &str) -> &str {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default()
     }
 }
 
-fn parse_form(body: &[u8]) -> Form {
+pub(super) fn parse_form(body: &[u8]) -> Form {
     Form(url::form_urlencoded::parse(body).into_owned().collect())
 }
 
@@ -63,7 +64,7 @@ fn csrf_ok(form: &Form, cookie: &str) -> bool {
 
 /// Sign-in identifiers come from one text box: an `@` means email, digits mean a phone
 /// number (stored as digits only), anything else a username.
-fn identifier_from(input: &str) -> Identifier {
+pub(super) fn identifier_from(input: &str) -> Identifier {
     let value = input.trim();
     let phone_like = value.chars().any(|c| c.is_ascii_digit())
         && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
@@ -76,7 +77,7 @@ fn identifier_from(input: &str) -> Identifier {
     }
 }
 
-fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
+pub(super) fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
     use ExperienceError as E;
     match e {
         E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => t.invalid_credentials,
@@ -113,7 +114,7 @@ fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeErr
 
 /// The terms block: a required checkbox when the policy asks for explicit agreement, a
 /// notice when agreement is implied, nothing when there are no terms.
-fn terms_html(view: &View, event: InteractionEvent) -> String {
+pub(super) fn terms_html(view: &View, event: InteractionEvent) -> String {
     let sie = &view.sie;
     let t = view.t();
     let mut links = Vec::new();
@@ -139,12 +140,12 @@ fn terms_html(view: &View, event: InteractionEvent) -> String {
     }
 }
 
-fn alert_html(error: Option<&str>) -> String {
+pub(super) fn alert_html(error: Option<&str>) -> String {
     error.map(|e| format!(r#"<p class="alert" role="alert">{}</p>"#, esc(e))).unwrap_or_default()
 }
 
 /// `?app_id=…&ui_locales=…` carried to the other form.
-fn carry_query(query: &Option<String>) -> String {
+pub(super) fn carry_query(query: &Option<String>) -> String {
     query.as_deref().filter(|q| !q.is_empty()).map(|q| format!("?{}", esc(q))).unwrap_or_default()
 }
 
@@ -174,6 +175,17 @@ fn sign_in_form(view: &View, cookie: &str, identifier: &str, error: Option<&str>
         terms = terms_html(view, InteractionEvent::SignIn),
         button = esc(t.sign_in_button),
     );
+    let q = carry_query(query);
+    if codes::offers(view, Flow::SignIn) {
+        let _ = write!(
+            html,
+            r#"<p class="switch"><a href="/sign-in/verification-code{q}">{}</a></p>"#,
+            esc(t.code_sign_in)
+        );
+    }
+    if codes::offers(view, Flow::ForgotPassword) {
+        let _ = write!(html, r#"<p class="switch"><a href="/forgot-password{q}">{}</a></p>"#, esc(t.forgot_password));
+    }
     if view.sie.sign_in_mode != SignInMode::SignIn {
         let _ = write!(
             html,
@@ -227,17 +239,26 @@ pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQ
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let body = register_form(&view, &cookie, "", None, &query);
+    // Registration by email or phone starts by proving the address with a code.
+    let body = if codes::offers(&view, Flow::Register) {
+        codes::identifier_form(&view, &cookie, Flow::Register, "", None, &query)
+    } else {
+        register_form(&view, &cookie, "", None, &query)
+    };
     view.render(StatusCode::OK, view.t().register_title, &body)
 }
 
-fn forbidden_form(view: &View) -> Response {
+pub(super) fn forbidden_form(view: &View) -> Response {
     let t = view.t();
     view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true)
 }
 
 /// A form POST: the interaction, and the form once its anti-forgery token checks out.
-async fn open_post(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(View, String, Form), Response> {
+pub(super) async fn open_post(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(View, String, Form), Response> {
     let (_, view, cookie) = open(app, headers).await?;
     let form = parse_form(body);
     if !csrf_ok(&form, &cookie) {
@@ -247,7 +268,7 @@ async fn open_post(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(
 }
 
 /// Status and message of a failed step.
-fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static str) {
+pub(super) fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static str) {
     let text = error_text(view.t(), &e);
     (ApiError::from(e).status, text)
 }

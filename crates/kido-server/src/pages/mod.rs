@@ -2,6 +2,7 @@
 //! working without JavaScript. Forms call the same domain functions as the Experience
 //! API, so there is one implementation of the rules.
 
+mod codes;
 mod forms;
 mod i18n;
 
@@ -19,9 +20,10 @@ pub use i18n::{Lang, Texts};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/sign-in", get(forms::sign_in_page).post(forms::sign_in_submit))
-        .route("/register", get(forms::register_page).post(forms::register_submit))
+        .route("/register", get(forms::register_page).post(forms::register_submit));
+    codes::routes(router)
 }
 
 /// HTML-escapes text for element content and attribute values.
@@ -188,5 +190,5 @@ button{width:100%;margin-top:20px;padding:12px;border:0;border-radius:10px;backg
 button:focus{outline:3px solid #1d1d1f;outline-offset:2px}\
 .alert{margin:0 0 12px;padding:10px 12px;border-radius:10px;background:#fdecea;color:#8a1c12}\
 .terms{display:flex;gap:8px;align-items:flex-start;margin-top:16px;font-size:.9rem}.terms input{margin-top:4px}\
-.switch{text-align:center;margin-top:20px;font-size:.95rem}a{color:var(--primary)}.detail{font-size:.85rem;color:#666;word-break:break-word}\
+.switch{text-align:center;margin-top:20px;font-size:.95rem}form.secondary button{margin-top:8px;background:none;color:var(--primary);font-weight:500}a{color:var(--primary)}.detail{font-size:.85rem;color:#666;word-break:break-word}\
 @media (prefers-color-scheme:dark){body{background:#000;color:#f5f5f7}.card{background:#1c1c1e}input[type=text],input[type=password]{background:#2c2c2e;color:#f5f5f7;border-color:#48484a}button{background:var(--primary-dark)}a{color:var(--primary-dark)}.app,.detail{color:#aaa}}";

@@ -167,12 +167,20 @@ async fn identify(
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 enum ProfileBody {
-    Username { value: String },
-    Password { value: String },
+    Username {
+        value: String,
+    },
+    Password {
+        value: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Email { verification_id: String },
+    Email {
+        verification_id: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Phone { verification_id: String },
+    Phone {
+        verification_id: String,
+    },
     Social {},
     ExtraProfile {},
 }

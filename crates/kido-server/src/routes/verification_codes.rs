@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::errors::ApiError;
 use crate::extract::{ApiJson, ManagementScope};
-use crate::openapi::ErrorResponses;
+use crate::openapi::{DeliveryErrorResponses, ErrorResponses};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,7 +29,7 @@ fn recipient(email: Option<&str>, phone: Option<&str>) -> Result<Recipient, ApiE
 /// Send a verification code (`Generic` template) to an email address or phone number.
 #[utoipa::path(post, path = "/api/verification-codes", operation_id = "CreateVerificationCode", tag = "Verification codes",
     request_body = RequestVerificationCode,
-    responses((status = 204, description = "Sent."), ErrorResponses))]
+    responses((status = 204, description = "Sent."), ErrorResponses, DeliveryErrorResponses))]
 async fn request_code(
     State(app): State<AppState>,
     _: ManagementScope,

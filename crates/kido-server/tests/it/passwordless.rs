@@ -106,8 +106,12 @@ async fn connectors_are_validated_and_one_email_connector_is_kept() {
     for id in ["simple-mail-transfer-protocol", "http-email", "http-sms", "kido-dev-email", "kido-dev-sms"] {
         assert!(ids.contains(&id), "{ids:?}");
     }
-    let (status, smtp_factory) = t.api(Method::GET, "/api/connector-factories/simple-mail-transfer-protocol", None).await;
-    assert_eq!((status, smtp_factory["type"].as_str(), smtp_factory["target"].as_str()), (200, Some("Email"), Some("smtp")));
+    let (status, smtp_factory) =
+        t.api(Method::GET, "/api/connector-factories/simple-mail-transfer-protocol", None).await;
+    assert_eq!(
+        (status, smtp_factory["type"].as_str(), smtp_factory["target"].as_str()),
+        (200, Some("Email"), Some("smtp"))
+    );
     assert_eq!(t.api(Method::GET, "/api/connector-factories/nope", None).await.0, 404);
 
     // Unknown factory, invalid configs: the field at fault is named.
@@ -117,26 +121,40 @@ async fn connectors_are_validated_and_one_email_connector_is_kept() {
     let mut config = smtp.config();
     config["port"] = json!("twenty-five");
     let (status, body) = t
-        .api(Method::POST, "/api/connectors", Some(json!({"connectorId": "simple-mail-transfer-protocol", "config": config})))
+        .api(
+            Method::POST,
+            "/api/connectors",
+            Some(json!({"connectorId": "simple-mail-transfer-protocol", "config": config})),
+        )
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("connector.invalid_config")), "{body}");
     assert!(body["details"].as_str().unwrap().contains("port"), "{body}");
     let mut config = smtp.config();
     config["templates"].as_array_mut().unwrap().retain(|t| t["usageType"] != "ForgotPassword");
     let (status, body) = t
-        .api(Method::POST, "/api/connectors", Some(json!({"connectorId": "simple-mail-transfer-protocol", "config": config})))
+        .api(
+            Method::POST,
+            "/api/connectors",
+            Some(json!({"connectorId": "simple-mail-transfer-protocol", "config": config})),
+        )
         .await;
     assert_eq!(status, 400);
     assert!(body["details"].as_str().unwrap().contains("ForgotPassword"), "{body}");
     let (status, body) = t
-        .api(Method::POST, "/api/connectors", Some(json!({"connectorId": "http-sms", "config": {"endpoint": "ftp://x"}})))
+        .api(
+            Method::POST,
+            "/api/connectors",
+            Some(json!({"connectorId": "http-sms", "config": {"endpoint": "ftp://x"}})),
+        )
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("connector.invalid_config")));
     let (status, body) = t
         .api(
             Method::POST,
             "/api/connectors",
-            Some(json!({"connectorId": "http-sms", "config": {"endpoint": "http://127.0.0.1:9/x"}, "syncProfile": true})),
+            Some(
+                json!({"connectorId": "http-sms", "config": {"endpoint": "http://127.0.0.1:9/x"}, "syncProfile": true}),
+            ),
         )
         .await;
     assert_eq!((status, body["code"].as_str()), (422, Some("connector.invalid_type_for_syncing_profile")));
@@ -152,9 +170,8 @@ async fn connectors_are_validated_and_one_email_connector_is_kept() {
     assert_eq!(t.api(Method::PATCH, "/api/sign-in-exp", Some(email_experience())).await.0, 200);
     let (_, listed) = t.api(Method::GET, "/api/connectors?target=smtp", None).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    let (status, patched) = t
-        .api(Method::PATCH, &format!("/api/connectors/{first_id}"), Some(json!({"config": {"host": "x"}})))
-        .await;
+    let (status, patched) =
+        t.api(Method::PATCH, &format!("/api/connectors/{first_id}"), Some(json!({"config": {"host": "x"}}))).await;
     assert_eq!((status, patched["code"].as_str()), (400, Some("connector.invalid_config")));
 
     // A second email connector replaces the first.
@@ -271,7 +288,10 @@ async fn register_and_sign_in_by_email_code() {
     let r = b2.api(Method::POST, "/identification", Some(json!({"verificationId": id2}))).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("user.email_already_in_use")));
     // … and, as Logto's client does, switching to sign-in with the same verification works.
-    assert_eq!(b2.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "SignIn"}))).await.status, 204);
+    assert_eq!(
+        b2.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "SignIn"}))).await.status,
+        204
+    );
     let r = b2.api(Method::POST, "/identification", Some(json!({"verificationId": id2}))).await;
     assert_eq!(r.status, 204, "{}", r.text);
     tokens_after_submit(&t, &mut b2, &w).await;
@@ -311,8 +331,13 @@ async fn code_limits_expiry_attempts_and_resends() {
     let mut sie = email_experience();
     sie["verificationCodePolicy"] = json!({"maxRetryAttempts": 2, "expirationDuration": 60});
     assert_eq!(t.api(Method::PATCH, "/api/sign-in-exp", Some(sie)).await.0, 200);
-    let (_, user) =
-        t.api(Method::POST, "/api/users", Some(json!({"primaryEmail": "limit@kido.test", "password": "Kido-limit-4242"}))).await;
+    let (_, user) = t
+        .api(
+            Method::POST,
+            "/api/users",
+            Some(json!({"primaryEmail": "limit@kido.test", "password": "Kido-limit-4242"})),
+        )
+        .await;
     assert!(user["id"].is_string());
     let address = "limit@kido.test";
     let mut b = browser_at_sign_in(&t, &w, "").await;
@@ -383,8 +408,13 @@ async fn forgot_password_by_email_resets_and_signs_out_everywhere() {
     let (t, mut smtp, w) = email_tenant().await;
     let address = "forgetful@kido.test";
     let old = "Kido-old-password-1";
-    let (status, user) =
-        t.api(Method::POST, "/api/users", Some(json!({"primaryEmail": address, "password": old, "username": "forgetful"}))).await;
+    let (status, user) = t
+        .api(
+            Method::POST,
+            "/api/users",
+            Some(json!({"primaryEmail": address, "password": old, "username": "forgetful"})),
+        )
+        .await;
     assert_eq!(status, 200, "{user}");
 
     // A live session with a refresh token, from before the reset.
@@ -405,11 +435,14 @@ async fn forgot_password_by_email_resets_and_signs_out_everywhere() {
     assert_eq!(status, 200);
     assert!(unknown["verificationId"].is_string());
     smtp.assert_quiet(Duration::from_millis(500)).await;
-    let (status, body) = verify_code(&mut b, email("ghost@kido.test"), unknown["verificationId"].as_str().unwrap(), "123456").await;
+    let (status, body) =
+        verify_code(&mut b, email("ghost@kido.test"), unknown["verificationId"].as_str().unwrap(), "123456").await;
     assert_eq!((status, body["code"].as_str()), (400, Some("verification_code.code_mismatch")));
 
     // A password proves nothing here.
-    let r = b.api(Method::POST, "/verification/password", Some(json!({"identifier": email(address), "password": old}))).await;
+    let r = b
+        .api(Method::POST, "/verification/password", Some(json!({"identifier": email(address), "password": old})))
+        .await;
     let pid = r.json()["verificationId"].as_str().unwrap().to_owned();
     let r = b.api(Method::POST, "/identification", Some(json!({"verificationId": pid}))).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("session.not_supported_for_forgot_password")));
@@ -439,7 +472,11 @@ async fn forgot_password_by_email_resets_and_signs_out_everywhere() {
         t.api(Method::POST, &format!("/api/users/{uid}/password/verify"), Some(json!({"password": old}))).await;
     assert_eq!(status, 422);
     let (status, _) = t
-        .api(Method::POST, &format!("/api/users/{uid}/password/verify"), Some(json!({"password": "Kido-new-password-2"})))
+        .api(
+            Method::POST,
+            &format!("/api/users/{uid}/password/verify"),
+            Some(json!({"password": "Kido-new-password-2"})),
+        )
         .await;
     assert_eq!(status, 204);
     let (status, body) = token_at(
@@ -482,7 +519,8 @@ async fn sign_in_by_sms_code_through_the_http_connector() {
     assert_eq!(status, 200, "{body}");
     let w = world(&t).await;
     let phone = "15550104242";
-    let (status, _) = t.api(Method::PATCH, &format!("/api/users/{}", w.user_id), Some(json!({"primaryPhone": phone}))).await;
+    let (status, _) =
+        t.api(Method::PATCH, &format!("/api/users/{}", w.user_id), Some(json!({"primaryPhone": phone}))).await;
     assert_eq!(status, 200);
 
     let mut b = browser_at_sign_in(&t, &w, "").await;
@@ -521,7 +559,10 @@ async fn management_api_verification_codes() {
     assert_eq!((status, body["code"].as_str()), (501, Some("connector.not_found")));
     let mut smtp = SmtpServer::start().await;
     smtp_connector(&t, &smtp).await;
-    assert_eq!(t.api(Method::POST, "/api/verification-codes", Some(json!({"email": "backend@kido.test"}))).await.0, 204);
+    assert_eq!(
+        t.api(Method::POST, "/api/verification-codes", Some(json!({"email": "backend@kido.test"}))).await.0,
+        204
+    );
     let mail = smtp.next().await;
     assert_eq!(mail.header("Subject").as_deref(), Some("Your code"));
     let code = mail.code();
@@ -554,9 +595,16 @@ async fn localized_email_templates_and_the_development_outbox() {
         )
         .await;
     assert_eq!(status, 200, "{templates}");
-    let ja_id = templates.as_array().unwrap().iter().find(|t| t["languageTag"] == "ja").unwrap()["id"].as_str().unwrap().to_owned();
+    let ja_id = templates.as_array().unwrap().iter().find(|t| t["languageTag"] == "ja").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, patched) = t
-        .api(Method::PATCH, &format!("/api/email-templates/{ja_id}/details"), Some(json!({"subject": "ログイン確認コード"})))
+        .api(
+            Method::PATCH,
+            &format!("/api/email-templates/{ja_id}/details"),
+            Some(json!({"subject": "ログイン確認コード"})),
+        )
         .await;
     assert_eq!((status, patched["details"]["subject"].as_str()), (200, Some("ログイン確認コード")));
     assert_eq!(patched["details"]["content"], "コード: {{code}}");
@@ -565,7 +613,11 @@ async fn localized_email_templates_and_the_development_outbox() {
     let (status, body) = t.api(Method::DELETE, "/api/email-templates", None).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("connector.email_connector.bulk_deletion_no_filter")));
     let (status, body) = t
-        .api(Method::PUT, "/api/email-templates", Some(json!({"templates": [{"languageTag": "ja", "templateType": "Nope", "details": {}}]})))
+        .api(
+            Method::PUT,
+            "/api/email-templates",
+            Some(json!({"templates": [{"languageTag": "ja", "templateType": "Nope", "details": {}}]})),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
 
@@ -582,9 +634,139 @@ async fn localized_email_templates_and_the_development_outbox() {
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1);
     let message: Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
-    assert_eq!((message["to"].as_str(), message["subject"].as_str()), (Some("dev@kido.test"), Some("ログイン確認コード")));
+    assert_eq!(
+        (message["to"].as_str(), message["subject"].as_str()),
+        (Some("dev@kido.test"), Some("ログイン確認コード"))
+    );
     assert_eq!(message["text"], "コード: 000000");
     let (status, body) = t.api(Method::DELETE, "/api/email-templates?languageTag=ja", None).await;
     assert_eq!((status, body["rowCount"].as_u64()), (200, Some(1)));
     assert_eq!(t.api(Method::DELETE, &format!("/api/email-templates/{ja_id}"), None).await.0, 404);
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split(r#"name="csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+/// Posts a hosted form and returns the reply.
+async fn post_form(b: &mut Browser, path: &str, csrf: &str, fields: &[(&str, &str)]) -> crate::signin::Reply {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    b.send(Method::POST, path, None, Some(&form)).await
+}
+
+#[tokio::test]
+async fn hosted_pages_register_sign_in_and_reset_by_email_code() {
+    let (t, mut smtp, w) = email_tenant().await;
+    let address = "pages@kido.test";
+
+    // Registration, in Japanese: the register page asks for the email, the code page for the code.
+    let mut b = Browser::new(&t.url(""));
+    let r = b.get(&auth_url(&w.app, "&ui_locales=ja&first_screen=register")).await;
+    let page = b.follow(r.location.unwrap()).await;
+    assert!(
+        page.text.contains(r#"<html lang="ja">"#) && page.text.contains("/register/verification-code"),
+        "{}",
+        page.text
+    );
+    let csrf = csrf_of(&page.text);
+    let r = post_form(&mut b, "/register/verification-code?ui_locales=ja", &csrf, &[("identifier", address)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/register/verification-code/verify?ui_locales=ja")));
+    let page = b.get("/register/verification-code/verify?ui_locales=ja").await;
+    assert!(page.text.contains("確認コード") && page.text.contains(address), "{}", page.text);
+    let code = smtp.next().await.code();
+    let wrong = if code == "999999" { "000001" } else { "999999" };
+    let r = post_form(&mut b, "/register/verification-code/verify", &csrf, &[("code", wrong)]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text.contains(r#"role="alert""#) && r.text.contains("コードが正しくありません"), "{}", r.text);
+    let r = post_form(&mut b, "/register/verification-code/verify", &csrf, &[("code", &code)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/register/profile")), "{}", r.text);
+    let page = b.get("/register/profile").await;
+    assert!(page.text.contains(r#"name="password""#) && !page.text.contains(r#"name="username""#), "{}", page.text);
+    let r = post_form(
+        &mut b,
+        "/register/profile",
+        &csrf,
+        &[("password", "Kido-page-pass-71"), ("confirm_password", "nope")],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = post_form(
+        &mut b,
+        "/register/profile",
+        &csrf,
+        &[("password", "Kido-page-pass-71"), ("confirm_password", "Kido-page-pass-71")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = b.follow(r.location.unwrap()).await;
+    let (status, tokens) = exchange(&t.url(""), &w, &r.param("code").unwrap(), &[]).await;
+    assert_eq!(status, 200);
+    let (_, claims) = crate::harness::decode_jwt(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["email"], address);
+    let user_id = claims["sub"].as_str().unwrap().to_owned();
+
+    // Sign-in by code: the sign-in page links to it and to the password reset.
+    let mut b = Browser::new(&t.url(""));
+    let r = b.get(&auth_url(&w.app, "")).await;
+    let page = b.follow(r.location.unwrap()).await;
+    assert!(
+        page.text.contains(r#"href="/sign-in/verification-code?"#) && page.text.contains(r#"href="/forgot-password?"#),
+        "{}",
+        page.text
+    );
+    let csrf = csrf_of(&page.text);
+    let r = post_form(&mut b, "/sign-in/verification-code", &csrf, &[("identifier", address)]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let code = smtp.next().await.code();
+    let r = post_form(&mut b, "/sign-in/verification-code/verify", &csrf, &[("code", &code)]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = b.follow(r.location.unwrap()).await;
+    let (_, tokens) = exchange(&t.url(""), &w, &r.param("code").unwrap(), &[]).await;
+    let (_, claims) = crate::harness::decode_jwt(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], user_id.as_str());
+
+    // Password reset in Traditional Chinese; an unknown address gets the same pages and no mail.
+    let mut b = Browser::new(&t.url(""));
+    let r = b.get(&auth_url(&w.app, "&ui_locales=zh-TW")).await;
+    b.follow(r.location.unwrap()).await;
+    let page = b.get("/forgot-password?ui_locales=zh-TW").await;
+    assert!(page.text.contains("重設密碼"), "{}", page.text);
+    let csrf = csrf_of(&page.text);
+    let r = post_form(&mut b, "/forgot-password/verification-code", &csrf, &[("identifier", "ghost@kido.test")]).await;
+    assert_eq!(r.status, 303);
+    smtp.assert_quiet(Duration::from_millis(500)).await;
+    let r = post_form(&mut b, "/forgot-password/verification-code", &csrf, &[("identifier", address)]).await;
+    assert_eq!(r.status, 303);
+    let code = smtp.next().await.code();
+    let r = post_form(&mut b, "/forgot-password/verification-code/verify", &csrf, &[("code", &code)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/forgot-password/reset")), "{}", r.text);
+    let r = post_form(
+        &mut b,
+        "/forgot-password/reset",
+        &csrf,
+        &[("password", "Kido-page-pass-71"), ("confirm_password", "Kido-page-pass-71")],
+    )
+    .await;
+    assert_eq!(r.status, 422, "the old password again: {}", r.text);
+    let r = post_form(
+        &mut b,
+        "/forgot-password/reset",
+        &csrf,
+        &[("password", "Kido-reset-pass-99"), ("confirm_password", "Kido-reset-pass-99")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("密碼已變更"), "{}", r.text);
+    let (status, _) = t
+        .api(
+            Method::POST,
+            &format!("/api/users/{user_id}/password/verify"),
+            Some(json!({"password": "Kido-reset-pass-99"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    // The forms refuse a post without the page's anti-forgery token.
+    let r = post_form(&mut b, "/forgot-password/verification-code", "forged", &[("identifier", address)]).await;
+    assert_eq!(r.status, 403);
 }

@@ -1,0 +1,546 @@
+//! The hosted pages of passwordless sign-in, registration by email or phone, and password
+//! reset: an identifier form sends a code, a code form checks it, and the flow goes on
+//! (to the app, to the profile a registration still needs, or to the new password).
+//! Every step is a kido-core `experience` call, as the Experience API's are.
+
+use std::fmt::Write;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use kido_core::TenantContext;
+use kido_core::experience::{
+    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionEvent, Origin, ProfileInput,
+    missing_profile, terms_required,
+};
+use kido_proto::sign_in_experience::{ForgotPasswordMethod, SignInIdentifier, SignInMode, SignUpIdentifier};
+
+use super::forms::{alert_html, carry_query, csrf_token, failure, identifier_from, open, open_post, terms_html};
+use super::{Texts, View, esc};
+use crate::extract::ClientIp;
+use crate::routes::first_language;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    SignIn,
+    Register,
+    ForgotPassword,
+}
+
+impl Flow {
+    fn path(self) -> &'static str {
+        match self {
+            Self::SignIn => "/sign-in",
+            Self::Register => "/register",
+            Self::ForgotPassword => "/forgot-password",
+        }
+    }
+
+    fn event(self) -> InteractionEvent {
+        match self {
+            Self::SignIn => InteractionEvent::SignIn,
+            Self::Register => InteractionEvent::Register,
+            Self::ForgotPassword => InteractionEvent::ForgotPassword,
+        }
+    }
+
+    fn title(self, t: &'static Texts) -> &'static str {
+        match self {
+            Self::SignIn => t.sign_in_title,
+            Self::Register => t.register_title,
+            Self::ForgotPassword => t.forgot_title,
+        }
+    }
+
+    /// Which channels this flow sends codes to, as the sign-in experience allows.
+    fn channels(self, view: &View) -> (bool, bool) {
+        let sie = &view.sie;
+        match self {
+            Self::SignIn => {
+                let code = |id| sie.sign_in.methods.iter().any(|m| m.identifier == id && m.verification_code);
+                (code(SignInIdentifier::Email), code(SignInIdentifier::Phone))
+            }
+            Self::Register => {
+                let ids = &sie.sign_up.identifiers;
+                let has = |x| ids.contains(&x) || ids.contains(&SignUpIdentifier::EmailOrPhone);
+                (has(SignUpIdentifier::Email), has(SignUpIdentifier::Phone))
+            }
+            Self::ForgotPassword => {
+                let methods = &sie.forgot_password_methods;
+                (
+                    methods.contains(&ForgotPasswordMethod::EmailVerificationCode),
+                    methods.contains(&ForgotPasswordMethod::PhoneVerificationCode),
+                )
+            }
+        }
+    }
+}
+
+/// Whether the sign-in page offers code sign-in / password reset, and the register page an
+/// email or phone form.
+pub fn offers(view: &View, flow: Flow) -> bool {
+    let (email, phone) = flow.channels(view);
+    email || phone
+}
+
+fn identifier_label(view: &View, flow: Flow) -> (&'static str, &'static str) {
+    let t = view.t();
+    match flow.channels(view) {
+        (true, false) => (t.email, "email"),
+        (false, true) => (t.phone, "tel"),
+        _ => (t.email_or_phone, "username"),
+    }
+}
+
+/// The form that asks where to send the code.
+pub fn identifier_form(
+    view: &View,
+    cookie: &str,
+    flow: Flow,
+    value: &str,
+    error: Option<&str>,
+    query: &Option<String>,
+) -> String {
+    let t = view.t();
+    let (label, autocomplete) = identifier_label(view, flow);
+    let intro = if flow == Flow::ForgotPassword {
+        format!(r#"<p class="message">{}</p>"#, esc(t.forgot_intro))
+    } else {
+        String::new()
+    };
+    let terms = if flow == Flow::Register { terms_html(view, InteractionEvent::Register) } else { String::new() };
+    let mut html = format!(
+        r#"<h1>{title}</h1>{intro}{alert}<form method="post" action="{path}/verification-code{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="identifier">{label}</label><input type="text" id="identifier" name="identifier" autocomplete="{autocomplete}" autocapitalize="none" required value="{value}">{terms}<button type="submit">{button}</button></form>"#,
+        title = esc(flow.title(t)),
+        alert = alert_html(error),
+        path = flow.path(),
+        q = carry_query(query),
+        csrf = csrf_token(cookie),
+        label = esc(label),
+        value = esc(value),
+        button = esc(t.send_code_button),
+    );
+    let q = carry_query(query);
+    match flow {
+        Flow::SignIn | Flow::ForgotPassword => {
+            let _ = write!(html, r#"<p class="switch"><a href="/sign-in{q}">{}</a></p>"#, esc(t.back_to_sign_in));
+        }
+        Flow::Register if view.sie.sign_in_mode != SignInMode::Register => {
+            let _ = write!(
+                html,
+                r#"<p class="switch">{} <a href="/sign-in{q}">{}</a></p>"#,
+                esc(t.have_account),
+                esc(t.sign_in_title)
+            );
+        }
+        Flow::Register => {}
+    }
+    html
+}
+
+async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
+    let (interaction, view, cookie) = match open(&app, &headers).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let hint = interaction.params.login_hint.clone().unwrap_or_default();
+    let body = identifier_form(&view, &cookie, flow, &hint, None, &query);
+    view.render(StatusCode::OK, flow.title(view.t()), &body)
+}
+
+async fn send_code(
+    app: AppState,
+    headers: HeaderMap,
+    ip: Option<String>,
+    query: Option<String>,
+    body: Bytes,
+    flow: Flow,
+) -> Response {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let value = form.get("identifier").trim().to_owned();
+    let identifier = identifier_from(&value);
+    let result = async {
+        if identifier.kind == IdentifierType::Username {
+            return Err(ExperienceError::Code(kido_core::verification_codes::CodeError::InvalidRecipient(
+                value.clone(),
+            )));
+        }
+        let x = app.core.experience();
+        let tenant = &app.tenant.context;
+        let cookie = Some(cookie.as_str());
+        // A resend keeps the flow; anything else starts it afresh.
+        let current = x.load(tenant, cookie).await?.state.interaction_event;
+        if current != Some(flow.event()) {
+            x.start(tenant, cookie, flow.event()).await?;
+        }
+        if form.get("agree") == "yes" {
+            x.agree_to_terms(tenant, cookie).await?;
+        }
+        let origin = Origin { locale: first_language(&headers), ip };
+        x.send_code(tenant, cookie, identifier, flow.event(), origin).await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            Redirect::to(&format!("{}/verification-code/verify{}", flow.path(), carry_query(&query))).into_response()
+        }
+        Err(e) => {
+            let (status, text) = failure(&view, e);
+            let body = identifier_form(&view, &cookie, flow, &value, Some(text), &query);
+            view.render(status, flow.title(view.t()), &body)
+        }
+    }
+}
+
+fn code_form(view: &View, cookie: &str, flow: Flow, to: &str, error: Option<&str>, query: &Option<String>) -> String {
+    let t = view.t();
+    let q = carry_query(query);
+    let csrf = csrf_token(cookie);
+    format!(
+        r#"<h1>{title}</h1>{alert}<p class="message">{sent} <strong>{to}</strong></p><form method="post" action="{path}/verification-code/verify{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="code">{label}</label><input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="6" required><button type="submit">{button}</button></form><form method="post" action="{path}/verification-code{q}" class="secondary"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="identifier" value="{to}"><button type="submit" class="link">{resend}</button></form>"#,
+        title = esc(t.code_title),
+        alert = alert_html(error),
+        sent = esc(t.code_sent_to),
+        to = esc(to),
+        path = flow.path(),
+        label = esc(t.code_label),
+        button = esc(t.continue_button),
+        resend = esc(t.resend),
+    )
+}
+
+fn pending(interaction: &Interaction) -> Option<Identifier> {
+    interaction.state.pending_code().map(|r| r.identifier.clone())
+}
+
+async fn code_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
+    let (interaction, view, cookie) = match open(&app, &headers).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    match pending(&interaction) {
+        Some(to) => {
+            let body = code_form(&view, &cookie, flow, &to.value, None, &query);
+            view.render(StatusCode::OK, view.t().code_title, &body)
+        }
+        None => Redirect::to(&format!("{}/verification-code{}", flow.path(), carry_query(&query))).into_response(),
+    }
+}
+
+/// Where the browser goes once a step succeeded.
+enum Next {
+    App(String),
+    Page(&'static str),
+}
+
+async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes, flow: Flow) -> Response {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let x = app.core.experience();
+    let tenant = &app.tenant.context;
+    let c = Some(cookie.as_str());
+    let record = match x.load(tenant, c).await {
+        Ok(i) => i.state.pending_code().cloned(),
+        Err(e) => return crate::errors::ApiError::from(e).into_response(),
+    };
+    let Some(record) = record else {
+        return Redirect::to(&format!("{}/verification-code{}", flow.path(), carry_query(&query))).into_response();
+    };
+    let result = async {
+        let id = x.verify_code(tenant, c, record.identifier.clone(), &record.id, form.get("code").trim()).await?;
+        continue_flow(&app, &view, c, flow, &id, record.identifier.kind).await
+    }
+    .await;
+    match result {
+        Ok(Next::App(url)) => Redirect::to(&url).into_response(),
+        Ok(Next::Page(path)) => Redirect::to(&format!("{path}{}", carry_query(&query))).into_response(),
+        Err(e) => {
+            let (status, text) = failure(&view, e);
+            let body = code_form(&view, &cookie, flow, &record.identifier.value, Some(text), &query);
+            view.render(status, view.t().code_title, &body)
+        }
+    }
+}
+
+/// After a verified code: sign in (registering an unknown address when the tenant allows
+/// it), register (signing in an address that already has an account), or go on to reset.
+async fn continue_flow(
+    app: &AppState,
+    view: &View,
+    cookie: Option<&str>,
+    flow: Flow,
+    verification_id: &str,
+    kind: IdentifierType,
+) -> Result<Next, ExperienceError> {
+    let x = app.core.experience();
+    let tenant = &app.tenant.context;
+    let id = Some(verification_id);
+    match flow {
+        Flow::ForgotPassword => {
+            x.identify(tenant, cookie, id).await?;
+            Ok(Next::Page("/forgot-password/reset"))
+        }
+        Flow::SignIn => match x.identify(tenant, cookie, id).await {
+            Ok(_) => finish(&x, tenant, cookie).await,
+            Err(ExperienceError::UserNotExist)
+                if view.sie.sign_in_mode != SignInMode::SignIn && offers(view, Flow::Register) =>
+            {
+                x.switch_event(tenant, cookie, InteractionEvent::Register).await?;
+                register(&x, tenant, cookie, id).await
+            }
+            Err(e) => Err(e),
+        },
+        Flow::Register => match register(&x, tenant, cookie, id).await {
+            Err(ExperienceError::EmailInUse | ExperienceError::PhoneInUse)
+                if view.sie.sign_in_mode != SignInMode::Register && code_sign_in(view, kind) =>
+            {
+                // The address proved it is theirs: sign them in to the account it already has.
+                x.switch_event(tenant, cookie, InteractionEvent::SignIn).await?;
+                x.identify(tenant, cookie, id).await?;
+                finish(&x, tenant, cookie).await
+            }
+            other => other,
+        },
+    }
+}
+
+fn code_sign_in(view: &View, kind: IdentifierType) -> bool {
+    let (email, phone) = Flow::SignIn.channels(view);
+    match kind {
+        IdentifierType::Email => email,
+        IdentifierType::Phone => phone,
+        IdentifierType::Username => false,
+    }
+}
+
+async fn finish(x: &Experience<'_>, tenant: &TenantContext, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    Ok(Next::App(x.submit(tenant, cookie).await?.unwrap_or_default()))
+}
+
+/// Creates the account, or sends the browser to the profile page for what is missing.
+async fn register(
+    x: &Experience<'_>,
+    tenant: &TenantContext,
+    cookie: Option<&str>,
+    id: Option<&str>,
+) -> Result<Next, ExperienceError> {
+    match x.identify(tenant, cookie, id).await {
+        Ok(_) => finish(x, tenant, cookie).await,
+        Err(ExperienceError::MissingProfile(_) | ExperienceError::TermsNotAgreed) => {
+            Ok(Next::Page("/register/profile"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn profile_form(
+    view: &View,
+    cookie: &str,
+    interaction: &Interaction,
+    error: Option<&str>,
+    query: &Option<String>,
+) -> String {
+    let t = view.t();
+    let missing = missing_profile(&view.sie, &interaction.state.profile);
+    let mut fields = String::new();
+    if missing.contains(&"username") {
+        let _ = write!(
+            fields,
+            r#"<label for="username">{}</label><input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" required value="{}">"#,
+            esc(t.username),
+            esc(interaction.state.profile.username.as_deref().unwrap_or_default())
+        );
+    }
+    if missing.contains(&"password") {
+        let _ = write!(
+            fields,
+            r#"<label for="password">{}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>"#,
+            esc(t.password),
+            esc(t.confirm_password)
+        );
+    }
+    let terms = if terms_required(&view.sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
+        terms_html(view, InteractionEvent::Register)
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<h1>{title}</h1>{alert}<form method="post" action="/register/profile{q}"><input type="hidden" name="csrf" value="{csrf}">{fields}{terms}<button type="submit">{button}</button></form>"#,
+        title = esc(t.complete_profile_title),
+        alert = alert_html(error),
+        q = carry_query(query),
+        csrf = csrf_token(cookie),
+        button = esc(t.register_button),
+    )
+}
+
+async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
+    let (interaction, view, cookie) = match open(&app, &headers).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let body = profile_form(&view, &cookie, &interaction, None, &query);
+    view.render(StatusCode::OK, view.t().complete_profile_title, &body)
+}
+
+async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let x = app.core.experience();
+    let tenant = &app.tenant.context;
+    let c = Some(cookie.as_str());
+    let t = view.t();
+    let result = async {
+        if form.get("agree") == "yes" {
+            x.agree_to_terms(tenant, c).await?;
+        }
+        let username = form.get("username").trim();
+        if !username.is_empty() {
+            x.set_profile(tenant, c, ProfileInput::Username(username.to_owned())).await?;
+        }
+        if !form.get("password").is_empty() {
+            if form.get("password") != form.get("confirm_password") {
+                return Ok(Err(t.passwords_mismatch));
+            }
+            x.set_profile(tenant, c, ProfileInput::Password(form.get("password").to_owned())).await?;
+        }
+        x.identify(tenant, c, None).await?;
+        x.submit(tenant, c).await.map(|next| Ok(next.unwrap_or_default()))
+    }
+    .await;
+    let error = match result {
+        Ok(Ok(next)) => return Redirect::to(&next).into_response(),
+        Ok(Err(text)) => (StatusCode::BAD_REQUEST, text),
+        Err(e) => failure(&view, e),
+    };
+    match x.load(tenant, c).await {
+        Ok(interaction) => {
+            let body = profile_form(&view, &cookie, &interaction, Some(error.1), &query);
+            view.render(error.0, t.complete_profile_title, &body)
+        }
+        Err(e) => crate::errors::ApiError::from(e).into_response(),
+    }
+}
+
+fn reset_form(view: &View, cookie: &str, error: Option<&str>, query: &Option<String>) -> String {
+    let t = view.t();
+    format!(
+        r#"<h1>{title}</h1>{alert}<form method="post" action="/forgot-password/reset{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="password">{new}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{confirm}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required><button type="submit">{button}</button></form>"#,
+        title = esc(t.forgot_title),
+        alert = alert_html(error),
+        q = carry_query(query),
+        csrf = csrf_token(cookie),
+        new = esc(t.new_password),
+        confirm = esc(t.confirm_password),
+        button = esc(t.reset_button),
+    )
+}
+
+async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
+    let (_, view, cookie) = match open(&app, &headers).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let body = reset_form(&view, &cookie, None, &query);
+    view.render(StatusCode::OK, view.t().forgot_title, &body)
+}
+
+async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
+    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let t = view.t();
+    if form.get("password") != form.get("confirm_password") {
+        let body = reset_form(&view, &cookie, Some(t.passwords_mismatch), &query);
+        return view.render(StatusCode::BAD_REQUEST, t.forgot_title, &body);
+    }
+    let x = app.core.experience();
+    let tenant = &app.tenant.context;
+    let c = Some(cookie.as_str());
+    let result = async {
+        x.reset_password(tenant, c, form.get("password").to_owned()).await?;
+        x.submit(tenant, c).await
+    }
+    .await;
+    match result {
+        Ok(_) => {
+            let body = format!(
+                r#"<h1>{}</h1><p class="message">{}</p><p class="switch"><a href="/sign-in{}">{}</a></p>"#,
+                esc(t.password_changed_title),
+                esc(t.password_changed),
+                carry_query(&query),
+                esc(t.back_to_sign_in)
+            );
+            view.render(StatusCode::OK, t.password_changed_title, &body)
+        }
+        Err(e) => {
+            let (status, text) = failure(&view, e);
+            let body = reset_form(&view, &cookie, Some(text), &query);
+            view.render(status, t.forgot_title, &body)
+        }
+    }
+}
+
+/// The routes of these pages, one set per flow.
+pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
+    use axum::routing::get;
+    let mut router = router
+        .route(
+            "/register/profile",
+            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| profile_page(app, headers, q))
+                .post(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
+                    profile_submit(app, headers, q, body)
+                }),
+        )
+        .route(
+            "/forgot-password/reset",
+            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| reset_page(app, headers, q))
+                .post(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
+                    reset_submit(app, headers, q, body)
+                }),
+        )
+        .route(
+            "/forgot-password",
+            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
+                identifier_page(app, headers, q, Flow::ForgotPassword)
+            }),
+        );
+    for flow in [Flow::SignIn, Flow::Register, Flow::ForgotPassword] {
+        router = router
+            .route(
+                &format!("{}/verification-code", flow.path()),
+                get(move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
+                    identifier_page(app, headers, q, flow)
+                })
+                .post(
+                    move |State(app): State<AppState>,
+                          ClientIp(ip): ClientIp,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery,
+                          body: Bytes| send_code(app, headers, ip, q, body, flow),
+                ),
+            )
+            .route(
+                &format!("{}/verification-code/verify", flow.path()),
+                get(move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
+                    code_page(app, headers, q, flow)
+                })
+                .post(
+                    move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
+                        check_code(app, headers, q, body, flow)
+                    },
+                ),
+            );
+    }
+    router
+}

@@ -66,8 +66,9 @@ pub struct TlsOptions {
     pub servername: Option<String>,
 }
 
+/// Milliseconds; shorter than nodemailer's two minutes, since a request waits for it.
 fn default_connection_timeout() -> u64 {
-    120_000
+    30_000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

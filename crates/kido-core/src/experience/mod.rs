@@ -306,8 +306,14 @@ impl Experience<'_> {
         let s = &interaction.state;
         let event = s.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
         let mut profile = serde_json::Map::new();
-        if let Some(u) = &s.profile.username {
-            profile.insert("username".into(), u.clone().into());
+        for (key, value) in [
+            ("username", &s.profile.username),
+            ("primaryEmail", &s.profile.primary_email),
+            ("primaryPhone", &s.profile.primary_phone),
+        ] {
+            if let Some(v) = value {
+                profile.insert(key.into(), v.clone().into());
+            }
         }
         let records: Vec<Value> = s
             .verification_records

@@ -110,7 +110,8 @@ pub fn identifier_form(
     } else {
         String::new()
     };
-    let terms = if flow == Flow::Register { terms_html(view, InteractionEvent::Register) } else { String::new() };
+    // Agreement is asked where the flow ends in a signed-in session (the code page has no room for it).
+    let terms = if flow == Flow::ForgotPassword { String::new() } else { terms_html(view, flow.event()) };
     let mut html = format!(
         r#"<h1>{title}</h1>{intro}{alert}<form method="post" action="{path}/verification-code{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="identifier">{label}</label><input type="text" id="identifier" name="identifier" autocomplete="{autocomplete}" autocapitalize="none" required value="{value}">{terms}<button type="submit">{button}</button></form>"#,
         title = esc(flow.title(t)),

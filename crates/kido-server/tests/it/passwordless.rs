@@ -770,3 +770,48 @@ async fn hosted_pages_register_sign_in_and_reset_by_email_code() {
     let r = post_form(&mut b, "/forgot-password/verification-code", "forged", &[("identifier", address)]).await;
     assert_eq!(r.status, 403);
 }
+
+#[tokio::test]
+async fn hosted_code_sign_in_asks_for_the_terms_when_the_policy_says_so() {
+    let (t, mut smtp, w) = email_tenant().await;
+    let terms = json!({"termsOfUseUrl": "https://kido.test/terms", "agreeToTermsPolicy": "Manual"});
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(terms)).await;
+    assert_eq!((status, sie["termsOfUseUrl"].as_str()), (200, Some("https://kido.test/terms")), "{sie}");
+    let (status, _) = t
+        .api(
+            Method::POST,
+            "/api/users",
+            Some(json!({"primaryEmail": "terms@kido.test", "password": "Kido-terms-4711"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut b = Browser::new(&t.url(""));
+    let r = b.get(&auth_url(&w.app, "")).await;
+    b.follow(r.location.unwrap()).await;
+    let page = b.get("/sign-in/verification-code").await;
+    let (_, now) = t.api(Method::GET, "/api/sign-in-exp", None).await;
+    assert!(page.text.contains(r#"name="agree""#), "{now}");
+    let csrf = csrf_of(&page.text);
+    let r =
+        post_form(&mut b, "/sign-in/verification-code", &csrf, &[("identifier", "terms@kido.test"), ("agree", "yes")])
+            .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let code = smtp.next().await.code();
+    let r = post_form(&mut b, "/sign-in/verification-code/verify", &csrf, &[("code", &code)]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = b.follow(r.location.unwrap()).await;
+    assert!(r.param("code").is_some(), "{:?}", r.location);
+    // The Experience API shows the staged profile of a registration without secrets.
+    let mut b = browser_at_sign_in(&t, &w, "").await;
+    start(&mut b, "Register").await;
+    let (_, sent) = send_code(&mut b, email("staged@kido.test"), "Register").await;
+    let id = sent["verificationId"].as_str().unwrap().to_owned();
+    let code = smtp.next().await.code();
+    assert_eq!(verify_code(&mut b, email("staged@kido.test"), &id, &code).await.0, 200);
+    let r = b.api(Method::POST, "/identification", Some(json!({"verificationId": id}))).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let state = b.api(Method::GET, "/interaction", None).await.json();
+    assert_eq!(state["profile"]["primaryEmail"], "staged@kido.test", "{state} / {}", r.text);
+    assert_eq!(state["verificationRecords"][0]["verified"], true);
+    assert!(!state.to_string().contains(&code));
+}

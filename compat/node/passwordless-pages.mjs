@@ -54,6 +54,7 @@ import {
   randomPassword,
   show,
 } from './lib/kit.mjs';
+import { capturingSession, runScenario, screenshots } from './lib/pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(process.env.COMPAT_OUT_DIR || path.join(HERE, '..', 'out'), 'passwordless-pages');
@@ -566,86 +567,18 @@ const main = async () => {
       return mail.code;
     };
 
-    // A fresh context whose navigations to the redirect_uri are intercepted and recorded (as in
-    // hosted-pages.mjs).
-    const newPage = async (options = {}) => {
-      const context = await browser.newContext({ locale: 'en-US', ...options });
-      context.setDefaultTimeout(TIMEOUT);
-      const target = new URL(fx.redirectUri);
-      const captured = [];
-      let resolveCallback;
-      const callback = new Promise((resolve) => {
-        resolveCallback = resolve;
-      });
-      const isCallback = (url) => url.origin === target.origin && url.pathname === target.pathname;
-      const record = (url) => {
-        if (!captured.includes(url)) captured.push(url);
-        resolveCallback(url);
-      };
-      // page.route() is not called for a URL reached through a redirect chain, and Kido's last
-      // hop to the redirect_uri is a 303: the request event records it too (see hosted-pages.mjs).
-      context.on('request', (request) => {
-        if (isCallback(new URL(request.url()))) record(request.url());
-      });
-      await context.route(isCallback, async (route) => {
-        record(route.request().url());
-        await route.fulfill({
-          status: 200,
-          contentType: 'text/html; charset=utf-8',
-          body: '<!doctype html><html><body><p>compat: callback captured</p></body></html>',
-        });
-      });
-      const page = await context.newPage();
-      // The last main-frame document response (the final hop of a redirect chain).
-      let lastDocument = null;
-      page.on('response', (response) => {
-        try {
-          if (response.request().isNavigationRequest() && response.frame() === page.mainFrame()) lastDocument = response;
-        } catch {
-          // not a frame response
-        }
-      });
-      const waitForCallback = async () => {
-        let timer;
-        try {
-          return await Promise.race([
-            callback,
-            new Promise((_, reject) => {
-              timer = setTimeout(async () => {
-                const where = await describePage(page);
-                reject(new CheckError(`no navigation to ${fx.redirectUri} within ${TIMEOUT} ms (${where})`));
-              }, TIMEOUT);
-            }),
-          ]);
-        } finally {
-          clearTimeout(timer);
-        }
-      };
-      return { context, page, captured, waitForCallback, documentStatus: () => lastDocument?.status() ?? null };
-    };
+    const screenshot = screenshots(OUT_DIR);
 
-    const screenshot = async (page, name) => {
-      const file = path.join(OUT_DIR, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
-      return file;
-    };
-
-    // Runs a browser scenario; on failure saves a screenshot of the page before rethrowing.
-    const scenario = async (name, fn, options) => {
-      const session = await newPage(options);
-      try {
-        await suite.step(name, () => fn(session));
-      } catch (error) {
-        try {
-          const file = await screenshot(session.page, `failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`);
-          console.error(`passwordless-pages: failure screenshot ${file} (${await describePage(session.page)})`);
-        } catch {
-          // the page may be gone
-        }
-        throw error;
-      } finally {
-        await session.context.close();
-      }
+    // Runs a browser scenario in a fresh context whose navigations to the redirect_uri are
+    // intercepted and recorded (lib/pages.mjs); on failure saves a screenshot before rethrowing.
+    const scenario = async (name, fn, options = {}) => {
+      const session = await capturingSession(browser, {
+        ...options,
+        redirectUri: fx.redirectUri,
+        timeout: TIMEOUT,
+        describe: describePage,
+      });
+      await runScenario({ suite, name, fn, session, outDir: OUT_DIR, tag: 'passwordless-pages', describe: describePage });
     };
 
     // -------------------------------------------------------------------------------------------

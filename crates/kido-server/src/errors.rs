@@ -332,6 +332,7 @@ impl From<kido_core::sign_in_experience::SignInExperienceError> for ApiError {
 impl From<kido_core::experience::ExperienceError> for ApiError {
     fn from(e: kido_core::experience::ExperienceError) -> Self {
         use kido_core::experience::ExperienceError as E;
+        use kido_core::users::UserError;
         let forgot = "This operation is not supported for forgot password.";
         match e {
             E::SessionNotFound => {
@@ -397,19 +398,10 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
                 "You need to provide additional info before signing-in.",
             )
             .with_data(json!({"missingProfile": missing})),
-            E::UsernameInUse => {
-                Self::new(UNPROCESSABLE, "user.username_already_in_use", "This username is already in use.")
-            }
-            E::EmailInUse => Self::new(
-                UNPROCESSABLE,
-                "user.email_already_in_use",
-                "This email is associated with an existing account.",
-            ),
-            E::PhoneInUse => Self::new(
-                UNPROCESSABLE,
-                "user.phone_already_in_use",
-                "This phone number is associated with an existing account.",
-            ),
+            // The same answers as the Management API's for a taken identifier.
+            E::UsernameInUse => UserError::UsernameInUse.into(),
+            E::EmailInUse => UserError::EmailInUse.into(),
+            E::PhoneInUse => UserError::PhoneInUse.into(),
             E::IdentifierMismatch(kind) => {
                 let (code, what) = match kind {
                     kido_core::experience::IdentifierType::Phone => {

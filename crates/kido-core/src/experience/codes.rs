@@ -1,13 +1,13 @@
 //! Verification by a one-time code sent to an email address or phone number
 //! (`POST /api/experience/verification/verification-code[/verify]`).
 
-use kido_proto::sign_in_experience::{ForgotPasswordMethod, SignInExperience, SignUpIdentifier};
+use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users as user_store;
 use serde_json::json;
 
 use super::{
     EMAIL_CODE, Experience, ExperienceError, Identifier, IdentifierType, InteractionEvent, PHONE_CODE, Result,
-    VerificationRecord, blocked, sentinel,
+    VerificationRecord, blocked, sends_codes, sentinel,
 };
 use crate::verification_codes::{CodeError, Delivery, Recipient, SendRequest};
 use crate::{TenantContext, audit, clock};
@@ -19,41 +19,25 @@ pub struct Origin {
     pub ip: Option<String>,
 }
 
-fn record_kind(kind: IdentifierType) -> Result<&'static str> {
-    match kind {
-        IdentifierType::Email => Ok(EMAIL_CODE),
-        IdentifierType::Phone => Ok(PHONE_CODE),
-        IdentifierType::Username => Err(ExperienceError::Invalid("codes go to an `email` or a `phone`".into())),
-    }
-}
-
-fn recipient(identifier: &Identifier) -> Result<Recipient> {
-    let r = match identifier.kind {
-        IdentifierType::Email => Recipient::email(&identifier.value),
-        IdentifierType::Phone => Recipient::phone(&identifier.value),
+/// A code identifier's record type and recipient (usernames receive no codes).
+fn channel(identifier: &Identifier) -> Result<(&'static str, Recipient)> {
+    let (kind, recipient) = match identifier.kind {
+        IdentifierType::Email => (EMAIL_CODE, Recipient::email(&identifier.value)),
+        IdentifierType::Phone => (PHONE_CODE, Recipient::phone(&identifier.value)),
         IdentifierType::Username => return Err(ExperienceError::Invalid("codes go to an `email` or a `phone`".into())),
     };
-    r.map_err(|e| ExperienceError::Invalid(e.to_string()))
+    Ok((kind, recipient.map_err(|e| ExperienceError::Invalid(e.to_string()))?))
 }
 
-/// Whether this tenant uses codes to this kind of identifier anywhere (sign-in, sign-up,
-/// password reset): codes are not sent for channels the tenant does not use.
+/// Codes are not sent to channels the tenant does not use. Sign-in and registration share
+/// their channels, since a client may switch between the two with the same verification.
 fn channel_used(sie: &SignInExperience, kind: IdentifierType, event: InteractionEvent) -> bool {
-    if event == InteractionEvent::ForgotPassword {
-        let wanted = match kind {
-            IdentifierType::Email => ForgotPasswordMethod::EmailVerificationCode,
-            _ => ForgotPasswordMethod::PhoneVerificationCode,
-        };
-        return sie.forgot_password_methods.contains(&wanted);
+    match event {
+        InteractionEvent::ForgotPassword => sends_codes(sie, event, kind),
+        InteractionEvent::SignIn | InteractionEvent::Register => {
+            sends_codes(sie, InteractionEvent::SignIn, kind) || sends_codes(sie, InteractionEvent::Register, kind)
+        }
     }
-    let by_sign_in = sie.sign_in.methods.iter().any(|m| m.identifier == kind.sign_in() && m.verification_code);
-    let sign_up = sie.sign_up.identifiers.iter().copied().chain(super::sign_up_secondary(sie));
-    let by_sign_up = sign_up.into_iter().any(|i| {
-        i == SignUpIdentifier::EmailOrPhone
-            || (kind == IdentifierType::Email && i == SignUpIdentifier::Email)
-            || (kind == IdentifierType::Phone && i == SignUpIdentifier::Phone)
-    });
-    by_sign_in || by_sign_up
 }
 
 impl Experience<'_> {
@@ -71,8 +55,7 @@ impl Experience<'_> {
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
         interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
-        let kind = record_kind(identifier.kind)?;
-        let to = recipient(&identifier)?;
+        let (kind, to) = channel(&identifier)?;
         let sie = self.sign_in_experience(tenant).await?;
         if !channel_used(&sie, identifier.kind, event) {
             return Err(if event == InteractionEvent::ForgotPassword {
@@ -130,7 +113,7 @@ impl Experience<'_> {
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
         let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
-        let kind = record_kind(identifier.kind)?;
+        let (kind, _) = channel(&identifier)?;
         let index = interaction
             .state
             .verification_records
@@ -141,7 +124,7 @@ impl Experience<'_> {
         if !record.identifier.value.eq_ignore_ascii_case(&identifier.value) {
             return Err(ExperienceError::IdentifierMismatch(identifier.kind));
         }
-        let to = recipient(&record.identifier)?;
+        let (_, to) = channel(&record.identifier)?;
         let template = record.template.unwrap_or_else(|| event.template());
         let sie = self.sign_in_experience(tenant).await?;
         let limits = sentinel::Limits::from(&sie.sentinel_policy);

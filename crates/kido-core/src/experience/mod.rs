@@ -753,21 +753,37 @@ fn sign_up_accepts(sie: &SignInExperience, kind: IdentifierType) -> bool {
 
 /// Whether `signIn.methods` lets this record sign a user in.
 fn sign_in_method_enabled(sie: &SignInExperience, record: &VerificationRecord) -> bool {
-    let by_code = record.kind != PASSWORD;
-    sie.sign_in.methods.iter().any(|m| {
-        m.identifier == record.identifier.kind.sign_in() && if by_code { m.verification_code } else { m.password }
-    })
+    let kind = record.identifier.kind;
+    if record.kind == PASSWORD {
+        sie.sign_in.methods.iter().any(|m| m.identifier == kind.sign_in() && m.password)
+    } else {
+        sends_codes(sie, InteractionEvent::SignIn, kind)
+    }
 }
 
-/// Whether `forgotPasswordMethods` lets this record reset a password.
+/// Whether `forgotPasswordMethods` lets this record reset a password (codes only).
 fn reset_method_enabled(sie: &SignInExperience, record: &VerificationRecord) -> bool {
+    record.kind != PASSWORD && sends_codes(sie, InteractionEvent::ForgotPassword, record.identifier.kind)
+}
+
+/// The one rule of which events verify which channel by code: sign-in needs a sign-in
+/// method with `verificationCode`, registration a sign-up identifier (primary or secondary),
+/// a password reset an entry in `forgotPasswordMethods`.
+pub fn sends_codes(sie: &SignInExperience, event: InteractionEvent, kind: IdentifierType) -> bool {
     use kido_proto::sign_in_experience::ForgotPasswordMethod as M;
-    let wanted = match record.kind.as_str() {
-        EMAIL_CODE => M::EmailVerificationCode,
-        PHONE_CODE => M::PhoneVerificationCode,
-        _ => return false,
-    };
-    sie.forgot_password_methods.contains(&wanted)
+    match (event, kind) {
+        (_, IdentifierType::Username) => false,
+        (InteractionEvent::SignIn, _) => {
+            sie.sign_in.methods.iter().any(|m| m.identifier == kind.sign_in() && m.verification_code)
+        }
+        (InteractionEvent::Register, _) => sign_up_accepts(sie, kind),
+        (InteractionEvent::ForgotPassword, IdentifierType::Email) => {
+            sie.forgot_password_methods.contains(&M::EmailVerificationCode)
+        }
+        (InteractionEvent::ForgotPassword, IdentifierType::Phone) => {
+            sie.forgot_password_methods.contains(&M::PhoneVerificationCode)
+        }
+    }
 }
 
 /// What the sign-up settings require that the profile lacks (Logto's `missingProfile`).

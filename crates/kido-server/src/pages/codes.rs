@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kido_core::TenantContext;
 use kido_core::experience::{
     Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionEvent, Origin, ProfileInput,
-    missing_profile, terms_required,
+    missing_profile, sends_codes, terms_required,
 };
-use kido_proto::sign_in_experience::{ForgotPasswordMethod, SignInIdentifier, SignInMode, SignUpIdentifier};
+use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
 use super::forms::{alert_html, carry_query, csrf_token, failure, identifier_from, open, open_post, terms_html};
 use super::{Texts, View, esc};
@@ -54,26 +54,21 @@ impl Flow {
         }
     }
 
-    /// Which channels this flow sends codes to, as the sign-in experience allows.
+    /// Which channels this flow sends codes to. Sign-in and reset follow the domain's rule;
+    /// the registration page starts with an email or phone only when it is a primary
+    /// sign-up identifier (a secondary one is asked for after the username form).
     fn channels(self, view: &View) -> (bool, bool) {
         let sie = &view.sie;
         match self {
-            Self::SignIn => {
-                let code = |id| sie.sign_in.methods.iter().any(|m| m.identifier == id && m.verification_code);
-                (code(SignInIdentifier::Email), code(SignInIdentifier::Phone))
-            }
             Self::Register => {
                 let ids = &sie.sign_up.identifiers;
                 let has = |x| ids.contains(&x) || ids.contains(&SignUpIdentifier::EmailOrPhone);
                 (has(SignUpIdentifier::Email), has(SignUpIdentifier::Phone))
             }
-            Self::ForgotPassword => {
-                let methods = &sie.forgot_password_methods;
-                (
-                    methods.contains(&ForgotPasswordMethod::EmailVerificationCode),
-                    methods.contains(&ForgotPasswordMethod::PhoneVerificationCode),
-                )
-            }
+            Self::SignIn | Self::ForgotPassword => (
+                sends_codes(sie, self.event(), IdentifierType::Email),
+                sends_codes(sie, self.event(), IdentifierType::Phone),
+            ),
         }
     }
 }
@@ -300,7 +295,8 @@ async fn continue_flow(
         },
         Flow::Register => match register(&x, tenant, cookie, id).await {
             Err(ExperienceError::EmailInUse | ExperienceError::PhoneInUse)
-                if view.sie.sign_in_mode != SignInMode::Register && code_sign_in(view, kind) =>
+                if view.sie.sign_in_mode != SignInMode::Register
+                    && sends_codes(&view.sie, InteractionEvent::SignIn, kind) =>
             {
                 // The address proved it is theirs: sign them in to the account it already has.
                 x.switch_event(tenant, cookie, InteractionEvent::SignIn).await?;
@@ -309,15 +305,6 @@ async fn continue_flow(
             }
             other => other,
         },
-    }
-}
-
-fn code_sign_in(view: &View, kind: IdentifierType) -> bool {
-    let (email, phone) = Flow::SignIn.channels(view);
-    match kind {
-        IdentifierType::Email => email,
-        IdentifierType::Phone => phone,
-        IdentifierType::Username => false,
     }
 }
 

@@ -20,6 +20,50 @@ pub mod keys {
     pub const USER_ROLES_UPDATED: &str = "User.Roles.Updated";
     pub const EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE: &str = "ExchangeTokenBy.AuthorizationCode";
     pub const EXCHANGE_TOKEN_BY_REFRESH_TOKEN: &str = "ExchangeTokenBy.RefreshToken";
+    pub const EXCHANGE_TOKEN_BY_CLIENT_CREDENTIALS: &str = "ExchangeTokenBy.ClientCredentials";
+
+    // Organization changes. Those named like Logto's webhook events ("data hooks") are the
+    // events the webhook dispatcher will announce; the others are Kido's own audit keys.
+    pub const ORGANIZATION_CREATED: &str = "Organization.Created";
+    pub const ORGANIZATION_DATA_UPDATED: &str = "Organization.Data.Updated";
+    pub const ORGANIZATION_DELETED: &str = "Organization.Deleted";
+    pub const ORGANIZATION_MEMBERSHIP_UPDATED: &str = "Organization.Membership.Updated";
+    pub const ORGANIZATION_MEMBER_ROLES_UPDATED: &str = "Organization.MemberRoles.Updated";
+    pub const ORGANIZATION_ROLE_CREATED: &str = "OrganizationRole.Created";
+    pub const ORGANIZATION_ROLE_DATA_UPDATED: &str = "OrganizationRole.Data.Updated";
+    pub const ORGANIZATION_ROLE_DELETED: &str = "OrganizationRole.Deleted";
+    pub const ORGANIZATION_ROLE_SCOPES_UPDATED: &str = "OrganizationRole.Scopes.Updated";
+    pub const ORGANIZATION_SCOPE_CREATED: &str = "OrganizationScope.Created";
+    pub const ORGANIZATION_SCOPE_DATA_UPDATED: &str = "OrganizationScope.Data.Updated";
+    pub const ORGANIZATION_SCOPE_DELETED: &str = "OrganizationScope.Deleted";
+    pub const ORGANIZATION_INVITATION_CREATED: &str = "OrganizationInvitation.Created";
+    pub const ORGANIZATION_INVITATION_STATUS_UPDATED: &str = "OrganizationInvitation.Status.Updated";
+    pub const ORGANIZATION_INVITATION_DELETED: &str = "OrganizationInvitation.Deleted";
+    pub const ORGANIZATION_INVITATION_MESSAGE_SENT: &str = "OrganizationInvitation.Message.Sent";
+}
+
+/// Whether entries of `key` are announced to webhooks (Logto's data-hook events). The
+/// webhook dispatcher subscribes to exactly these.
+pub fn is_data_hook_event(key: &str) -> bool {
+    use keys::*;
+    [
+        USER_CREATED,
+        USER_DATA_UPDATED,
+        USER_DELETED,
+        USER_SUSPENSION_UPDATED,
+        ORGANIZATION_CREATED,
+        ORGANIZATION_DATA_UPDATED,
+        ORGANIZATION_DELETED,
+        ORGANIZATION_MEMBERSHIP_UPDATED,
+        ORGANIZATION_ROLE_CREATED,
+        ORGANIZATION_ROLE_DATA_UPDATED,
+        ORGANIZATION_ROLE_DELETED,
+        ORGANIZATION_ROLE_SCOPES_UPDATED,
+        ORGANIZATION_SCOPE_CREATED,
+        ORGANIZATION_SCOPE_DATA_UPDATED,
+        ORGANIZATION_SCOPE_DELETED,
+    ]
+    .contains(&key)
 }
 
 /// Appends an entry. `details` is merged into the payload (no secrets, ever).

@@ -10,6 +10,7 @@ pub mod connectors;
 pub mod experience;
 pub mod ids;
 pub mod oidc;
+pub mod organizations;
 pub mod passwords;
 pub mod resources;
 pub mod roles;
@@ -155,6 +156,22 @@ impl Core {
 
     pub fn verification_codes(&self) -> verification_codes::VerificationCodes<'_> {
         verification_codes::VerificationCodes { core: self }
+    }
+
+    pub fn organizations(&self) -> organizations::Organizations<'_> {
+        organizations::Organizations { core: self }
+    }
+
+    pub fn organization_roles(&self) -> organizations::template::OrganizationRoles<'_> {
+        organizations::template::OrganizationRoles { core: self }
+    }
+
+    pub fn organization_scopes(&self) -> organizations::template::OrganizationScopes<'_> {
+        organizations::template::OrganizationScopes { core: self }
+    }
+
+    pub fn organization_invitations(&self) -> organizations::invitations::Invitations<'_> {
+        organizations::invitations::Invitations { core: self }
     }
 
     pub fn logs(&self) -> audit::Logs<'_> {

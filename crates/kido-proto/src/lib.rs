@@ -7,6 +7,7 @@ pub mod connectors;
 pub mod error;
 pub mod logs;
 pub mod oauth;
+pub mod organizations;
 pub mod resources;
 pub mod roles;
 pub mod sign_in_experience;

@@ -218,6 +218,7 @@ impl IntoResponse for OAuthError {
         let error = self.0.code();
         let status = match &self.0 {
             TokenError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
+            TokenError::AccessDenied(_) | TokenError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             TokenError::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -230,6 +231,8 @@ impl IntoResponse for OAuthError {
             TokenError::InvalidScope(d) => format!("Invalid scope: {d}."),
             TokenError::InvalidGrant(_) => "Grant request is invalid.".to_owned(),
             TokenError::UnsupportedTokenType(_) => "Unsupported `token_type` requested.".to_owned(),
+            TokenError::AccessDenied(_) => "Access denied.".to_owned(),
+            TokenError::InsufficientScope(_) => "Insufficient scope for access token.".to_owned(),
             TokenError::ServerError(_) => "An unknown OIDC error occurred. Please try again later.".to_owned(),
         };
         let body = OAuthErrorBody {
@@ -522,6 +525,55 @@ impl From<kido_core::connectors::ConnectorError> for ApiError {
                 Self::new(UNPROCESSABLE, "connector.email_connector.bulk_deletion_no_filter", message)
             }
             E::Invalid(details) => Self::invalid_input("body", details),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+impl From<kido_core::organizations::OrganizationError> for ApiError {
+    fn from(e: kido_core::organizations::OrganizationError) -> Self {
+        use kido_core::organizations::OrganizationError as E;
+        match e {
+            // Logto answers unknown users with `entity.not_found` everywhere.
+            E::NotFound { entity: "users", .. } | E::Gone => Self::not_found(),
+            E::NotFound { entity, id } => Self::not_exists_with_id(entity, &id),
+            E::Invalid(details) => Self::invalid_input("body", details),
+            E::MissingReference(what) => Self::new(
+                UNPROCESSABLE,
+                "entity.relation_foreign_key_not_found",
+                format!(
+                    "Cannot find one or more foreign keys. Please check the input and ensure that all referenced \
+                     entities exist: {what}."
+                ),
+            ),
+            E::NameInUse(name) => Self::new(
+                UNPROCESSABLE,
+                "entity.unique_integrity_violation",
+                format!("The entity already exists. Please check the input and try again: `{name}` is taken."),
+            ),
+            E::WrongType(what) => Self::new(
+                UNPROCESSABLE,
+                "entity.db_constraint_violated",
+                format!("Database constraint violated: {what}."),
+            ),
+            E::RequireMembership => Self::new(
+                UNPROCESSABLE,
+                "organization.require_membership",
+                "The user must be a member of the organization to proceed.",
+            ),
+            E::RoleNamesNotFound(names) => Self::new(
+                UNPROCESSABLE,
+                "organization.role_names_not_found",
+                format!("Invalid role names detected: {}. Please create these roles first.", names.join(", ")),
+            )
+            .with_data(json!({"names": names})),
+            E::InvitationRule(message) => Self::new(UNPROCESSABLE, "request.invalid_input", message),
+            E::ExpiryNotInFuture => Self::new(
+                BAD_REQUEST,
+                "request.invalid_input",
+                "Input is invalid. The value of `expiresAt` must be in the future.",
+            ),
+            E::Message(e) => e.into(),
             E::Store(e) => store_error(e),
         }
     }

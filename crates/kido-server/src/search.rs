@@ -72,5 +72,12 @@ pub fn user_search(q: &QueryPairs) -> Result<UserSearch, ApiError> {
         Some("true") => true,
         Some(other) => return Err(invalid(format!("`isCaseSensitive` must be `true` or `false`, got `{other}`."))),
     };
-    Ok(UserSearch { groups, match_all, case_sensitive, role_id: None, exclude_role_id: q.text("excludeRoleId") })
+    Ok(UserSearch {
+        groups,
+        match_all,
+        case_sensitive,
+        exclude_role_id: q.text("excludeRoleId"),
+        exclude_organization_id: q.text("excludeOrganizationId"),
+        ..Default::default()
+    })
 }

@@ -116,6 +116,9 @@ pub struct ApplicationFilter {
     pub search: Option<String>,
     /// Only third-party (`Some(true)`) or first-party (`Some(false)`) applications.
     pub is_third_party: Option<bool>,
+    /// Only members of this organization / not members of it.
+    pub organization_id: Option<String>,
+    pub exclude_organization_id: Option<String>,
 }
 
 /// Newest first; `page` absent means the whole list. Returns the page and the total.
@@ -140,6 +143,16 @@ pub async fn list(
     if let Some(role) = &filter.exclude_role_id {
         binds.push(role.clone());
         conditions.push(format!("NOT EXISTS ({holds_role} = ${})", binds.len()));
+    }
+    let member = "SELECT 1 FROM organization_application_relations oa \
+                  WHERE oa.tenant_id = a.tenant_id AND oa.application_id = a.id AND oa.organization_id";
+    if let Some(org) = &filter.organization_id {
+        binds.push(org.clone());
+        conditions.push(format!("EXISTS ({member} = ${})", binds.len()));
+    }
+    if let Some(org) = &filter.exclude_organization_id {
+        binds.push(org.clone());
+        conditions.push(format!("NOT EXISTS ({member} = ${})", binds.len()));
     }
     if let Some(third_party) = filter.is_third_party {
         conditions.push(format!("a.is_third_party = {}", if third_party { "TRUE" } else { "FALSE" }));

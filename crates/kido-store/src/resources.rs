@@ -245,3 +245,23 @@ pub async fn delete_scope(c: &mut impl Exec, tenant: &TenantId, resource_id: &st
         .rows_affected());
     Ok(done > 0)
 }
+
+/// The API-resource scopes an organization role grants, by name.
+pub async fn scopes_of_organization_role(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    organization_role_id: &str,
+    page: Option<Page>,
+) -> StoreResult<(Vec<Scope>, i64)> {
+    let binds = vec![tenant.to_string(), organization_role_id.to_owned()];
+    let query = ListQuery {
+        columns: "s.tenant_id, s.id, s.resource_id, s.name, s.description, s.created_at",
+        from: "scopes s",
+        where_clause: "s.tenant_id = $1 AND EXISTS (SELECT 1 FROM organization_role_resource_scope_relations rs \
+                       WHERE rs.tenant_id = s.tenant_id AND rs.scope_id = s.id AND rs.organization_role_id = $2)",
+        order_by: "s.name, s.id",
+        binds: &binds,
+    };
+    let (rows, total) = query.fetch::<ScopeRow>(c, page).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), total))
+}

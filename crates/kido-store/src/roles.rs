@@ -182,6 +182,7 @@ pub async fn application_stats(
 ) -> StoreResult<HashMap<String, (i64, Vec<FeaturedApplication>)>> {
     let holders = Holders {
         relation: "applications_roles",
+        group_key: "role_id",
         holder_table: "applications",
         holder_key: "application_id",
         columns: &["id", "name", "type"],
@@ -197,10 +198,12 @@ pub async fn application_stats(
     Ok(stats)
 }
 
-/// Who holds roles through one relation table: per role how many, and the first three
-/// holders as rows `(role_id, columns…)`.
+/// Who is in a group (a role, an organization) through one relation table: per group how
+/// many, and the first three holders as rows `(group id, columns…)`.
 pub(crate) struct Holders {
     pub relation: &'static str,
+    /// The relation's column naming the group.
+    pub group_key: &'static str,
     pub holder_table: &'static str,
     pub holder_key: &'static str,
     /// Columns of the holder to return after the role id.
@@ -212,32 +215,33 @@ impl Holders {
         &self,
         c: &mut impl Exec,
         tenant: &TenantId,
-        role_ids: &[String],
+        group_ids: &[String],
     ) -> StoreResult<(HashMap<String, i64>, Vec<R>)>
     where
         R: Send + Unpin,
         R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        if role_ids.is_empty() {
+        if group_ids.is_empty() {
             return Ok((HashMap::new(), Vec::new()));
         }
-        let Holders { relation, holder_table, holder_key, columns } = self;
+        let Holders { relation, group_key, holder_table, holder_key, columns } = self;
         let inner = columns.iter().map(|c| format!("h.{c}")).collect::<Vec<_>>().join(", ");
         let outer = columns.join(", ");
-        let list = placeholders(2, role_ids.len());
+        let list = placeholders(2, group_ids.len());
         let count_sql = format!(
-            "SELECT role_id, COUNT(*) FROM {relation} WHERE tenant_id = $1 AND role_id IN ({list}) GROUP BY role_id"
+            "SELECT {group_key}, COUNT(*) FROM {relation} WHERE tenant_id = $1 AND {group_key} IN ({list}) \
+             GROUP BY {group_key}"
         );
         let featured_sql = format!(
-            "SELECT role_id, {outer} FROM (SELECT r.role_id, {inner}, \
-             ROW_NUMBER() OVER (PARTITION BY r.role_id ORDER BY r.created_at, h.id) AS n \
+            "SELECT {group_key}, {outer} FROM (SELECT r.{group_key}, {inner}, \
+             ROW_NUMBER() OVER (PARTITION BY r.{group_key} ORDER BY r.created_at, h.id) AS n \
              FROM {relation} r JOIN {holder_table} h ON h.tenant_id = r.tenant_id AND h.id = r.{holder_key} \
-             WHERE r.tenant_id = $1 AND r.role_id IN ({list})) ranked WHERE n <= 3 ORDER BY role_id, n"
+             WHERE r.tenant_id = $1 AND r.{group_key} IN ({list})) ranked WHERE n <= 3 ORDER BY {group_key}, n"
         );
         let (counts, featured) = run!(c, |c| {
             let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
             let mut q2 = sqlx::query_as::<_, R>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
-            for id in role_ids {
+            for id in group_ids {
                 q1 = q1.bind(id);
                 q2 = q2.bind(id);
             }

@@ -210,6 +210,9 @@ pub struct UserSearch {
     /// Only users holding this role / not holding it.
     pub role_id: Option<String>,
     pub exclude_role_id: Option<String>,
+    /// Only members of this organization / not members of it.
+    pub organization_id: Option<String>,
+    pub exclude_organization_id: Option<String>,
 }
 
 /// Newest first. Exact and prefix matches run on the identifier indexes.
@@ -243,6 +246,16 @@ pub async fn list(
     if let Some(role) = &search.exclude_role_id {
         binds.push(role.clone());
         conditions.push(format!("NOT EXISTS ({holds} = ${})", binds.len()));
+    }
+    let member = "SELECT 1 FROM organization_user_relations ou \
+                  WHERE ou.tenant_id = u.tenant_id AND ou.user_id = u.id AND ou.organization_id";
+    if let Some(org) = &search.organization_id {
+        binds.push(org.clone());
+        conditions.push(format!("EXISTS ({member} = ${})", binds.len()));
+    }
+    if let Some(org) = &search.exclude_organization_id {
+        binds.push(org.clone());
+        conditions.push(format!("NOT EXISTS ({member} = ${})", binds.len()));
     }
     let columns = COLUMNS.split(", ").map(|col| format!("u.{col}")).collect::<Vec<_>>().join(", ");
     let query = ListQuery {
@@ -428,18 +441,31 @@ pub async fn role_stats(
     tenant: &TenantId,
     role_ids: &[String],
 ) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
+    featured_users(c, tenant, "users_roles", "role_id", role_ids).await
+}
+
+/// Per group (a role, an organization) of the `relation` table: how many users are in it
+/// and the first three of them.
+pub(crate) async fn featured_users(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    relation: &'static str,
+    group_key: &'static str,
+    group_ids: &[String],
+) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
     let holders = crate::roles::Holders {
-        relation: "users_roles",
+        relation,
+        group_key,
         holder_table: "users",
         holder_key: "user_id",
         columns: &["id", "avatar", "name"],
     };
     type Featured = (String, String, Option<String>, Option<String>);
-    let (counts, featured) = holders.stats::<Featured>(c, tenant, role_ids).await?;
+    let (counts, featured) = holders.stats::<Featured>(c, tenant, group_ids).await?;
     let mut stats: HashMap<String, (i64, Vec<FeaturedUser>)> =
-        counts.into_iter().map(|(role, n)| (role, (n, Vec::new()))).collect();
-    for (role_id, id, avatar, name) in featured {
-        stats.entry(role_id).or_default().1.push(FeaturedUser { id, avatar, name });
+        counts.into_iter().map(|(group, n)| (group, (n, Vec::new()))).collect();
+    for (group_id, id, avatar, name) in featured {
+        stats.entry(group_id).or_default().1.push(FeaturedUser { id, avatar, name });
     }
     Ok(stats)
 }

@@ -247,11 +247,14 @@ impl Oidc<'_> {
                 .await
                 .map_err(|e| redirect_error("server_error", PageError::server(e).description))?;
             for indicator in &resources {
-                let known = validate::resource_indicator(indicator)
-                    && kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
-                        .await
-                        .map_err(|e| redirect_error("server_error", PageError::server(e).description))?
-                        .is_some();
+                // The reserved organizations resource names no API; SDKs send it with the
+                // organizations scope, and organization tokens are asked for by id later.
+                let known = indicator == super::organizations::ORGANIZATIONS_RESOURCE
+                    || validate::resource_indicator(indicator)
+                        && kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
+                            .await
+                            .map_err(|e| redirect_error("server_error", PageError::server(e).description))?
+                            .is_some();
                 if !known {
                     return Err(redirect_error("invalid_target", "resource indicator is missing, or unknown"));
                 }

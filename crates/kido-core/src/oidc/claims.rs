@@ -1,11 +1,28 @@
 //! User claims by scope (Logto's table): what the ID token and userinfo say about a user.
 
+use kido_proto::TenantId;
+use kido_proto::organizations::Organization;
+use kido_store::organizations::{self as organization_store, MemberKind, OrganizationFilter};
 use kido_store::users::StoredUser;
+use kido_store::{Exec, StoreResult};
 use serde_json::{Map, Value, json};
 
+use super::organizations::{ORGANIZATION_ROLES_SCOPE, ORGANIZATIONS_SCOPE};
+
 /// Scopes that are about the user rather than about an API resource.
-pub const OIDC_SCOPES: &[&str] =
-    &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"];
+pub const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "offline_access",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "custom_data",
+    "identities",
+    "roles",
+    ORGANIZATIONS_SCOPE,
+    ORGANIZATION_ROLES_SCOPE,
+];
 
 pub fn is_oidc_scope(scope: &str) -> bool {
     OIDC_SCOPES.contains(&scope)
@@ -21,9 +38,46 @@ pub enum Audience {
     Userinfo,
 }
 
-/// The claims `scopes` grant about `user` (`sub` included). `roles` are the names of the
-/// user's roles, needed only with the `roles` scope.
-pub fn user_claims(user: &StoredUser, roles: &[String], scopes: &[&str], audience: Audience) -> Map<String, Value> {
+/// What the claims say beyond the user row: role names, organizations and organization
+/// roles, each loaded only when a scope asks for it.
+#[derive(Debug, Default)]
+pub struct Related {
+    pub roles: Vec<String>,
+    pub organizations: Vec<Organization>,
+    /// `<organization id>:<role name>`.
+    pub organization_roles: Vec<String>,
+}
+
+impl Related {
+    /// Loads what `scopes` need (one query per scope that needs one).
+    pub async fn load(c: &mut impl Exec, tenant: &TenantId, user_id: &str, scopes: &[&str]) -> StoreResult<Self> {
+        let mut out = Self::default();
+        if scopes.contains(&"roles") {
+            out.roles = kido_store::roles::user_role_names(c, tenant, user_id).await?;
+        }
+        if scopes.contains(&ORGANIZATIONS_SCOPE) {
+            let filter =
+                OrganizationFilter { member: Some((MemberKind::User, user_id.to_owned())), ..Default::default() };
+            out.organizations = organization_store::list(c, tenant, &filter, None).await?.0;
+        }
+        if scopes.contains(&ORGANIZATION_ROLES_SCOPE) {
+            let ids = [user_id.to_owned()];
+            let held = organization_store::member_roles(c, tenant, None, MemberKind::User, &ids).await?;
+            let mut names: Vec<String> = held
+                .into_values()
+                .flatten()
+                .map(|(organization_id, role)| format!("{organization_id}:{}", role.name))
+                .collect();
+            names.sort();
+            out.organization_roles = names;
+        }
+        Ok(out)
+    }
+}
+
+/// The claims `scopes` grant about `user` (`sub` included); `related` holds what
+/// [`Related::load`] found for the same scopes.
+pub fn user_claims(user: &StoredUser, related: &Related, scopes: &[&str], audience: Audience) -> Map<String, Value> {
     let extended = |claim: &str| audience == Audience::Userinfo || ID_TOKEN_EXTENDED_CLAIMS.contains(&claim);
     let mut claims = Map::new();
     claims.insert("sub".into(), user.id.clone().into());
@@ -78,7 +132,22 @@ pub fn user_claims(user: &StoredUser, roles: &[String], scopes: &[&str], audienc
                 claims.insert("sso_identities".into(), json!([]));
             }
             "roles" if extended("roles") => {
-                claims.insert("roles".into(), json!(roles));
+                claims.insert("roles".into(), json!(related.roles));
+            }
+            ORGANIZATIONS_SCOPE if extended("organizations") => {
+                let ids: Vec<&str> = related.organizations.iter().map(|o| o.id.as_str()).collect();
+                claims.insert("organizations".into(), json!(ids));
+                if audience == Audience::Userinfo {
+                    let data: Vec<Value> = related
+                        .organizations
+                        .iter()
+                        .map(|o| json!({"id": o.id, "name": o.name, "description": o.description}))
+                        .collect();
+                    claims.insert("organization_data".into(), Value::Array(data));
+                }
+            }
+            ORGANIZATION_ROLES_SCOPE if extended("organization_roles") => {
+                claims.insert("organization_roles".into(), json!(related.organization_roles));
             }
             _ => {}
         }
@@ -116,9 +185,15 @@ mod tests {
 
     #[test]
     fn claims_follow_scopes_and_audience() {
-        let roles = vec!["admin".to_owned()];
-        let all = ["openid", "profile", "email", "phone", "custom_data", "identities", "roles"];
+        let roles = Related {
+            roles: vec!["admin".to_owned()],
+            organization_roles: vec!["o1:member".to_owned()],
+            ..Default::default()
+        };
+        let all =
+            ["openid", "profile", "email", "phone", "custom_data", "identities", "roles", ORGANIZATION_ROLES_SCOPE];
         let id = user_claims(&user(), &roles, &all, Audience::IdToken);
+        assert_eq!(id["organization_roles"], json!(["o1:member"]));
         assert_eq!(id["username"], "alice");
         assert_eq!(id["preferred_username"], "alice");
         assert_eq!(id["email_verified"], true);

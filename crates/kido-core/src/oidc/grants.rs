@@ -8,6 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kido_store::oidc::{self as store, StoredGrant, StoredToken};
+use kido_store::organizations::MemberKind;
 use kido_store::users::StoredUser;
 use kido_store::{Exec, Json, Tx};
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use super::clients::Client;
 use super::keys::SigningAlgorithm;
 use super::params::is_pkce_value;
 use super::token::{ClientAuth, TokenError, parse_scope, server_error};
-use super::{Oidc, jwt};
+use super::{Oidc, jwt, organizations};
 use crate::audit;
 use crate::{TenantContext, clock, ids, validate};
 
@@ -135,8 +136,9 @@ impl Oidc<'_> {
         } else {
             None
         };
-        let issued =
-            self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, data.nonce.as_deref()).await?;
+        let issued = self
+            .issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, None, data.nonce.as_deref())
+            .await?;
         audit::record(
             &mut tx,
             &tenant.id,
@@ -161,9 +163,6 @@ impl Oidc<'_> {
         request: &RefreshRequest,
     ) -> Result<TokenSet, TokenError> {
         let client = self.user_client(tenant, auth).await?;
-        if request.organization_id.is_some() {
-            return Err(TokenError::InvalidRequest("organization tokens are not supported by this server yet".into()));
-        }
         let hash = ids::digest(&request.refresh_token);
         let mut c = self.core.store.conn().await.map_err(server_error)?;
         let token = store::find_token(&mut c, &tenant.id, &hash)
@@ -182,15 +181,22 @@ impl Oidc<'_> {
             self.revoke_grant(tenant, &token.grant_id).await?;
             return Err(invalid_grant("refresh token already used"));
         }
-        let grant = self.live_grant(&mut c, tenant, &token.grant_id).await?;
-        let user = self.grant_user(&mut c, tenant, &grant).await?;
-        drop(c);
-
         let held: Vec<&str> = token.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        if request.organization_id.is_some() && !held.contains(&organizations::ORGANIZATIONS_SCOPE) {
+            return Err(TokenError::InsufficientScope("refresh token missing required scope".into()));
+        }
         let requested = parse_scope(request.scope.as_deref())?;
         if let Some(missing) = requested.iter().find(|s| !held.contains(s)) {
             return Err(TokenError::InvalidScope(format!("refresh token missing requested scope `{missing}`")));
         }
+        let grant = self.live_grant(&mut c, tenant, &token.grant_id).await?;
+        let user = self.grant_user(&mut c, tenant, &grant).await?;
+        // Before any rotation, so a refused request does not use the refresh token up.
+        if let Some(org) = &request.organization_id {
+            organizations::check_user_access(&mut c, tenant, org, &user.id).await?;
+        }
+        drop(c);
+
         let scope: Vec<String> =
             if requested.is_empty() { held.iter() } else { requested.iter() }.map(|s| (*s).to_owned()).collect();
         let resource = single_resource(&request.resources, &grant)?;
@@ -210,7 +216,9 @@ impl Oidc<'_> {
         } else {
             request.refresh_token.clone()
         };
-        let issued = self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, None).await?;
+        let organization_id = request.organization_id.as_deref();
+        let issued =
+            self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, organization_id, None).await?;
         audit::record(
             &mut tx,
             &tenant.id,
@@ -250,12 +258,9 @@ impl Oidc<'_> {
             .map_err(|_| UserinfoError::Server)?
             .filter(|u| !u.is_suspended)
             .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
-        let roles = if scopes.contains(&"roles") {
-            kido_store::roles::user_role_names(&mut c, &tenant.id, &user.id).await.map_err(|_| UserinfoError::Server)?
-        } else {
-            Vec::new()
-        };
-        Ok(claims::user_claims(&user, &roles, &scopes, Audience::Userinfo))
+        let related =
+            claims::Related::load(&mut c, &tenant.id, &user.id, &scopes).await.map_err(|_| UserinfoError::Server)?;
+        Ok(claims::user_claims(&user, &related, &scopes, Audience::Userinfo))
     }
 
     /// RFC 7662 for the authenticated client's own opaque access tokens and refresh tokens.
@@ -404,40 +409,72 @@ impl Oidc<'_> {
         user: &StoredUser,
         scope: &[String],
         resource: Option<&str>,
+        organization_id: Option<&str>,
         nonce: Option<&str>,
     ) -> Result<TokenSet, TokenError> {
         let ring = self.core.key_ring(&tenant.id).ok_or_else(|| TokenError::ServerError("no signing key".into()))?;
         let now = clock::now_secs();
-        let (access_token, expires_in, granted) = match resource {
-            Some(indicator) => {
+        let requested = |held: &[String]| -> Vec<String> {
+            scope.iter().filter(|s| !claims::is_oidc_scope(s) && held.contains(s)).cloned().collect()
+        };
+        let jwt = |aud: &str, ttl: i64, granted: &[String], organization_id: Option<&str>| {
+            let mut at = json!({
+                "jti": ids::new_token_id(),
+                "sub": user.id,
+                "iat": now,
+                "exp": now.saturating_add(ttl),
+                "client_id": client.id(),
+                "iss": tenant.issuer,
+                "aud": aud,
+            });
+            if let Some(map) = at.as_object_mut() {
+                if !granted.is_empty() {
+                    map.insert("scope".into(), granted.join(" ").into());
+                }
+                if let Some(org) = organization_id {
+                    map.insert("organization_id".into(), org.into());
+                }
+            }
+            ring.current.sign(&at, true).map_err(|e| TokenError::ServerError(e.to_string()))
+        };
+        let (access_token, expires_in, granted) = match (resource, organization_id) {
+            (None, Some(org)) => {
+                // An organization token: the organization scopes the user's roles there grant.
+                let held =
+                    kido_store::organizations::member_scope_names(tx, &tenant.id, org, MemberKind::User, &user.id)
+                        .await
+                        .map_err(server_error)?;
+                let granted = requested(&held);
+                let ttl = organizations::ORGANIZATION_TOKEN_TTL_SECS;
+                (jwt(&organizations::audience(org), ttl, &granted, None)?, ttl, granted.join(" "))
+            }
+            (Some(indicator), organization_id) => {
                 let resource = kido_store::resources::find_by_indicator(tx, &tenant.id, indicator)
                     .await
                     .map_err(server_error)?
                     .ok_or_else(|| TokenError::InvalidTarget("resource indicator is missing, or unknown".into()))?;
-                let held = kido_store::roles::user_scope_names(tx, &tenant.id, &user.id, &resource.id)
+                // Global roles, plus organization roles: those of the one organization the
+                // token is for, or of all the user's organizations.
+                let mut held = kido_store::roles::user_scope_names(tx, &tenant.id, &user.id, &resource.id)
                     .await
                     .map_err(server_error)?;
-                let granted: Vec<&str> = scope
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|s| !claims::is_oidc_scope(s) && held.iter().any(|h| h == s))
-                    .collect();
-                let mut at = json!({
-                    "jti": ids::new_token_id(),
-                    "sub": user.id,
-                    "iat": now,
-                    "exp": now.saturating_add(resource.access_token_ttl),
-                    "client_id": client.id(),
-                    "iss": tenant.issuer,
-                    "aud": resource.indicator,
-                });
-                if let (false, Some(map)) = (granted.is_empty(), at.as_object_mut()) {
-                    map.insert("scope".into(), granted.join(" ").into());
-                }
-                let jwt = ring.current.sign(&at, true).map_err(|e| TokenError::ServerError(e.to_string()))?;
-                (jwt, resource.access_token_ttl, granted.join(" "))
+                held.extend(
+                    kido_store::organizations::member_resource_scope_names(
+                        tx,
+                        &tenant.id,
+                        organization_id,
+                        MemberKind::User,
+                        &user.id,
+                        &resource.id,
+                    )
+                    .await
+                    .map_err(server_error)?,
+                );
+                let granted = requested(&held);
+                let token = jwt(&resource.indicator, resource.access_token_ttl, &granted, organization_id)?;
+                (token, resource.access_token_ttl, granted.join(" "))
             }
-            None => {
+            (None, None) => {
                 let oidc: Vec<&str> = scope.iter().map(String::as_str).filter(|s| claims::is_oidc_scope(s)).collect();
                 let token = ids::new_opaque_token();
                 let row = StoredToken {
@@ -459,12 +496,8 @@ impl Oidc<'_> {
 
         let id_token = if scope.iter().any(|s| s == "openid") {
             let scopes: Vec<&str> = scope.iter().map(String::as_str).collect();
-            let roles = if scopes.contains(&"roles") {
-                kido_store::roles::user_role_names(tx, &tenant.id, &user.id).await.map_err(server_error)?
-            } else {
-                Vec::new()
-            };
-            let mut claims = claims::user_claims(user, &roles, &scopes, Audience::IdToken);
+            let related = claims::Related::load(tx, &tenant.id, &user.id, &scopes).await.map_err(server_error)?;
+            let mut claims = claims::user_claims(user, &related, &scopes, Audience::IdToken);
             let ttl = client.app.custom_client_metadata.id_token_ttl.map_or(DEFAULT_ID_TOKEN_TTL_SECS, |t| t as i64);
             claims.insert("iss".into(), tenant.issuer.clone().into());
             claims.insert("aud".into(), client.id().into());

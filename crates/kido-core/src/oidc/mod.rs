@@ -7,6 +7,7 @@ pub mod grants;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+pub mod organizations;
 pub mod params;
 mod token;
 

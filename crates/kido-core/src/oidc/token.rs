@@ -8,8 +8,10 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use super::Oidc;
+use kido_store::organizations::MemberKind;
+
 use super::clients::{Client, ResourceGrant};
+use super::{Oidc, organizations};
 use crate::{TenantContext, clock, ids, validate};
 
 /// RFC 6749 §5.2 errors (plus RFC 8707 `invalid_target`).
@@ -31,6 +33,12 @@ pub enum TokenError {
     InvalidGrant(String),
     #[error("{0}")]
     UnsupportedTokenType(String),
+    /// The client or user may not have what was asked (e.g. not an organization member).
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The refresh token lacks a scope the request needs (RFC 6750 §3.1).
+    #[error("{0}")]
+    InsufficientScope(String),
     #[error("{0}")]
     ServerError(String),
 }
@@ -47,6 +55,8 @@ impl TokenError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidGrant(_) => "invalid_grant",
             Self::UnsupportedTokenType(_) => "unsupported_token_type",
+            Self::AccessDenied(_) => "access_denied",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::ServerError(_) => "server_error",
         }
     }
@@ -64,6 +74,8 @@ pub struct ClientCredentialsRequest {
     /// `resource` parameters (RFC 8707); at most one is allowed for this grant.
     pub resources: Vec<String>,
     pub scope: Option<String>,
+    /// For an organization token (the application must be a member).
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -104,7 +116,10 @@ impl Oidc<'_> {
                 "resource indicator must be an absolute URI without a fragment".into(),
             ));
         }
-        let grant = self.resource_grant(tenant, client.id(), indicator).await?;
+        let grant = match &request.organization_id {
+            Some(org) => self.organization_grant(tenant, client.id(), org, indicator).await?,
+            None => self.resource_grant(tenant, client.id(), indicator).await?,
+        };
         let granted: Vec<&str> = requested.iter().copied().filter(|s| grant.scopes.iter().any(|g| g == s)).collect();
         let scope = (!granted.is_empty()).then(|| granted.join(" "));
 
@@ -119,8 +134,14 @@ impl Oidc<'_> {
             "iss": tenant.issuer,
             "aud": grant.indicator,
         });
-        if let (Some(scope), Some(map)) = (&scope, claims.as_object_mut()) {
-            map.insert("scope".into(), scope.clone().into());
+        if let Some(map) = claims.as_object_mut() {
+            if let Some(scope) = &scope {
+                map.insert("scope".into(), scope.clone().into());
+            }
+            // An API-resource token narrowed to one organization says which.
+            if let (Some(org), Some(_)) = (&request.organization_id, indicator) {
+                map.insert("organization_id".into(), org.clone().into());
+            }
         }
         let access_token = ring.current.sign(&claims, true).map_err(|e| TokenError::ServerError(e.to_string()))?;
         Ok(IssuedToken { access_token, expires_in: grant.access_token_ttl, scope })
@@ -236,6 +257,94 @@ impl Oidc<'_> {
             Some(_) => TokenError::InvalidTarget("resource indicator is missing, or unknown".into()),
             None => TokenError::InvalidTarget("both `resource` and `organization_id` are not provided".into()),
         })
+    }
+}
+
+impl Oidc<'_> {
+    /// What a machine-to-machine application may get for an organization: an organization
+    /// token (the organization scopes of its roles there) or, with `indicator`, a token for
+    /// that resource narrowed to the resource scopes of those roles. Cached like
+    /// [`Self::resource_grant`]; membership is checked first.
+    async fn organization_grant(
+        &self,
+        tenant: &TenantContext,
+        client_id: &str,
+        organization_id: &str,
+        indicator: Option<&str>,
+    ) -> Result<Arc<ResourceGrant>, TokenError> {
+        let membership_key = format!("organization:{organization_id}");
+        let membership = match self.core.clients.grant(&tenant.id, client_id, &membership_key) {
+            Some(hit) => hit,
+            None => {
+                let mut c = self.core.store.conn().await.map_err(server_error)?;
+                let member = kido_store::organizations::is_member(
+                    &mut c,
+                    &tenant.id,
+                    organization_id,
+                    MemberKind::Application,
+                    client_id,
+                )
+                .await
+                .map_err(server_error)?;
+                let grant = if member {
+                    let scopes = kido_store::organizations::member_scope_names(
+                        &mut c,
+                        &tenant.id,
+                        organization_id,
+                        MemberKind::Application,
+                        client_id,
+                    )
+                    .await
+                    .map_err(server_error)?;
+                    Some(Arc::new(ResourceGrant {
+                        indicator: organizations::audience(organization_id),
+                        access_token_ttl: organizations::ORGANIZATION_TOKEN_TTL_SECS,
+                        scopes,
+                    }))
+                } else {
+                    None
+                };
+                self.core.clients.put_grant(&tenant.id, client_id, &membership_key, grant.clone());
+                grant
+            }
+        };
+        let membership = membership
+            .ok_or_else(|| TokenError::AccessDenied("app has not associated with the organization".into()))?;
+        let Some(indicator) = indicator else { return Ok(membership) };
+
+        let key = format!("organization:{organization_id} {indicator}");
+        let grant = match self.core.clients.grant(&tenant.id, client_id, &key) {
+            Some(hit) => hit,
+            None => {
+                let mut c = self.core.store.conn().await.map_err(server_error)?;
+                let resource = kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
+                    .await
+                    .map_err(server_error)?;
+                let grant = match resource {
+                    None => None,
+                    Some(r) => {
+                        let scopes = kido_store::organizations::member_resource_scope_names(
+                            &mut c,
+                            &tenant.id,
+                            Some(organization_id),
+                            MemberKind::Application,
+                            client_id,
+                            &r.id,
+                        )
+                        .await
+                        .map_err(server_error)?;
+                        Some(Arc::new(ResourceGrant {
+                            indicator: r.indicator,
+                            access_token_ttl: r.access_token_ttl,
+                            scopes,
+                        }))
+                    }
+                };
+                self.core.clients.put_grant(&tenant.id, client_id, &key, grant.clone());
+                grant
+            }
+        };
+        grant.ok_or_else(|| TokenError::InvalidTarget("resource indicator is missing, or unknown".into()))
     }
 }
 

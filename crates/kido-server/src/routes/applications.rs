@@ -40,6 +40,9 @@ struct ApplicationListParams {
     /// Leave out applications that hold this role.
     #[param(rename = "excludeRoleId")]
     exclude_role_id: Option<String>,
+    /// Leave out applications that are members of this organization.
+    #[param(rename = "excludeOrganizationId")]
+    exclude_organization_id: Option<String>,
     /// `true` or `false`: only third-party, or only first-party applications.
     #[param(rename = "isThirdParty")]
     is_third_party: Option<bool>,
@@ -59,8 +62,10 @@ fn application_filter(q: &QueryPairs) -> Result<ApplicationFilter, ApiError> {
         types,
         role_id: None,
         exclude_role_id: q.text("excludeRoleId"),
+        exclude_organization_id: q.text("excludeOrganizationId"),
         search: q.search(),
         is_third_party: third_party,
+        ..Default::default()
     })
 }
 

@@ -6,6 +6,9 @@ mod connectors;
 mod experience;
 mod logs;
 mod oidc;
+mod organization_invitations;
+mod organization_template;
+mod organizations;
 mod resources;
 mod roles;
 mod sign_in_experience;
@@ -39,6 +42,9 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
         .merge(sign_in_experience::router())
         .merge(connectors::router())
         .merge(verification_codes::router())
+        .merge(organizations::router())
+        .merge(organization_template::router())
+        .merge(organization_invitations::router())
         .split_for_parts();
     let router =
         api.merge(oidc::router()).merge(experience::router()).merge(crate::pages::router()).fallback(not_found);

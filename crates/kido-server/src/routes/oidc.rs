@@ -60,7 +60,7 @@ pub fn render_discovery(issuer: &str, keys: &KeyRing) -> String {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"],
+        "scopes_supported": kido_core::oidc::claims::OIDC_SCOPES,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "name", "family_name",
             "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
@@ -172,6 +172,7 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
             let request = ClientCredentialsRequest {
                 resources: form.all("resource"),
                 scope: form.single("scope")?.map(str::to_owned),
+                organization_id: form.single("organization_id")?.map(str::to_owned),
             };
             let t = oidc.client_credentials(tenant, &auth, &request).await?;
             TokenSet {

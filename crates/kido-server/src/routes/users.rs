@@ -52,6 +52,9 @@ struct UserSearchParams {
     /// Leave out users holding this role.
     #[param(rename = "excludeRoleId")]
     exclude_role_id: Option<String>,
+    /// Leave out members of this organization.
+    #[param(rename = "excludeOrganizationId")]
+    exclude_organization_id: Option<String>,
 }
 
 /// List users, newest first. `search` looks in id, primaryEmail, primaryPhone, username and

@@ -11,6 +11,7 @@ mod logs;
 mod mail;
 mod management_auth;
 mod openapi;
+mod organizations;
 mod passwordless;
 mod resources;
 mod roles;

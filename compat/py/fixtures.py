@@ -159,6 +159,16 @@ class ManagementApi:
     def get_user(self, user_id: str) -> dict[str, Any]:
         return self.call("GET", f"/api/users/{user_id}", 200)
 
+    def create(self, path: str, body: dict[str, Any], expect: int = 201) -> dict[str, Any]:
+        """POST path; expects HTTP `expect` and a JSON object with an `id`, which it returns."""
+        data = self.call("POST", path, expect, body)
+        check(isinstance(data, dict) and data.get("id"), f"POST {path}: no id in {show(data)}")
+        return data
+
+    def delete(self, path: str) -> None:
+        """DELETE path; expects 204."""
+        self.call("DELETE", path, 204)
+
 
 def create(suite: Suite | None = None) -> dict[str, Any]:
     """Creates the fixtures and returns them as a JSON-able dict."""

@@ -269,6 +269,20 @@ pub struct OrganizationApplicationIds {
     pub application_ids: Vec<String>,
 }
 
+/// `PUT /api/organizations/{id}/users`: the members afterwards (an empty list removes all).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceOrganizationUsers {
+    pub user_ids: Vec<String>,
+}
+
+/// `PUT /api/organizations/{id}/applications`: the applications afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceOrganizationApplications {
+    pub application_ids: Vec<String>,
+}
+
 /// Roles by id and/or by name (`organizationRoleNames`, Logto's convenience).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -9,7 +9,8 @@ use kido_core::organizations::{MemberKind, OrganizationFilter};
 use kido_proto::organizations::{
     ApplicationWithOrganizationRoles, ApplicationsRolesBody, CreateOrganization, Organization,
     OrganizationApplicationIds, OrganizationRole, OrganizationRoleRefs, OrganizationScope, OrganizationUserIds,
-    OrganizationWithFeatured, OrganizationWithRoles, UpdateOrganization, UserWithOrganizationRoles, UsersRolesBody,
+    OrganizationWithFeatured, OrganizationWithRoles, ReplaceOrganizationApplications, ReplaceOrganizationUsers,
+    UpdateOrganization, UserWithOrganizationRoles, UsersRolesBody,
 };
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -176,13 +177,13 @@ async fn add_organization_users(
 
 /// Replace the organization's users (those removed lose their organization roles).
 #[utoipa::path(put, path = "/api/organizations/{id}/users", operation_id = "ReplaceOrganizationUsers", tag = "Organizations",
-    params(("id" = String, Path, description = "Organization id.")), request_body = OrganizationUserIds,
+    params(("id" = String, Path, description = "Organization id.")), request_body = ReplaceOrganizationUsers,
     responses((status = 204, description = "Replaced."), ErrorResponses))]
 async fn replace_organization_users(
     State(app): State<AppState>,
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<OrganizationUserIds>,
+    ApiJson(body): ApiJson<ReplaceOrganizationUsers>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_members(&app.tenant.context.id, &id, MemberKind::User, &body.user_ids).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -338,13 +339,13 @@ async fn add_organization_applications(
 
 /// Replace the organization's applications.
 #[utoipa::path(put, path = "/api/organizations/{id}/applications", operation_id = "ReplaceOrganizationApplications", tag = "Organizations",
-    params(("id" = String, Path, description = "Organization id.")), request_body = OrganizationApplicationIds,
+    params(("id" = String, Path, description = "Organization id.")), request_body = ReplaceOrganizationApplications,
     responses((status = 204, description = "Replaced."), ErrorResponses))]
 async fn replace_organization_applications(
     State(app): State<AppState>,
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<OrganizationApplicationIds>,
+    ApiJson(body): ApiJson<ReplaceOrganizationApplications>,
 ) -> Result<StatusCode, ApiError> {
     app.core
         .organizations()

@@ -20,7 +20,6 @@ pub mod keys {
     pub const USER_ROLES_UPDATED: &str = "User.Roles.Updated";
     pub const EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE: &str = "ExchangeTokenBy.AuthorizationCode";
     pub const EXCHANGE_TOKEN_BY_REFRESH_TOKEN: &str = "ExchangeTokenBy.RefreshToken";
-    pub const EXCHANGE_TOKEN_BY_CLIENT_CREDENTIALS: &str = "ExchangeTokenBy.ClientCredentials";
 
     // Organization changes. Those named like Logto's webhook events ("data hooks") are the
     // events the webhook dispatcher will announce; the others are Kido's own audit keys.
@@ -119,4 +118,19 @@ impl Logs<'_> {
 /// `{"changed": [fields]}` for update entries.
 pub fn changed(fields: &[&str]) -> Value {
     json!({ "changed": fields })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_hook_events_are_logtos_names() {
+        assert!(is_data_hook_event("Organization.Membership.Updated"));
+        assert!(is_data_hook_event("OrganizationRole.Scopes.Updated"));
+        // Kido's own audit keys are not announced.
+        assert!(!is_data_hook_event(keys::ORGANIZATION_MEMBER_ROLES_UPDATED));
+        assert!(!is_data_hook_event(keys::ORGANIZATION_INVITATION_CREATED));
+        assert!(!is_data_hook_event(keys::EXCHANGE_TOKEN_BY_REFRESH_TOKEN));
+    }
 }

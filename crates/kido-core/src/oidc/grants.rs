@@ -193,7 +193,7 @@ impl Oidc<'_> {
         let user = self.grant_user(&mut c, tenant, &grant).await?;
         // Before any rotation, so a refused request does not use the refresh token up.
         if let Some(org) = &request.organization_id {
-            organizations::check_user_access(&mut c, tenant, org, &user.id).await?;
+            organizations::check_user_access(&mut c, tenant, &client, org, &user.id).await?;
         }
         drop(c);
 

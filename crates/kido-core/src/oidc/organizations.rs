@@ -4,6 +4,7 @@
 use kido_store::Exec;
 use kido_store::organizations::{self as store, MemberKind};
 
+use super::clients::Client;
 use super::token::{TokenError, server_error};
 use crate::TenantContext;
 
@@ -22,14 +23,20 @@ pub fn audience(organization_id: &str) -> String {
     format!("urn:logto:organization:{organization_id}")
 }
 
-/// A user may get tokens for an organization they are a member of; an organization that
-/// requires MFA is out of reach until Kido has MFA factors to check.
+/// A user may get tokens for an organization they are a member of, through a first-party
+/// application (third-party apps would need the user's consent to the organization, which
+/// Kido does not ask for yet); an organization that requires MFA is out of reach until Kido
+/// has MFA factors to check.
 pub(crate) async fn check_user_access(
     c: &mut impl Exec,
     tenant: &TenantContext,
+    client: &Client,
     organization_id: &str,
     user_id: &str,
 ) -> Result<(), TokenError> {
+    if client.app.is_third_party {
+        return Err(TokenError::AccessDenied("organization access is not granted to the application".into()));
+    }
     let denied = || TokenError::AccessDenied("user is not a member of the organization".into());
     let organization = store::find(c, &tenant.id, organization_id).await.map_err(server_error)?.ok_or_else(denied)?;
     if !store::is_member(c, &tenant.id, organization_id, MemberKind::User, user_id).await.map_err(server_error)? {

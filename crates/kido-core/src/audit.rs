@@ -28,6 +28,10 @@ pub mod keys {
     pub const ORGANIZATION_DELETED: &str = "Organization.Deleted";
     pub const ORGANIZATION_MEMBERSHIP_UPDATED: &str = "Organization.Membership.Updated";
     pub const ORGANIZATION_MEMBER_ROLES_UPDATED: &str = "Organization.MemberRoles.Updated";
+    pub const ORGANIZATION_JIT_UPDATED: &str = "Organization.Jit.Updated";
+    pub const SSO_CONNECTOR_CREATED: &str = "SsoConnector.Created";
+    pub const SSO_CONNECTOR_UPDATED: &str = "SsoConnector.Updated";
+    pub const SSO_CONNECTOR_DELETED: &str = "SsoConnector.Deleted";
     pub const ORGANIZATION_ROLE_CREATED: &str = "OrganizationRole.Created";
     pub const ORGANIZATION_ROLE_DATA_UPDATED: &str = "OrganizationRole.Data.Updated";
     pub const ORGANIZATION_ROLE_DELETED: &str = "OrganizationRole.Deleted";

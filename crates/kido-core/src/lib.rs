@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod resources;
 pub mod roles;
 pub mod sign_in_experience;
+pub mod sso_connectors;
 pub mod users;
 mod validate;
 pub mod verification_codes;
@@ -172,6 +173,10 @@ impl Core {
 
     pub fn organization_invitations(&self) -> organizations::invitations::Invitations<'_> {
         organizations::invitations::Invitations { core: self }
+    }
+
+    pub fn sso_connectors(&self) -> sso_connectors::SsoConnectors<'_> {
+        sso_connectors::SsoConnectors { core: self }
     }
 
     pub fn logs(&self) -> audit::Logs<'_> {

@@ -100,11 +100,22 @@ pub(crate) fn check_username(v: &str) -> Result<()> {
 
 /// What a self-registration supplies.
 #[derive(Debug, Clone, Default)]
+/// A user signing themselves up (the Experience API, the hosted pages). An email or phone
+/// here has been verified with a code, so organizations provisioning its email domain take
+/// the user in.
 pub struct Registration {
     pub username: Option<String>,
     pub primary_email: Option<String>,
     pub primary_phone: Option<String>,
     pub password_hash: Option<String>,
+}
+
+/// Whether creating a user may make them an organization member by email domain: only
+/// for users who signed themselves up (never through the Management API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provisioning {
+    None,
+    ByVerifiedEmail,
 }
 
 /// Logto's email shape: `local@domain.tld`, no spaces, at most 128 characters.
@@ -219,7 +230,7 @@ impl Users<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.insert_new(tenant, user).await
+        self.insert_new(tenant, user, Provisioning::None).await
     }
 
     /// A user who registered on the sign-in pages, with what they proved or chose there
@@ -249,7 +260,7 @@ impl Users<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.insert_new(tenant, user).await
+        self.insert_new(tenant, user, Provisioning::ByVerifiedEmail).await
     }
 
     /// A forgotten password replaced after the user proved their email or phone: the new
@@ -278,8 +289,10 @@ impl Users<'_> {
         Ok(())
     }
 
-    /// Stores a new user with the tenant's default roles, refusing taken identifiers.
-    async fn insert_new(&self, tenant: &TenantId, user: StoredUser) -> Result<User> {
+    /// Stores a new user with the tenant's default roles, refusing taken identifiers; a
+    /// self-registered user with a verified email joins the organizations provisioning its
+    /// domain, in the same transaction.
+    async fn insert_new(&self, tenant: &TenantId, user: StoredUser, provisioning: Provisioning) -> Result<User> {
         let now = user.created_at;
         let mut tx = self.core.store.begin().await?;
         ensure_identifiers_free(&mut tx, tenant, &user).await?;
@@ -287,6 +300,9 @@ impl Users<'_> {
         let defaults = role_store::default_user_role_ids(&mut tx, tenant).await?;
         store::assign_roles(&mut tx, tenant, &user.id, &defaults, now).await?;
         audit::record(&mut tx, tenant, keys::USER_CREATED, Some(&user.id), json!({"defaultRoleIds": defaults})).await?;
+        if let (Provisioning::ByVerifiedEmail, Some(email)) = (provisioning, &user.primary_email) {
+            crate::organizations::jit::provision_by_email(&mut tx, tenant, &user.id, email).await?;
+        }
         tx.commit().await?;
         Ok(to_user(user))
     }

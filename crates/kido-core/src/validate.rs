@@ -50,3 +50,40 @@ pub(crate) fn ids(values: &[String], field: &str, allow_empty: bool) -> Result<V
 pub(crate) fn resource_indicator(value: &str) -> bool {
     matches!(url::Url::parse(value), Ok(u) if u.fragment().is_none() && !u.cannot_be_a_base())
 }
+
+/// An email domain as organizations and SSO connectors list it: `example.com`, stored in
+/// lower case. Refuses what people paste by mistake (`@example.com`, `https://example.com`,
+/// `user@example.com`) with a message saying what to write instead.
+pub(crate) fn email_domain(value: &str) -> Result<String, String> {
+    let domain = value.trim().to_ascii_lowercase();
+    if domain.contains('@') || domain.contains("://") || domain.contains('/') {
+        return Err(format!("`{value}` is not a domain: write it as `example.com` (no `@`, no scheme, no path)"));
+    }
+    let labels_ok = domain.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    if domain.len() > 128 || domain.split('.').count() < 2 || !labels_ok {
+        return Err(format!("`{value}` is not a domain like `example.com`"));
+    }
+    Ok(domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::email_domain;
+
+    #[test]
+    fn email_domains_are_normalized() {
+        assert_eq!(email_domain(" Example.COM ").unwrap(), "example.com");
+        assert_eq!(email_domain("mail.example.co.jp").unwrap(), "mail.example.co.jp");
+        for bad in
+            ["@example.com", "user@example.com", "https://example.com", "example", "ex ample.com", "a..b", "-a.com", ""]
+        {
+            assert!(email_domain(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub mod organizations;
 pub mod resources;
 pub mod roles;
 pub mod sign_in_experience;
+pub mod sso_connectors;
 pub mod users;
 
 pub use error::ErrorBody;

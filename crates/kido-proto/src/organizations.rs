@@ -393,3 +393,74 @@ pub struct InvitationMessage {
     #[schema(value_type = Object)]
     pub extra: serde_json::Map<String, Value>,
 }
+
+// --- just-in-time provisioning --------------------------------------------------------------
+
+/// An email domain whose newly registered users join the organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JitEmailDomain {
+    pub tenant_id: String,
+    pub organization_id: String,
+    pub email_domain: String,
+    /// Present when an SSO connector also claims this domain: email sign-in for it goes to
+    /// SSO, so email-domain provisioning will never fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<SsoDomainConflict>,
+}
+
+/// Email-domain provisioning and SSO claim the same domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoDomainConflict {
+    /// `organization.jit_email_domain_sso_conflict`.
+    pub code: String,
+    pub message: String,
+    pub email_domain: String,
+    /// Organizations provisioning this domain by email.
+    pub organization_ids: Vec<String>,
+    /// SSO connectors claiming this domain.
+    pub sso_connector_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JitEmailDomainBody {
+    /// A domain such as `example.com` (normalized to lower case; no `@`, no scheme).
+    #[schema(min_length = 1, max_length = 128)]
+    pub email_domain: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JitEmailDomainsBody {
+    pub email_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationRoleIds {
+    #[schema(min_items = 1)]
+    pub organization_role_ids: Vec<String>,
+}
+
+/// `PUT …/jit/roles`: the default roles afterwards (an empty list removes all).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceOrganizationRoleIds {
+    pub organization_role_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoConnectorIds {
+    #[schema(min_items = 1)]
+    pub sso_connector_ids: Vec<String>,
+}
+
+/// `PUT …/jit/sso-connectors`: the connectors afterwards (an empty list removes all).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceSsoConnectorIds {
+    pub sso_connector_ids: Vec<String>,
+}

@@ -124,6 +124,8 @@ pub struct RoleFilter {
     pub role_type: Option<RoleType>,
     /// Only the roles this member holds in this organization: (organization, kind, member).
     pub held_by: Option<(String, MemberKind, String)>,
+    /// Only the default (just-in-time) roles of this organization.
+    pub jit_of: Option<String>,
 }
 
 /// Roles by name; `page` absent means all.
@@ -144,6 +146,14 @@ pub async fn list_roles(
         binds.push(org.clone());
         binds.push(member.clone());
         conditions.push(held_by_member(*kind, binds.len() - 1, binds.len()));
+    }
+    if let Some(org) = &filter.jit_of {
+        binds.push(org.clone());
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM organization_jit_roles j WHERE j.tenant_id = r.tenant_id \
+             AND j.organization_role_id = r.id AND j.organization_id = ${})",
+            binds.len()
+        ));
     }
     let columns = ROLE_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
     let query = ListQuery {

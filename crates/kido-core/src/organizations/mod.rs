@@ -4,6 +4,7 @@
 //! transaction under the name of the webhook event Logto fires for it (see `audit::keys`).
 
 pub mod invitations;
+pub mod jit;
 pub mod members;
 pub mod template;
 

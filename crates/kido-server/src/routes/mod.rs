@@ -7,11 +7,13 @@ mod experience;
 mod logs;
 mod oidc;
 mod organization_invitations;
+mod organization_jit;
 mod organization_template;
 mod organizations;
 mod resources;
 mod roles;
 mod sign_in_experience;
+mod sso_connectors;
 mod status;
 mod users;
 mod verification_codes;
@@ -45,6 +47,8 @@ pub fn build() -> (Router<AppState>, serde_json::Value) {
         .merge(organizations::router())
         .merge(organization_template::router())
         .merge(organization_invitations::router())
+        .merge(organization_jit::router())
+        .merge(sso_connectors::router())
         .split_for_parts();
     let router =
         api.merge(oidc::router()).merge(experience::router()).merge(crate::pages::router()).fallback(not_found);

@@ -7,6 +7,7 @@ mod harness;
 
 mod applications;
 mod bootstrap;
+mod jit;
 mod logs;
 mod mail;
 mod management_auth;

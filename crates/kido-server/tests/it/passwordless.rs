@@ -13,7 +13,7 @@ use crate::mail::{HttpReceiver, SmtpServer};
 use crate::signin::{Browser, World, auth_url, exchange, world};
 
 /// Email sign-up with a password, email sign-in by password or code, reset by email.
-fn email_experience() -> Value {
+pub(crate) fn email_experience() -> Value {
     json!({
         "signUp": {"identifiers": ["email"], "password": true, "verify": true},
         "signIn": {"methods": [
@@ -36,7 +36,7 @@ async fn smtp_connector(t: &TestServer, smtp: &SmtpServer) -> Value {
     connector
 }
 
-async fn email_tenant() -> (TestServer, SmtpServer, World) {
+pub(crate) async fn email_tenant() -> (TestServer, SmtpServer, World) {
     let t = TestServer::start().await;
     let smtp = SmtpServer::start().await;
     smtp_connector(&t, &smtp).await;
@@ -47,18 +47,18 @@ async fn email_tenant() -> (TestServer, SmtpServer, World) {
 }
 
 /// A browser in a fresh interaction for the Traditional app.
-async fn browser_at_sign_in(t: &TestServer, w: &World, extra: &str) -> Browser {
+pub(crate) async fn browser_at_sign_in(t: &TestServer, w: &World, extra: &str) -> Browser {
     let mut b = Browser::new(&t.url(""));
     let r = b.get(&auth_url(&w.app, extra)).await;
     assert_eq!(r.status, 303, "{}", r.text);
     b
 }
 
-fn email(value: &str) -> Value {
+pub(crate) fn email(value: &str) -> Value {
     json!({"type": "email", "value": value})
 }
 
-async fn send_code(b: &mut Browser, identifier: Value, event: &str) -> (u16, Value) {
+pub(crate) async fn send_code(b: &mut Browser, identifier: Value, event: &str) -> (u16, Value) {
     let r = b
         .api(
             Method::POST,
@@ -69,7 +69,7 @@ async fn send_code(b: &mut Browser, identifier: Value, event: &str) -> (u16, Val
     (r.status, r.json())
 }
 
-async fn verify_code(b: &mut Browser, identifier: Value, id: &str, code: &str) -> (u16, Value) {
+pub(crate) async fn verify_code(b: &mut Browser, identifier: Value, id: &str, code: &str) -> (u16, Value) {
     let r = b
         .api(
             Method::POST,
@@ -80,12 +80,12 @@ async fn verify_code(b: &mut Browser, identifier: Value, id: &str, code: &str) -
     (r.status, r.json())
 }
 
-async fn start(b: &mut Browser, event: &str) {
+pub(crate) async fn start(b: &mut Browser, event: &str) {
     assert_eq!(b.api(Method::PUT, "", Some(json!({"interactionEvent": event}))).await.status, 204);
 }
 
 /// Follows `submit`'s redirect to the client and exchanges the code.
-async fn tokens_after_submit(t: &TestServer, b: &mut Browser, w: &World) -> Value {
+pub(crate) async fn tokens_after_submit(t: &TestServer, b: &mut Browser, w: &World) -> Value {
     let r = b.api(Method::POST, "/submit", None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let next = r.json()["redirectTo"].as_str().unwrap().to_owned();

@@ -237,22 +237,20 @@ async fn email_domain_provisioning_follows_the_seed() {
     tokens_after_submit(&t, &mut b, &w).await;
     assert_eq!(memberships(&t, &bob).await, json!({}), "existing users signing in are not provisioned");
 
-    // Sign-up without an email (an unverified email never reaches the profile): nothing.
-    let plain = t
-        .server
-        .core
-        .users()
-        .register(
-            &kido_core::TenantId::new("default"),
-            kido_core::users::Registration {
-                username: Some("social_no_email".into()),
-                primary_email: None,
-                primary_phone: None,
-                password_hash: None,
-            },
-        )
-        .await
-        .unwrap();
+    // Social sign-up (driven through self-registration until social sign-in exists): a
+    // provider-verified email of the domain provisions; an unverified or missing one never
+    // reaches the profile, so nothing happens.
+    let social_sign_up = |username: &str, verified_email: Option<&str>| kido_core::users::Registration {
+        username: Some(username.into()),
+        primary_email: verified_email.map(str::to_owned),
+        primary_phone: None,
+        password_hash: None,
+    };
+    let users = t.server.core.users();
+    let default = kido_core::TenantId::new("default");
+    let sam = users.register(&default, social_sign_up("social_verified", Some("sam@acme.test"))).await.unwrap();
+    assert_eq!(memberships(&t, &sam.id).await, json!({acme.clone(): ["editor", "member"], acme_eu.clone(): []}));
+    let plain = users.register(&default, social_sign_up("social_no_email", None)).await.unwrap();
     assert_eq!(memberships(&t, &plain.id).await, json!({}));
 
     // Removing a domain stops provisioning there; a deleted default role is no longer given.

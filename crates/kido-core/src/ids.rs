@@ -36,8 +36,8 @@ pub fn new_id() -> String {
     random_string(LOWER_ALNUM, 21)
 }
 
-/// User id: 12 lowercase alphanumerics.
-pub fn new_user_id() -> String {
+/// User and organization id: 12 lowercase alphanumerics (Logto's short ids).
+pub fn new_short_id() -> String {
     random_string(LOWER_ALNUM, 12)
 }
 
@@ -74,7 +74,7 @@ mod tests {
         let id = new_id();
         assert_eq!(id.len(), 21);
         assert!(id.bytes().all(|b| LOWER_ALNUM.contains(&b)));
-        assert_eq!(new_user_id().len(), 12);
+        assert_eq!(new_short_id().len(), 12);
         let s = new_secret();
         assert_eq!(s.len(), 32);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));

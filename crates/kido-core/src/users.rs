@@ -212,7 +212,7 @@ impl Users<'_> {
         let now = clock::now_ms();
         let user = StoredUser {
             tenant_id: tenant.to_string(),
-            id: ids::new_user_id(),
+            id: ids::new_short_id(),
             username: input.username,
             primary_email: input.primary_email,
             primary_phone: input.primary_phone,
@@ -242,7 +242,7 @@ impl Users<'_> {
         let now = clock::now_ms();
         let user = StoredUser {
             tenant_id: tenant.to_string(),
-            id: ids::new_user_id(),
+            id: ids::new_short_id(),
             username: new.username,
             primary_email: new.primary_email,
             primary_phone: new.primary_phone,

@@ -73,7 +73,7 @@ impl Organizations<'_> {
     pub async fn create(&self, tenant: &TenantId, input: CreateOrganization) -> Result<Organization> {
         let org = Organization {
             tenant_id: tenant.to_string(),
-            id: ids::new_user_id(),
+            id: ids::new_short_id(),
             name: validate::name(&input.name, "name", 128).map_err(invalid)?,
             description: validate::text(input.description, "description", 256).map_err(invalid)?,
             custom_data: validate::object(input.custom_data, "customData").map_err(invalid)?,

@@ -12,7 +12,7 @@ use kido_store::organization_invitations::{self as store, StoredInvitation};
 use kido_store::organizations::{self as member_store, MemberKind};
 use serde_json::{Map, Value, json};
 
-use super::members::roles_by_id;
+use super::members::{check_role_types, roles_by_id};
 use super::{OrganizationError, Result, invalid};
 use crate::connectors::Message;
 use crate::{Core, audit, clock, ids, users};
@@ -60,13 +60,8 @@ impl Invitations<'_> {
         {
             return Err(OrganizationError::MissingReference(format!("user {inviter} does not exist")));
         }
-        let roles = roles_by_id(&mut tx, tenant, &role_ids).await?;
-        if let Some(r) = roles.iter().find(|r| r.role_type != kido_proto::roles::RoleType::User) {
-            return Err(OrganizationError::WrongType(format!(
-                "organization role {} is for machine-to-machine applications; invitations give user roles",
-                r.name
-            )));
-        }
+        // Invitees become user members.
+        check_role_types(MemberKind::User, &roles_by_id(&mut tx, tenant, &role_ids).await?)?;
         if let Some(user) =
             kido_store::users::find_by_identifier(&mut tx, tenant, kido_store::users::SignInIdentifier::Email, &invitee)
                 .await?

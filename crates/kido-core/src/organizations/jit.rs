@@ -13,7 +13,7 @@ use kido_store::organizations::{self as member_store, MemberKind};
 use kido_store::{Exec, Page, StoreError, Tx};
 use serde_json::json;
 
-use super::members::roles_by_id;
+use super::members::{check_role_types, existing_organization, roles_by_id};
 use super::{OrganizationError, Organizations, Result, find, invalid};
 use crate::sso_connectors::to_wire;
 use crate::{audit, clock, validate};
@@ -119,7 +119,7 @@ impl Organizations<'_> {
     pub async fn add_jit_roles(&self, tenant: &TenantId, organization_id: &str, role_ids: &[String]) -> Result<()> {
         let role_ids = validate::ids(role_ids, "organizationRoleIds", false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
-        existing(&mut tx, tenant, organization_id).await?;
+        existing_organization(&mut tx, tenant, organization_id).await?;
         check_user_roles(&mut tx, tenant, &role_ids).await?;
         store::add(&mut tx, tenant, organization_id, Jit::Roles, &role_ids, clock::now_ms()).await?;
         jit_changed(&mut tx, tenant, organization_id, Jit::Roles).await?;
@@ -154,7 +154,7 @@ impl Organizations<'_> {
     pub async fn add_jit_sso_connectors(&self, tenant: &TenantId, organization_id: &str, ids: &[String]) -> Result<()> {
         let ids = validate::ids(ids, "ssoConnectorIds", false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
-        existing(&mut tx, tenant, organization_id).await?;
+        existing_organization(&mut tx, tenant, organization_id).await?;
         check_sso_connectors(&mut tx, tenant, &ids).await?;
         store::add(&mut tx, tenant, organization_id, Jit::SsoConnectors, &ids, clock::now_ms()).await?;
         jit_changed(&mut tx, tenant, organization_id, Jit::SsoConnectors).await?;
@@ -205,7 +205,7 @@ impl Organizations<'_> {
     /// The shared PUT: checks the new values, then replaces the old ones in one transaction.
     async fn replace_jit(&self, tenant: &TenantId, organization_id: &str, kind: Jit, values: &[String]) -> Result<()> {
         let mut tx = self.core.store.begin().await?;
-        existing(&mut tx, tenant, organization_id).await?;
+        existing_organization(&mut tx, tenant, organization_id).await?;
         match kind {
             Jit::Roles => check_user_roles(&mut tx, tenant, values).await?,
             Jit::SsoConnectors => check_sso_connectors(&mut tx, tenant, values).await?,
@@ -273,26 +273,9 @@ async fn join(
     Ok(joined)
 }
 
-/// The organization, or the 422 Logto gives relation writes on an unknown one.
-async fn existing(c: &mut impl Exec, tenant: &TenantId, organization_id: &str) -> Result<()> {
-    match find(c, tenant, organization_id).await {
-        Err(OrganizationError::NotFound { .. }) => {
-            Err(OrganizationError::MissingReference(format!("organization {organization_id} does not exist")))
-        }
-        other => other.map(|_| ()),
-    }
-}
-
 /// Default roles are given to users, so only `User` roles qualify.
 async fn check_user_roles(c: &mut impl Exec, tenant: &TenantId, role_ids: &[String]) -> Result<()> {
-    let roles = roles_by_id(c, tenant, role_ids).await?;
-    match roles.iter().find(|r| r.role_type != RoleType::User) {
-        None => Ok(()),
-        Some(r) => Err(OrganizationError::WrongType(format!(
-            "organization role {} is for machine-to-machine applications; default roles are given to users",
-            r.name
-        ))),
-    }
+    check_role_types(MemberKind::User, &roles_by_id(c, tenant, role_ids).await?)
 }
 
 async fn check_sso_connectors(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Result<()> {

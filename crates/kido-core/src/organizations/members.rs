@@ -342,7 +342,7 @@ fn names_only(roles: Option<Vec<(String, IdName)>>) -> Vec<IdName> {
 }
 
 /// For relation writes Logto answers an unknown organization like any unknown reference.
-async fn existing_organization(c: &mut impl Exec, tenant: &TenantId, organization_id: &str) -> Result<()> {
+pub(super) async fn existing_organization(c: &mut impl Exec, tenant: &TenantId, organization_id: &str) -> Result<()> {
     match find(c, tenant, organization_id).await {
         Err(OrganizationError::NotFound { .. }) => {
             Err(OrganizationError::MissingReference(format!("organization {organization_id} does not exist")))
@@ -430,7 +430,7 @@ async fn resolve_roles(
 }
 
 /// The one type rule: users hold `User` roles, applications `MachineToMachine` roles.
-fn check_role_types(kind: MemberKind, roles: &[OrganizationRole]) -> Result<()> {
+pub(super) fn check_role_types(kind: MemberKind, roles: &[OrganizationRole]) -> Result<()> {
     let wanted = role_type_of(kind);
     match roles.iter().find(|r| r.role_type != wanted) {
         None => Ok(()),

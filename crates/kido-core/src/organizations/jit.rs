@@ -48,10 +48,15 @@ impl Organizations<'_> {
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let (domains, total) = store::values(&mut c, tenant, organization_id, Jit::EmailDomains, Some(page)).await?;
-        let mut items = Vec::with_capacity(domains.len());
-        for email_domain in domains {
-            items.push(with_warning(&mut c, tenant, organization_id, email_domain).await?);
-        }
+        let mut conflicts = sso_conflicts(&mut c, tenant, &domains).await?;
+        let items = domains
+            .into_iter()
+            .map(|email_domain| {
+                let warning =
+                    conflicts.iter().position(|w| w.email_domain == email_domain).map(|i| conflicts.swap_remove(i));
+                item(tenant, organization_id, email_domain, warning)
+            })
+            .collect();
         Ok((items, total))
     }
 
@@ -72,9 +77,9 @@ impl Organizations<'_> {
         store::add(&mut tx, tenant, organization_id, Jit::EmailDomains, std::slice::from_ref(&domain), clock::now_ms())
             .await?;
         jit_changed(&mut tx, tenant, organization_id, Jit::EmailDomains).await?;
-        let item = with_warning(&mut tx, tenant, organization_id, domain).await?;
+        let warning = sso_conflicts(&mut tx, tenant, std::slice::from_ref(&domain)).await?.pop();
         tx.commit().await?;
-        Ok(item)
+        Ok(item(tenant, organization_id, domain, warning))
     }
 
     /// Replaces every domain (an empty list removes all).
@@ -297,19 +302,13 @@ async fn jit_changed(tx: &mut Tx, tenant: &TenantId, organization_id: &str, kind
     Ok(())
 }
 
-async fn with_warning(
-    c: &mut impl Exec,
+fn item(
     tenant: &TenantId,
     organization_id: &str,
     email_domain: String,
-) -> Result<JitEmailDomain> {
-    let warning = sso_conflicts(c, tenant, std::slice::from_ref(&email_domain)).await?.pop();
-    Ok(JitEmailDomain {
-        tenant_id: tenant.to_string(),
-        organization_id: organization_id.to_owned(),
-        email_domain,
-        warning,
-    })
+    warning: Option<SsoDomainConflict>,
+) -> JitEmailDomain {
+    JitEmailDomain { tenant_id: tenant.to_string(), organization_id: organization_id.to_owned(), email_domain, warning }
 }
 
 /// For each of `domains` that is both an email-provisioning domain of some organization and

@@ -62,6 +62,15 @@ pub enum DeliveryErrorResponses {
     NotImplemented(#[to_schema] ErrorBody),
 }
 
+/// A name that must be unique is taken (`single_sign_on.duplicate_connector_name`).
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+#[derive(utoipa::IntoResponses)]
+pub enum ConflictResponse {
+    /// The name is already in use.
+    #[response(status = 409)]
+    Conflict(#[to_schema] ErrorBody),
+}
+
 /// `page` and `page_size` (documentation of the list routes).
 #[allow(dead_code)] // Only read by the OpenAPI derive.
 #[derive(IntoParams)]

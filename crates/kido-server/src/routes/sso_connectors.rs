@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::errors::ApiError;
 use crate::extract::{ApiJson, ApiPath, ManagementScope};
-use crate::openapi::{ErrorResponses, PageParams};
+use crate::openapi::{ConflictResponse, ErrorResponses, PageParams};
 use crate::pagination::{Listing, Pagination};
 use crate::state::AppState;
 
@@ -52,7 +52,7 @@ async fn list_sso_connectors(
 /// `warnings` entry says when an organization provisions one of them by email domain.
 #[utoipa::path(post, path = "/api/sso-connectors", operation_id = "CreateSsoConnector", tag = "SSO connectors",
     request_body = CreateSsoConnector,
-    responses((status = 200, body = SsoConnectorWithProvider, description = "The new connector."), ErrorResponses))]
+    responses((status = 200, body = SsoConnectorWithProvider, description = "The new connector."), ErrorResponses, ConflictResponse))]
 async fn create_sso_connector(
     State(app): State<AppState>,
     _: ManagementScope,
@@ -76,7 +76,7 @@ async fn get_sso_connector(
 /// Update an SSO connector (`config`, `domains`, `branding` replaced as a whole).
 #[utoipa::path(patch, path = "/api/sso-connectors/{id}", operation_id = "UpdateSsoConnector", tag = "SSO connectors",
     params(("id" = String, Path, description = "SSO connector id.")), request_body = Option<UpdateSsoConnector>,
-    responses((status = 200, body = SsoConnectorWithProvider, description = "The updated connector."), ErrorResponses))]
+    responses((status = 200, body = SsoConnectorWithProvider, description = "The updated connector."), ErrorResponses, ConflictResponse))]
 async fn update_sso_connector(
     State(app): State<AppState>,
     _: ManagementScope,

@@ -408,31 +408,6 @@ pub async fn member_roles(
     Ok(out)
 }
 
-/// Names of the organization scopes a member's roles in the organization grant.
-pub async fn member_scope_names(
-    c: &mut impl Exec,
-    tenant: &TenantId,
-    organization_id: &str,
-    kind: MemberKind,
-    member_id: &str,
-) -> StoreResult<Vec<String>> {
-    let sql = format!(
-        "SELECT DISTINCT s.name FROM {} m \
-         JOIN organization_role_scope_relations rs ON rs.tenant_id = m.tenant_id \
-              AND rs.organization_role_id = m.organization_role_id \
-         JOIN organization_scopes s ON s.tenant_id = rs.tenant_id AND s.id = rs.organization_scope_id \
-         WHERE m.tenant_id = $1 AND m.organization_id = $2 AND m.{} = $3 ORDER BY s.name",
-        kind.role_relation(),
-        kind.key()
-    );
-    Ok(run!(c, |c| sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-        .bind(tenant.as_str())
-        .bind(organization_id)
-        .bind(member_id)
-        .fetch_all(&mut *c)
-        .await?))
-}
-
 /// The organization scopes (id, name, description) a member's roles grant.
 pub async fn member_scopes(
     c: &mut impl Exec,
@@ -456,6 +431,18 @@ pub async fn member_scopes(
         .bind(member_id)
         .fetch_all(&mut *c)
         .await?))
+}
+
+/// Names of the organization scopes a member's roles in the organization grant.
+pub async fn member_scope_names(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    organization_id: &str,
+    kind: MemberKind,
+    member_id: &str,
+) -> StoreResult<Vec<String>> {
+    let scopes = member_scopes(c, tenant, organization_id, kind, member_id).await?;
+    Ok(scopes.into_iter().map(|(_, name, _)| name).collect())
 }
 
 /// Names of the scopes of an API resource a member's organization roles grant: in one

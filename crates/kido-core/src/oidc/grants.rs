@@ -20,7 +20,7 @@ use super::claims::{self, Audience};
 use super::clients::Client;
 use super::keys::SigningAlgorithm;
 use super::params::is_pkce_value;
-use super::token::{ClientAuth, TokenError, parse_scope, server_error};
+use super::token::{AccessToken, ClientAuth, TokenError, parse_scope, server_error};
 use super::{Oidc, jwt, organizations};
 use crate::audit;
 use crate::{TenantContext, clock, ids, validate};
@@ -417,25 +417,10 @@ impl Oidc<'_> {
         let requested = |held: &[String]| -> Vec<String> {
             scope.iter().filter(|s| !claims::is_oidc_scope(s) && held.contains(s)).cloned().collect()
         };
-        let jwt = |aud: &str, ttl: i64, granted: &[String], organization_id: Option<&str>| {
-            let mut at = json!({
-                "jti": ids::new_token_id(),
-                "sub": user.id,
-                "iat": now,
-                "exp": now.saturating_add(ttl),
-                "client_id": client.id(),
-                "iss": tenant.issuer,
-                "aud": aud,
-            });
-            if let Some(map) = at.as_object_mut() {
-                if !granted.is_empty() {
-                    map.insert("scope".into(), granted.join(" ").into());
-                }
-                if let Some(org) = organization_id {
-                    map.insert("organization_id".into(), org.into());
-                }
-            }
-            ring.current.sign(&at, true).map_err(|e| TokenError::ServerError(e.to_string()))
+        let jwt = |audience: &str, ttl: i64, granted: &[String], organization_id: Option<&str>| {
+            let scope = granted.join(" ");
+            AccessToken { subject: &user.id, client_id: client.id(), audience, ttl, scope: &scope, organization_id }
+                .sign(&ring, &tenant.issuer)
         };
         let (access_token, expires_in, granted) = match (resource, organization_id) {
             (None, Some(org)) => {

@@ -11,6 +11,7 @@ use thiserror::Error;
 use kido_store::organizations::MemberKind;
 
 use super::clients::{Client, ResourceGrant};
+use super::keys::KeyRing;
 use super::{Oidc, organizations};
 use crate::{TenantContext, clock, ids, validate};
 
@@ -124,26 +125,16 @@ impl Oidc<'_> {
         let scope = (!granted.is_empty()).then(|| granted.join(" "));
 
         let ring = self.core.key_ring(&tenant.id).ok_or_else(|| TokenError::ServerError("no signing key".into()))?;
-        let now = clock::now_secs();
-        let mut claims = json!({
-            "jti": ids::new_token_id(),
-            "sub": client.id(),
-            "iat": now,
-            "exp": now.saturating_add(grant.access_token_ttl),
-            "client_id": client.id(),
-            "iss": tenant.issuer,
-            "aud": grant.indicator,
-        });
-        if let Some(map) = claims.as_object_mut() {
-            if let Some(scope) = &scope {
-                map.insert("scope".into(), scope.clone().into());
-            }
+        let access_token = AccessToken {
+            subject: client.id(),
+            client_id: client.id(),
+            audience: &grant.indicator,
+            ttl: grant.access_token_ttl,
+            scope: scope.as_deref().unwrap_or(""),
             // An API-resource token narrowed to one organization says which.
-            if let (Some(org), Some(_)) = (&request.organization_id, indicator) {
-                map.insert("organization_id".into(), org.clone().into());
-            }
+            organization_id: request.organization_id.as_deref().filter(|_| indicator.is_some()),
         }
-        let access_token = ring.current.sign(&claims, true).map_err(|e| TokenError::ServerError(e.to_string()))?;
+        .sign(&ring, &tenant.issuer)?;
         Ok(IssuedToken { access_token, expires_in: grant.access_token_ttl, scope })
     }
 
@@ -345,6 +336,42 @@ impl Oidc<'_> {
             }
         };
         grant.ok_or_else(|| TokenError::InvalidTarget("resource indicator is missing, or unknown".into()))
+    }
+}
+
+/// The claims of a JWT access token (RFC 9068), the same for users and machines.
+pub(crate) struct AccessToken<'a> {
+    pub subject: &'a str,
+    pub client_id: &'a str,
+    pub audience: &'a str,
+    pub ttl: i64,
+    /// Space-separated; the claim is left out when empty (as oidc-provider, so as Logto).
+    pub scope: &'a str,
+    /// On a resource token narrowed to one organization.
+    pub organization_id: Option<&'a str>,
+}
+
+impl AccessToken<'_> {
+    pub(crate) fn sign(&self, ring: &KeyRing, issuer: &str) -> Result<String, TokenError> {
+        let now = clock::now_secs();
+        let mut claims = json!({
+            "jti": ids::new_token_id(),
+            "sub": self.subject,
+            "iat": now,
+            "exp": now.saturating_add(self.ttl),
+            "client_id": self.client_id,
+            "iss": issuer,
+            "aud": self.audience,
+        });
+        if let Some(map) = claims.as_object_mut() {
+            if !self.scope.is_empty() {
+                map.insert("scope".into(), self.scope.into());
+            }
+            if let Some(org) = self.organization_id {
+                map.insert("organization_id".into(), org.into());
+            }
+        }
+        ring.current.sign(&claims, true).map_err(|e| TokenError::ServerError(e.to_string()))
     }
 }
 

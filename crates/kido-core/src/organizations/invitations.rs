@@ -12,7 +12,7 @@ use kido_store::organization_invitations::{self as store, StoredInvitation};
 use kido_store::organizations::{self as member_store, MemberKind};
 use serde_json::{Map, Value, json};
 
-use super::members::{check_role_types, roles_by_id};
+use super::members::{admit_user, check_role_types, roles_by_id};
 use super::{OrganizationError, Result, invalid};
 use crate::connectors::Message;
 use crate::{Core, audit, clock, ids, users};
@@ -165,20 +165,8 @@ impl Invitations<'_> {
                 .into_iter()
                 .map(|r| r.id)
                 .collect();
-            let member = std::slice::from_ref(&user.id);
-            member_store::add_members(&mut tx, tenant, &row.organization_id, MemberKind::User, member, now).await?;
-            member_store::add_member_roles(
-                &mut tx,
-                tenant,
-                &row.organization_id,
-                MemberKind::User,
-                &user.id,
-                &roles,
-                now,
-            )
-            .await?;
-            let details = json!({"organizationId": row.organization_id, "addedUserIds": member});
-            audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_MEMBERSHIP_UPDATED, None, details).await?;
+            let details = json!({"organizationInvitationId": row.id});
+            admit_user(&mut tx, tenant, &row.organization_id, &user.id, &roles, details).await?;
             Some(user.id)
         } else {
             None

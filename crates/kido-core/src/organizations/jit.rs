@@ -13,7 +13,7 @@ use kido_store::organizations::{self as member_store, MemberKind};
 use kido_store::{Exec, Page, StoreError, Tx};
 use serde_json::json;
 
-use super::members::{check_role_types, existing_organization, roles_by_id};
+use super::members::{admit_user, check_role_types, existing_organization, roles_by_id};
 use super::{OrganizationError, Organizations, Result, find, invalid};
 use crate::sso_connectors::to_wire;
 use crate::{audit, clock, validate};
@@ -258,21 +258,17 @@ async fn join(
     organizations: &[String],
     via: Via,
 ) -> std::result::Result<Vec<String>, StoreError> {
-    let user = [user_id.to_owned()];
     let mut joined = Vec::new();
     for org in organizations {
+        // Provisioning is for newcomers: an existing member's roles stay as they are.
         if member_store::is_member(tx, tenant, org, MemberKind::User, user_id).await? {
             continue;
         }
-        let now = clock::now_ms();
-        member_store::add_members(tx, tenant, org, MemberKind::User, &user, now).await?;
         let filter = RoleFilter { jit_of: Some(org.clone()), role_type: Some(RoleType::User), ..Default::default() };
         let (roles, _) = template_store::list_roles(tx, tenant, &filter, None).await?;
         let role_ids: Vec<String> = roles.into_iter().map(|r| r.id).collect();
-        member_store::add_member_roles(tx, tenant, org, MemberKind::User, user_id, &role_ids, now).await?;
-        let details =
-            json!({"organizationId": org, "addedUserIds": user, "jit": via.as_str(), "organizationRoleIds": role_ids});
-        audit::record(tx, tenant, audit::keys::ORGANIZATION_MEMBERSHIP_UPDATED, Some(user_id), details).await?;
+        let details = json!({"jit": via.as_str(), "organizationRoleIds": role_ids});
+        admit_user(tx, tenant, org, user_id, &role_ids, details).await?;
         joined.push(org.clone());
     }
     Ok(joined)

@@ -334,6 +334,35 @@ impl Organizations<'_> {
     }
 }
 
+/// The one way a user joins by themselves (an accepted invitation, just-in-time
+/// provisioning): membership if not yet a member, then `role_ids`; a new membership is
+/// recorded as `Organization.Membership.Updated` with `details` added. True when the user
+/// newly joined.
+pub(super) async fn admit_user(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    organization_id: &str,
+    user_id: &str,
+    role_ids: &[String],
+    details: serde_json::Value,
+) -> std::result::Result<bool, kido_store::StoreError> {
+    let user = [user_id.to_owned()];
+    let now = clock::now_ms();
+    let joined = !store::is_member(tx, tenant, organization_id, MemberKind::User, user_id).await?;
+    if joined {
+        store::add_members(tx, tenant, organization_id, MemberKind::User, &user, now).await?;
+    }
+    store::add_member_roles(tx, tenant, organization_id, MemberKind::User, user_id, role_ids, now).await?;
+    if joined {
+        let mut entry = json!({"organizationId": organization_id, "addedUserIds": user});
+        if let (Some(entry), serde_json::Value::Object(extra)) = (entry.as_object_mut(), details) {
+            entry.extend(extra);
+        }
+        audit::record(tx, tenant, audit::keys::ORGANIZATION_MEMBERSHIP_UPDATED, Some(user_id), entry).await?;
+    }
+    Ok(joined)
+}
+
 /// Roles of one member in one organization, sorted by name (Logto's order).
 fn names_only(roles: Option<Vec<(String, IdName)>>) -> Vec<IdName> {
     let mut out: Vec<IdName> = roles.unwrap_or_default().into_iter().map(|(_, r)| r).collect();

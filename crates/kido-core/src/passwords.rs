@@ -1,6 +1,8 @@
 //! Password hashing: argon2id for everything Kido stores, verification of imported
 //! digests (argon2i/d/id, bcrypt, SHA-1, SHA-256, MD5) with a transparent upgrade, all of
-//! it on the blocking pool so the async workers never stall on a hash.
+//! it on a small pool of its own so the async workers never stall on a hash.
+
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use kido_proto::users::PasswordAlgorithm;
@@ -42,6 +44,60 @@ pub enum PasswordError {
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    pool: Arc<HashPool>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One thread per core, each hashing one password at a time, so memory stays within
+/// `cores × m` however many sign-ins arrive (they queue). The threads run at a lower CPU
+/// priority: when nothing else wants the cores they hash at full speed; when token or API
+/// requests do, those go first, so a burst of sign-ins does not stretch their latency.
+struct HashPool {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Nice value of the hashing threads (0 is normal, 19 the lowest priority).
+const HASHING_NICENESS: i32 = 10;
+
+impl HashPool {
+    fn start() -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..threads {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new().name(format!("kido-hash-{i}")).spawn(move || {
+                // On Linux the nice value is per thread: this one only. Failure is harmless.
+                let _ = rustix::process::setpriority_process(None, HASHING_NICENESS);
+                loop {
+                    // The lock is held only while waiting; the job runs without it.
+                    let job = match receiver.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the pool was dropped
+                    }
+                }
+            });
+            if spawned.is_err() {
+                tracing::warn!("could not start password hashing thread {i}");
+            }
+        }
+        Self { jobs: sender }
+    }
+
+    /// Runs `work` on the pool; `None` if the pool is gone.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs.send(job).ok()?;
+        result.await.ok()
+    }
 }
 
 /// The stored method name of everything Kido hashes itself.
@@ -51,27 +107,28 @@ impl Passwords {
     pub fn new(cost: HashCost) -> Result<Self, PasswordError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| PasswordError::InvalidCost(e.to_string()))?;
-        Ok(Self { params })
+        Ok(Self { params, pool: Arc::new(HashPool::start()) })
     }
 
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// argon2id PHC string of `password`, computed on the blocking pool.
+    /// argon2id PHC string of `password`, computed on the hashing pool.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || {
-            argon2.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| PasswordError::Hashing)
-        })
-        .await
-        .map_err(|_| PasswordError::Hashing)?
+        self.pool
+            .run(move || {
+                argon2.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| PasswordError::Hashing)
+            })
+            .await
+            .unwrap_or(Err(PasswordError::Hashing))
     }
 
     /// Whether `password` matches `digest` made by `method`; constant-time where the
-    /// comparison is ours. Runs on the blocking pool.
+    /// comparison is ours. Runs on the hashing pool.
     pub async fn verify(&self, password: String, digest: String, method: String) -> bool {
-        tokio::task::spawn_blocking(move || verify_digest(&password, &digest, &method)).await.unwrap_or(false)
+        self.pool.run(move || verify_digest(&password, &digest, &method)).await.unwrap_or(false)
     }
 
     /// Whether a stored hash should be replaced by a fresh argon2id one after a successful

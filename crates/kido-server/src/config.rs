@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use kido_core::oidc::keys::SigningAlgorithm;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -20,6 +21,7 @@ ENVIRONMENT (overrides the config file; flags override both):
   KIDO_DB_MAX_CONNECTIONS  database pool size                                                (10)
   KIDO_ARGON2_MEMORY_KIB / KIDO_ARGON2_ITERATIONS / KIDO_ARGON2_PARALLELISM
                          argon2id cost of stored passwords                              (19456 / 2 / 1)
+  KIDO_SIGNING_KEY_ALGORITHM  algorithm of the signing keys Kido generates: ES384, ES256 or RS256 (ES384)
   KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
                          credentials of the Management API M2M application created on first start
                          (generated and written to <data dir>/bootstrap-credentials.json when unset)
@@ -37,6 +39,7 @@ CONFIG FILE (--config kido.toml), every key optional:
   argon2_memory_kib = 19456
   argon2_iterations = 2
   argon2_parallelism = 1
+  signing_key_algorithm = \"ES384\"
 ";
 
 #[derive(Debug, Parser)]
@@ -97,6 +100,7 @@ struct FileConfig {
     argon2_memory_kib: Option<u32>,
     argon2_iterations: Option<u32>,
     argon2_parallelism: Option<u32>,
+    signing_key_algorithm: Option<String>,
     bootstrap_m2m_client_id: Option<String>,
     bootstrap_m2m_client_secret: Option<String>,
     trust_proxy_header: Option<bool>,
@@ -117,6 +121,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// argon2id cost of stored passwords.
     pub password_hash_cost: kido_core::passwords::HashCost,
+    /// Algorithm of the signing keys generated for a tenant that has none (Logto's: ES384).
+    pub signing_key_algorithm: SigningAlgorithm,
     pub bootstrap_m2m_client_id: Option<String>,
     pub bootstrap_m2m_client_secret: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
@@ -135,6 +141,7 @@ impl Default for Config {
             database_url: None,
             db_max_connections: 10,
             password_hash_cost: kido_core::passwords::HashCost::default(),
+            signing_key_algorithm: SigningAlgorithm::Es384,
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
             trust_proxy_header: false,
@@ -212,6 +219,15 @@ impl Config {
             iterations: positive("KIDO_ARGON2_ITERATIONS", file.argon2_iterations, cost.iterations)?,
             parallelism: positive("KIDO_ARGON2_PARALLELISM", file.argon2_parallelism, cost.parallelism)?,
         };
+        let signing_key_algorithm =
+            match pick(&["KIDO_SIGNING_KEY_ALGORITHM"])
+                .or(file.signing_key_algorithm.map(|v| ("signing_key_algorithm", v)))
+            {
+                Some((name, v)) => SigningAlgorithm::parse(&v.to_ascii_uppercase()).ok_or_else(|| {
+                    ConfigError::Env { name, value: v.clone(), reason: "expected ES384, ES256 or RS256".into() }
+                })?,
+                None => defaults.signing_key_algorithm,
+            };
         Ok(Config {
             host,
             port,
@@ -231,6 +247,7 @@ impl Config {
                 .or(file.database_url),
             db_max_connections,
             password_hash_cost,
+            signing_key_algorithm,
             bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"])
                 .map(|x| x.1)
                 .or(file.bootstrap_m2m_client_id),
@@ -313,5 +330,9 @@ mod tests {
         assert!(err.to_string().contains("ftp://x"), "{err}");
         let c = Config::load(&ServeArgs::default(), &env_of(&[("ENDPOINT", "https://auth.example.com/")])).unwrap();
         assert_eq!(c.endpoint.unwrap().as_str(), "https://auth.example.com/");
+        let c = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_SIGNING_KEY_ALGORITHM", "rs256")])).unwrap();
+        assert_eq!(c.signing_key_algorithm, SigningAlgorithm::Rs256);
+        let err = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_SIGNING_KEY_ALGORITHM", "HS256")])).unwrap_err();
+        assert!(err.to_string().contains("ES384, ES256 or RS256"), "{err}");
     }
 }

@@ -65,7 +65,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         &BootstrapOptions {
             m2m_client_id: config.bootstrap_m2m_client_id.clone(),
             m2m_client_secret: config.bootstrap_m2m_client_secret.clone(),
-            signing_algorithm: None,
+            signing_algorithm: Some(config.signing_key_algorithm),
         },
     )
     .await?;

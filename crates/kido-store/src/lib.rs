@@ -58,8 +58,23 @@ impl ListQuery<'_> {
         R: Send + Unpin,
         R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        use sqlx::AssertSqlSafe;
         let count_sql = format!("SELECT COUNT(*) FROM {} WHERE {}", self.from, self.where_clause);
+        self.fetch_with_total(c, page, &count_sql).await
+    }
+
+    /// As [`Self::fetch`], with the total from `count_sql` (same binds) instead of a count
+    /// of the matching rows.
+    pub(crate) async fn fetch_with_total<R>(
+        &self,
+        c: &mut impl db::Exec,
+        page: Option<Page>,
+        count_sql: &str,
+    ) -> StoreResult<(Vec<R>, i64)>
+    where
+        R: Send + Unpin,
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        use sqlx::AssertSqlSafe;
         let mut list_sql = format!(
             "SELECT {} FROM {} WHERE {} ORDER BY {}",
             self.columns, self.from, self.where_clause, self.order_by
@@ -68,7 +83,7 @@ impl ListQuery<'_> {
             list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
         }
         db::run!(c, |c| {
-            let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql.as_str()));
+            let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
             let mut rows = sqlx::query_as::<_, R>(AssertSqlSafe(list_sql.as_str()));
             for b in self.binds {
                 count = count.bind(b);

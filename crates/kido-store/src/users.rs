@@ -231,9 +231,14 @@ pub async fn list(
             .iter()
             .map(|m| match_sql(backend, m, search.case_sensitive, &mut binds))
             .collect::<StoreResult<Vec<_>>>()?;
-        if !alternatives.is_empty() {
-            groups.push(format!("({})", alternatives.join(" OR ")));
+        if alternatives.is_empty() {
+            continue;
         }
+        let alternatives = format!("({})", alternatives.join(" OR "));
+        groups.push(match search_text_prefilter(backend, group, &mut binds) {
+            Some(prefilter) => format!("({prefilter} AND {alternatives})"),
+            None => alternatives,
+        });
     }
     if !groups.is_empty() {
         conditions.push(format!("({})", groups.join(if search.match_all { " AND " } else { " OR " })));
@@ -258,14 +263,40 @@ pub async fn list(
         conditions.push(format!("NOT EXISTS ({member} = ${})", binds.len()));
     }
     let columns = COLUMNS.split(", ").map(|col| format!("u.{col}")).collect::<Vec<_>>().join(", ");
+    let unfiltered = conditions.len() == 1;
     let query = ListQuery {
         columns: &columns,
         from: "users u",
         where_clause: &conditions.join(" AND "),
-        order_by: "u.created_at DESC, u.id",
+        order_by: "u.created_at DESC, u.id DESC",
         binds: &binds,
     };
-    query.fetch(c, page).await
+    if unfiltered {
+        // Counting a million rows costs more than the page: the triggers keep the count.
+        query
+            .fetch_with_total(c, page, "SELECT COALESCE((SELECT users FROM user_counts WHERE tenant_id = $1), 0)")
+            .await
+    } else {
+        query.fetch(c, page).await
+    }
+}
+
+/// The searchable identifiers of a user in one string, as PostgreSQL's trigram index
+/// `users__search_text` (migration 0007) has it; the two must stay the same expression.
+const SEARCH_TEXT: &str = "lower(u.id || ' ' || COALESCE(u.username, '') || ' ' || COALESCE(u.primary_email, '') \
+                           || ' ' || COALESCE(u.primary_phone, '') || ' ' || COALESCE(u.name, ''))";
+
+/// A group searching several fields for one LIKE pattern (Logto's `search=%…%`) matches
+/// only users whose identifiers, joined, contain the pattern: a necessary condition that
+/// the trigram index answers, so the exact per-field conditions run on a few rows, not all.
+fn search_text_prefilter(backend: Backend, group: &[FieldMatch], binds: &mut Vec<String>) -> Option<String> {
+    let first = group.first()?;
+    let one_pattern = group.iter().all(|m| m.mode == MatchMode::Like && m.value == first.value);
+    if backend != Backend::Postgres || !one_pattern {
+        return None;
+    }
+    binds.push(format!("%{}%", first.value.to_ascii_lowercase()));
+    Some(format!("{SEARCH_TEXT} LIKE ${} ESCAPE '\\'", binds.len()))
 }
 
 /// SQL for one field match; pushes its binds.

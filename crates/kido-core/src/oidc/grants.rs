@@ -546,9 +546,10 @@ fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), Tok
 
 /// OIDC Core §3.1.3.6: the left half of the access token's hash, with the ID token's hash.
 fn at_hash(alg: SigningAlgorithm, access_token: &str) -> String {
-    let digest = match alg {
-        SigningAlgorithm::Es384 => sha2::Sha384::digest(access_token.as_bytes()).to_vec(),
-        SigningAlgorithm::Es256 => sha2::Sha256::digest(access_token.as_bytes()).to_vec(),
+    let digest = if alg.uses_sha384() {
+        sha2::Sha384::digest(access_token.as_bytes()).to_vec()
+    } else {
+        sha2::Sha256::digest(access_token.as_bytes()).to_vec()
     };
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }

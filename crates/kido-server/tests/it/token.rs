@@ -41,21 +41,65 @@ async fn basic_and_post_both_authenticate_and_the_token_is_rfc9068() {
 
 /// Verifies the signature independently, from the published JWKS.
 async fn verify_with_jwks(t: &TestServer, token: &str) {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
+        UnparsedPublicKey,
+    };
     let jwks: Value = http().get(t.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
     let (header, _) = decode_jwt(token);
     let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("kid in JWKS");
-    assert_eq!(
-        (key["kty"].as_str(), key["crv"].as_str(), key["use"].as_str()),
-        (Some("EC"), Some("P-384"), Some("sig"))
-    );
-    let mut point = vec![4u8];
-    point.extend(URL_SAFE_NO_PAD.decode(key["x"].as_str().unwrap()).unwrap());
-    point.extend(URL_SAFE_NO_PAD.decode(key["y"].as_str().unwrap()).unwrap());
+    assert_eq!((&key["alg"], key["use"].as_str()), (&header["alg"], Some("sig")));
+    let part = |name: &str| URL_SAFE_NO_PAD.decode(key[name].as_str().unwrap()).unwrap();
     let (input, sig) = token.rsplit_once('.').unwrap();
-    let public = aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P384_SHA384_FIXED, point);
-    public
-        .verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
-        .expect("signature verifies with the JWKS key");
+    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let verified = match (key["kty"].as_str().unwrap(), key["crv"].as_str()) {
+        ("RSA", None) => RsaPublicKeyComponents { n: part("n"), e: part("e") }.verify(
+            &RSA_PKCS1_2048_8192_SHA256,
+            input.as_bytes(),
+            &sig,
+        ),
+        ("EC", Some(crv)) => {
+            let mut point = vec![4u8];
+            point.extend(part("x"));
+            point.extend(part("y"));
+            let alg = if crv == "P-384" { &ECDSA_P384_SHA384_FIXED } else { &ECDSA_P256_SHA256_FIXED };
+            UnparsedPublicKey::new(alg, point).verify(input.as_bytes(), &sig)
+        }
+        other => panic!("unexpected key type {other:?}"),
+    };
+    verified.expect("signature verifies with the JWKS key");
+}
+
+#[tokio::test]
+async fn every_signing_algorithm_issues_verifiable_tokens() {
+    use kido_core::oidc::keys::SigningAlgorithm;
+    for (alg, kty, crv) in [(SigningAlgorithm::Es256, "EC", Some("P-256")), (SigningAlgorithm::Rs256, "RSA", None)] {
+        let t = TestServer::start_with(|c| c.signing_key_algorithm = alg).await;
+        let doc: Value =
+            http().get(t.url("/oidc/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(doc["id_token_signing_alg_values_supported"], json!([alg.as_str()]));
+        let jwks: Value = http().get(t.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
+        let key = &jwks["keys"][0];
+        assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some(kty), crv));
+        assert!(key.get("d").is_none() && key.get("p").is_none(), "no private parts: {key}");
+        if kty == "RSA" {
+            assert_eq!(URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap().len(), 256, "2048-bit modulus");
+        }
+
+        let (resource, app, secret) = t.m2m_app_with_scopes(&["read"]).await;
+        let form = [("grant_type", "client_credentials"), ("resource", resource.as_str()), ("scope", "read")];
+        let (status, body) = t.token(&form, Some((&app, &secret))).await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["access_token"].as_str().unwrap();
+        let (header, claims) = decode_jwt(token);
+        assert_eq!((header["alg"].as_str(), header["typ"].as_str()), (Some(alg.as_str()), Some("at+jwt")));
+        assert_eq!(claims["scope"], "read");
+        verify_with_jwks(&t, token).await;
+        // The Management API accepts the tokens this key signs.
+        let (status, _) = t.api(Method::GET, "/api/applications", None).await;
+        assert_eq!(status, 200);
+        t.stop().await;
+    }
 }
 
 #[tokio::test]

@@ -93,14 +93,12 @@ pub async fn run(o: Options) -> Result<Value, String> {
     }))
 }
 
-async fn mapi(http: &Client, o: &Options, method: Method, path: &str, body: Value) -> Result<Value, String> {
-    let r = http
-        .request(method, format!("{}{path}", o.endpoint))
-        .bearer_auth(&o.mapi_token)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| format!("{path}: {e}"))?;
+async fn mapi(http: &Client, o: &Options, method: Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    let mut request = http.request(method, format!("{}{path}", o.endpoint)).bearer_auth(&o.mapi_token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let r = request.send().await.map_err(|e| format!("{path}: {e}"))?;
     let status = r.status();
     let body: Value = r.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
@@ -115,12 +113,14 @@ async fn set_up(http: &Client, o: &Options) -> Result<Setup, String> {
         o,
         Method::POST,
         "/api/applications",
-        json!({"name": "bench sign-in", "type": "Traditional",
-               "oidcClientMetadata": {"redirectUris": [REDIRECT_URI], "postLogoutRedirectUris": []}}),
+        Some(json!({"name": "bench sign-in", "type": "Traditional",
+               "oidcClientMetadata": {"redirectUris": [REDIRECT_URI], "postLogoutRedirectUris": []}})),
     )
     .await?;
     let field = |v: &Value, k: &str| v[k].as_str().map(str::to_owned).ok_or_else(|| format!("no {k} in {v}"));
-    let (app_id, app_secret) = (field(&app, "id")?, field(&app, "secret")?);
+    let app_id = field(&app, "id")?;
+    let secrets = mapi(http, o, Method::GET, &format!("/api/applications/{app_id}/secrets"), None).await?;
+    let app_secret = field(&secrets[0], "value")?;
     // A run prefix keeps usernames unique when the same server is benchmarked twice.
     let run = format!(
         "{:x}",
@@ -129,7 +129,7 @@ async fn set_up(http: &Client, o: &Options) -> Result<Setup, String> {
     let mut usernames = Vec::new();
     for i in 0..o.users.max(1) {
         let username = format!("bench_{run}_{i}");
-        mapi(http, o, Method::POST, "/api/users", json!({"username": username, "password": PASSWORD})).await?;
+        mapi(http, o, Method::POST, "/api/users", Some(json!({"username": username, "password": PASSWORD}))).await?;
         usernames.push(username);
     }
     Ok(Setup { app_id, app_secret, usernames })
@@ -194,7 +194,7 @@ async fn flow(http: &Client, endpoint: &str, setup: &Setup, username: &str) -> R
     let mut b = Browser { http, base: endpoint, jar: HashMap::new() };
     let challenge = URL_SAFE_NO_PAD.encode(digest(&SHA256, VERIFIER.as_bytes()));
     let auth = format!(
-        "/oidc/auth?client_id={}&redirect_uri={}&response_type=code&scope=openid%20offline_access%20profile&state=bench&code_challenge={challenge}&code_challenge_method=S256",
+        "/oidc/auth?client_id={}&redirect_uri={}&response_type=code&scope=openid%20offline_access%20profile&prompt=consent&state=bench&code_challenge={challenge}&code_challenge_method=S256",
         setup.app_id,
         encode(REDIRECT_URI)
     );

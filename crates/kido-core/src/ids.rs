@@ -26,6 +26,13 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
     out
 }
 
+/// Draws once from the random generator, whose first use seeds it (aws-lc collects CPU
+/// jitter entropy: tens of milliseconds). Called on a spare thread at start, so that this
+/// overlaps with opening the database instead of delaying the first key or id.
+pub fn warm_up_random() {
+    let _ = SystemRandom::new().fill(&mut [0u8; 1]);
+}
+
 /// One-time verification code: 6 decimal digits.
 pub fn new_code() -> String {
     random_string(b"0123456789", 6)

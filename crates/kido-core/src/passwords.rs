@@ -4,7 +4,11 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use std::cell::RefCell;
+
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use kido_proto::users::PasswordAlgorithm;
 use md5::Md5;
 use sha1::Sha1;
@@ -117,18 +121,14 @@ impl Passwords {
     /// argon2id PHC string of `password`, computed on the hashing pool.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         let argon2 = self.argon2();
-        self.pool
-            .run(move || {
-                argon2.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|_| PasswordError::Hashing)
-            })
-            .await
-            .unwrap_or(Err(PasswordError::Hashing))
+        self.pool.run(move || hash_argon2id(&argon2, &password)).await.unwrap_or(Err(PasswordError::Hashing))
     }
 
     /// Whether `password` matches `digest` made by `method`; constant-time where the
     /// comparison is ours. Runs on the hashing pool.
     pub async fn verify(&self, password: String, digest: String, method: String) -> bool {
-        self.pool.run(move || verify_digest(&password, &digest, &method)).await.unwrap_or(false)
+        let kept = self.params.block_count();
+        self.pool.run(move || verify_digest(&password, &digest, &method, kept)).await.unwrap_or(false)
     }
 
     /// Whether a stored hash should be replaced by a fresh argon2id one after a successful
@@ -160,7 +160,65 @@ pub fn check_imported_digest(algorithm: PasswordAlgorithm, digest: &str) -> Resu
     if ok { Ok(()) } else { Err(PasswordError::MalformedDigest(algorithm.as_str())) }
 }
 
-fn verify_digest(password: &str, digest: &str, method: &str) -> bool {
+thread_local! {
+    /// argon2's working memory, kept by each hashing thread from one hash to the next: a
+    /// fresh multi-MiB allocation per hash leaves the allocator's arenas holding hundreds of
+    /// MiB under sign-in load; reusing it keeps the pool at `threads × m`.
+    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// argon2 of `password` into `out`, in this thread's kept memory when the cost is at most
+/// `kept` blocks (Kido's own); a larger imported cost gets memory of its own, freed after.
+fn argon2_into(argon2: &Argon2<'_>, kept: usize, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
+    let needed = argon2.params().block_count();
+    if needed > kept {
+        let mut memory = vec![Block::new(); needed];
+        return argon2.hash_password_into_with_memory(password, salt, out, &mut memory).is_ok();
+    }
+    WORKING_MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < needed {
+            memory.resize(needed, Block::new());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..needed]).is_ok()
+    })
+}
+
+/// A new argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`, unpadded base64).
+fn hash_argon2id(argon2: &Argon2<'_>, password: &str) -> Result<String, PasswordError> {
+    let mut salt = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| PasswordError::Hashing)?;
+    let mut out = [0u8; 32];
+    let params = argon2.params();
+    if !argon2_into(argon2, params.block_count(), password.as_bytes(), &salt, &mut out) {
+        return Err(PasswordError::Hashing);
+    }
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(out)
+    ))
+}
+
+/// Checks `password` against an argon2i/d/id PHC string, whose parameters it follows.
+fn verify_argon2(password: &str, digest: &str, kept: usize) -> bool {
+    let Ok(hash) = PasswordHash::new(digest) else { return false };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else { return false };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    argon2_into(&Argon2::new(algorithm, version, params), kept, password.as_bytes(), salt, &mut out)
+        && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
+fn verify_digest(password: &str, digest: &str, method: &str, kept: usize) -> bool {
     let hex_equals = |computed: &[u8]| {
         let hex: String = computed.iter().map(|b| format!("{b:02x}")).collect();
         bool::from(hex.as_bytes().ct_eq(digest.to_ascii_lowercase().as_bytes()))
@@ -168,7 +226,7 @@ fn verify_digest(password: &str, digest: &str, method: &str) -> bool {
     match PasswordAlgorithm::parse(method) {
         Some(PasswordAlgorithm::Argon2i | PasswordAlgorithm::Argon2d | PasswordAlgorithm::Argon2id) => {
             // The PHC string carries algorithm and parameters.
-            Argon2::default().verify_password(password.as_bytes(), digest).is_ok()
+            verify_argon2(password, digest, kept)
         }
         Some(PasswordAlgorithm::Bcrypt) => bcrypt::verify(password, digest).unwrap_or(false),
         Some(PasswordAlgorithm::Sha1) => hex_equals(&Sha1::digest(password.as_bytes())),
@@ -193,15 +251,33 @@ mod tests {
         assert!(Passwords::new(HashCost::default()).unwrap().needs_upgrade(&h, STORED_METHOD));
 
         let sha256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"; // "password"
-        assert!(verify_digest("password", sha256, "SHA256"));
-        assert!(!verify_digest("Password", sha256, "SHA256"));
-        assert!(verify_digest("password", "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "SHA1"));
-        assert!(verify_digest("password", "5f4dcc3b5aa765d61d8327deb882cf99", "MD5"));
+        assert!(verify_digest("password", sha256, "SHA256", 0));
+        assert!(!verify_digest("Password", sha256, "SHA256", 0));
+        assert!(verify_digest("password", "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8", "SHA1", 0));
+        assert!(verify_digest("password", "5f4dcc3b5aa765d61d8327deb882cf99", "MD5", 0));
         let bcrypt = bcrypt::hash("password", 4).unwrap();
-        assert!(verify_digest("password", &bcrypt, "Bcrypt"));
+        assert!(verify_digest("password", &bcrypt, "Bcrypt", 0));
         assert!(check_imported_digest(PasswordAlgorithm::Bcrypt, &bcrypt).is_ok());
         assert!(check_imported_digest(PasswordAlgorithm::Sha256, "xyz").is_err());
         assert!(check_imported_digest(PasswordAlgorithm::Md5, "5f4dcc3b5aa765d61d8327deb882cf99").is_ok());
-        assert!(!verify_digest("password", sha256, "Unknown"));
+        assert!(!verify_digest("password", sha256, "Unknown", 0));
+        // Imported argon2 hashes of every variant, with costs other than Kido's own.
+        for (variant, phc, method) in [
+            (Algorithm::Argon2i, "$argon2i$", "Argon2i"),
+            (Algorithm::Argon2d, "$argon2d$", "Argon2d"),
+            (Algorithm::Argon2id, "$argon2id$", "Argon2id"),
+        ] {
+            use argon2::PasswordHasher;
+            let digest = Argon2::new(variant, Version::V0x13, Params::new(64, 3, 2, None).unwrap())
+                .hash_password(b"imported")
+                .unwrap()
+                .to_string();
+            assert!(digest.starts_with(phc));
+            // Larger than the kept memory (8 blocks) and within it (64).
+            for kept in [8, 64] {
+                assert!(verify_digest("imported", &digest, method, kept), "{digest}");
+                assert!(!verify_digest("imposter", &digest, method, kept), "{digest}");
+            }
+        }
     }
 }

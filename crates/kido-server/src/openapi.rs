@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kido_proto::ErrorBody;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, IntoResponses, OpenApi};
 
 use crate::state::AppState;
@@ -93,11 +93,13 @@ pub struct SearchParams {
     search: Option<String>,
 }
 
-/// Adds the OAuth2 client-credentials security scheme, required by default.
-pub fn finish(mut doc: utoipa::openapi::OpenApi) -> Value {
+/// Adds the OAuth2 client-credentials security scheme, required by default, and serializes
+/// the document once (it is served as bytes, never rebuilt).
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> String {
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
     let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     if let Some(obj) = value.as_object_mut() {
+        obj.remove("servers");
         obj.insert("security".into(), json!([{"OAuth2": ["all"]}]));
         let components = obj.entry("components").or_insert_with(|| json!({}));
         if let Some(c) = components.as_object_mut() {
@@ -108,19 +110,20 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> Value {
             );
         }
     }
-    value
+    value.to_string()
 }
 
 /// Serves the document with `servers` set to the origin the request came to.
 #[utoipa::path(get, path = "/api/swagger.json", operation_id = "GetSwaggerJson", tag = "OpenAPI", security(()),
     responses((status = 200, description = "The OpenAPI document.", content_type = "application/json")))]
 pub async fn swagger_json(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let mut doc = (*app.openapi).clone();
     let origin = request_origin(&headers).unwrap_or_else(|| app.tenant.origin.clone());
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("servers".into(), json!([{"url": origin}]));
-    }
-    axum::Json(doc).into_response()
+    let servers = json!([{"url": origin}]);
+    // The stored document is an object without `servers`: put the member first.
+    let rest = app.openapi.strip_prefix('{').unwrap_or_default();
+    let separator = if rest.starts_with('}') { "" } else { "," };
+    let body = format!("{{\"servers\":{servers}{separator}{rest}");
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The same document under Logto's well-known path.

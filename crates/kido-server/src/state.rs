@@ -10,7 +10,8 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub tenant: Arc<TenantSite>,
     /// The OpenAPI document, built once from the routes.
-    pub openapi: Arc<serde_json::Value>,
+    /// The Management API's OpenAPI document, serialized once, without `servers`.
+    pub openapi: Arc<str>,
 }
 
 /// A tenant as served on one listener.

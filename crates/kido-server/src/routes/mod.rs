@@ -31,7 +31,7 @@ pub use experience::first_language;
 pub use oidc::render_discovery;
 
 /// The router (state still to be given per tenant) and the OpenAPI document of its `/api` part.
-pub fn build() -> (Router<AppState>, serde_json::Value) {
+pub fn build() -> (Router<AppState>, String) {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(status::status))
         .routes(routes!(openapi::swagger_json))

@@ -27,9 +27,12 @@ fn random_string(alphabet: &[u8], len: usize) -> String {
 }
 
 /// Draws once from the random generator, whose first use seeds it (aws-lc collects CPU
-/// jitter entropy: tens of milliseconds). Called on a spare thread at start, so that this
-/// overlaps with opening the database instead of delaying the first key or id.
+/// jitter entropy: tens of milliseconds). Meant for a spare thread at start: at the lowest
+/// CPU priority it overlaps with opening the database and does not slow the rest of the
+/// start, and the first key or id made later finds the generator ready.
 pub fn warm_up_random() {
+    // On Linux the nice value is per thread: this one only. Failure is harmless.
+    let _ = rustix::process::setpriority_process(None, 19);
     let _ = SystemRandom::new().fill(&mut [0u8; 1]);
 }
 

@@ -74,6 +74,9 @@ pub struct Core {
     pub store: Store,
     key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
     clients: ClientCache,
+    /// Each tenant's sign-in experience, read on every Experience API request: kept for the
+    /// client cache's TTL, dropped at once by a local update (other nodes: within the TTL).
+    sign_in_experiences: sign_in_experience::Cache,
     passwords: passwords::Passwords,
     /// Outgoing HTTP (connectors); one pool for the process.
     http: reqwest::Client,
@@ -87,6 +90,7 @@ impl Core {
             store,
             key_rings: RwLock::default(),
             clients: ClientCache::new(options.client_cache_ttl),
+            sign_in_experiences: sign_in_experience::Cache::new(options.client_cache_ttl),
             passwords: passwords::Passwords::new(options.hash_cost)?,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))

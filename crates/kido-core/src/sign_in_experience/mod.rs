@@ -3,6 +3,10 @@
 
 pub mod password_policy;
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
 use kido_proto::TenantId;
 use kido_proto::sign_in_experience::{
     PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier, UpdateSignInExperience,
@@ -43,16 +47,52 @@ pub struct SignInExperiences<'a> {
     pub(crate) core: &'a Core,
 }
 
+/// Sign-in experiences by tenant, each with the time it was read.
+pub(crate) struct Cache {
+    ttl: Duration,
+    entries: RwLock<HashMap<TenantId, (Instant, SignInExperience)>>,
+}
+
+impl Cache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self { ttl, entries: RwLock::default() }
+    }
+
+    fn get(&self, tenant: &TenantId) -> Option<SignInExperience> {
+        let entries = self.entries.read().ok()?;
+        let (at, sie) = entries.get(tenant)?;
+        (at.elapsed() < self.ttl).then(|| sie.clone())
+    }
+
+    fn put(&self, tenant: &TenantId, sie: &SignInExperience) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(tenant.clone(), (Instant::now(), sie.clone()));
+        }
+    }
+
+    fn forget(&self, tenant: &TenantId) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(tenant);
+        }
+    }
+}
+
 impl SignInExperiences<'_> {
     /// The tenant's sign-in experience (the default one until first changed).
     pub async fn get(&self, tenant: &TenantId) -> Result<SignInExperience> {
+        let cache = &self.core.sign_in_experiences;
+        if let Some(sie) = cache.get(tenant) {
+            return Ok(sie);
+        }
         let mut c = self.core.store.conn().await?;
         let stored = store::get(&mut c, tenant).await?;
-        Ok(match stored.map(serde_json::from_value::<SignInExperience>) {
+        let sie = match stored.map(serde_json::from_value::<SignInExperience>) {
             Some(Ok(sie)) => sie,
             // Nothing stored yet, or stored by an older version with another shape.
             _ => SignInExperience::default_for(tenant.as_str()),
-        })
+        };
+        cache.put(tenant, &sie);
+        Ok(sie)
     }
 
     /// Applies the given fields, validates the result as a whole, stores it.
@@ -96,6 +136,7 @@ impl SignInExperiences<'_> {
         let value = serde_json::to_value(&sie).map_err(|e| SignInExperienceError::Invalid(e.to_string()))?;
         let mut c = self.core.store.conn().await?;
         store::put(&mut c, tenant, &value).await?;
+        self.core.sign_in_experiences.forget(tenant);
         Ok(sie)
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use kido_core::oidc::keys::{SigningAlgorithm, SigningKey};
 use kido_core::passwords::{HashCost, Passwords, STORED_METHOD};
+use kido_server::config::ServeArgs;
 use serde_json::{Value, json};
 
 /// Signs the claims of a client_credentials access token in a loop on one thread.
@@ -37,20 +38,12 @@ pub fn sign(alg: &str, seconds: f64) -> Result<Value, String> {
     Ok(json!({"alg": alg.as_str(), "signatures_per_sec_per_core": rate.round(), "token_bytes": bytes}))
 }
 
-/// The argon2 parameters Kido runs with, from the same variables the server reads.
+/// The argon2 parameters Kido runs with: the server's own configuration, read the same way
+/// (config file, `KIDO_ARGON2_*`), so the ceiling and the server can never disagree.
 fn kido_cost() -> Result<HashCost, String> {
-    let default = HashCost::default();
-    let read = |name: &str, fallback: u32| -> Result<u32, String> {
-        match std::env::var(name) {
-            Ok(v) if !v.is_empty() => v.parse().map_err(|_| format!("{name}={v} is not a number")),
-            _ => Ok(fallback),
-        }
-    };
-    Ok(HashCost {
-        memory_kib: read("KIDO_ARGON2_MEMORY_KIB", default.memory_kib)?,
-        iterations: read("KIDO_ARGON2_ITERATIONS", default.iterations)?,
-        parallelism: read("KIDO_ARGON2_PARALLELISM", default.parallelism)?,
-    })
+    let config = kido_server::Config::load(&ServeArgs::default(), &|name| std::env::var(name).ok())
+        .map_err(|e| e.to_string())?;
+    Ok(config.password_hash_cost)
 }
 
 /// Verifications of a stored hash through Kido's hashing pool: one at a time (per core),

@@ -60,7 +60,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::DataDir(config.data_dir.clone(), e))?;
     // CPU-bound start-up work runs beside the database's (connect, migrate, bootstrap).
     std::thread::spawn(kido_core::ids::warm_up_random);
-    let routes_built = std::thread::spawn(routes::build);
+    let routes_built = tokio::task::spawn_blocking(routes::build);
     let url = config.database_url();
     let store = Store::connect(&StoreOptions { url: url.clone(), max_connections: config.db_max_connections })
         .await
@@ -84,7 +84,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
 
     spawn_planner_maintenance(core.clone(), shutdown_signal.subscribe());
-    let (router, openapi) = routes_built.join().map_err(|_| ServerError::Routes)?;
+    // Awaited, not joined: the async worker is never blocked waiting for it.
+    let (router, openapi) = routes_built.await.map_err(|_| ServerError::Routes)?;
     let openapi: Arc<str> = openapi.into();
     let shutdown = shutdown_signal;
     let mut listeners = Vec::new();

@@ -22,6 +22,27 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Every distinct value the request carries for `name` (browsers send one per matching
+/// domain/path, most specific first).
+pub fn all(headers: &HeaderMap, name: &str) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    let found = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+        .filter(|v| !v.is_empty());
+    for v in found {
+        if !values.iter().any(|known| known == v) {
+            values.push(v.to_owned());
+        }
+    }
+    values
+}
+
 /// `Set-Cookie` for `name=value` living `max_age_secs` (0 deletes it).
 pub fn set(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };

@@ -6,6 +6,7 @@ pub mod config;
 mod cookies;
 pub mod errors;
 pub mod extract;
+mod interaction_guard;
 pub mod openapi;
 mod pages;
 pub mod pagination;

@@ -109,7 +109,10 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             trust_proxy_header: config.trust_proxy_header,
         };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
-        let app = router.clone().with_state(state);
+        let app = router
+            .clone()
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard));
         let mut stop = shutdown.subscribe();
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

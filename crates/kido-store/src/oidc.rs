@@ -77,6 +77,28 @@ pub async fn update_interaction_state(
     Ok(())
 }
 
+/// Gives a live interaction a new cookie (by digest); false when `old_hash` names none.
+/// One conditional statement: of two holders of the old cookie, exactly one moves on.
+pub async fn rotate_interaction_cookie(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET cookie_hash = $3 \
+        WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $4";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(old_hash)
+        .bind(new_hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
 /// Deletes the interaction; false when it was already gone (someone else finished it).
 pub async fn delete_interaction(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
     const SQL: &str = "DELETE FROM oidc_interactions WHERE tenant_id = $1 AND id = $2";

@@ -17,7 +17,7 @@ use super::clients::Client;
 use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
 use crate::experience::ExperienceState;
-use crate::{TenantContext, clock, ids, validate};
+use crate::{StoreError, TenantContext, clock, ids, validate};
 
 pub const INTERACTION_TTL_MS: i64 = 3600 * 1000;
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
@@ -403,6 +403,27 @@ impl Oidc<'_> {
         store::find_interaction(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms())
             .await
             .map_err(PageError::server)
+    }
+
+    /// Moves a live interaction to a new cookie, returned; `None` when the cookie names
+    /// none. Every step that can attach an identity to a sign-in rotates first, so a cookie
+    /// planted in someone's browser stops working the moment that browser acts on it.
+    pub async fn rotate_interaction_cookie(
+        &self,
+        tenant: &TenantContext,
+        cookie: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let fresh = ids::new_opaque_token();
+        let mut c = self.core.store.conn().await?;
+        let moved = store::rotate_interaction_cookie(
+            &mut c,
+            &tenant.id,
+            &ids::digest(cookie),
+            &ids::digest(&fresh),
+            clock::now_ms(),
+        )
+        .await?;
+        Ok(moved.then_some(fresh))
     }
 
     /// A grant for what was asked and one authorization code under it; returns the

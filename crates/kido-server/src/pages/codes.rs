@@ -16,7 +16,7 @@ use kido_core::experience::{
 };
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
-use super::forms::{alert_html, carry_query, csrf_token, failure, identifier_from, open, open_post, terms_html};
+use super::forms::{alert_html, carry_query, failure, identifier_from, open, open_post, terms_html};
 use super::{Texts, View, esc};
 use crate::extract::ClientIp;
 use crate::routes::first_language;
@@ -92,7 +92,7 @@ fn identifier_label(view: &View, flow: Flow) -> (&'static str, &'static str) {
 /// The form that asks where to send the code.
 pub fn identifier_form(
     view: &View,
-    cookie: &str,
+    csrf: &str,
     flow: Flow,
     value: &str,
     error: Option<&str>,
@@ -113,7 +113,7 @@ pub fn identifier_form(
         alert = alert_html(error),
         path = flow.path(),
         q = carry_query(query),
-        csrf = csrf_token(cookie),
+        csrf = csrf,
         label = esc(label),
         value = esc(value),
         button = esc(t.send_code_button),
@@ -137,12 +137,12 @@ pub fn identifier_form(
 }
 
 async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
-    let (interaction, view, cookie) = match open(&app, &headers).await {
+    let (interaction, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let hint = interaction.params.login_hint.clone().unwrap_or_default();
-    let body = identifier_form(&view, &cookie, flow, &hint, None, &query);
+    let body = identifier_form(&view, &csrf, flow, &hint, None, &query);
     view.render(StatusCode::OK, flow.title(view.t()), &body)
 }
 
@@ -154,7 +154,7 @@ async fn send_code(
     body: Bytes,
     flow: Flow,
 ) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -187,16 +187,15 @@ async fn send_code(
         }
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = identifier_form(&view, &cookie, flow, &value, Some(text), &query);
+            let body = identifier_form(&view, &csrf, flow, &value, Some(text), &query);
             view.render(status, flow.title(view.t()), &body)
         }
     }
 }
 
-fn code_form(view: &View, cookie: &str, flow: Flow, to: &str, error: Option<&str>, query: &Option<String>) -> String {
+fn code_form(view: &View, csrf: &str, flow: Flow, to: &str, error: Option<&str>, query: &Option<String>) -> String {
     let t = view.t();
     let q = carry_query(query);
-    let csrf = csrf_token(cookie);
     format!(
         r#"<h1>{title}</h1>{alert}<p class="message">{sent} <strong>{to}</strong></p><form method="post" action="{path}/verification-code/verify{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="code">{label}</label><input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="6" required><button type="submit">{button}</button></form><form method="post" action="{path}/verification-code{q}" class="secondary"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="identifier" value="{to}"><button type="submit" class="link">{resend}</button></form>"#,
         title = esc(t.code_title),
@@ -215,13 +214,13 @@ fn pending(interaction: &Interaction) -> Option<Identifier> {
 }
 
 async fn code_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
-    let (interaction, view, cookie) = match open(&app, &headers).await {
+    let (interaction, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     match pending(&interaction) {
         Some(to) => {
-            let body = code_form(&view, &cookie, flow, &to.value, None, &query);
+            let body = code_form(&view, &csrf, flow, &to.value, None, &query);
             view.render(StatusCode::OK, view.t().code_title, &body)
         }
         None => Redirect::to(&format!("{}/verification-code{}", flow.path(), carry_query(&query))).into_response(),
@@ -235,7 +234,7 @@ enum Next {
 }
 
 async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes, flow: Flow) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -259,7 +258,7 @@ async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, bo
         Ok(Next::Page(path)) => Redirect::to(&format!("{path}{}", carry_query(&query))).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = code_form(&view, &cookie, flow, &record.identifier.value, Some(text), &query);
+            let body = code_form(&view, &csrf, flow, &record.identifier.value, Some(text), &query);
             view.render(status, view.t().code_title, &body)
         }
     }
@@ -330,7 +329,7 @@ async fn register(
 
 fn profile_form(
     view: &View,
-    cookie: &str,
+    csrf: &str,
     interaction: &Interaction,
     error: Option<&str>,
     query: &Option<String>,
@@ -364,22 +363,22 @@ fn profile_form(
         title = esc(t.complete_profile_title),
         alert = alert_html(error),
         q = carry_query(query),
-        csrf = csrf_token(cookie),
+        csrf = csrf,
         button = esc(t.register_button),
     )
 }
 
 async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
-    let (interaction, view, cookie) = match open(&app, &headers).await {
+    let (interaction, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let body = profile_form(&view, &cookie, &interaction, None, &query);
+    let body = profile_form(&view, &csrf, &interaction, None, &query);
     view.render(StatusCode::OK, view.t().complete_profile_title, &body)
 }
 
 async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -412,21 +411,21 @@ async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>
     };
     match x.load(tenant, c).await {
         Ok(interaction) => {
-            let body = profile_form(&view, &cookie, &interaction, Some(error.1), &query);
+            let body = profile_form(&view, &csrf, &interaction, Some(error.1), &query);
             view.render(error.0, t.complete_profile_title, &body)
         }
         Err(e) => crate::errors::ApiError::from(e).into_response(),
     }
 }
 
-fn reset_form(view: &View, cookie: &str, error: Option<&str>, query: &Option<String>) -> String {
+fn reset_form(view: &View, csrf: &str, error: Option<&str>, query: &Option<String>) -> String {
     let t = view.t();
     format!(
         r#"<h1>{title}</h1>{alert}<form method="post" action="/forgot-password/reset{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="password">{new}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{confirm}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required><button type="submit">{button}</button></form>"#,
         title = esc(t.forgot_title),
         alert = alert_html(error),
         q = carry_query(query),
-        csrf = csrf_token(cookie),
+        csrf = csrf,
         new = esc(t.new_password),
         confirm = esc(t.confirm_password),
         button = esc(t.reset_button),
@@ -434,22 +433,22 @@ fn reset_form(view: &View, cookie: &str, error: Option<&str>, query: &Option<Str
 }
 
 async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
-    let (_, view, cookie) = match open(&app, &headers).await {
+    let (_, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let body = reset_form(&view, &cookie, None, &query);
+    let body = reset_form(&view, &csrf, None, &query);
     view.render(StatusCode::OK, view.t().forgot_title, &body)
 }
 
 async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {
-        let body = reset_form(&view, &cookie, Some(t.passwords_mismatch), &query);
+        let body = reset_form(&view, &csrf, Some(t.passwords_mismatch), &query);
         return view.render(StatusCode::BAD_REQUEST, t.forgot_title, &body);
     }
     let x = app.core.experience();
@@ -473,7 +472,7 @@ async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, 
         }
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = reset_form(&view, &cookie, Some(text), &query);
+            let body = reset_form(&view, &csrf, Some(text), &query);
             view.render(status, t.forgot_title, &body)
         }
     }

@@ -19,8 +19,9 @@ use crate::cookies;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// The interaction of this browser and the page's view of it; or the page to show instead.
-pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String), Response> {
+/// The interaction of this browser, the page's view of it, the interaction cookie and the
+/// forms' anti-forgery token; or the page to show instead.
+pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String, String), Response> {
     let cookie = cookies::get(headers, cookies::INTERACTION).map(str::to_owned);
     match app.core.experience().load(&app.tenant.context, cookie.as_deref()).await {
         Ok(interaction) => {
@@ -28,7 +29,8 @@ pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interac
             let view =
                 View::new(app, headers, interaction.params.ui_locales.as_deref(), name.map(|c| c.app.name.clone()))
                     .await;
-            Ok((interaction, view, cookie.unwrap_or_default()))
+            let csrf = csrf_token(&interaction.id);
+            Ok((interaction, view, cookie.unwrap_or_default(), csrf))
         }
         Err(ExperienceError::SessionNotFound) => {
             let view = View::new(app, headers, None, None).await;
@@ -39,10 +41,12 @@ pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interac
     }
 }
 
-/// The forms' anti-forgery token: derived from the (HttpOnly) interaction cookie, so a
-/// page on another site can neither read nor compute it.
-pub(super) fn csrf_token(interaction_cookie: &str) -> String {
-    ids::digest(&format!("kido-form:{interaction_cookie}"))
+/// The forms' anti-forgery token: derived from the interaction's id, which only the
+/// browser holding the (HttpOnly, rotating) interaction cookie gets to act on, so a page on
+/// another site can neither read nor compute it; and it survives the cookie's rotation at
+/// every step (see `interaction_guard`), so a page rendered earlier still posts.
+pub(super) fn csrf_token(interaction_id: &str) -> String {
+    ids::digest(&format!("kido-form:{interaction_id}"))
 }
 
 pub(super) struct Form(Vec<(String, String)>);
@@ -57,8 +61,7 @@ pub(super) fn parse_form(body: &[u8]) -> Form {
     Form(url::form_urlencoded::parse(body).into_owned().collect())
 }
 
-fn csrf_ok(form: &Form, cookie: &str) -> bool {
-    let expected = csrf_token(cookie);
+fn csrf_ok(form: &Form, expected: &str) -> bool {
     bool::from(form.get("csrf").as_bytes().ct_eq(expected.as_bytes()))
 }
 
@@ -149,7 +152,7 @@ pub(super) fn carry_query(query: &Option<String>) -> String {
     query.as_deref().filter(|q| !q.is_empty()).map(|q| format!("?{}", esc(q))).unwrap_or_default()
 }
 
-fn sign_in_form(view: &View, cookie: &str, identifier: &str, error: Option<&str>, query: &Option<String>) -> String {
+fn sign_in_form(view: &View, csrf: &str, identifier: &str, error: Option<&str>, query: &Option<String>) -> String {
     let t = view.t();
     let labels: Vec<&str> = view
         .sie
@@ -168,7 +171,7 @@ fn sign_in_form(view: &View, cookie: &str, identifier: &str, error: Option<&str>
         r#"<h1>{title}</h1>{alert}<form method="post" action="/sign-in"><input type="hidden" name="csrf" value="{csrf}"><label for="identifier">{label}</label><input type="text" id="identifier" name="identifier" autocomplete="username" autocapitalize="none" required value="{identifier}"><label for="password">{password}</label><input type="password" id="password" name="password" autocomplete="current-password" required>{terms}<button type="submit">{button}</button></form>"#,
         title = esc(t.sign_in_title),
         alert = alert_html(error),
-        csrf = csrf_token(cookie),
+        csrf = csrf,
         label = esc(&label),
         identifier = esc(identifier),
         password = esc(t.password),
@@ -198,13 +201,13 @@ fn sign_in_form(view: &View, cookie: &str, identifier: &str, error: Option<&str>
     html
 }
 
-fn register_form(view: &View, cookie: &str, username: &str, error: Option<&str>, query: &Option<String>) -> String {
+fn register_form(view: &View, csrf: &str, username: &str, error: Option<&str>, query: &Option<String>) -> String {
     let t = view.t();
     let mut html = format!(
         r#"<h1>{title}</h1>{alert}<form method="post" action="/register"><input type="hidden" name="csrf" value="{csrf}"><label for="username">{username_label}</label><input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" required value="{username}"><label for="password">{password}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{confirm}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>{terms}<button type="submit">{button}</button></form>"#,
         title = esc(t.register_title),
         alert = alert_html(error),
-        csrf = csrf_token(cookie),
+        csrf = csrf,
         username_label = esc(t.username),
         username = esc(username),
         password = esc(t.password),
@@ -225,25 +228,25 @@ fn register_form(view: &View, cookie: &str, username: &str, error: Option<&str>,
 }
 
 pub async fn sign_in_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (interaction, view, cookie) = match open(&app, &headers).await {
+    let (interaction, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let hint = interaction.params.login_hint.clone().unwrap_or_default();
-    let body = sign_in_form(&view, &cookie, &hint, None, &query);
+    let body = sign_in_form(&view, &csrf, &hint, None, &query);
     view.render(StatusCode::OK, view.t().sign_in_title, &body)
 }
 
 pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (_, view, cookie) = match open(&app, &headers).await {
+    let (_, view, _, csrf) = match open(&app, &headers).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     // Registration by email or phone starts by proving the address with a code.
     let body = if codes::offers(&view, Flow::Register) {
-        codes::identifier_form(&view, &cookie, Flow::Register, "", None, &query)
+        codes::identifier_form(&view, &csrf, Flow::Register, "", None, &query)
     } else {
-        register_form(&view, &cookie, "", None, &query)
+        register_form(&view, &csrf, "", None, &query)
     };
     view.render(StatusCode::OK, view.t().register_title, &body)
 }
@@ -258,13 +261,13 @@ pub(super) async fn open_post(
     app: &AppState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(View, String, Form), Response> {
-    let (_, view, cookie) = open(app, headers).await?;
+) -> Result<(View, String, String, Form), Response> {
+    let (_, view, cookie, csrf) = open(app, headers).await?;
     let form = parse_form(body);
-    if !csrf_ok(&form, &cookie) {
+    if !csrf_ok(&form, &csrf) {
         return Err(forbidden_form(&view));
     }
-    Ok((view, cookie, form))
+    Ok((view, cookie, csrf, form))
 }
 
 /// Status and message of a failed step.
@@ -279,7 +282,7 @@ pub async fn sign_in_submit(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -305,7 +308,7 @@ pub async fn sign_in_submit(
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = sign_in_form(&view, &cookie, &identifier, Some(text), &query);
+            let body = sign_in_form(&view, &csrf, &identifier, Some(text), &query);
             view.render(status, view.t().sign_in_title, &body)
         }
     }
@@ -317,14 +320,14 @@ pub async fn register_submit(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (view, cookie, form) = match open_post(&app, &headers, &body).await {
+    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let username = form.get("username").trim().to_owned();
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {
-        let body = register_form(&view, &cookie, &username, Some(t.passwords_mismatch), &query);
+        let body = register_form(&view, &csrf, &username, Some(t.passwords_mismatch), &query);
         return view.render(StatusCode::BAD_REQUEST, t.register_title, &body);
     }
     let result = async {
@@ -349,7 +352,7 @@ pub async fn register_submit(
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = register_form(&view, &cookie, &username, Some(text), &query);
+            let body = register_form(&view, &csrf, &username, Some(text), &query);
             view.render(status, t.register_title, &body)
         }
     }
@@ -369,10 +372,10 @@ mod tests {
     }
 
     #[test]
-    fn csrf_is_bound_to_the_cookie() {
-        let form = Form(vec![("csrf".into(), csrf_token("cookie-a"))]);
-        assert!(csrf_ok(&form, "cookie-a"));
-        assert!(!csrf_ok(&form, "cookie-b"));
-        assert!(!csrf_ok(&Form(vec![]), "cookie-a"));
+    fn csrf_is_bound_to_the_interaction() {
+        let form = Form(vec![("csrf".into(), csrf_token("interaction-a"))]);
+        assert!(csrf_ok(&form, &csrf_token("interaction-a")));
+        assert!(!csrf_ok(&form, &csrf_token("interaction-b")));
+        assert!(!csrf_ok(&Form(vec![]), &csrf_token("interaction-a")));
     }
 }

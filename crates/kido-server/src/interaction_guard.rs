@@ -1,0 +1,109 @@
+//! Defence of the `_interaction` cookie against fixation: a cookie planted in a victim's
+//! browser (by a sibling subdomain, a narrower `Path`, an injected header) must never let
+//! its planter finish the victim's sign-in.
+//!
+//! - A request that carries more than one `_interaction` cookie is ambiguous (Kido only
+//!   ever sets one, on `Path=/`): all of them are dropped, so the step finds no sign-in.
+//! - Every step that can change a sign-in (a `POST`/`PUT` of the Experience API or of a
+//!   hosted form) first moves the interaction to a fresh cookie, which only this browser
+//!   receives. Whoever else holds the old value holds nothing from then on.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kido_core::oidc::authorize::INTERACTION_TTL_MS;
+
+use crate::cookies;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// Middleware over every route (cheap when the request has no `_interaction` cookie).
+pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    let values = cookies::all(request.headers(), cookies::INTERACTION);
+    if values.is_empty() {
+        return next.run(request).await;
+    }
+    if values.len() > 1 {
+        tracing::warn!("request with several _interaction cookies refused (a planted cookie?)");
+        replace_interaction_cookie(request.headers_mut(), None);
+        return next.run(request).await;
+    }
+    if !changes_sign_in(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
+    let fresh = match app.core.oidc().rotate_interaction_cookie(&app.tenant.context, &values[0]).await {
+        Ok(Some(fresh)) => fresh,
+        // Unknown or expired: the step itself answers that the sign-in is lost.
+        Ok(None) => return next.run(request).await,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    replace_interaction_cookie(request.headers_mut(), Some(&fresh));
+    let mut response = next.run(request).await;
+    // Sent whatever the step answered: the old value no longer works.
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(cookies::INTERACTION, &fresh, INTERACTION_TTL_MS / 1000, app.tenant.secure_cookies()),
+    );
+    response
+}
+
+/// Experience API writes and hosted-form posts; not `/oidc/*` (which starts and ends
+/// interactions itself) nor the Management API.
+fn changes_sign_in(method: &Method, path: &str) -> bool {
+    let writes = matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    let experience = path == "/api/experience" || path.starts_with("/api/experience/");
+    let page = !path.starts_with("/api/") && !path.starts_with("/oidc/");
+    writes && (experience || page)
+}
+
+/// Rewrites the `Cookie` headers with the interaction cookie set to `value` (or removed).
+fn replace_interaction_cookie(headers: &mut HeaderMap, value: Option<&str>) {
+    let mut pairs: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty() && pair.split_once('=').is_none_or(|(k, _)| k != cookies::INTERACTION))
+        .map(str::to_owned)
+        .collect();
+    if let Some(value) = value {
+        pairs.push(format!("{}={value}", cookies::INTERACTION));
+    }
+    headers.remove(header::COOKIE);
+    if let Ok(joined) = HeaderValue::from_str(&pairs.join("; ")) {
+        headers.insert(header::COOKIE, joined);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_only_the_interaction_cookie() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; _interaction=old"));
+        h.append(header::COOKIE, HeaderValue::from_static("_session=s"));
+        replace_interaction_cookie(&mut h, Some("new"));
+        assert_eq!(cookies::get(&h, cookies::INTERACTION), Some("new"));
+        assert_eq!(cookies::get(&h, cookies::SESSION), Some("s"));
+        assert_eq!(cookies::get(&h, "a"), Some("1"));
+        replace_interaction_cookie(&mut h, None);
+        assert_eq!(cookies::get(&h, cookies::INTERACTION), None);
+        assert_eq!(cookies::get(&h, cookies::SESSION), Some("s"));
+    }
+
+    #[test]
+    fn which_requests_rotate() {
+        assert!(changes_sign_in(&Method::POST, "/api/experience/verification/password"));
+        assert!(changes_sign_in(&Method::PUT, "/api/experience"));
+        assert!(changes_sign_in(&Method::POST, "/sign-in"));
+        assert!(!changes_sign_in(&Method::GET, "/sign-in"));
+        assert!(!changes_sign_in(&Method::GET, "/api/experience/interaction"));
+        assert!(!changes_sign_in(&Method::POST, "/oidc/token"));
+        assert!(!changes_sign_in(&Method::POST, "/api/users"));
+        assert!(!changes_sign_in(&Method::POST, "/api/experiences"));
+    }
+}

@@ -46,11 +46,18 @@ fn kido_cost() -> Result<HashCost, String> {
     Ok(config.password_hash_cost)
 }
 
+/// The hashing queue's length, as the server reads it.
+fn config_queue_limit() -> Result<usize, String> {
+    let config = kido_server::Config::load(&ServeArgs::default(), &|name| std::env::var(name).ok())
+        .map_err(|e| e.to_string())?;
+    Ok(config.password_queue_limit)
+}
+
 /// Verifications of a stored hash through Kido's hashing pool: one at a time (per core),
 /// then as many at once as there are cores, twice over (the whole machine).
 pub async fn argon2(seconds: f64) -> Result<Value, String> {
     let cost = kido_cost()?;
-    let passwords = Arc::new(Passwords::new(cost).map_err(|e| e.to_string())?);
+    let passwords = Arc::new(Passwords::new(cost, config_queue_limit()?).map_err(|e| e.to_string())?);
     let digest = passwords.hash("correct horse battery staple".into()).await.map_err(|e| e.to_string())?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let duration = Duration::from_secs_f64(seconds / 2.0);
@@ -76,8 +83,9 @@ async fn verify_for(passwords: &Arc<Passwords>, digest: &str, tasks: usize, dura
         let (passwords, digest, done) = (passwords.clone(), digest.to_owned(), done.clone());
         handles.push(tokio::spawn(async move {
             while Instant::now() < deadline {
-                if !passwords.verify("correct horse battery staple".into(), digest.clone(), STORED_METHOD.into()).await
-                {
+                let ticket = passwords.admit().map_err(|e| e.to_string())?;
+                let stored = Some((digest.clone(), STORED_METHOD.to_owned()));
+                if !passwords.verify(ticket, "correct horse battery staple".into(), stored).await {
                     return Err("a verification failed".to_owned());
                 }
                 done.fetch_add(1, Ordering::Relaxed);

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod oidc;
 pub mod organizations;
 pub mod passwords;
+pub mod rate_limits;
 pub mod resources;
 pub mod roles;
 pub mod sign_in_experience;
@@ -45,13 +46,23 @@ pub struct CoreOptions {
     pub client_cache_ttl: Duration,
     /// argon2id cost of stored passwords.
     pub hash_cost: passwords::HashCost,
+    /// Password checks that may wait for a hashing thread.
+    pub password_queue_limit: usize,
+    /// Password checks per client IP and per identifier in a window.
+    pub password_rate_limits: rate_limits::PasswordRateLimits,
     /// Where the development connectors write messages (`<data dir>/outbox`).
     pub outbox_dir: Option<PathBuf>,
 }
 
 impl Default for CoreOptions {
     fn default() -> Self {
-        Self { client_cache_ttl: Duration::from_secs(10), hash_cost: passwords::HashCost::default(), outbox_dir: None }
+        Self {
+            client_cache_ttl: Duration::from_secs(10),
+            hash_cost: passwords::HashCost::default(),
+            password_queue_limit: passwords::default_queue_limit(),
+            password_rate_limits: rate_limits::PasswordRateLimits::default(),
+            outbox_dir: None,
+        }
     }
 }
 
@@ -78,6 +89,7 @@ pub struct Core {
     /// client cache's TTL, dropped at once by a local update (other nodes: within the TTL).
     sign_in_experiences: sign_in_experience::Cache,
     passwords: passwords::Passwords,
+    password_rate_limits: rate_limits::PasswordRateLimits,
     /// Outgoing HTTP (connectors); one pool for the process.
     http: reqwest::Client,
     outbox_dir: Option<PathBuf>,
@@ -91,7 +103,8 @@ impl Core {
             key_rings: RwLock::default(),
             clients: ClientCache::new(options.client_cache_ttl),
             sign_in_experiences: sign_in_experience::Cache::new(options.client_cache_ttl),
-            passwords: passwords::Passwords::new(options.hash_cost)?,
+            passwords: passwords::Passwords::new(options.hash_cost, options.password_queue_limit)?,
+            password_rate_limits: options.password_rate_limits,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .user_agent(concat!("Kido/", env!("CARGO_PKG_VERSION")))
@@ -191,13 +204,21 @@ impl Core {
         experience::Experience { core: self }
     }
 
-    /// Deletes expired interactions, sessions, grants and tokens (all tenants).
+    /// The password hasher (its queue and job count).
+    pub fn passwords(&self) -> &passwords::Passwords {
+        &self.passwords
+    }
+
+    /// Deletes expired interactions, sessions, grants, tokens, codes, sign-in failure
+    /// windows and rate-limit counters (all tenants).
     pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
         let mut c = self.store.conn().await?;
         let now = clock::now_ms();
         let sign_in = kido_store::oidc::delete_expired(&mut c, now).await?;
         let codes = kido_store::verification_codes::delete_expired(&mut c, now, now - 24 * 3600 * 1000).await?;
-        Ok(sign_in + codes)
+        let failures = experience::sentinel::sweep(&mut c, now).await?;
+        let limits = kido_store::rate_limits::delete_expired(&mut c, now).await?;
+        Ok(sign_in + codes + failures + limits)
     }
 
     pub fn oidc(&self) -> oidc::Oidc<'_> {

@@ -67,6 +67,19 @@ pub struct Users<'a> {
     pub(crate) core: &'a Core,
 }
 
+/// What a sign-in that checked `user`'s password is bound to: the time the password was
+/// last set, which every change moves forward (`next_password_stamp`), so a reset, an admin
+/// change or an import stops an in-flight sign-in that verified the old one.
+pub fn credential_stamp(user: &StoredUser) -> i64 {
+    user.password_updated_at.unwrap_or(0)
+}
+
+/// A new `password_updated_at`: now, but always later than the previous one (two changes
+/// in one millisecond must still tell apart).
+fn next_password_stamp(previous: Option<i64>, now: i64) -> i64 {
+    previous.map_or(now, |p| now.max(p.saturating_add(1)))
+}
+
 pub fn to_user(u: StoredUser) -> User {
     User {
         has_password: u.password_encrypted.is_some(),
@@ -272,7 +285,7 @@ impl Users<'_> {
         let now = clock::now_ms();
         user.password_encrypted = Some(password_hash);
         user.password_encryption_method = Some(STORED_METHOD.to_owned());
-        user.password_updated_at = Some(now);
+        user.password_updated_at = Some(next_password_stamp(user.password_updated_at, now));
         user.updated_at = now;
         store::update(&mut tx, &user).await?;
         let sessions = kido_store::oidc::delete_user_sessions(&mut tx, tenant, id).await?;
@@ -434,27 +447,59 @@ impl Users<'_> {
         self.modify(tenant, id, keys::USER_PASSWORD_UPDATED, move |u| {
             u.password_encrypted = Some(hash);
             u.password_encryption_method = Some(STORED_METHOD.to_owned());
-            u.password_updated_at = Some(clock::now_ms());
+            u.password_updated_at = Some(next_password_stamp(u.password_updated_at, clock::now_ms()));
             Ok(json!({}))
         })
         .await
     }
 
-    /// Checks a password; an imported or outdated hash is replaced by a fresh argon2id one.
+    /// `POST /api/users/{id}/password/verify`: checks a password under the same rules as a
+    /// sign-in (rate limit per user, a place in the hashing queue, equal-cost failures).
+    /// No per-IP limit: the caller is a trusted backend that may check for many users.
     pub async fn verify_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<()> {
         let mut c = self.core.store.conn().await?;
         let user = find(&mut c, tenant, id).await?;
+        let now = clock::now_ms();
+        self.core
+            .password_rate_limits
+            .hit(&mut c, tenant, None, &format!("user:{id}"), now)
+            .await?
+            .map_err(PasswordError::from)?;
         drop(c);
-        let (Some(digest), Some(method)) = (user.password_encrypted, user.password_encryption_method) else {
-            return Err(UserError::NoPassword);
-        };
-        if !self.core.passwords.verify(password.clone(), digest.clone(), method.clone()).await {
-            return Err(UserError::PasswordMismatch);
+        let ticket = self.core.passwords.admit()?;
+        if self.check_password(ticket, tenant, Some(&user), password).await? {
+            Ok(())
+        } else if user.password_encrypted.is_none() {
+            Err(UserError::NoPassword)
+        } else {
+            Err(UserError::PasswordMismatch)
         }
+    }
+
+    /// Whether `password` is `user`'s, for a caller that already took its place in the
+    /// hashing queue. No user, no password, a digest beyond the cost bounds: false, after
+    /// the same hash work as a wrong password. An imported or outdated hash is replaced by
+    /// a fresh argon2id one on success (skipped, not failed, when the queue is full).
+    pub async fn check_password(
+        &self,
+        ticket: passwords::HashTicket,
+        tenant: &TenantId,
+        user: Option<&StoredUser>,
+        password: String,
+    ) -> Result<bool> {
+        let stored = user.and_then(|u| u.password_encrypted.clone().zip(u.password_encryption_method.clone()));
+        if !self.core.passwords.verify(ticket, password.clone(), stored.clone()).await {
+            return Ok(false);
+        }
+        let (Some(user), Some((digest, method))) = (user, stored) else { return Ok(false) };
         if self.core.passwords.needs_upgrade(&digest, &method) {
-            let hash = self.core.passwords.hash(password).await?;
+            let hash = match self.core.passwords.hash(password).await {
+                Ok(hash) => hash,
+                Err(PasswordError::Busy) => return Ok(true),
+                Err(e) => return Err(e.into()),
+            };
             let mut tx = self.core.store.begin().await?;
-            let mut user = find(&mut tx, tenant, id).await?;
+            let mut user = find(&mut tx, tenant, &user.id).await?;
             // Only if nobody changed the password meanwhile.
             if user.password_encrypted.as_deref() == Some(digest.as_str()) {
                 user.password_encrypted = Some(hash);
@@ -463,7 +508,7 @@ impl Users<'_> {
                 tx.commit().await?;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     pub async fn set_suspended(&self, tenant: &TenantId, id: &str, suspended: bool) -> Result<User> {

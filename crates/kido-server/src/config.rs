@@ -21,6 +21,11 @@ ENVIRONMENT (overrides the config file; flags override both):
   KIDO_DB_MAX_CONNECTIONS  database pool size                                                (10)
   KIDO_ARGON2_MEMORY_KIB / KIDO_ARGON2_ITERATIONS / KIDO_ARGON2_PARALLELISM
                          argon2id cost of stored passwords                              (19456 / 2 / 1)
+  KIDO_PASSWORD_QUEUE_LIMIT   password checks that may wait for a hashing thread; more get
+                         503 guard.server_busy with Retry-After                        (32 × cores)
+  KIDO_PASSWORD_RATE_LIMIT_PER_IP / KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER / KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS
+                         password checks per client IP and per identifier in a window; more get
+                         429 guard.too_many_requests with Retry-After            (300 / 30 / 300 s)
   KIDO_SIGNING_KEY_ALGORITHM  algorithm of the signing keys Kido generates: ES384, ES256 or RS256 (ES384)
   KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
                          credentials of the Management API M2M application created on first start
@@ -39,6 +44,10 @@ CONFIG FILE (--config kido.toml), every key optional:
   argon2_memory_kib = 19456
   argon2_iterations = 2
   argon2_parallelism = 1
+  password_queue_limit = 64
+  password_rate_limit_per_ip = 300
+  password_rate_limit_per_identifier = 30
+  password_rate_limit_window_secs = 300
   signing_key_algorithm = \"ES384\"
 ";
 
@@ -100,6 +109,10 @@ struct FileConfig {
     argon2_memory_kib: Option<u32>,
     argon2_iterations: Option<u32>,
     argon2_parallelism: Option<u32>,
+    password_queue_limit: Option<u32>,
+    password_rate_limit_per_ip: Option<u32>,
+    password_rate_limit_per_identifier: Option<u32>,
+    password_rate_limit_window_secs: Option<u32>,
     signing_key_algorithm: Option<String>,
     bootstrap_m2m_client_id: Option<String>,
     bootstrap_m2m_client_secret: Option<String>,
@@ -121,6 +134,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// argon2id cost of stored passwords.
     pub password_hash_cost: kido_core::passwords::HashCost,
+    /// Password checks that may wait for a hashing thread (beyond: 503 with Retry-After).
+    pub password_queue_limit: usize,
+    /// Password checks per client IP and per identifier in a window (beyond: 429).
+    pub password_rate_limits: kido_core::rate_limits::PasswordRateLimits,
     /// Algorithm of the signing keys generated for a tenant that has none (Logto's: ES384).
     pub signing_key_algorithm: SigningAlgorithm,
     pub bootstrap_m2m_client_id: Option<String>,
@@ -141,6 +158,8 @@ impl Default for Config {
             database_url: None,
             db_max_connections: 10,
             password_hash_cost: kido_core::passwords::HashCost::default(),
+            password_queue_limit: kido_core::passwords::default_queue_limit(),
+            password_rate_limits: kido_core::rate_limits::PasswordRateLimits::default(),
             signing_key_algorithm: SigningAlgorithm::Es384,
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
@@ -219,6 +238,23 @@ impl Config {
             iterations: positive("KIDO_ARGON2_ITERATIONS", file.argon2_iterations, cost.iterations)?,
             parallelism: positive("KIDO_ARGON2_PARALLELISM", file.argon2_parallelism, cost.parallelism)?,
         };
+        let default_queue = u32::try_from(defaults.password_queue_limit).unwrap_or(u32::MAX);
+        let password_queue_limit =
+            positive("KIDO_PASSWORD_QUEUE_LIMIT", file.password_queue_limit, default_queue)? as usize;
+        let limits = defaults.password_rate_limits;
+        let password_rate_limits = kido_core::rate_limits::PasswordRateLimits {
+            per_ip: positive("KIDO_PASSWORD_RATE_LIMIT_PER_IP", file.password_rate_limit_per_ip, limits.per_ip)?,
+            per_identifier: positive(
+                "KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER",
+                file.password_rate_limit_per_identifier,
+                limits.per_identifier,
+            )?,
+            window_secs: positive(
+                "KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS",
+                file.password_rate_limit_window_secs,
+                limits.window_secs,
+            )?,
+        };
         let signing_key_algorithm =
             match pick(&["KIDO_SIGNING_KEY_ALGORITHM"])
                 .or(file.signing_key_algorithm.map(|v| ("signing_key_algorithm", v)))
@@ -247,6 +283,8 @@ impl Config {
                 .or(file.database_url),
             db_max_connections,
             password_hash_cost,
+            password_queue_limit,
+            password_rate_limits,
             signing_key_algorithm,
             bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"])
                 .map(|x| x.1)
@@ -334,5 +372,14 @@ mod tests {
         assert_eq!(c.signing_key_algorithm, SigningAlgorithm::Rs256);
         let err = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_SIGNING_KEY_ALGORITHM", "HS256")])).unwrap_err();
         assert!(err.to_string().contains("ES384, ES256 or RS256"), "{err}");
+        let c = Config::load(
+            &ServeArgs::default(),
+            &env_of(&[("KIDO_PASSWORD_QUEUE_LIMIT", "4"), ("KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER", "7")]),
+        )
+        .unwrap();
+        assert_eq!((c.password_queue_limit, c.password_rate_limits.per_identifier), (4, 7));
+        let err =
+            Config::load(&ServeArgs::default(), &env_of(&[("KIDO_PASSWORD_RATE_LIMIT_PER_IP", "0")])).unwrap_err();
+        assert!(err.to_string().contains("KIDO_PASSWORD_RATE_LIMIT_PER_IP"), "{err}");
     }
 }

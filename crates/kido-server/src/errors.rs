@@ -20,11 +20,18 @@ pub struct ApiError {
     pub message: String,
     pub data: Option<Value>,
     pub details: Option<Value>,
+    /// Seconds for a `Retry-After` header (429 and 503 answers).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), data: None, details: None }
+        Self { status, code, message: message.into(), data: None, details: None, retry_after: None }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
+        self
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
@@ -41,6 +48,7 @@ impl ApiError {
             message: format!("The request {part} is invalid."),
             data: None,
             details: Some(Value::String(details)),
+            retry_after: None,
         }
     }
 
@@ -72,7 +80,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
             ErrorBody { code: self.code.to_owned(), message: self.message, data: self.data, details: self.details };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -299,11 +311,37 @@ impl From<kido_core::users::UserError> for ApiError {
                 "session.invalid_credentials",
                 "Incorrect account or password. Please check your input.",
             ),
-            E::Password(kido_core::passwords::PasswordError::MalformedDigest(alg)) => {
+            E::Password(e) => e.into(),
+            E::Store(e) => store_error(e),
+        }
+    }
+}
+
+/// Password checks: a refused import digest, a full hashing queue, a rate limit.
+impl From<kido_core::passwords::PasswordError> for ApiError {
+    fn from(e: kido_core::passwords::PasswordError) -> Self {
+        use kido_core::passwords::PasswordError as E;
+        match e {
+            E::MalformedDigest(alg) => {
                 Self::invalid_input("body", format!("`passwordDigest` is not a valid {alg} digest"))
             }
-            E::Password(other) => Self::internal(&other),
-            E::Store(e) => store_error(e),
+            E::DigestCostOutOfBounds(alg, why) => Self::invalid_input(
+                "body",
+                format!("`passwordDigest` is a {alg} digest costlier than Kido verifies: {why}"),
+            ),
+            E::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "guard.server_busy",
+                "Too many password checks are waiting. Please try again in a moment.",
+            )
+            .with_retry_after(1),
+            E::RateLimited { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "guard.too_many_requests",
+                format!("Too many password attempts. Please try again in {retry_after_secs} seconds."),
+            )
+            .with_retry_after(retry_after_secs),
+            E::InvalidCost(_) | E::Hashing => Self::internal(&e),
         }
     }
 }
@@ -432,6 +470,12 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
                 "session.verification_blocked_too_many_attempts",
                 format!("Too many attempts in a short time. Please try again in {minutes} minutes."),
             ),
+            E::CredentialsChanged => Self::new(
+                BAD_REQUEST,
+                "session.verification_failed",
+                "The password changed after it was verified. Please sign in again.",
+            ),
+            E::Password(e) => e.into(),
             E::TermsNotAgreed => Self::new(
                 UNPROCESSABLE,
                 "session.terms_not_agreed",

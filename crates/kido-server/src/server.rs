@@ -78,6 +78,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let (shutdown_signal, _) = watch::channel(false);
     let options = CoreOptions {
         hash_cost: config.password_hash_cost,
+        password_queue_limit: config.password_queue_limit,
+        password_rate_limits: config.password_rate_limits,
         outbox_dir: Some(config.data_dir.join("outbox")),
         ..CoreOptions::default()
     };

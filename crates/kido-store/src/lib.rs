@@ -15,6 +15,7 @@ pub mod organization_invitations;
 pub mod organization_jit;
 pub mod organization_template;
 pub mod organizations;
+pub mod rate_limits;
 pub mod resources;
 pub mod roles;
 pub mod settings;

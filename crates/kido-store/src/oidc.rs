@@ -341,6 +341,79 @@ pub async fn sign_in_failures(
     Ok(run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(identifier).fetch_optional(&mut *c).await?))
 }
 
+/// Whether a stored window no longer counts (its lock is over, or it was never locked and
+/// began at or before `$4`); `$3` is now.
+const FRESH: &str = "((sign_in_failures.locked_until IS NULL AND sign_in_failures.window_started_at <= $4) \
+                     OR sign_in_failures.locked_until <= $3)";
+
+/// Reserves one attempt for `identifier` before it is checked, in one atomic upsert: a
+/// stale window starts over at 1; a live one counts up unless it is locked or already
+/// holds `max` attempts. Returns the attempt's number, or `None` when refused.
+pub async fn reserve_sign_in_attempt(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    identifier: &str,
+    now: i64,
+    window_started_before: i64,
+    max: i32,
+) -> StoreResult<Option<i32>> {
+    let sql = format!(
+        "INSERT INTO sign_in_failures (tenant_id, identifier, failures, window_started_at, locked_until) \
+         VALUES ($1, $2, 1, $3, NULL) ON CONFLICT (tenant_id, identifier) DO UPDATE SET \
+         failures = CASE WHEN {FRESH} THEN 1 ELSE sign_in_failures.failures + 1 END, \
+         window_started_at = CASE WHEN {FRESH} THEN $3 ELSE sign_in_failures.window_started_at END, \
+         locked_until = CASE WHEN {FRESH} THEN NULL ELSE sign_in_failures.locked_until END \
+         WHERE {FRESH} OR (sign_in_failures.locked_until IS NULL AND sign_in_failures.failures < $5) \
+         RETURNING failures"
+    );
+    Ok(run!(c, |c| sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(identifier)
+        .bind(now)
+        .bind(window_started_before)
+        .bind(max)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Locks `identifier` until `until` unless it is locked already; returns the lock's end.
+pub async fn lock_sign_in_failures(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    identifier: &str,
+    until: i64,
+) -> StoreResult<i64> {
+    const SQL: &str = "UPDATE sign_in_failures SET locked_until = COALESCE(locked_until, $3) \
+                       WHERE tenant_id = $1 AND identifier = $2 RETURNING locked_until";
+    let end: Option<Option<i64>> = run!(c, |c| sqlx::query_scalar(SQL)
+        .bind(tenant.as_str())
+        .bind(identifier)
+        .bind(until)
+        .fetch_optional(&mut *c)
+        .await?);
+    Ok(end.flatten().unwrap_or(until))
+}
+
+/// Gives back a reserved attempt that turned out not to be a failure.
+pub async fn release_sign_in_attempt(c: &mut impl Exec, tenant: &TenantId, identifier: &str) -> StoreResult<()> {
+    const SQL: &str = "UPDATE sign_in_failures SET failures = failures - 1 \
+                       WHERE tenant_id = $1 AND identifier = $2 AND failures > 0 AND locked_until IS NULL";
+    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(identifier).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Removes windows that no longer count (see `FRESH`), in every tenant.
+pub async fn delete_expired_sign_in_failures(
+    c: &mut impl Exec,
+    now: i64,
+    window_started_before: i64,
+) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM sign_in_failures \
+                       WHERE (locked_until IS NULL AND window_started_at <= $2) OR locked_until <= $1";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(now).bind(window_started_before).execute(&mut *c).await?.rows_affected()))
+}
+
+/// Writes a counter as given (tests and repairs; sign-ins go through the reservation).
 pub async fn put_sign_in_failures(
     c: &mut impl Exec,
     tenant: &TenantId,
@@ -360,12 +433,6 @@ pub async fn put_sign_in_failures(
         .execute(&mut *c)
         .await?
         .rows_affected());
-    Ok(())
-}
-
-pub async fn clear_sign_in_failures(c: &mut impl Exec, tenant: &TenantId, identifier: &str) -> StoreResult<()> {
-    const SQL: &str = "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND identifier = $2";
-    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(identifier).execute(&mut *c).await?.rows_affected());
     Ok(())
 }
 

@@ -86,6 +86,7 @@ impl Experience<'_> {
             verified: false,
             user_id: None,
             template: Some(template),
+            credential_stamp: None,
         });
         let mut c = self.core.store.conn().await?;
         audit::record(
@@ -131,9 +132,10 @@ impl Experience<'_> {
         let key = sentinel::key(identifier.kind.as_str(), &identifier.value);
         let now = clock::now_ms();
         let mut c = self.core.store.conn().await?;
-        if let Some(until) = sentinel::locked_until(&mut c, &tenant.id, &key, now).await? {
-            return Err(blocked(until, now));
-        }
+        let attempt = match sentinel::begin(&mut c, &tenant.id, &key, limits, now).await? {
+            Ok(attempt) => attempt,
+            Err(until) => return Err(blocked(until, now)),
+        };
         drop(c);
         let audit_key = format!("Interaction.{}.Verification.{kind}.Submit", event.as_str());
         let audit_details = json!({"applicationId": interaction.params.client_id, "identifier": record.identifier, "verificationId": record.id});
@@ -147,13 +149,14 @@ impl Experience<'_> {
                 map.insert("error".into(), e.to_string().into());
             }
             audit::record(&mut c, &tenant.id, &audit_key, None, details).await?;
-            if matches!(e, CodeError::Mismatch | CodeError::ExceedMaxTry)
-                && let Some(until) = sentinel::record_failure(&mut c, &tenant.id, &key, limits, now).await?
-            {
+            if !matches!(e, CodeError::Mismatch | CodeError::ExceedMaxTry) {
+                sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
+            } else if let Some(until) = sentinel::failed(&mut c, &tenant.id, &key, attempt, limits, now).await? {
                 return Err(blocked(until, now));
             }
             return Err(e.into());
         }
+        sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
         audit::record(&mut c, &tenant.id, &audit_key, None, audit_details).await?;
         drop(c);
         interaction.state.verification_records[index].verified = true;

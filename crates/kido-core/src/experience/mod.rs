@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use crate::oidc::authorize::{AuthorizationParams, PageError};
+use crate::passwords::PasswordError;
 use crate::sign_in_experience::password_policy::{self, UserInfo};
-use crate::users::{Registration, UserError};
+use crate::users::{Registration, UserError, credential_stamp};
 use crate::verification_codes::CodeError;
 use crate::{Core, StoreError, TenantContext, audit, clock, ids};
 
@@ -102,6 +103,10 @@ pub struct VerificationRecord {
     /// For code records: the template the code was sent with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<TemplateType>,
+    /// For password records: the password's state when it was checked
+    /// (`users::credential_stamp`); a later change voids the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_stamp: Option<i64>,
 }
 
 /// Verification record types (Logto's `VerificationType`).
@@ -145,6 +150,10 @@ pub struct ExperienceState {
     pub verification_records: Vec<VerificationRecord>,
     #[serde(default)]
     pub terms_agreed: bool,
+    /// The password state the identified user was verified with (password sign-ins only):
+    /// re-checked at submit and when the browser resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_stamp: Option<i64>,
     #[serde(default)]
     pub result: Option<LoginResult>,
 }
@@ -209,6 +218,10 @@ pub enum ExperienceError {
     PasswordRejected(Vec<PasswordIssue>),
     #[error("too many failed attempts")]
     Blocked { minutes: i64 },
+    #[error("the password changed after it was verified")]
+    CredentialsChanged,
+    #[error(transparent)]
+    Password(#[from] PasswordError),
     #[error("the terms of use must be agreed to")]
     TermsNotAgreed,
     #[error("{0}")]
@@ -327,14 +340,19 @@ impl Experience<'_> {
         Ok(out)
     }
 
-    /// `POST /api/experience/verification/password`: checks an identifier and password;
-    /// unknown accounts and wrong passwords get the same answer in the same time.
+    /// `POST /api/experience/verification/password`: checks an identifier and password.
+    /// In order, each step before any costlier one: the rate limits per client IP and per
+    /// identifier (429), a place in the hashing queue (503), an attempt reserved in the
+    /// sentinel's window (locked: 400), then exactly one hash, whether or not the account
+    /// exists, has a password or is suspended; unknown accounts and wrong passwords get the
+    /// same answer after the same work.
     pub async fn verify_password(
         &self,
         tenant: &TenantContext,
         cookie: Option<&str>,
         identifier: Identifier,
         password: String,
+        ip: Option<&str>,
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
         interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
@@ -347,28 +365,29 @@ impl Experience<'_> {
         let key = sentinel::key(identifier.kind.as_str(), &identifier.value);
         let now = clock::now_ms();
         let mut c = self.core.store.conn().await?;
-        if let Some(until) = sentinel::locked_until(&mut c, &tenant.id, &key, now).await? {
-            return Err(blocked(until, now));
-        }
+        self.core.password_rate_limits.hit(&mut c, &tenant.id, ip, &key, now).await?.map_err(PasswordError::from)?;
+        let ticket = self.core.passwords.admit()?;
+        let attempt = match sentinel::begin(&mut c, &tenant.id, &key, limits, now).await? {
+            Ok(attempt) => attempt,
+            Err(until) => return Err(blocked(until, now)),
+        };
         let user =
             user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value).await?;
         drop(c);
-        let verified = match &user {
-            Some(u) => self.core.users().verify_password(&tenant.id, &u.id, password).await.is_ok(),
-            None => {
-                // Same work as a real check, so timing does not tell whether the account exists.
-                let _ = self.core.passwords.hash(password).await;
-                false
-            }
-        };
+        let verified = self
+            .core
+            .users()
+            .check_password(ticket, &tenant.id, user.as_ref(), password)
+            .await
+            .map_err(|e| ExperienceError::Internal(e.to_string()))?;
         let mut c = self.core.store.conn().await?;
         let Some(user) = user.filter(|_| verified) else {
-            if let Some(until) = sentinel::record_failure(&mut c, &tenant.id, &key, limits, now).await? {
+            if let Some(until) = sentinel::failed(&mut c, &tenant.id, &key, attempt, limits, now).await? {
                 return Err(blocked(until, now));
             }
             return Err(ExperienceError::InvalidCredentials);
         };
-        sentinel::clear(&mut c, &tenant.id, &key).await?;
+        sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
         drop(c);
         if user.is_suspended {
             return Err(ExperienceError::Suspended);
@@ -379,8 +398,9 @@ impl Experience<'_> {
             kind: "Password".into(),
             identifier,
             verified: true,
-            user_id: Some(user.id),
+            user_id: Some(user.id.clone()),
             template: None,
+            credential_stamp: Some(credential_stamp(&user)),
         });
         self.save(tenant, &interaction).await?;
         Ok(id)
@@ -433,6 +453,7 @@ impl Experience<'_> {
         if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
             return Err(ExperienceError::IdentityConflict);
         }
+        check_credentials_unchanged(record.credential_stamp, &user)?;
         audit::record(
             &mut c,
             &tenant.id,
@@ -443,6 +464,9 @@ impl Experience<'_> {
         .await?;
         drop(c);
         interaction.state.user_id = Some(user.id);
+        if record.credential_stamp.is_some() {
+            interaction.state.credential_stamp = record.credential_stamp;
+        }
         self.save(tenant, &interaction).await?;
         Ok(false)
     }
@@ -581,8 +605,7 @@ impl Experience<'_> {
                 if !issues.is_empty() {
                     return Err(ExperienceError::PasswordRejected(issues));
                 }
-                let hash =
-                    self.core.passwords.hash(password).await.map_err(|e| ExperienceError::Internal(e.to_string()))?;
+                let hash = self.core.passwords.hash(password).await?;
                 interaction.state.profile.password_encrypted = Some(hash);
             }
             ProfileInput::Verified(kind, verification_id) => {
@@ -637,12 +660,19 @@ impl Experience<'_> {
         if !issues.is_empty() {
             return Err(ExperienceError::PasswordRejected(issues));
         }
-        if user.password_encrypted.is_some()
-            && self.core.users().verify_password(&tenant.id, &user_id, password.clone()).await.is_ok()
-        {
-            return Err(ExperienceError::SamePassword);
+        if user.password_encrypted.is_some() {
+            let ticket = self.core.passwords.admit()?;
+            let same = self
+                .core
+                .users()
+                .check_password(ticket, &tenant.id, Some(&user), password.clone())
+                .await
+                .map_err(|e| ExperienceError::Internal(e.to_string()))?;
+            if same {
+                return Err(ExperienceError::SamePassword);
+            }
         }
-        let hash = self.core.passwords.hash(password).await.map_err(|e| ExperienceError::Internal(e.to_string()))?;
+        let hash = self.core.passwords.hash(password).await?;
         interaction.state.profile.password_encrypted = Some(hash);
         let mut c = self.core.store.conn().await?;
         audit::record(
@@ -686,6 +716,7 @@ impl Experience<'_> {
         if user.is_suspended {
             return Err(ExperienceError::Suspended);
         }
+        check_credentials_unchanged(interaction.state.credential_stamp, &user)?;
         user_store::set_last_sign_in(&mut tx, &tenant.id, &user_id, now).await?;
         let key = format!("Interaction.{}.Submit", event.as_str());
         audit::record(
@@ -722,6 +753,18 @@ impl Experience<'_> {
         drop(c);
         interaction.state = ExperienceState::default();
         self.save(tenant, &interaction).await
+    }
+}
+
+/// A sign-in that verified a password stops if the password changed since (a reset, an
+/// admin change): whoever knew the old one must not finish with it.
+pub fn check_credentials_unchanged(
+    stamp: Option<i64>,
+    user: &kido_store::users::StoredUser,
+) -> std::result::Result<(), ExperienceError> {
+    match stamp {
+        Some(stamp) if stamp != credential_stamp(user) => Err(ExperienceError::CredentialsChanged),
+        _ => Ok(()),
     }
 }
 

@@ -1,11 +1,15 @@
 //! Brute-force protection per sign-in identifier (Logto's sentinel): failures are counted
 //! in a one-hour window; at `maxAttempts` the identifier is locked for `lockoutDuration`
 //! minutes, whether or not the next password is right. Identifiers are stored as digests.
+//!
+//! An attempt reserves its place in the window atomically in the database *before* the
+//! expensive check, so a parallel burst (on one node or many) gets exactly `maxAttempts`
+//! checks; a success gives its place back, a failure keeps it and locks at the limit.
 
 use kido_proto::TenantId;
 use kido_proto::sign_in_experience::SentinelPolicy;
 use kido_store::Exec;
-use kido_store::oidc::{self as store, SignInFailures};
+use kido_store::oidc as store;
 
 use crate::{StoreError, ids};
 
@@ -29,43 +33,64 @@ impl From<&SentinelPolicy> for Limits {
     }
 }
 
+impl Limits {
+    fn max(self) -> i32 {
+        i32::try_from(self.max_attempts).unwrap_or(i32::MAX)
+    }
+}
+
 /// The counter key of an identifier (its type and case-folded value, hashed).
 pub fn key(kind: &str, value: &str) -> String {
     ids::digest(&format!("{kind}:{}", value.to_lowercase()))
 }
 
-/// When the identifier is locked, until when (epoch ms).
-pub async fn locked_until(
-    c: &mut impl Exec,
-    tenant: &TenantId,
-    key: &str,
-    now: i64,
-) -> Result<Option<i64>, StoreError> {
-    let row = store::sign_in_failures(c, tenant, key).await?;
-    Ok(row.and_then(|r| r.locked_until).filter(|until| *until > now))
+/// An attempt that may go ahead: its number in the window.
+#[derive(Debug, Clone, Copy)]
+#[must_use = "an attempt ends with `failed` or `not_a_failure`"]
+pub struct Attempt {
+    number: i32,
 }
 
-/// Counts a failure; returns the lock's end when this failure locks the identifier.
-pub async fn record_failure(
+/// Reserves an attempt for `key`, or says until when (epoch ms) the identifier is locked.
+pub async fn begin(
     c: &mut impl Exec,
     tenant: &TenantId,
     key: &str,
     limits: Limits,
     now: i64,
-) -> Result<Option<i64>, StoreError> {
-    let current = store::sign_in_failures(c, tenant, key).await?;
-    let mut next = match current {
-        Some(r) if now - r.window_started_at < WINDOW_MS && r.locked_until.is_none_or(|u| u > now) => r,
-        _ => SignInFailures { failures: 0, window_started_at: now, locked_until: None },
-    };
-    next.failures = next.failures.saturating_add(1);
-    if next.failures as u32 >= limits.max_attempts {
-        next.locked_until = Some(now + limits.lockout_ms);
+) -> Result<Result<Attempt, i64>, StoreError> {
+    match store::reserve_sign_in_attempt(c, tenant, key, now, now - WINDOW_MS, limits.max()).await? {
+        Some(number) => Ok(Ok(Attempt { number })),
+        None => {
+            // Locked, or the window is full and its last attempt is still being checked.
+            let row = store::sign_in_failures(c, tenant, key).await?;
+            let until = row.and_then(|r| r.locked_until).filter(|u| *u > now).unwrap_or(now + limits.lockout_ms);
+            Ok(Err(until))
+        }
     }
-    store::put_sign_in_failures(c, tenant, key, &next).await?;
-    Ok(next.locked_until)
 }
 
-pub async fn clear(c: &mut impl Exec, tenant: &TenantId, key: &str) -> Result<(), StoreError> {
-    store::clear_sign_in_failures(c, tenant, key).await
+/// The attempt failed: it stays counted; returns the lock's end when it reached the limit.
+pub async fn failed(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    key: &str,
+    attempt: Attempt,
+    limits: Limits,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    if attempt.number < limits.max() {
+        return Ok(None);
+    }
+    Ok(Some(store::lock_sign_in_failures(c, tenant, key, now + limits.lockout_ms).await?))
+}
+
+/// The attempt succeeded or did not test a secret: it gives its place back.
+pub async fn not_a_failure(c: &mut impl Exec, tenant: &TenantId, key: &str, _: Attempt) -> Result<(), StoreError> {
+    store::release_sign_in_attempt(c, tenant, key).await
+}
+
+/// Deletes windows that no longer count (all tenants).
+pub async fn sweep(c: &mut impl Exec, now: i64) -> Result<u64, StoreError> {
+    store::delete_expired_sign_in_failures(c, now, now - WINDOW_MS).await
 }

@@ -364,6 +364,21 @@ impl Oidc<'_> {
         if !store::delete_interaction(&mut tx, &tenant.id, &interaction.id).await.map_err(PageError::server)? {
             return Err(lost());
         }
+        // The password it was verified with must still be the user's.
+        if state.credential_stamp.is_some() {
+            let user = kido_store::users::find(&mut tx, &tenant.id, &login.account_id)
+                .await
+                .map_err(PageError::server)?
+                .ok_or_else(lost)?;
+            if crate::experience::check_credentials_unchanged(state.credential_stamp, &user).is_err() {
+                // The interaction is spent either way: the browser starts a new sign-in.
+                tx.commit().await.map_err(PageError::server)?;
+                return Err(PageError::new(
+                    "credentials_changed",
+                    "the password changed during sign-in; sign in again",
+                ));
+            }
+        }
         // A new sign-in replaces whatever session the browser had.
         if let Some(old) = session_cookie
             && let Some(s) =

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction, InteractionEvent, ProfileInput};
 use kido_core::ids;
+use kido_core::passwords::PasswordError;
 use kido_proto::sign_in_experience::{AgreeToTermsPolicy, SignInIdentifier, SignInMode};
 use subtle::ConstantTimeEq;
 
@@ -17,6 +18,7 @@ use super::codes::{self, Flow};
 use super::{Texts, View, esc};
 use crate::cookies;
 use crate::errors::ApiError;
+use crate::extract::ClientIp;
 use crate::state::AppState;
 
 /// The interaction of this browser, the page's view of it, the interaction cookie and the
@@ -96,6 +98,9 @@ pub(super) fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str
         E::Invalid(_) => t.username_invalid,
         E::PasswordRejected(_) => t.password_rejected,
         E::Blocked { .. } => t.blocked,
+        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => t.blocked,
+        E::Password(_) => t.generic_error,
+        E::CredentialsChanged => t.session_lost,
         E::TermsNotAgreed => t.terms_not_agreed,
         E::MissingProfile(_) => t.missing_profile,
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
@@ -278,6 +283,7 @@ pub(super) fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static 
 
 pub async fn sign_in_submit(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
@@ -298,8 +304,8 @@ pub async fn sign_in_submit(
         if identifier.trim().is_empty() || form.get("password").is_empty() {
             return Err(ExperienceError::InvalidCredentials);
         }
-        let id =
-            x.verify_password(tenant, cookie, identifier_from(&identifier), form.get("password").to_owned()).await?;
+        let password = form.get("password").to_owned();
+        let id = x.verify_password(tenant, cookie, identifier_from(&identifier), password, ip.as_deref()).await?;
         x.identify(tenant, cookie, Some(&id)).await?;
         x.submit(tenant, cookie).await
     }

@@ -74,6 +74,7 @@ struct PasswordBody {
 
 async fn verify_password(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +84,7 @@ async fn verify_password(
     let id = app
         .core
         .experience()
-        .verify_password(&app.tenant.context, interaction(&headers), body.identifier, body.password)
+        .verify_password(&app.tenant.context, interaction(&headers), body.identifier, body.password, ip.as_deref())
         .await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }

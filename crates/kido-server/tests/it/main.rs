@@ -6,6 +6,7 @@
 mod harness;
 
 mod abuse_fixation;
+mod abuse_passwords;
 mod applications;
 mod bootstrap;
 mod jit;

@@ -37,6 +37,8 @@ struct Answer {
     status: u16,
     retry_after: Option<String>,
     body: Value,
+    /// The fresh interaction cookie every Experience API write hands out.
+    interaction_cookie: Option<String>,
 }
 
 impl Answer {
@@ -49,9 +51,14 @@ fn cookies(b: &Browser) -> String {
     b.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
 }
 
-/// `POST /api/experience/verification/password` in `b`'s interaction, with the headers.
-async fn verify(b: &Browser, identifier: Value, password: &str) -> Answer {
-    send_verify(&b.base, &cookies(b), identifier, password).await
+/// `POST /api/experience/verification/password` in `b`'s interaction, with the headers;
+/// `b` keeps the interaction's fresh cookie.
+async fn verify(b: &mut Browser, identifier: Value, password: &str) -> Answer {
+    let answer = send_verify(&b.base, &cookies(b), identifier, password).await;
+    if let Some(cookie) = &answer.interaction_cookie {
+        b.jar.insert("_interaction".into(), cookie.clone());
+    }
+    answer
 }
 
 async fn send_verify(base: &str, cookies: &str, identifier: Value, password: &str) -> Answer {
@@ -64,7 +71,14 @@ async fn send_verify(base: &str, cookies: &str, identifier: Value, password: &st
         .unwrap();
     let status = response.status().as_u16();
     let retry_after = response.headers().get(RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
-    Answer { status, retry_after, body: response.json().await.unwrap_or(Value::Null) }
+    let interaction_cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("_interaction="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .next();
+    Answer { status, retry_after, body: response.json().await.unwrap_or(Value::Null), interaction_cookie }
 }
 
 /// Replaces a user's stored digest directly in the database (rows stored before the
@@ -112,9 +126,9 @@ async fn imported_digests_beyond_the_cost_bounds_are_refused_and_never_hashed() 
     for (digest, method) in [(HUGE_M, "Argon2id"), (HUGE_T, "Argon2id"), (BCRYPT_31, "Bcrypt")] {
         store_digest(&t, &w.user_id, digest, method).await;
         for _ in 0..2 {
-            let b = signing_in(&t, &w).await;
+            let mut b = signing_in(&t, &w).await;
             let before = jobs(&t);
-            let r = verify(&b, username(&w.username), &w.password).await;
+            let r = verify(&mut b, username(&w.username), &w.password).await;
             assert_eq!((r.status, r.code()), (422, "session.invalid_credentials"), "{digest}");
             assert_eq!(jobs(&t), before + 1, "one hash at Kido's cost, not the digest's");
         }
@@ -169,9 +183,9 @@ async fn every_failed_verification_costs_one_hash() {
         ("frozen", "Kido-wrong-pass-1", "session.invalid_credentials"),
     ];
     for (name, password, code) in cases {
-        let b = signing_in(&t, &w).await;
+        let mut b = signing_in(&t, &w).await;
         let before = jobs(&t);
-        let r = verify(&b, username(name), password).await;
+        let r = verify(&mut b, username(name), password).await;
         assert_eq!(r.code(), code, "{name}: {}", r.body);
         assert_eq!(jobs(&t) - before, 1, "{name}: exactly one hash");
     }
@@ -236,9 +250,9 @@ async fn a_parallel_burst_gets_exactly_max_attempts_checks() {
     assert!(row.locked_until.is_some());
     drop(c);
     // Locked: the right password waits, without a hash.
-    let b = signing_in(&t, &w).await;
+    let mut b = signing_in(&t, &w).await;
     let before = jobs(&t);
-    let r = verify(&b, username(&w.username), &w.password).await;
+    let r = verify(&mut b, username(&w.username), &w.password).await;
     assert_eq!((r.status, r.code()), (400, "session.verification_blocked_too_many_attempts"));
     assert_eq!(jobs(&t), before);
     t.stop().await;
@@ -266,7 +280,7 @@ async fn a_full_hashing_queue_answers_503_without_hashing() {
     const QUEUE: usize = 2;
     let t = TestServer::start_with(|c| c.password_queue_limit = QUEUE).await;
     let w = world(&t).await;
-    let b = signing_in(&t, &w).await;
+    let mut b = signing_in(&t, &w).await;
     // Fill the pool's every place (one per hashing thread, plus the queue) from here, as a
     // flood of slow hashes would.
     let passwords = t.server.core.passwords();
@@ -279,7 +293,7 @@ async fn a_full_hashing_queue_answers_503_without_hashing() {
     assert_eq!(held.len(), threads + QUEUE);
     let before = jobs(&t);
     for i in 0..5 {
-        let r = verify(&b, username(&format!("someone-{i}")), "Kido-guess-1").await;
+        let r = verify(&mut b, username(&format!("someone-{i}")), "Kido-guess-1").await;
         assert_eq!((r.status, r.code()), (503, "guard.server_busy"), "{}", r.body);
         assert_eq!(r.retry_after.as_deref(), Some("1"));
     }
@@ -288,7 +302,7 @@ async fn a_full_hashing_queue_answers_503_without_hashing() {
     assert_eq!((status, body["code"].as_str()), (503, Some("guard.server_busy")));
     assert_eq!(jobs(&t), before, "a busy answer costs no hash");
     drop(held);
-    let r = verify(&b, username("someone-0"), "Kido-guess-1").await;
+    let r = verify(&mut b, username("someone-0"), "Kido-guess-1").await;
     assert_eq!((r.status, r.code()), (422, "session.invalid_credentials"));
     assert_eq!(jobs(&t), before + 1);
     t.stop().await;
@@ -302,19 +316,19 @@ async fn password_checks_are_rate_limited_per_identifier_and_per_ip() {
     })
     .await;
     let w = world(&t).await;
-    let b = signing_in(&t, &w).await;
+    let mut b = signing_in(&t, &w).await;
     let before = jobs(&t);
     for _ in 0..3 {
-        assert_eq!(verify(&b, username("bob"), "Kido-guess-1").await.status, 422);
+        assert_eq!(verify(&mut b, username("bob"), "Kido-guess-1").await.status, 422);
     }
-    let r = verify(&b, username("BOB"), "Kido-guess-1").await;
+    let r = verify(&mut b, username("BOB"), "Kido-guess-1").await;
     assert_eq!((r.status, r.code()), (429, "guard.too_many_requests"), "{}", r.body);
     let retry: u64 = r.retry_after.as_deref().unwrap().parse().unwrap();
     assert!((1..=300).contains(&retry), "{retry}");
     // Other identifiers from the same address, up to the per-IP limit (3 + 2).
-    assert_eq!(verify(&b, username("carol"), "Kido-guess-1").await.status, 422);
-    assert_eq!(verify(&b, username("dave"), "Kido-guess-1").await.status, 422);
-    let r = verify(&b, username("erin"), "Kido-guess-1").await;
+    assert_eq!(verify(&mut b, username("carol"), "Kido-guess-1").await.status, 422);
+    assert_eq!(verify(&mut b, username("dave"), "Kido-guess-1").await.status, 422);
+    let r = verify(&mut b, username("erin"), "Kido-guess-1").await;
     assert_eq!((r.status, r.code()), (429, "guard.too_many_requests"));
     assert!(r.retry_after.is_some());
     assert_eq!(jobs(&t) - before, 5, "refused attempts cost no hash");
@@ -337,7 +351,7 @@ async fn an_admin_password_change_stops_an_in_flight_sign_in() {
 
     // Verified and identified, then the password changes: submit is refused.
     let mut b = signing_in(&t, &w).await;
-    let r = verify(&b, username(&w.username), &w.password).await;
+    let r = verify(&mut b, username(&w.username), &w.password).await;
     let id = r.body["verificationId"].as_str().unwrap().to_owned();
     assert_eq!(b.api(Method::POST, "/identification", Some(json!({"verificationId": id}))).await.status, 204);
     change("Kido-changed-by-admin-1").await;
@@ -346,7 +360,7 @@ async fn an_admin_password_change_stops_an_in_flight_sign_in() {
 
     // Verified, then changed: identification is refused.
     let mut b = signing_in(&t, &w).await;
-    let r = verify(&b, username(&w.username), "Kido-changed-by-admin-1").await;
+    let r = verify(&mut b, username(&w.username), "Kido-changed-by-admin-1").await;
     let id = r.body["verificationId"].as_str().unwrap().to_owned();
     change("Kido-changed-again-2").await;
     let r = b.api(Method::POST, "/identification", Some(json!({"verificationId": id}))).await;
@@ -354,7 +368,7 @@ async fn an_admin_password_change_stops_an_in_flight_sign_in() {
 
     // Submitted, then changed before the browser resumes: no session, no code.
     let mut b = signing_in(&t, &w).await;
-    let r = verify(&b, username(&w.username), "Kido-changed-again-2").await;
+    let r = verify(&mut b, username(&w.username), "Kido-changed-again-2").await;
     let id = r.body["verificationId"].as_str().unwrap().to_owned();
     assert_eq!(b.api(Method::POST, "/identification", Some(json!({"verificationId": id}))).await.status, 204);
     let r = b.api(Method::POST, "/submit", None).await;
@@ -382,7 +396,7 @@ async fn a_forgot_password_reset_stops_an_in_flight_sign_in() {
 
     // The attacker verified the old password and identified the victim.
     let mut attacker = signing_in(&t, &w).await;
-    let r = verify(&attacker, email(address), old).await;
+    let r = verify(&mut attacker, email(address), old).await;
     let id = r.body["verificationId"].as_str().unwrap().to_owned();
     assert_eq!(attacker.api(Method::POST, "/identification", Some(json!({"verificationId": id}))).await.status, 204);
 

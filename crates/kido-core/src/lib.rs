@@ -32,6 +32,9 @@ use thiserror::Error;
 use crate::oidc::clients::ClientCache;
 use crate::oidc::keys::{KeyError, KeyRing, SigningKey};
 
+/// What a client is told while the database's disk is full (`StoreError::Full`).
+pub const STORAGE_FULL_MESSAGE: &str = "The server's storage is full and cannot save changes. Free disk space on the database host; writes resume on their own.";
+
 /// Where a tenant is served: its id and its OIDC issuer (`{endpoint}/oidc`).
 #[derive(Debug, Clone)]
 pub struct TenantContext {

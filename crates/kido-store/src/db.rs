@@ -2,13 +2,16 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{
-    AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    AssertSqlSafe, Connection, Executor, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
+    Transaction,
 };
 
 use crate::error::{StoreError, StoreResult};
@@ -30,6 +33,10 @@ pub struct StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// SQLite `max_page_count` applied to every connection (0: SQLite's own limit); only
+    /// tests set it, to make writes fail with SQLITE_FULL without filling a disk.
+    sqlite_page_cap: Arc<AtomicU64>,
+    max_connections: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -109,11 +116,13 @@ impl Store {
     /// advisory lock for that, so several nodes may start at once).
     pub async fn connect(options: &StoreOptions) -> StoreResult<Self> {
         let url = options.url.as_str();
+        let sqlite_page_cap = Arc::new(AtomicU64::new(0));
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let connect = PgConnectOptions::from_str(url)?.application_name("kido");
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|conn, _| Box::pin(async move { Ok(is_clean(&*conn)) }))
                 .connect_with(connect)
                 .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
@@ -127,9 +136,15 @@ impl Store {
                 .foreign_keys(true)
                 // REGEXP for the `posix` search mode.
                 .with_regexp();
+            let cap = sqlite_page_cap.clone();
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    let cap = cap.load(Ordering::Acquire);
+                    Box::pin(async move { set_max_page_count(conn, cap).await })
+                })
+                .after_release(|conn, _| Box::pin(async move { Ok(is_clean(&*conn)) }))
                 .connect_with(connect)
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
@@ -137,7 +152,23 @@ impl Store {
         } else {
             return Err(StoreError::Corrupt(format!("unsupported database URL `{url}`: use postgres://… or sqlite:…")));
         };
-        Ok(Self { db })
+        Ok(Self { db, sqlite_page_cap, max_connections: options.max_connections })
+    }
+
+    /// Caps the SQLite database at `pages` pages on every connection, present and future
+    /// (`None` lifts the cap): writes beyond it fail with SQLITE_FULL as on a full disk.
+    /// For tests of the disk-full path; no effect on PostgreSQL.
+    pub async fn cap_sqlite_pages(&self, pages: Option<u64>) -> StoreResult<()> {
+        let Db::Sqlite(pool) = &self.db else { return Ok(()) };
+        self.sqlite_page_cap.store(pages.unwrap_or(0), Ordering::Release);
+        // Holding every connection at once reaches each one the pool has (or opens them).
+        let mut held = Vec::new();
+        for _ in 0..self.max_connections {
+            let mut conn = pool.acquire().await?;
+            set_max_page_count(&mut conn, pages.unwrap_or(0)).await?;
+            held.push(conn);
+        }
+        Ok(())
     }
 
     /// The SQLite URL for a database file at `path`.
@@ -184,6 +215,25 @@ impl Store {
             Db::Pg(p) => p.close().await,
         }
     }
+}
+
+/// A connection goes back to the pool only outside any transaction. A failed BEGIN, COMMIT
+/// or ROLLBACK (SQLITE_FULL rolls the transaction back behind sqlx's back, so the ROLLBACK on
+/// drop fails too) leaves sqlx's transaction depth non-zero; such a connection is closed
+/// instead of poisoning every later `begin` with "non-zero transaction depth".
+fn is_clean<C: Connection>(conn: &C) -> bool {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+    }
+    clean
+}
+
+async fn set_max_page_count(conn: &mut SqliteConnection, pages: u64) -> Result<(), sqlx::Error> {
+    // 0 means "no cap": SQLite's largest page count.
+    let pages = if pages == 0 { 4_294_967_294 } else { pages };
+    conn.execute(AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).await?;
+    Ok(())
 }
 
 impl Tx {

@@ -42,6 +42,9 @@ pub enum TokenError {
     InsufficientScope(String),
     #[error("{0}")]
     ServerError(String),
+    /// Storage cannot take writes for now (disk full); RFC 6749's `temporarily_unavailable`.
+    #[error("{0}")]
+    TemporarilyUnavailable(String),
 }
 
 impl TokenError {
@@ -59,6 +62,7 @@ impl TokenError {
             Self::AccessDenied(_) => "access_denied",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::ServerError(_) => "server_error",
+            Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
         }
     }
 }
@@ -376,6 +380,10 @@ impl AccessToken<'_> {
 }
 
 pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
+    if let kido_store::StoreError::Full(_) = e {
+        tracing::error!(error = %e, "the database's disk is full: free disk space");
+        return TokenError::TemporarilyUnavailable(crate::STORAGE_FULL_MESSAGE.into());
+    }
     tracing::error!(error = %e, "token endpoint storage failure");
     TokenError::ServerError("the server could not complete the request".into())
 }

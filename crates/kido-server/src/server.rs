@@ -152,6 +152,7 @@ impl RunningServer {
         for task in self.tasks {
             let _ = task.await;
         }
+        self.core.stop();
         self.core.store.close().await;
     }
 }

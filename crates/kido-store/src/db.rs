@@ -14,6 +14,7 @@ use sqlx::{
     Transaction,
 };
 
+use crate::changes::{self, SinkSlot, TableChange};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub struct StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Where committed changes to cached tables are reported (`changes.rs`).
+    sink: SinkSlot,
     /// SQLite `max_page_count` applied to every connection (0: SQLite's own limit); only
     /// tests set it, to make writes fail with SQLITE_FULL without filling a disk.
     sqlite_page_cap: Arc<AtomicU64>,
@@ -51,8 +54,14 @@ pub enum Conn {
     Pg(PoolConnection<Postgres>),
 }
 
-/// A write transaction. Rolled back on drop unless committed.
-pub enum Tx {
+/// A write transaction. Rolled back on drop unless committed; on commit, the changes it made
+/// to cached tables are reported (`changes.rs`).
+pub struct Tx {
+    inner: TxInner,
+    sink: SinkSlot,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
@@ -86,15 +95,15 @@ impl Exec for Conn {
 
 impl Exec for Tx {
     fn raw(&mut self) -> Raw<'_> {
-        match self {
-            Tx::Sqlite(t) => Raw::Sqlite(t),
-            Tx::Pg(t) => Raw::Pg(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Raw::Sqlite(t),
+            TxInner::Pg(t) => Raw::Pg(t),
         }
     }
     fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Pg(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Pg(_) => Backend::Postgres,
         }
     }
 }
@@ -152,7 +161,7 @@ impl Store {
         } else {
             return Err(StoreError::Corrupt(format!("unsupported database URL `{url}`: use postgres://… or sqlite:…")));
         };
-        Ok(Self { db, sqlite_page_cap, max_connections: options.max_connections })
+        Ok(Self { db, sink: SinkSlot::default(), sqlite_page_cap, max_connections: options.max_connections })
     }
 
     /// Caps the SQLite database at `pages` pages on every connection, present and future
@@ -193,10 +202,22 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails with SQLITE_BUSY midway.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
-        })
+        let inner = match &self.db {
+            Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx { inner, sink: self.sink.clone() })
+    }
+
+    pub(crate) fn sink(&self) -> &SinkSlot {
+        &self.sink
+    }
+
+    pub(crate) fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Pg(p) => Some(p),
+            Db::Sqlite(_) => None,
+        }
     }
 
     /// Refreshes the query planner's statistics where the backend needs telling: SQLite
@@ -237,18 +258,36 @@ async fn set_max_page_count(conn: &mut SqliteConnection, pages: u64) -> Result<(
 }
 
 impl Tx {
+    /// Commits, then reports what the transaction changed in cached tables, so this node's
+    /// caches drop it before the caller answers. The notes are read inside the transaction:
+    /// SQLite's are rows drained here (writers are serialised, so they are this transaction's,
+    /// plus any left by single-statement writes since), PostgreSQL's a transaction-local setting.
     pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
-        }
+        let Tx { inner, sink } = self;
+        let changes = match inner {
+            TxInner::Sqlite(mut t) => {
+                const DRAIN: &str = "DELETE FROM pending_cache_changes RETURNING tenant_id, table_name";
+                let rows: Vec<(String, String)> = sqlx::query_as(DRAIN).fetch_all(&mut *t).await?;
+                t.commit().await?;
+                rows.into_iter()
+                    .map(|(tenant, table)| TableChange { tenant: kido_proto::TenantId::new(tenant), table })
+                    .collect()
+            }
+            TxInner::Pg(mut t) => {
+                const NOTES: &str = "SELECT current_setting('kido.changes', true)";
+                let notes: Option<String> = sqlx::query_scalar(NOTES).fetch_one(&mut *t).await?;
+                t.commit().await?;
+                changes::parse_notes(notes.as_deref().unwrap_or_default())
+            }
+        };
+        changes::report(&sink, &changes);
         Ok(())
     }
 
     /// Serialises concurrent holders of `key` until the end of this transaction
     /// (SQLite already serialises writers).
     pub async fn lock(&mut self, key: i64) -> StoreResult<()> {
-        if let Tx::Pg(t) = self {
+        if let TxInner::Pg(t) = &mut self.inner {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut **t).await?;
         }
         Ok(())

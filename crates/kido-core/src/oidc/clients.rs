@@ -1,6 +1,6 @@
 //! The token endpoint's view of applications: who a client is, which secrets it holds and
 //! what it may get for a resource. Cached in memory so a token costs no database round
-//! trip when warm; local writes invalidate at once, other nodes within `ttl`.
+//! trip when warm; invalidated on commit by `caches.rs` (all nodes), `ttl` as the fallback.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -86,6 +86,16 @@ impl ClientCache {
                 map.clear();
             }
             map.insert((tenant.clone(), client_id.to_owned(), indicator.to_owned()), (Instant::now(), value));
+        }
+    }
+
+    /// Forgets everything: changes may have been missed (see `caches.rs`).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.clients.write() {
+            map.clear();
+        }
+        if let Ok(mut map) = self.grants.write() {
+            map.clear();
         }
     }
 

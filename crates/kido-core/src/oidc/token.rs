@@ -196,6 +196,7 @@ impl Oidc<'_> {
         if let Some(hit) = cache.client(&tenant.id, client_id) {
             return Ok(hit);
         }
+        let generation = cache.generation();
         let mut c = self.core.store.conn().await.map_err(server_error)?;
         let app = kido_store::applications::find(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
         let client = match app {
@@ -207,7 +208,7 @@ impl Oidc<'_> {
                 Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
             }
         };
-        cache.put_client(&tenant.id, client_id, client.clone());
+        cache.put_client(generation, &tenant.id, client_id, client.clone());
         Ok(client)
     }
 
@@ -225,6 +226,7 @@ impl Oidc<'_> {
         let grant = match cached {
             Some(hit) => hit,
             None => {
+                let generation = cache.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let resource = match indicator {
                     Some(i) => kido_store::resources::find_by_indicator(&mut c, &tenant.id, i).await,
@@ -244,7 +246,7 @@ impl Oidc<'_> {
                         }))
                     }
                 };
-                cache.put_grant(&tenant.id, client_id, key, grant.clone());
+                cache.put_grant(generation, &tenant.id, client_id, key, grant.clone());
                 grant
             }
         };
@@ -271,6 +273,7 @@ impl Oidc<'_> {
         let membership = match self.core.clients.grant(&tenant.id, client_id, &membership_key) {
             Some(hit) => hit,
             None => {
+                let generation = self.core.clients.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let member = kido_store::organizations::is_member(
                     &mut c,
@@ -299,7 +302,7 @@ impl Oidc<'_> {
                 } else {
                     None
                 };
-                self.core.clients.put_grant(&tenant.id, client_id, &membership_key, grant.clone());
+                self.core.clients.put_grant(generation, &tenant.id, client_id, &membership_key, grant.clone());
                 grant
             }
         };
@@ -311,6 +314,7 @@ impl Oidc<'_> {
         let grant = match self.core.clients.grant(&tenant.id, client_id, &key) {
             Some(hit) => hit,
             None => {
+                let generation = self.core.clients.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let resource = kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
                     .await
@@ -335,7 +339,7 @@ impl Oidc<'_> {
                         }))
                     }
                 };
-                self.core.clients.put_grant(&tenant.id, client_id, &key, grant.clone());
+                self.core.clients.put_grant(generation, &tenant.id, client_id, &key, grant.clone());
                 grant
             }
         };

@@ -141,16 +141,15 @@ impl Applications<'_> {
         }
         store::update(&mut tx, &app).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(app)
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
-        let mut c = self.core.store.conn().await?;
-        if !store::delete(&mut c, tenant, id).await? {
+        let mut tx = self.core.store.begin().await?;
+        if !store::delete(&mut tx, tenant, id).await? {
             return Err(ApplicationError::NotFound(id.to_owned()));
         }
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(())
     }
 
@@ -189,7 +188,6 @@ impl Applications<'_> {
         };
         store::insert_secret(&mut tx, &secret).await.map_err(secret_conflict)?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(secret)
     }
 
@@ -216,12 +214,12 @@ impl Applications<'_> {
     }
 
     pub async fn delete_secret(&self, tenant: &TenantId, app_id: &str, name: &str) -> Result<()> {
-        let mut c = self.core.store.conn().await?;
-        store::find(&mut c, tenant, app_id).await?.ok_or_else(|| ApplicationError::NotFound(app_id.to_owned()))?;
-        if !store::delete_secret(&mut c, tenant, app_id, name).await? {
+        let mut tx = self.core.store.begin().await?;
+        store::find(&mut tx, tenant, app_id).await?.ok_or_else(|| ApplicationError::NotFound(app_id.to_owned()))?;
+        if !store::delete_secret(&mut tx, tenant, app_id, name).await? {
             return Err(ApplicationError::SecretNotFound(name.to_owned()));
         }
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -19,6 +19,12 @@ pub const MANAGEMENT_SCOPE_ID: &str = "management-api-all";
 pub const MANAGEMENT_ROLE_ID: &str = "management-api-access";
 pub const MANAGEMENT_ROLE_NAME: &str = "Logto Management API access";
 const BOOTSTRAP_MARKER: &str = "bootstrap";
+/// Settings row naming the bootstrap M2M application and the secret the bootstrap manages,
+/// so that changed credentials replace the previous ones instead of adding to them.
+const BOOTSTRAP_M2M: &str = "bootstrap_m2m";
+/// Name of the secret an operator-chosen KIDO_BOOTSTRAP_M2M_CLIENT_SECRET is stored under.
+const CHOSEN_SECRET_NAME: &str = "Bootstrap secret";
+const BOOTSTRAP_APP_NAME: &str = "Kido bootstrap M2M app";
 const LOCK_KEY: i64 = 0x6b69_646f_0001; // "kido" + 1
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +47,24 @@ pub struct BootstrapReport {
     pub generated_m2m: Option<M2mCredentials>,
     /// Tenants set up for the first time by this start.
     pub initialised_tenants: Vec<TenantId>,
+    /// What an operator should know (credentials replaced, keys of another algorithm kept);
+    /// each one is also logged as a warning.
+    pub warnings: Vec<String>,
+}
+
+impl BootstrapReport {
+    fn warn(&mut self, warning: String) {
+        tracing::warn!("{warning}");
+        self.warnings.push(warning);
+    }
+}
+
+/// The bootstrap M2M application and the name of the secret the bootstrap put on it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BootstrapApp {
+    application_id: String,
+    secret_name: String,
 }
 
 #[derive(Debug, Error)]
@@ -86,7 +110,19 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
     for tenant in tenants() {
         let now = clock::now_ms();
         tenants::ensure(&mut tx, &tenant, tenant.as_str(), now).await?;
-        if signing_keys::list(&mut tx, &tenant).await?.is_empty() {
+        let keys = signing_keys::list(&mut tx, &tenant).await?;
+        if let (Some(wanted), Some(current)) = (options.signing_algorithm, keys.iter().find(|k| k.status == "Current"))
+            && current.algorithm != wanted.as_str()
+        {
+            report.warn(format!(
+                "KIDO_SIGNING_KEY_ALGORITHM is {} but tenant `{tenant}` already signs with a {} key, which is kept: \
+                 the setting only chooses the algorithm of keys Kido generates. To switch an existing data directory, \
+                 rotate the tenant's signing keys (README: Signing keys).",
+                wanted.as_str(),
+                current.algorithm
+            ));
+        }
+        if keys.is_empty() {
             let alg = options.signing_algorithm.unwrap_or(SigningAlgorithm::Es384);
             let kid = ids::new_id();
             let (_, pem) = SigningKey::generate(kid.clone(), alg)?;
@@ -102,14 +138,19 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
         if settings::get(&mut tx, &tenant, BOOTSTRAP_MARKER).await?.is_none() {
             seed_management_api(&mut tx, &tenant, now).await?;
             if tenant.as_str() == DEFAULT_TENANT && chosen.is_none() {
-                report.generated_m2m =
-                    Some(create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?);
+                let created = create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?;
+                let app = BootstrapApp {
+                    application_id: created.client_id.clone(),
+                    secret_name: crate::applications::DEFAULT_SECRET_NAME.into(),
+                };
+                record_bootstrap_app(&mut tx, &tenant, &app).await?;
+                report.generated_m2m = Some(created);
             }
             settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
             report.initialised_tenants.push(tenant.clone());
         }
         if let (Some(chosen), DEFAULT_TENANT) = (&chosen, tenant.as_str()) {
-            ensure_chosen_m2m_app(&mut tx, &tenant, chosen, now).await?;
+            ensure_chosen_m2m_app(&mut tx, &tenant, chosen, now, &mut report).await?;
         }
     }
     tx.commit().await?;
@@ -158,7 +199,7 @@ async fn create_m2m_app(
     let app = kido_proto::applications::Application {
         tenant_id: tenant.to_string(),
         id: id.clone(),
-        name: "Kido bootstrap M2M app".into(),
+        name: BOOTSTRAP_APP_NAME.into(),
         description: Some(
             "Machine-to-machine application with access to the Management API, created on first start.".into(),
         ),
@@ -178,30 +219,85 @@ async fn create_m2m_app(
     Ok(M2mCredentials { client_id: id, client_secret: secret })
 }
 
-/// Makes the operator-chosen application exist, hold the Management API role and accept
-/// the chosen secret; existing data is kept.
+async fn record_bootstrap_app(tx: &mut Tx, tenant: &TenantId, app: &BootstrapApp) -> Result<(), BootstrapError> {
+    let value = serde_json::to_value(app).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    settings::put(tx, tenant, BOOTSTRAP_M2M, &value).await?;
+    Ok(())
+}
+
+/// Makes the operator-chosen credentials the bootstrap application's only bootstrap
+/// credentials: the application exists and holds the Management API role, the chosen secret
+/// replaces the secret the bootstrap put there before (which stops working), and an earlier
+/// bootstrap application with another id loses its bootstrap secret and its Management API
+/// role. Every change is reported as a warning.
 async fn ensure_chosen_m2m_app(
     tx: &mut Tx,
     tenant: &TenantId,
     chosen: &M2mCredentials,
     now: i64,
+    report: &mut BootstrapReport,
 ) -> Result<(), BootstrapError> {
-    let Some(app) = applications::find(tx, tenant, &chosen.client_id).await? else {
-        create_m2m_app(tx, tenant, chosen.client_id.clone(), chosen.client_secret.clone(), now).await?;
-        return Ok(());
+    let previous: Option<BootstrapApp> =
+        settings::get(tx, tenant, BOOTSTRAP_M2M).await?.and_then(|v| serde_json::from_value(v).ok());
+    let id = &chosen.client_id;
+    let secret_name = match applications::find(tx, tenant, id).await? {
+        None => {
+            create_m2m_app(tx, tenant, id.clone(), chosen.client_secret.clone(), now).await?;
+            crate::applications::DEFAULT_SECRET_NAME.to_owned()
+        }
+        Some(app) if app.app_type != ApplicationType::MachineToMachine => {
+            return Err(BootstrapError::NotMachineToMachine(app.id));
+        }
+        Some(app) => {
+            let secrets = applications::list_secrets(tx, tenant, &app.id).await?;
+            match secrets.iter().find(|s| s.value == chosen.client_secret && s.expires_at.is_none()) {
+                Some(kept) => kept.name.clone(),
+                None => {
+                    // The secret the bootstrap put there before: the one recorded, and those
+                    // earlier versions added under "Bootstrap secret <time>".
+                    let replaced: Vec<&str> = secrets
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .filter(|name| {
+                            previous.as_ref().is_some_and(|p| p.application_id == app.id && p.secret_name == *name)
+                                || *name == CHOSEN_SECRET_NAME
+                                || name.starts_with("Bootstrap secret ")
+                                // Created by a bootstrap before it recorded what it made.
+                                || (previous.is_none()
+                                    && app.name == BOOTSTRAP_APP_NAME
+                                    && *name == crate::applications::DEFAULT_SECRET_NAME)
+                        })
+                        .collect();
+                    for name in &replaced {
+                        applications::delete_secret(tx, tenant, &app.id, name).await?;
+                    }
+                    add_secret(tx, tenant, &app.id, CHOSEN_SECRET_NAME, &chosen.client_secret, now).await?;
+                    report.warn(format!(
+                        "bootstrap application `{id}`: KIDO_BOOTSTRAP_M2M_CLIENT_SECRET changed; the new secret replaces {} \
+                         (the old one no longer works)",
+                        if replaced.is_empty() { "no earlier bootstrap secret".to_owned() } else { format!("{replaced:?}") }
+                    ));
+                    CHOSEN_SECRET_NAME.to_owned()
+                }
+            }
+        }
     };
-    if app.app_type != ApplicationType::MachineToMachine {
-        return Err(BootstrapError::NotMachineToMachine(app.id));
-    }
-    let secrets = applications::list_secrets(tx, tenant, &app.id).await?;
-    if !secrets.iter().any(|s| s.value == chosen.client_secret && s.expires_at.is_none()) {
-        let name = format!("Bootstrap secret {now}");
-        add_secret(tx, tenant, &app.id, &name, &chosen.client_secret, now).await?;
-    }
-    let held = roles::role_ids_of_application(tx, tenant, &app.id).await?;
+    let held = roles::role_ids_of_application(tx, tenant, id).await?;
     if !held.iter().any(|r| r == MANAGEMENT_ROLE_ID) && roles::find(tx, tenant, MANAGEMENT_ROLE_ID).await?.is_some() {
-        roles::assign_to_application(tx, tenant, &app.id, &[MANAGEMENT_ROLE_ID.to_owned()], now).await?;
+        roles::assign_to_application(tx, tenant, id, &[MANAGEMENT_ROLE_ID.to_owned()], now).await?;
     }
+    if let Some(previous) = previous.as_ref().filter(|p| p.application_id != *id) {
+        let old = &previous.application_id;
+        let secret_gone = applications::delete_secret(tx, tenant, old, &previous.secret_name).await?;
+        let role_gone = roles::remove_from_application(tx, tenant, old, MANAGEMENT_ROLE_ID).await?;
+        if secret_gone || role_gone {
+            report.warn(format!(
+                "KIDO_BOOTSTRAP_M2M_CLIENT_ID changed from `{old}` to `{id}`: `{old}` lost its bootstrap secret and its \
+                 Management API access (the application itself is kept; delete it if unused)"
+            ));
+        }
+    }
+    record_bootstrap_app(tx, tenant, &BootstrapApp { application_id: id.clone(), secret_name }).await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod bootstrap;
+mod caches;
 pub mod clock;
 pub mod connectors;
 pub mod experience;
@@ -23,7 +24,7 @@ pub mod verification_codes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use kido_proto::TenantId;
@@ -32,6 +33,9 @@ use thiserror::Error;
 
 use crate::oidc::clients::ClientCache;
 use crate::oidc::keys::{KeyError, KeyRing, SigningKey};
+
+/// What a client is told while the database's disk is full (`StoreError::Full`).
+pub const STORAGE_FULL_MESSAGE: &str = "The server's storage is full and cannot save changes. Free disk space on the database host; writes resume on their own.";
 
 /// Where a tenant is served: its id and its OIDC issuer (`{endpoint}/oidc`).
 #[derive(Debug, Clone)]
@@ -42,7 +46,8 @@ pub struct TenantContext {
 
 #[derive(Debug, Clone)]
 pub struct CoreOptions {
-    /// How long other nodes may keep using a client's cached secrets and grants.
+    /// How long a node keeps cached clients, grants and sign-in experiences; the bound on
+    /// staleness only while the cross-node invalidation channel is down.
     pub client_cache_ttl: Duration,
     /// argon2id cost of stored passwords.
     pub hash_cost: passwords::HashCost,
@@ -84,15 +89,25 @@ pub enum StartError {
 pub struct Core {
     pub store: Store,
     key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
-    clients: ClientCache,
-    /// Each tenant's sign-in experience, read on every Experience API request: kept for the
-    /// client cache's TTL, dropped at once by a local update (other nodes: within the TTL).
-    sign_in_experiences: sign_in_experience::Cache,
+    /// The caches below drop what a committed write changed: on the writing node before it
+    /// answers, on the others through PostgreSQL's NOTIFY (`caches.rs`); the TTL is the
+    /// fallback while that channel is down.
+    clients: Arc<ClientCache>,
+    /// Each tenant's sign-in experience, read on every Experience API request.
+    sign_in_experiences: Arc<sign_in_experience::Cache>,
+    /// The task hearing other nodes' changes (PostgreSQL only).
+    change_listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     passwords: passwords::Passwords,
     password_rate_limits: rate_limits::PasswordRateLimits,
     /// Outgoing HTTP (connectors); one pool for the process.
     http: reqwest::Client,
     outbox_dir: Option<PathBuf>,
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 impl Core {
@@ -101,8 +116,9 @@ impl Core {
         let core = Self {
             store,
             key_rings: RwLock::default(),
-            clients: ClientCache::new(options.client_cache_ttl),
-            sign_in_experiences: sign_in_experience::Cache::new(options.client_cache_ttl),
+            clients: Arc::new(ClientCache::new(options.client_cache_ttl)),
+            sign_in_experiences: Arc::new(sign_in_experience::Cache::new(options.client_cache_ttl)),
+            change_listener: Mutex::default(),
             passwords: passwords::Passwords::new(options.hash_cost, options.password_queue_limit)?,
             password_rate_limits: options.password_rate_limits,
             http: reqwest::Client::builder()
@@ -114,6 +130,10 @@ impl Core {
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;
+        }
+        caches::invalidate_on_change(&core.store, core.clients.clone(), core.sign_in_experiences.clone());
+        if let Ok(mut listener) = core.change_listener.lock() {
+            *listener = core.store.spawn_change_listener();
         }
         Ok(core)
     }
@@ -225,8 +245,12 @@ impl Core {
         oidc::Oidc { core: self }
     }
 
-    /// Called after every change that can alter what a client may get at the token endpoint.
-    fn clients_changed(&self, tenant: &TenantId) {
-        self.clients.invalidate(tenant);
+    /// Stops the cross-node invalidation listener (the server's shutdown).
+    pub fn stop(&self) {
+        if let Ok(mut listener) = self.change_listener.lock()
+            && let Some(task) = listener.take()
+        {
+            task.abort();
+        }
     }
 }

@@ -70,12 +70,12 @@ impl Resources<'_> {
             is_default: false,
             access_token_ttl: ttl,
         };
-        let mut c = self.core.store.conn().await?;
-        store::insert(&mut c, &resource, clock::now_ms()).await.map_err(|e| match e {
+        let mut tx = self.core.store.begin().await?;
+        store::insert(&mut tx, &resource, clock::now_ms()).await.map_err(|e| match e {
             StoreError::Conflict(_) => ResourceError::IndicatorInUse(resource.indicator.clone()),
             other => other.into(),
         })?;
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(ResourceWithScopes { resource, scopes: Some(Vec::new()) })
     }
 
@@ -122,7 +122,6 @@ impl Resources<'_> {
         }
         store::update(&mut tx, &resource).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(resource)
     }
 
@@ -132,7 +131,6 @@ impl Resources<'_> {
             store::find(&mut tx, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
         store::set_default(&mut tx, tenant, id, is_default).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         resource.is_default = is_default;
         Ok(resource)
     }
@@ -145,7 +143,6 @@ impl Resources<'_> {
         }
         store::delete(&mut tx, tenant, id).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -213,7 +210,6 @@ impl Resources<'_> {
         }
         store::update_scope(&mut tx, &scope).await.map_err(|e| scope_conflict(e, &scope.name))?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(scope)
     }
 
@@ -224,7 +220,6 @@ impl Resources<'_> {
             return Err(ResourceError::ScopeNotFound(scope_id.to_owned()));
         }
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 }

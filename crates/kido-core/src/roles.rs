@@ -142,11 +142,11 @@ impl Roles<'_> {
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
-        let mut c = self.core.store.conn().await?;
-        if !store::delete(&mut c, tenant, id).await? {
+        let mut tx = self.core.store.begin().await?;
+        if !store::delete(&mut tx, tenant, id).await? {
             return Err(RoleError::NotFound(id.to_owned()));
         }
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(())
     }
 
@@ -175,7 +175,6 @@ impl Roles<'_> {
         self.add_scopes_in(&mut tx, tenant, &role, &scope_ids).await?;
         let (all, _) = store::list_scopes(&mut tx, tenant, role_id, None).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(all.into_iter().map(|(scope, _)| scope).collect())
     }
 
@@ -196,11 +195,11 @@ impl Roles<'_> {
     }
 
     pub async fn remove_scope(&self, tenant: &TenantId, role_id: &str, scope_id: &str) -> Result<()> {
-        let mut c = self.core.store.conn().await?;
-        if !store::remove_scope(&mut c, tenant, role_id, scope_id).await? {
+        let mut tx = self.core.store.begin().await?;
+        if !store::remove_scope(&mut tx, tenant, role_id, scope_id).await? {
             return Err(RoleError::ScopeNotAssigned);
         }
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(())
     }
 
@@ -229,7 +228,6 @@ impl Roles<'_> {
             self.assign_checked(&mut tx, tenant, &app, std::slice::from_ref(&role)).await?;
         }
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -247,7 +245,6 @@ impl Roles<'_> {
         let roles = find_all(&mut tx, tenant, &role_ids).await?;
         self.assign_checked(&mut tx, tenant, &app, &roles).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(role_ids)
     }
 
@@ -260,7 +257,6 @@ impl Roles<'_> {
         store::remove_all_from_application(&mut tx, tenant, app_id).await?;
         self.assign_checked(&mut tx, tenant, &app, &roles).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -280,11 +276,11 @@ impl Roles<'_> {
     }
 
     pub async fn remove_from_application(&self, tenant: &TenantId, app_id: &str, role_id: &str) -> Result<()> {
-        let mut c = self.core.store.conn().await?;
-        if !store::remove_from_application(&mut c, tenant, app_id, role_id).await? {
+        let mut tx = self.core.store.begin().await?;
+        if !store::remove_from_application(&mut tx, tenant, app_id, role_id).await? {
             return Err(RoleError::NotAssigned);
         }
-        self.core.clients_changed(tenant);
+        tx.commit().await?;
         Ok(())
     }
 }

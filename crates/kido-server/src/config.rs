@@ -26,10 +26,13 @@ ENVIRONMENT (overrides the config file; flags override both):
   KIDO_PASSWORD_RATE_LIMIT_PER_IP / KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER / KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS
                          password checks per client IP and per identifier in a window; more get
                          429 guard.too_many_requests with Retry-After            (300 / 30 / 300 s)
-  KIDO_SIGNING_KEY_ALGORITHM  algorithm of the signing keys Kido generates: ES384, ES256 or RS256 (ES384)
+  KIDO_SIGNING_KEY_ALGORITHM  algorithm of the signing keys Kido generates: ES384, ES256 or RS256 (ES384);
+                         existing keys are kept (a warning at start says when they differ)
   KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
-                         credentials of the Management API M2M application created on first start
-                         (generated and written to <data dir>/bootstrap-credentials.json when unset)
+                         credentials of the Management API M2M application; changed values replace
+                         the previous ones (which stop working). Generated when unset and written to
+                         <data dir>/bootstrap-credentials.json (default SQLite database) or
+                         <data dir>/bootstrap-credentials-<host>-<port>-<database>.json
   RUST_LOG               log filter, e.g. `info`, `kido_server=debug`                        (info)
 
 CONFIG FILE (--config kido.toml), every key optional:

@@ -76,6 +76,14 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 503 `storage.full`: the database's disk is full; nothing is wrong with the request.
+    pub fn storage_full(what: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %what, "the database's disk is full: free disk space");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage.full", kido_core::STORAGE_FULL_MESSAGE)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body =
@@ -100,6 +108,7 @@ fn store_error(e: StoreError) -> ApiError {
             "entity.relation_foreign_key_not_found",
             "Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist.",
         ),
+        StoreError::Full(what) => ApiError::storage_full(&what),
         other => ApiError::internal(&other),
     }
 }
@@ -232,6 +241,7 @@ impl IntoResponse for OAuthError {
             TokenError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
             TokenError::AccessDenied(_) | TokenError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             TokenError::ServerError(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            TokenError::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         let message = match &self.0 {
@@ -246,6 +256,7 @@ impl IntoResponse for OAuthError {
             TokenError::AccessDenied(_) => "Access denied.".to_owned(),
             TokenError::InsufficientScope(_) => "Insufficient scope for access token.".to_owned(),
             TokenError::ServerError(_) => "An unknown OIDC error occurred. Please try again later.".to_owned(),
+            TokenError::TemporarilyUnavailable(d) => d.clone(),
         };
         let body = OAuthErrorBody {
             error: error.to_owned(),
@@ -483,6 +494,7 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
             ),
             E::Invalid(details) => Self::invalid_input("body", details),
             E::Internal(what) => Self::internal(&what),
+            E::StorageFull(what) => Self::storage_full(&what),
         }
     }
 }

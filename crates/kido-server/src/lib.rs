@@ -4,6 +4,7 @@
 
 pub mod config;
 mod cookies;
+pub mod data_dir;
 pub mod errors;
 pub mod extract;
 mod interaction_guard;

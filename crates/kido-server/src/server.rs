@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::data_dir;
 use crate::routes;
 use crate::state::{AppState, TenantSite};
 
@@ -21,6 +22,11 @@ use crate::state::{AppState, TenantSite};
 pub enum ServerError {
     #[error("cannot create data directory {0}: {1}")]
     DataDir(PathBuf, std::io::Error),
+    #[error(
+        "data directory {0} is in use by another kido process (it holds {0}/kido.lock): stop that one, \
+         or give this one its own --data-dir / KIDO_DATA_DIR (several nodes share a PostgreSQL DATABASE_URL, not a SQLite file)"
+    )]
+    DataDirInUse(PathBuf),
     #[error(
         "cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory."
     )]
@@ -51,17 +57,22 @@ pub struct RunningServer {
     pub generated_credentials: Option<M2mCredentials>,
     pub credentials_file: PathBuf,
     pub database: String,
+    /// What the start found worth an operator's attention (also logged as warnings).
+    pub startup_warnings: Vec<String>,
     pub core: Arc<Core>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    /// Held until the server stops (SQLite: one process per data directory).
+    _data_dir_lock: Option<data_dir::DataDirLock>,
 }
 
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::DataDir(config.data_dir.clone(), e))?;
+    let url = config.database_url();
+    let sqlite_db = data_dir::sqlite_file(&url);
+    let data_dir_lock = data_dir::prepare(&config.data_dir, sqlite_db.as_deref())?;
     // CPU-bound start-up work runs beside the database's (connect, migrate, bootstrap).
     std::thread::spawn(kido_core::ids::warm_up_random);
     let routes_built = tokio::task::spawn_blocking(routes::build);
-    let url = config.database_url();
     let store = Store::connect(&StoreOptions { url: url.clone(), max_connections: config.db_max_connections })
         .await
         .map_err(ServerError::Database)?;
@@ -74,6 +85,9 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         },
     )
     .await?;
+    if let Some(db) = &sqlite_db {
+        data_dir::tighten_sqlite_files(db)?;
+    }
     let tenants = bootstrap::tenants();
     let (shutdown_signal, _) = watch::channel(false);
     let options = CoreOptions {
@@ -126,8 +140,24 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
     }
 
-    let credentials_file = config.data_dir.join("bootstrap-credentials.json");
+    let mut startup_warnings = report.warnings.clone();
+    let credentials_file = data_dir::credentials_file(&config.data_dir, config.database_url.as_deref());
     if let Some(creds) = &report.generated_m2m {
+        // A new database behind a name that had one before: keep the old file, say so.
+        if credentials_file.exists() {
+            let mut previous = credentials_file.clone().into_os_string();
+            previous.push(".previous");
+            let previous = PathBuf::from(previous);
+            std::fs::rename(&credentials_file, &previous)
+                .map_err(|e| ServerError::Credentials(credentials_file.clone(), e))?;
+            let warning = format!(
+                "{} belonged to an earlier database of the same name; kept as {} and replaced by this database's credentials",
+                credentials_file.display(),
+                previous.display()
+            );
+            tracing::warn!("{warning}");
+            startup_warnings.push(warning);
+        }
         let endpoint = listeners
             .iter()
             .find(|l| l.tenant.as_str() == DEFAULT_TENANT)
@@ -140,9 +170,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         generated_credentials: report.generated_m2m,
         credentials_file,
         database: redact(&url),
+        startup_warnings,
         core,
         shutdown,
         tasks,
+        _data_dir_lock: data_dir_lock,
     })
 }
 
@@ -157,6 +189,7 @@ impl RunningServer {
         for task in self.tasks {
             let _ = task.await;
         }
+        self.core.stop();
         self.core.store.close().await;
     }
 }
@@ -193,18 +226,9 @@ fn write_credentials(path: &PathBuf, creds: &M2mCredentials, endpoint: &str) -> 
     });
     let text = serde_json::to_string_pretty(&body).unwrap_or_default();
     let err = |e| ServerError::Credentials(path.clone(), e);
-    #[cfg(unix)]
-    {
-        use std::io::Write;
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let mut file =
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(err)?;
-        // An existing file keeps its old mode when reopened: tighten it explicitly.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-        file.write_all(text.as_bytes()).map_err(err)?;
-    }
-    #[cfg(not(unix))]
-    std::fs::write(path, text).map_err(err)?;
+    use std::io::Write;
+    let mut file = data_dir::private_options().write(true).create_new(true).open(path).map_err(err)?;
+    file.write_all(text.as_bytes()).map_err(err)?;
     Ok(())
 }
 

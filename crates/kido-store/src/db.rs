@@ -2,15 +2,19 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{
-    AssertSqlSafe, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+    AssertSqlSafe, Connection, Executor, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
+    Transaction,
 };
 
+use crate::changes::{self, SinkSlot, TableChange};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +34,12 @@ pub struct StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Where committed changes to cached tables are reported (`changes.rs`).
+    sink: SinkSlot,
+    /// SQLite `max_page_count` applied to every connection (0: SQLite's own limit); only
+    /// tests set it, to make writes fail with SQLITE_FULL without filling a disk.
+    sqlite_page_cap: Arc<AtomicU64>,
+    max_connections: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -44,8 +54,14 @@ pub enum Conn {
     Pg(PoolConnection<Postgres>),
 }
 
-/// A write transaction. Rolled back on drop unless committed.
-pub enum Tx {
+/// A write transaction. Rolled back on drop unless committed; on commit, the changes it made
+/// to cached tables are reported (`changes.rs`).
+pub struct Tx {
+    inner: TxInner,
+    sink: SinkSlot,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Pg(Transaction<'static, Postgres>),
 }
@@ -79,15 +95,15 @@ impl Exec for Conn {
 
 impl Exec for Tx {
     fn raw(&mut self) -> Raw<'_> {
-        match self {
-            Tx::Sqlite(t) => Raw::Sqlite(t),
-            Tx::Pg(t) => Raw::Pg(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Raw::Sqlite(t),
+            TxInner::Pg(t) => Raw::Pg(t),
         }
     }
     fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Pg(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Pg(_) => Backend::Postgres,
         }
     }
 }
@@ -109,11 +125,13 @@ impl Store {
     /// advisory lock for that, so several nodes may start at once).
     pub async fn connect(options: &StoreOptions) -> StoreResult<Self> {
         let url = options.url.as_str();
+        let sqlite_page_cap = Arc::new(AtomicU64::new(0));
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let connect = PgConnectOptions::from_str(url)?.application_name("kido");
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_release(|conn, _| Box::pin(async move { Ok(is_clean(&*conn)) }))
                 .connect_with(connect)
                 .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
@@ -127,9 +145,15 @@ impl Store {
                 .foreign_keys(true)
                 // REGEXP for the `posix` search mode.
                 .with_regexp();
+            let cap = sqlite_page_cap.clone();
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(move |conn, _| {
+                    let cap = cap.load(Ordering::Acquire);
+                    Box::pin(async move { set_max_page_count(conn, cap).await })
+                })
+                .after_release(|conn, _| Box::pin(async move { Ok(is_clean(&*conn)) }))
                 .connect_with(connect)
                 .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
@@ -137,7 +161,23 @@ impl Store {
         } else {
             return Err(StoreError::Corrupt(format!("unsupported database URL `{url}`: use postgres://… or sqlite:…")));
         };
-        Ok(Self { db })
+        Ok(Self { db, sink: SinkSlot::default(), sqlite_page_cap, max_connections: options.max_connections })
+    }
+
+    /// Caps the SQLite database at `pages` pages on every connection, present and future
+    /// (`None` lifts the cap): writes beyond it fail with SQLITE_FULL as on a full disk.
+    /// For tests of the disk-full path; no effect on PostgreSQL.
+    pub async fn cap_sqlite_pages(&self, pages: Option<u64>) -> StoreResult<()> {
+        let Db::Sqlite(pool) = &self.db else { return Ok(()) };
+        self.sqlite_page_cap.store(pages.unwrap_or(0), Ordering::Release);
+        // Holding every connection at once reaches each one the pool has (or opens them).
+        let mut held = Vec::new();
+        for _ in 0..self.max_connections {
+            let mut conn = pool.acquire().await?;
+            set_max_page_count(&mut conn, pages.unwrap_or(0)).await?;
+            held.push(conn);
+        }
+        Ok(())
     }
 
     /// The SQLite URL for a database file at `path`.
@@ -162,10 +202,22 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails with SQLITE_BUSY midway.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
-        })
+        let inner = match &self.db {
+            Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx { inner, sink: self.sink.clone() })
+    }
+
+    pub(crate) fn sink(&self) -> &SinkSlot {
+        &self.sink
+    }
+
+    pub(crate) fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Pg(p) => Some(p),
+            Db::Sqlite(_) => None,
+        }
     }
 
     /// Refreshes the query planner's statistics where the backend needs telling: SQLite
@@ -186,19 +238,56 @@ impl Store {
     }
 }
 
+/// A connection goes back to the pool only outside any transaction. A failed BEGIN, COMMIT
+/// or ROLLBACK (SQLITE_FULL rolls the transaction back behind sqlx's back, so the ROLLBACK on
+/// drop fails too) leaves sqlx's transaction depth non-zero; such a connection is closed
+/// instead of poisoning every later `begin` with "non-zero transaction depth".
+fn is_clean<C: Connection>(conn: &C) -> bool {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a database connection left inside a failed transaction");
+    }
+    clean
+}
+
+async fn set_max_page_count(conn: &mut SqliteConnection, pages: u64) -> Result<(), sqlx::Error> {
+    // 0 means "no cap": SQLite's largest page count.
+    let pages = if pages == 0 { 4_294_967_294 } else { pages };
+    conn.execute(AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).await?;
+    Ok(())
+}
+
 impl Tx {
+    /// Commits, then reports what the transaction changed in cached tables, so this node's
+    /// caches drop it before the caller answers. The notes are read inside the transaction:
+    /// SQLite's are rows drained here (writers are serialised, so they are this transaction's,
+    /// plus any left by single-statement writes since), PostgreSQL's a transaction-local setting.
     pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
-        }
+        let Tx { inner, sink } = self;
+        let changes = match inner {
+            TxInner::Sqlite(mut t) => {
+                const DRAIN: &str = "DELETE FROM pending_cache_changes RETURNING tenant_id, table_name";
+                let rows: Vec<(String, String)> = sqlx::query_as(DRAIN).fetch_all(&mut *t).await?;
+                t.commit().await?;
+                rows.into_iter()
+                    .map(|(tenant, table)| TableChange { tenant: kido_proto::TenantId::new(tenant), table })
+                    .collect()
+            }
+            TxInner::Pg(mut t) => {
+                const NOTES: &str = "SELECT current_setting('kido.changes', true)";
+                let notes: Option<String> = sqlx::query_scalar(NOTES).fetch_one(&mut *t).await?;
+                t.commit().await?;
+                changes::parse_notes(notes.as_deref().unwrap_or_default())
+            }
+        };
+        changes::report(&sink, &changes);
         Ok(())
     }
 
     /// Serialises concurrent holders of `key` until the end of this transaction
     /// (SQLite already serialises writers).
     pub async fn lock(&mut self, key: i64) -> StoreResult<()> {
-        if let Tx::Pg(t) = self {
+        if let TxInner::Pg(t) = &mut self.inner {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut **t).await?;
         }
         Ok(())

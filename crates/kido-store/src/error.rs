@@ -19,6 +19,10 @@ pub enum StoreError {
     Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database's disk (or its configured size cap) is full: nothing can be written until
+    /// space is freed. Transient: the connection that saw it is not reused dirty.
+    #[error("the database's disk is full: {0}")]
+    Full(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -31,6 +35,10 @@ impl From<sqlx::Error> for StoreError {
                 sqlx::error::ErrorKind::UniqueViolation => return Self::Conflict(what),
                 sqlx::error::ErrorKind::ForeignKeyViolation => return Self::MissingReference(what),
                 _ => {}
+            }
+            // SQLITE_FULL (13) or PostgreSQL's disk_full (53100).
+            if matches!(db.code().as_deref(), Some("13" | "53100")) {
+                return Self::Full(db.message().to_owned());
             }
             // A search pattern the database cannot compile: PostgreSQL's 2201B, or
             // SQLITE_CONSTRAINT_FUNCTION (1043) from REGEXP, the only function we register.

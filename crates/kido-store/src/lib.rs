@@ -4,6 +4,7 @@
 //!
 //! Every repository function takes the tenant it works in; there is no query without one.
 
+pub mod changes;
 mod db;
 mod error;
 

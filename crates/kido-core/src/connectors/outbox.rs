@@ -8,7 +8,12 @@ use serde_json::json;
 use super::{ConnectorError, Message};
 
 pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &str) -> Result<(), ConnectorError> {
-    tokio::fs::create_dir_all(dir).await.map_err(|e| ConnectorError::Delivery(format!("{}: {e}", dir.display())))?;
+    // Messages carry codes and links: owner-only, like the rest of the data directory.
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(0o700);
+    builder.create(dir).await.map_err(|e| ConnectorError::Delivery(format!("{}: {e}", dir.display())))?;
     let name = format!("{}-{}.json", crate::clock::now_ms(), crate::ids::new_id());
     let body = json!({
         "to": message.to,
@@ -19,7 +24,13 @@ pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &
     });
     let bytes = serde_json::to_vec_pretty(&body).map_err(|e| ConnectorError::Delivery(e.to_string()))?;
     let path = dir.join(name);
-    tokio::fs::write(&path, bytes).await.map_err(|e| ConnectorError::Delivery(format!("{}: {e}", path.display())))?;
+    let failed = |e: std::io::Error| ConnectorError::Delivery(format!("{}: {e}", path.display()));
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(&path).await.map_err(failed)?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, &bytes).await.map_err(failed)?;
     tracing::info!(to = %message.to, file = %path.display(), "development connector wrote a message");
     Ok(())
 }

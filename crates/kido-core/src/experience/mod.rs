@@ -228,11 +228,16 @@ pub enum ExperienceError {
     Invalid(String),
     #[error("{0}")]
     Internal(String),
+    #[error("{0}")]
+    StorageFull(String),
 }
 
 impl From<StoreError> for ExperienceError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            StoreError::Full(what) => Self::StorageFull(what),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

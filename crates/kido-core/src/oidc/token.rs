@@ -42,6 +42,9 @@ pub enum TokenError {
     InsufficientScope(String),
     #[error("{0}")]
     ServerError(String),
+    /// Storage cannot take writes for now (disk full); RFC 6749's `temporarily_unavailable`.
+    #[error("{0}")]
+    TemporarilyUnavailable(String),
 }
 
 impl TokenError {
@@ -59,6 +62,7 @@ impl TokenError {
             Self::AccessDenied(_) => "access_denied",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::ServerError(_) => "server_error",
+            Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
         }
     }
 }
@@ -192,6 +196,7 @@ impl Oidc<'_> {
         if let Some(hit) = cache.client(&tenant.id, client_id) {
             return Ok(hit);
         }
+        let generation = cache.generation();
         let mut c = self.core.store.conn().await.map_err(server_error)?;
         let app = kido_store::applications::find(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
         let client = match app {
@@ -203,7 +208,7 @@ impl Oidc<'_> {
                 Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
             }
         };
-        cache.put_client(&tenant.id, client_id, client.clone());
+        cache.put_client(generation, &tenant.id, client_id, client.clone());
         Ok(client)
     }
 
@@ -221,6 +226,7 @@ impl Oidc<'_> {
         let grant = match cached {
             Some(hit) => hit,
             None => {
+                let generation = cache.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let resource = match indicator {
                     Some(i) => kido_store::resources::find_by_indicator(&mut c, &tenant.id, i).await,
@@ -240,7 +246,7 @@ impl Oidc<'_> {
                         }))
                     }
                 };
-                cache.put_grant(&tenant.id, client_id, key, grant.clone());
+                cache.put_grant(generation, &tenant.id, client_id, key, grant.clone());
                 grant
             }
         };
@@ -267,6 +273,7 @@ impl Oidc<'_> {
         let membership = match self.core.clients.grant(&tenant.id, client_id, &membership_key) {
             Some(hit) => hit,
             None => {
+                let generation = self.core.clients.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let member = kido_store::organizations::is_member(
                     &mut c,
@@ -295,7 +302,7 @@ impl Oidc<'_> {
                 } else {
                     None
                 };
-                self.core.clients.put_grant(&tenant.id, client_id, &membership_key, grant.clone());
+                self.core.clients.put_grant(generation, &tenant.id, client_id, &membership_key, grant.clone());
                 grant
             }
         };
@@ -307,6 +314,7 @@ impl Oidc<'_> {
         let grant = match self.core.clients.grant(&tenant.id, client_id, &key) {
             Some(hit) => hit,
             None => {
+                let generation = self.core.clients.generation();
                 let mut c = self.core.store.conn().await.map_err(server_error)?;
                 let resource = kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
                     .await
@@ -331,7 +339,7 @@ impl Oidc<'_> {
                         }))
                     }
                 };
-                self.core.clients.put_grant(&tenant.id, client_id, &key, grant.clone());
+                self.core.clients.put_grant(generation, &tenant.id, client_id, &key, grant.clone());
                 grant
             }
         };
@@ -376,6 +384,10 @@ impl AccessToken<'_> {
 }
 
 pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
+    if let kido_store::StoreError::Full(_) = e {
+        tracing::error!(error = %e, "the database's disk is full: free disk space");
+        return TokenError::TemporarilyUnavailable(crate::STORAGE_FULL_MESSAGE.into());
+    }
     tracing::error!(error = %e, "token endpoint storage failure");
     TokenError::ServerError("the server could not complete the request".into())
 }

@@ -178,7 +178,6 @@ impl Invitations<'_> {
         let details = json!({"organizationInvitationId": id, "status": status.as_str()});
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_INVITATION_STATUS_UPDATED, None, details).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         self.get(tenant, id).await
     }
 

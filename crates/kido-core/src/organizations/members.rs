@@ -116,7 +116,6 @@ impl Organizations<'_> {
         store::add_members(&mut tx, tenant, organization_id, kind, &added, clock::now_ms()).await?;
         membership_changed(&mut tx, tenant, organization_id, kind, &added, &[]).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -142,7 +141,6 @@ impl Organizations<'_> {
         store::add_members(&mut tx, tenant, organization_id, kind, &added, clock::now_ms()).await?;
         membership_changed(&mut tx, tenant, organization_id, kind, &added, &removed).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -160,7 +158,6 @@ impl Organizations<'_> {
         }
         membership_changed(&mut tx, tenant, organization_id, kind, &[], &[member_id.to_owned()]).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -191,7 +188,6 @@ impl Organizations<'_> {
         }
         member_roles_changed(&mut tx, tenant, organization_id, kind, &member_ids).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -232,7 +228,6 @@ impl Organizations<'_> {
         member_roles_changed(&mut tx, tenant, organization_id, kind, std::slice::from_ref(&member_id.to_owned()))
             .await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(ids)
     }
 
@@ -256,7 +251,6 @@ impl Organizations<'_> {
         member_roles_changed(&mut tx, tenant, organization_id, kind, std::slice::from_ref(&member_id.to_owned()))
             .await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -276,7 +270,6 @@ impl Organizations<'_> {
         member_roles_changed(&mut tx, tenant, organization_id, kind, std::slice::from_ref(&member_id.to_owned()))
             .await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 

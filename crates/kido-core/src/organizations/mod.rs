@@ -165,7 +165,6 @@ impl Organizations<'_> {
         details["organizationId"] = json!(org.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(org)
     }
 
@@ -177,7 +176,6 @@ impl Organizations<'_> {
         }
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_DELETED, None, json!({"organizationId": id})).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 }

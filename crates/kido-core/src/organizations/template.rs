@@ -106,7 +106,6 @@ impl OrganizationRoles<'_> {
         details["organizationRoleId"] = json!(role.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_ROLE_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(role)
     }
 
@@ -119,7 +118,6 @@ impl OrganizationRoles<'_> {
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_ROLE_DELETED, None, json!({"organizationRoleId": id}))
             .await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -150,7 +148,6 @@ impl OrganizationRoles<'_> {
         grant_checked(&mut tx, tenant, id, kind, &scope_ids).await?;
         scopes_changed(&mut tx, tenant, id).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -163,7 +160,6 @@ impl OrganizationRoles<'_> {
         grant_checked(&mut tx, tenant, id, kind, &scope_ids).await?;
         scopes_changed(&mut tx, tenant, id).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 
@@ -174,7 +170,6 @@ impl OrganizationRoles<'_> {
         }
         scopes_changed(&mut tx, tenant, id).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 }
@@ -237,7 +232,6 @@ impl OrganizationScopes<'_> {
         details["organizationScopeId"] = json!(scope.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_SCOPE_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(scope)
     }
 
@@ -249,7 +243,6 @@ impl OrganizationScopes<'_> {
         let details = json!({"organizationScopeId": id});
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_SCOPE_DELETED, None, details).await?;
         tx.commit().await?;
-        self.core.clients_changed(tenant);
         Ok(())
     }
 }

@@ -70,7 +70,13 @@ impl Cache {
         }
     }
 
-    fn forget(&self, tenant: &TenantId) {
+    pub(crate) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+
+    pub(crate) fn forget(&self, tenant: &TenantId) {
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(tenant);
         }
@@ -134,9 +140,9 @@ impl SignInExperiences<'_> {
         drop(c);
         validate(&sie, connectors)?;
         let value = serde_json::to_value(&sie).map_err(|e| SignInExperienceError::Invalid(e.to_string()))?;
-        let mut c = self.core.store.conn().await?;
-        store::put(&mut c, tenant, &value).await?;
-        self.core.sign_in_experiences.forget(tenant);
+        let mut tx = self.core.store.begin().await?;
+        store::put(&mut tx, tenant, &value).await?;
+        tx.commit().await?;
         Ok(sie)
     }
 

@@ -104,7 +104,7 @@ pub(super) fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str
         E::TermsNotAgreed => t.terms_not_agreed,
         E::MissingProfile(_) => t.missing_profile,
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
-        E::UserNotExist | E::IdentityConflict | E::Internal(_) => t.generic_error,
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::StorageFull(_) => t.generic_error,
     }
 }
 

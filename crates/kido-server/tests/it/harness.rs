@@ -67,9 +67,7 @@ impl TestServer {
         let (client_id, client_secret) = match (&config.bootstrap_m2m_client_id, &config.bootstrap_m2m_client_secret) {
             (Some(id), Some(secret)) => (id.clone(), secret.clone()),
             _ => {
-                let creds: Value =
-                    serde_json::from_slice(&std::fs::read(dir.path().join("bootstrap-credentials.json")).unwrap())
-                        .unwrap();
+                let creds: Value = serde_json::from_slice(&std::fs::read(&server.credentials_file).unwrap()).unwrap();
                 (creds["clientId"].as_str().unwrap().to_owned(), creds["clientSecret"].as_str().unwrap().to_owned())
             }
         };
@@ -111,8 +109,9 @@ impl TestServer {
         format!("{}{path}", self.server.listener("admin").unwrap().endpoint)
     }
 
+    /// The generated credentials' file (one per database in the data directory).
     pub fn credentials_path(&self) -> PathBuf {
-        self.dir.path().join("bootstrap-credentials.json")
+        self.server.credentials_file.clone()
     }
 
     /// POSTs a token request; returns status and JSON body.

@@ -7,6 +7,7 @@ mod harness;
 
 mod abuse_fixation;
 mod abuse_passwords;
+mod abuse_nodes;
 mod applications;
 mod bootstrap;
 mod jit;

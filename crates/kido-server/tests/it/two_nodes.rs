@@ -1,6 +1,6 @@
 //! Two `kido` processes on one database behave as one server: a sign-in started on one
 //! node finishes on the other, and codes and refresh tokens work on either (no node-local
-//! state). PostgreSQL when `KIDO_TEST_POSTGRES_URL` is set, else a shared SQLite file.
+//! state). PostgreSQL only (`KIDO_TEST_POSTGRES_URL`): a SQLite data directory takes one process.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -65,7 +65,8 @@ async fn a_sign_in_crosses_nodes() {
             let name = format!("kido_t_{}", kido_core::ids::new_id());
             Some((admin.clone(), name.clone(), kido_store::create_postgres_database(&admin, &name).await.unwrap()))
         }
-        _ => None,
+        // A SQLite data directory belongs to one process (abuse_nodes.rs checks the refusal).
+        _ => return,
     };
     let url = database.as_ref().map(|(_, _, url)| url.as_str());
     let (port_a, port_b) = (free_port(), free_port());

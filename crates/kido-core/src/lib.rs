@@ -5,10 +5,12 @@
 pub mod applications;
 pub mod audit;
 pub mod bootstrap;
+mod bounded_cache;
 pub mod clock;
 pub mod connectors;
 pub mod experience;
 pub mod ids;
+pub mod limits;
 pub mod oidc;
 pub mod organizations;
 pub mod passwords;
@@ -47,11 +49,18 @@ pub struct CoreOptions {
     pub hash_cost: passwords::HashCost,
     /// Where the development connectors write messages (`<data dir>/outbox`).
     pub outbox_dir: Option<PathBuf>,
+    /// Sign-ins one client address may have pending (within the interaction TTL).
+    pub max_pending_interactions_per_ip: u32,
 }
 
 impl Default for CoreOptions {
     fn default() -> Self {
-        Self { client_cache_ttl: Duration::from_secs(10), hash_cost: passwords::HashCost::default(), outbox_dir: None }
+        Self {
+            client_cache_ttl: Duration::from_secs(10),
+            hash_cost: passwords::HashCost::default(),
+            outbox_dir: None,
+            max_pending_interactions_per_ip: 100,
+        }
     }
 }
 
@@ -81,6 +90,7 @@ pub struct Core {
     /// Outgoing HTTP (connectors); one pool for the process.
     http: reqwest::Client,
     outbox_dir: Option<PathBuf>,
+    max_pending_interactions_per_ip: u32,
 }
 
 impl Core {
@@ -98,6 +108,7 @@ impl Core {
                 .build()
                 .map_err(|e| StartError::Http(e.to_string()))?,
             outbox_dir: options.outbox_dir.clone(),
+            max_pending_interactions_per_ip: options.max_pending_interactions_per_ip,
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;

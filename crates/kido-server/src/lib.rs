@@ -11,6 +11,7 @@ mod pages;
 pub mod pagination;
 mod routes;
 mod search;
+mod serve;
 pub mod server;
 pub mod state;
 mod strict_json;

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::routes;
+use crate::serve;
 use crate::state::{AppState, TenantSite};
 
 #[derive(Debug, Error)]
@@ -79,6 +80,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let options = CoreOptions {
         hash_cost: config.password_hash_cost,
         outbox_dir: Some(config.data_dir.join("outbox")),
+        max_pending_interactions_per_ip: config.limits.max_pending_interactions_per_ip,
         ..CoreOptions::default()
     };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
@@ -110,14 +112,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
         let app = router.clone().with_state(state);
-        let mut stop = shutdown.subscribe();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        }));
+        tasks.push(tokio::spawn(serve::serve(listener, app, config.limits.clone(), shutdown.subscribe())));
         listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
     }
 
@@ -146,7 +141,8 @@ impl RunningServer {
         self.listeners.iter().find(|l| l.tenant.as_str() == tenant)
     }
 
-    /// Stops accepting, lets requests in flight finish, closes the database.
+    /// Stops accepting, lets requests in flight finish (within the shutdown timeout),
+    /// closes the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {

@@ -1,13 +1,16 @@
 //! The token endpoint's view of applications: who a client is, which secrets it holds and
 //! what it may get for a resource. Cached in memory so a token costs no database round
-//! trip when warm; local writes invalidate at once, other nodes within `ttl`.
+//! trip when warm; local writes invalidate at once, other nodes within `ttl`. Bounded by
+//! entries and bytes, found clients apart from misses.
 
-use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kido_proto::TenantId;
 use kido_proto::applications::{Application, ApplicationType};
+
+use crate::bounded_cache::BoundedCache;
 
 /// An OAuth client: its application and the secrets it may authenticate with.
 #[derive(Debug)]
@@ -42,50 +45,96 @@ pub struct ResourceGrant {
     pub scopes: Vec<String>,
 }
 
-type Entry<T> = (Instant, Option<Arc<T>>);
-
-/// Bounded, time-limited cache; misses (unknown client, unknown resource) are cached too
-/// so that guessing ids does not turn into database load.
+/// Found entries live apart from misses: an attacker's ever-new ids only push out other
+/// misses, never a real client. Each part is bounded by entries and bytes.
 pub struct ClientCache {
-    ttl: Duration,
-    clients: RwLock<HashMap<(TenantId, String), Entry<Client>>>,
-    grants: RwLock<HashMap<(TenantId, String, String), Entry<ResourceGrant>>>,
+    clients: RwLock<BoundedCache<(TenantId, String), Arc<Client>>>,
+    missing_clients: RwLock<BoundedCache<(TenantId, String), ()>>,
+    grants: RwLock<BoundedCache<(TenantId, String, String), Arc<ResourceGrant>>>,
+    missing_grants: RwLock<BoundedCache<(TenantId, String, String), ()>>,
 }
 
-const MAX_ENTRIES: usize = 50_000;
+/// Bounds of the client cache (entries, bytes), per part.
+pub const MAX_CLIENTS: (usize, usize) = (10_000, 64 << 20);
+pub const MAX_MISSING_CLIENTS: (usize, usize) = (10_000, 4 << 20);
+pub const MAX_GRANTS: (usize, usize) = (50_000, 64 << 20);
+pub const MAX_MISSING_GRANTS: (usize, usize) = (10_000, 4 << 20);
+/// What a map entry costs besides its strings (key, timestamps, Arc, hash slot, order slot).
+const ENTRY_OVERHEAD: usize = 160;
+
+fn client_weight(id: &str, c: &Client) -> usize {
+    let app = serde_json::to_vec(&c.app).map(|v| v.len()).unwrap_or(4096);
+    let secrets: usize = c.secrets.iter().map(|(s, _)| s.len() + 32).sum();
+    ENTRY_OVERHEAD + id.len() + app + secrets
+}
+
+fn grant_weight(client_id: &str, indicator: &str, g: &ResourceGrant) -> usize {
+    let scopes: usize = g.scopes.iter().map(|s| s.len() + 24).sum();
+    ENTRY_OVERHEAD + client_id.len() + indicator.len() + g.indicator.len() + scopes
+}
+
+fn cache<K: Eq + Hash + Clone, V: Clone>(
+    ttl: Duration,
+    (entries, bytes): (usize, usize),
+) -> RwLock<BoundedCache<K, V>> {
+    RwLock::new(BoundedCache::new(ttl, entries, bytes))
+}
 
 impl ClientCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, clients: RwLock::default(), grants: RwLock::default() }
+        Self {
+            clients: cache(ttl, MAX_CLIENTS),
+            missing_clients: cache(ttl, MAX_MISSING_CLIENTS),
+            grants: cache(ttl, MAX_GRANTS),
+            missing_grants: cache(ttl, MAX_MISSING_GRANTS),
+        }
     }
 
     pub fn client(&self, tenant: &TenantId, id: &str) -> Option<Option<Arc<Client>>> {
-        let map = self.clients.read().ok()?;
-        let (at, value) = map.get(&(tenant.clone(), id.to_owned()))?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let key = (tenant.clone(), id.to_owned());
+        if let Some(found) = self.clients.read().ok()?.get(&key) {
+            return Some(Some(found));
+        }
+        self.missing_clients.read().ok()?.get(&key).map(|()| None)
     }
 
     pub fn put_client(&self, tenant: &TenantId, id: &str, value: Option<Arc<Client>>) {
-        if let Ok(mut map) = self.clients.write() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+        let key = (tenant.clone(), id.to_owned());
+        let (Ok(mut found), Ok(mut missing)) = (self.clients.write(), self.missing_clients.write()) else { return };
+        match value {
+            Some(client) => {
+                missing.remove(&key);
+                let weight = client_weight(id, &client);
+                found.put(key, client, weight);
             }
-            map.insert((tenant.clone(), id.to_owned()), (Instant::now(), value));
+            None => {
+                found.remove(&key);
+                missing.put(key, (), ENTRY_OVERHEAD + id.len());
+            }
         }
     }
 
     pub fn grant(&self, tenant: &TenantId, client_id: &str, indicator: &str) -> Option<Option<Arc<ResourceGrant>>> {
-        let map = self.grants.read().ok()?;
-        let (at, value) = map.get(&(tenant.clone(), client_id.to_owned(), indicator.to_owned()))?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let key = (tenant.clone(), client_id.to_owned(), indicator.to_owned());
+        if let Some(found) = self.grants.read().ok()?.get(&key) {
+            return Some(Some(found));
+        }
+        self.missing_grants.read().ok()?.get(&key).map(|()| None)
     }
 
     pub fn put_grant(&self, tenant: &TenantId, client_id: &str, indicator: &str, value: Option<Arc<ResourceGrant>>) {
-        if let Ok(mut map) = self.grants.write() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+        let key = (tenant.clone(), client_id.to_owned(), indicator.to_owned());
+        let (Ok(mut found), Ok(mut missing)) = (self.grants.write(), self.missing_grants.write()) else { return };
+        match value {
+            Some(grant) => {
+                missing.remove(&key);
+                let weight = grant_weight(client_id, indicator, &grant);
+                found.put(key, grant, weight);
             }
-            map.insert((tenant.clone(), client_id.to_owned(), indicator.to_owned()), (Instant::now(), value));
+            None => {
+                found.remove(&key);
+                missing.put(key, (), ENTRY_OVERHEAD + client_id.len() + indicator.len());
+            }
         }
     }
 
@@ -93,10 +142,16 @@ impl ClientCache {
     /// secrets, roles, scopes or resources.
     pub fn invalidate(&self, tenant: &TenantId) {
         if let Ok(mut map) = self.clients.write() {
-            map.retain(|(t, _), _| t != tenant);
+            map.retain(|(t, _)| t != tenant);
+        }
+        if let Ok(mut map) = self.missing_clients.write() {
+            map.retain(|(t, _)| t != tenant);
         }
         if let Ok(mut map) = self.grants.write() {
-            map.retain(|(t, _, _), _| t != tenant);
+            map.retain(|(t, _, _)| t != tenant);
+        }
+        if let Ok(mut map) = self.missing_grants.write() {
+            map.retain(|(t, _, _)| t != tenant);
         }
     }
 }

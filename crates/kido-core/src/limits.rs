@@ -19,6 +19,10 @@ pub const MAX_RESOURCES: usize = 100;
 /// Ids in one Management API list (`userIds`, `scopeIds`, `organizationRoleIds`…).
 pub const MAX_IDS: usize = 1_000;
 
+/// `search` / `search.<field>` parameters of one user search (each becomes up to five
+/// conditions; SQLite refuses expression trees beyond about a thousand).
+pub const MAX_SEARCH_TERMS: usize = 100;
+
 /// More values than a list may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooMany {

@@ -2,6 +2,7 @@
 //! configuration and server start-up. Handlers extract, validate, call `kido-core` and map
 //! the answer; they never write SQL.
 
+mod body_limit;
 pub mod config;
 mod cookies;
 pub mod errors;

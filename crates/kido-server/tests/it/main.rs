@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod harness;
 
+mod abuse_limits;
 mod applications;
 mod bootstrap;
 mod jit;

@@ -155,3 +155,38 @@ impl ClientCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(id: &str) -> Arc<Client> {
+        let app: Application = serde_json::from_value(serde_json::json!({
+            "id": id, "tenantId": "default", "name": "app", "description": null, "type": "MachineToMachine",
+            "oidcClientMetadata": {"redirectUris": [], "postLogoutRedirectUris": []},
+            "customClientMetadata": {}, "protectedAppMetadata": null, "customData": {}, "isThirdParty": false,
+            "createdAt": 0
+        }))
+        .unwrap();
+        Arc::new(Client { app, secrets: vec![("s".repeat(32), None)] })
+    }
+
+    #[test]
+    fn misses_are_bounded_and_never_push_out_real_clients() {
+        let cache = ClientCache::new(Duration::from_secs(60));
+        let tenant = TenantId::new("default");
+        cache.put_client(&tenant, "real", Some(client("real")));
+        for i in 0..(MAX_MISSING_CLIENTS.0 * 2) {
+            cache.put_client(&tenant, &format!("{i:0>128}"), None);
+        }
+        let missing = cache.missing_clients.read().unwrap();
+        assert_eq!(missing.len(), MAX_MISSING_CLIENTS.0, "bounded by entries, oldest out");
+        assert!(missing.bytes() <= MAX_MISSING_CLIENTS.1);
+        drop(missing);
+        assert!(matches!(cache.client(&tenant, "real"), Some(Some(_))), "the real client stays");
+        assert!(matches!(cache.client(&tenant, &format!("{:0>128}", MAX_MISSING_CLIENTS.0 * 2 - 1)), Some(None)));
+        assert!(cache.client(&tenant, &format!("{:0>128}", 0)).is_none(), "the oldest miss was evicted");
+        cache.invalidate(&tenant);
+        assert!(cache.client(&tenant, "real").is_none());
+    }
+}

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
-use crate::db::{Exec, run};
+use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
 
 // --- interactions ---------------------------------------------------------------------------
@@ -30,8 +30,14 @@ const INTERACTION_COLUMNS: &str =
 
 /// Stores the interaction unless its client address already holds `max_per_client_ip` live
 /// ones (counted and inserted in one statement); false when refused. An interaction
-/// without an address is not counted.
+/// without an address is not counted. Run it in a transaction: on PostgreSQL the count is
+/// serialized per address by a transaction-level advisory lock, so a parallel burst cannot
+/// overshoot (SQLite's write transactions are serialized already).
 pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_per_client_ip: i64) -> StoreResult<bool> {
+    if let (Some(ip), Backend::Postgres) = (&i.client_ip_hash, c.backend()) {
+        const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('oidc_interactions:' || $1))";
+        run!(c, |c| sqlx::query(LOCK).bind(ip).execute(&mut *c).await?.rows_affected());
+    }
     let sql = format!(
         "INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
          WHERE $9 IS NULL OR (SELECT COUNT(*) FROM oidc_interactions \

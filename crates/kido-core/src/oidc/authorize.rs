@@ -328,9 +328,11 @@ impl Oidc<'_> {
             created_at: now,
             client_ip_hash: client_ip.map(ids::digest),
         };
-        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
         let max = i64::from(self.core.max_pending_interactions_per_ip);
-        if !store::insert_interaction(&mut c, &row, max).await.map_err(PageError::server)? {
+        let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
+        tx.commit().await.map_err(PageError::server)?;
+        if !stored {
             return Err(PageError::new(
                 PageError::TOO_MANY_PENDING,
                 "too many sign-ins are pending from this address; finish one or try again later",

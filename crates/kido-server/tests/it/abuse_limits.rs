@@ -432,3 +432,27 @@ async fn json_routes_require_a_json_content_type() {
     assert_eq!(r.status(), 200);
     t.stop().await;
 }
+
+/// Item 4, under a parallel burst: the per-address bound is exact (counted and inserted
+/// under one lock per address on PostgreSQL, one writer at a time on SQLite).
+#[tokio::test]
+async fn pending_interaction_bound_holds_under_a_parallel_burst() {
+    let t = TestServer::start_with(|c| c.limits.max_pending_interactions_per_ip = 20).await;
+    let w = world(&t).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let url = t.url(&auth_url(&w.app, ""));
+    let burst: Vec<_> = (0..120)
+        .map(|_| {
+            let (http, url) = (http.clone(), url.clone());
+            tokio::spawn(async move { http.get(url).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for r in burst {
+        *statuses.entry(r.await.unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&303), Some(&20), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&100), "{statuses:?}");
+    assert_eq!(count_rows(&t, "oidc_interactions").await, 20);
+    t.stop().await;
+}

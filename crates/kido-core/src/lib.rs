@@ -5,11 +5,13 @@
 pub mod applications;
 pub mod audit;
 pub mod bootstrap;
+mod bounded_cache;
 mod caches;
 pub mod clock;
 pub mod connectors;
 pub mod experience;
 pub mod ids;
+pub mod limits;
 pub mod oidc;
 pub mod organizations;
 pub mod passwords;
@@ -57,6 +59,8 @@ pub struct CoreOptions {
     pub password_rate_limits: rate_limits::PasswordRateLimits,
     /// Where the development connectors write messages (`<data dir>/outbox`).
     pub outbox_dir: Option<PathBuf>,
+    /// Sign-ins one client address may have pending (within the interaction TTL).
+    pub max_pending_interactions_per_ip: u32,
 }
 
 impl Default for CoreOptions {
@@ -67,6 +71,7 @@ impl Default for CoreOptions {
             password_queue_limit: passwords::default_queue_limit(),
             password_rate_limits: rate_limits::PasswordRateLimits::default(),
             outbox_dir: None,
+            max_pending_interactions_per_ip: 100,
         }
     }
 }
@@ -102,6 +107,7 @@ pub struct Core {
     /// Outgoing HTTP (connectors); one pool for the process.
     http: reqwest::Client,
     outbox_dir: Option<PathBuf>,
+    max_pending_interactions_per_ip: u32,
 }
 
 impl Drop for Core {
@@ -127,6 +133,7 @@ impl Core {
                 .build()
                 .map_err(|e| StartError::Http(e.to_string()))?,
             outbox_dir: options.outbox_dir.clone(),
+            max_pending_interactions_per_ip: options.max_pending_interactions_per_ip,
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;

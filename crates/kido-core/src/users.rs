@@ -14,6 +14,7 @@ pub use kido_store::users::{FieldMatch, MatchMode, UserField, UserSearch};
 
 use crate::audit::{self, keys};
 use crate::passwords::{self, PasswordError, STORED_METHOD};
+use crate::sign_in_experience::password_policy;
 use crate::{Core, clock, ids, validate};
 
 #[derive(Debug, Error)]
@@ -136,8 +137,17 @@ pub fn is_email(v: &str) -> bool {
     v.len() <= 128
         && !v.chars().any(char::is_whitespace)
         && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.split('.').count() >= 2 && domain.split('.').all(|p| !p.is_empty())
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|p| !p.is_empty())
         })
+}
+
+/// The lower-cased domain of an email address `is_email` accepts (exactly one `@`): what
+/// organizations' just-in-time provisioning matches. `None` for anything else.
+pub fn email_domain(email: &str) -> Option<String> {
+    is_email(email).then(|| email.split_once('@').map(|(_, d)| d.to_ascii_lowercase())).flatten()
 }
 
 /// Logto's phone shape: digits only (country code included, no `+`).
@@ -210,9 +220,7 @@ impl Users<'_> {
         let (password_encrypted, method) = match (input.password, input.password_digest, input.password_algorithm) {
             (Some(_), Some(_), _) => return Err(UserError::PasswordAndDigest),
             (Some(password), None, _) => {
-                if password.is_empty() || password.len() > 256 {
-                    return Err(UserError::Invalid("`password` must be 1 to 256 characters".into()));
-                }
+                password_policy::check_length(&password).map_err(UserError::Invalid)?;
                 (Some(self.core.passwords.hash(password).await?), Some(STORED_METHOD.to_owned()))
             }
             (None, Some(digest), Some(algorithm)) => {
@@ -436,9 +444,7 @@ impl Users<'_> {
     }
 
     pub async fn set_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<User> {
-        if password.is_empty() || password.len() > 256 {
-            return Err(UserError::Invalid("`password` must be 1 to 256 characters".into()));
-        }
+        password_policy::check_length(&password).map_err(UserError::Invalid)?;
         // Hash first (outside the transaction: it is the slow part).
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, id).await?;

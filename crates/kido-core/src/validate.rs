@@ -1,5 +1,7 @@
 //! Small input rules shared by several features.
 
+use crate::limits;
+
 /// A name: not blank, at most `max` characters.
 pub(crate) fn name(value: &str, field: &str, max: usize) -> Result<String, String> {
     let trimmed = value.trim();
@@ -29,21 +31,17 @@ pub(crate) fn object(value: Option<serde_json::Value>, field: &str) -> Result<se
     }
 }
 
-/// A list of ids: not empty, no blank entries, no duplicates (kept in order).
+/// A list of ids: not empty, no blank entries, at most [`limits::MAX_IDS`], duplicates
+/// dropped (kept in order).
 pub(crate) fn ids(values: &[String], field: &str, allow_empty: bool) -> Result<Vec<String>, String> {
     if values.is_empty() && !allow_empty {
         return Err(format!("`{field}` must not be empty"));
     }
-    let mut out: Vec<String> = Vec::with_capacity(values.len());
-    for v in values {
-        if v.is_empty() {
-            return Err(format!("`{field}` must not contain empty ids"));
-        }
-        if !out.contains(v) {
-            out.push(v.clone());
-        }
+    if values.iter().any(String::is_empty) {
+        return Err(format!("`{field}` must not contain empty ids"));
     }
-    Ok(out)
+    limits::distinct(values.iter().cloned(), limits::MAX_IDS)
+        .map_err(|e| format!("`{field}` must not list more than {} ids", e.max))
 }
 
 /// RFC 8707 resource indicator: an absolute URI without a fragment.

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use kido_core::oidc::keys::SigningAlgorithm;
@@ -33,6 +34,12 @@ ENVIRONMENT (overrides the config file; flags override both):
                          the previous ones (which stop working). Generated when unset and written to
                          <data dir>/bootstrap-credentials.json (default SQLite database) or
                          <data dir>/bootstrap-credentials-<host>-<port>-<database>.json
+  Limits on what clients may hold (see docs/SECURITY.md):
+  KIDO_MAX_PENDING_INTERACTIONS_PER_IP  sign-ins one client address may have pending          (100)
+  KIDO_HEADER_READ_TIMEOUT_SECS  time a connection has to send its request headers          (10)
+  KIDO_IDLE_TIMEOUT_SECS         time an idle keep-alive connection is kept open             (60)
+  KIDO_MAX_CONNECTIONS           open connections per listener; more wait to be accepted   (10000)
+  KIDO_SHUTDOWN_TIMEOUT_SECS     time requests in flight get to finish on shutdown         (10)
   RUST_LOG               log filter, e.g. `info`, `kido_server=debug`                        (info)
 
 CONFIG FILE (--config kido.toml), every key optional:
@@ -52,6 +59,11 @@ CONFIG FILE (--config kido.toml), every key optional:
   password_rate_limit_per_identifier = 30
   password_rate_limit_window_secs = 300
   signing_key_algorithm = \"ES384\"
+  max_pending_interactions_per_ip = 100
+  header_read_timeout_secs = 10
+  idle_timeout_secs = 60
+  max_connections = 10000
+  shutdown_timeout_secs = 10
 ";
 
 #[derive(Debug, Parser)]
@@ -120,6 +132,38 @@ struct FileConfig {
     bootstrap_m2m_client_id: Option<String>,
     bootstrap_m2m_client_secret: Option<String>,
     trust_proxy_header: Option<bool>,
+    // Limits (`Limits`).
+    max_pending_interactions_per_ip: Option<u32>,
+    header_read_timeout_secs: Option<u32>,
+    idle_timeout_secs: Option<u32>,
+    max_connections: Option<u32>,
+    shutdown_timeout_secs: Option<u32>,
+}
+
+/// Bounds on what clients may hold: pending sign-ins, connections and their timeouts.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_pending_interactions_per_ip: u32,
+    /// A connection that has not sent its request headers within this is closed.
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// Open connections per listener; further ones wait in the kernel's backlog.
+    pub max_connections: u32,
+    /// On shutdown, requests in flight get this long before their connections are dropped.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_pending_interactions_per_ip: 100,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The validated configuration the server runs with.
@@ -147,6 +191,7 @@ pub struct Config {
     pub bootstrap_m2m_client_secret: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy_header: bool,
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -167,6 +212,7 @@ impl Default for Config {
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
             trust_proxy_header: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -267,6 +313,26 @@ impl Config {
                 })?,
                 None => defaults.signing_key_algorithm,
             };
+        let d = defaults.limits;
+        let secs = |name, from_file: Option<u32>, default: Duration| -> Result<Duration, ConfigError> {
+            let default = u32::try_from(default.as_secs()).unwrap_or(u32::MAX);
+            Ok(Duration::from_secs(u64::from(positive(name, from_file, default)?)))
+        };
+        let limits = Limits {
+            max_pending_interactions_per_ip: positive(
+                "KIDO_MAX_PENDING_INTERACTIONS_PER_IP",
+                file.max_pending_interactions_per_ip,
+                d.max_pending_interactions_per_ip,
+            )?,
+            header_read_timeout: secs(
+                "KIDO_HEADER_READ_TIMEOUT_SECS",
+                file.header_read_timeout_secs,
+                d.header_read_timeout,
+            )?,
+            idle_timeout: secs("KIDO_IDLE_TIMEOUT_SECS", file.idle_timeout_secs, d.idle_timeout)?,
+            max_connections: positive("KIDO_MAX_CONNECTIONS", file.max_connections, d.max_connections)?,
+            shutdown_timeout: secs("KIDO_SHUTDOWN_TIMEOUT_SECS", file.shutdown_timeout_secs, d.shutdown_timeout)?,
+        };
         Ok(Config {
             host,
             port,
@@ -305,6 +371,7 @@ impl Config {
                 },
                 None => file.trust_proxy_header.unwrap_or(defaults.trust_proxy_header),
             },
+            limits,
         })
     }
 
@@ -384,5 +451,9 @@ mod tests {
         let err =
             Config::load(&ServeArgs::default(), &env_of(&[("KIDO_PASSWORD_RATE_LIMIT_PER_IP", "0")])).unwrap_err();
         assert!(err.to_string().contains("KIDO_PASSWORD_RATE_LIMIT_PER_IP"), "{err}");
+        let c = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_HEADER_READ_TIMEOUT_SECS", "3")])).unwrap();
+        assert_eq!((c.limits.header_read_timeout.as_secs(), c.limits.max_connections), (3, 10_000));
+        let err = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_MAX_CONNECTIONS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("KIDO_MAX_CONNECTIONS"), "{err}");
     }
 }

@@ -387,6 +387,7 @@ impl From<kido_core::experience::ExperienceError> for ApiError {
         use kido_core::users::UserError;
         let forgot = "This operation is not supported for forgot password.";
         match e {
+            E::PasswordLength(details) => Self::invalid_input("body", details),
             E::SessionNotFound => {
                 Self::new(BAD_REQUEST, "session.not_found", "Session not found. Please go back and sign in again.")
             }

@@ -3,8 +3,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use kido_core::oidc::ManagementAuthError;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -68,9 +68,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes =
-            Bytes::from_request(req, state).await.map_err(|e| ApiError::invalid_input("body", e.body_text()))?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let declared_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .map(|v| v == "application/json" || v.starts_with("application/") && v.ends_with("+json"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.entity_too_large", e.body_text())
+            }
+            _ => ApiError::invalid_input("body", e.body_text()),
+        })?;
+        let empty = bytes.iter().all(u8::is_ascii_whitespace);
+        // A body is JSON only when it says so: `text/plain` (what a cross-site form can
+        // send without a preflight) is never parsed as JSON.
+        if !empty && declared_json != Some(true) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request.unsupported_media_type",
+                "The request body must be JSON, sent with `Content-Type: application/json`.",
+            ));
+        }
+        let bytes: &[u8] = if empty { b"{}" } else { &bytes };
+        if let Some(literal) = inexact_integer(bytes) {
+            return Err(ApiError::invalid_input(
+                "body",
+                format!("the integer {literal} is too large to keep exactly; send it as a string"),
+            ));
+        }
         let json: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_input("body", e.to_string()))?;
         if let Some(path) = nul_in(&json, String::new()) {
@@ -88,6 +115,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         })?;
         Ok(ApiJson(value))
     }
+}
+
+/// The first integer literal outside strings that does not fit 64 bits: serde_json would
+/// silently turn it into a float (losing digits), so it is refused instead.
+fn inexact_integer(json: &[u8]) -> Option<String> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < json.len() && matches!(json[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                i += 1;
+            }
+            let literal = std::str::from_utf8(&json[start..i]).unwrap_or_default();
+            let integer = !literal.contains(['.', 'e', 'E']);
+            if integer && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
+                return Some(literal.chars().take(64).collect());
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Where a NUL character hides in a JSON document (databases cannot store it in text).
@@ -200,5 +267,21 @@ where
         }
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
         Ok(Self(peer.map(|c| c.0.ip().to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inexact_integer;
+
+    #[test]
+    fn integers_beyond_64_bits_are_found_outside_strings() {
+        assert_eq!(inexact_integer(br#"{"a": 18446744073709551615, "b": -9223372036854775808}"#), None);
+        assert_eq!(inexact_integer(br#"{"a": 1.5e300, "s": "123456789012345678901234567890"}"#), None);
+        assert_eq!(
+            inexact_integer(br#"{"a": "x\"", "b": [123456789012345678901234567890]}"#).as_deref(),
+            Some("123456789012345678901234567890")
+        );
+        assert_eq!(inexact_integer(br#"{"a": -18446744073709551616}"#).as_deref(), Some("-18446744073709551616"));
     }
 }

@@ -2,6 +2,7 @@
 //! configuration and server start-up. Handlers extract, validate, call `kido-core` and map
 //! the answer; they never write SQL.
 
+mod body_limit;
 pub mod config;
 mod cookies;
 pub mod data_dir;
@@ -13,6 +14,7 @@ mod pages;
 pub mod pagination;
 mod routes;
 mod search;
+mod serve;
 pub mod server;
 pub mod state;
 mod strict_json;

@@ -1,6 +1,7 @@
 //! Logto's search parameters (`search`, `search.<field>`, `mode`, `mode.<field>`,
 //! `joint`/`jointMode`, `isCaseSensitive`) turned into a user search.
 
+use kido_core::limits::MAX_SEARCH_TERMS;
 use kido_core::users::{FieldMatch, MatchMode, UserField, UserSearch};
 
 use crate::errors::ApiError;
@@ -60,6 +61,9 @@ pub fn user_search(q: &QueryPairs) -> Result<UserSearch, ApiError> {
             group.push(FieldMatch { field, mode: mode_of(name)?, value: value.clone() });
         }
         groups.push(group);
+        if groups.len() > MAX_SEARCH_TERMS {
+            return Err(invalid(format!("At most {MAX_SEARCH_TERMS} search parameters may be given.")));
+        }
     }
     let joint = q.get("joint").or_else(|| q.get("jointMode")).filter(|v| !v.is_empty());
     let match_all = match joint {

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::data_dir;
 use crate::routes;
+use crate::serve;
 use crate::state::{AppState, TenantSite};
 
 #[derive(Debug, Error)]
@@ -95,6 +96,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         password_queue_limit: config.password_queue_limit,
         password_rate_limits: config.password_rate_limits,
         outbox_dir: Some(config.data_dir.join("outbox")),
+        max_pending_interactions_per_ip: config.limits.max_pending_interactions_per_ip,
         ..CoreOptions::default()
     };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
@@ -129,14 +131,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             .clone()
             .with_state(state.clone())
             .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard));
-        let mut stop = shutdown.subscribe();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        }));
+        tasks.push(tokio::spawn(serve::serve(listener, app, config.limits.clone(), shutdown.subscribe())));
         listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
     }
 
@@ -183,7 +178,8 @@ impl RunningServer {
         self.listeners.iter().find(|l| l.tenant.as_str() == tenant)
     }
 
-    /// Stops accepting, lets requests in flight finish, closes the database.
+    /// Stops accepting, lets requests in flight finish (within the shutdown timeout),
+    /// closes the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for task in self.tasks {

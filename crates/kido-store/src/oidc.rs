@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
-use crate::db::{Exec, run};
+use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
 
 // --- interactions ---------------------------------------------------------------------------
@@ -21,13 +21,29 @@ pub struct StoredInteraction {
     pub state: Json<Value>,
     pub expires_at: i64,
     pub created_at: i64,
+    /// Digest of the address that started it (absent when unknown).
+    pub client_ip_hash: Option<String>,
 }
 
-const INTERACTION_COLUMNS: &str = "tenant_id, id, cookie_hash, client_id, params, state, expires_at, created_at";
+const INTERACTION_COLUMNS: &str =
+    "tenant_id, id, cookie_hash, client_id, params, state, expires_at, created_at, client_ip_hash";
 
-pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction) -> StoreResult<()> {
-    let sql = format!("INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+/// Stores the interaction unless its client address already holds `max_per_client_ip` live
+/// ones (counted and inserted in one statement); false when refused. An interaction
+/// without an address is not counted. Run it in a transaction: on PostgreSQL the count is
+/// serialized per address by a transaction-level advisory lock, so a parallel burst cannot
+/// overshoot (SQLite's write transactions are serialized already).
+pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_per_client_ip: i64) -> StoreResult<bool> {
+    if let (Some(ip), Backend::Postgres) = (&i.client_ip_hash, c.backend()) {
+        const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('oidc_interactions:' || $1))";
+        run!(c, |c| sqlx::query(LOCK).bind(ip).execute(&mut *c).await?.rows_affected());
+    }
+    let sql = format!(
+        "INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+         WHERE $9 IS NULL OR (SELECT COUNT(*) FROM oidc_interactions \
+           WHERE tenant_id = $1 AND client_ip_hash = $9 AND expires_at > $8) < $10"
+    );
+    let inserted = run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&i.tenant_id)
         .bind(&i.id)
         .bind(&i.cookie_hash)
@@ -36,10 +52,12 @@ pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction) -> Sto
         .bind(&i.state)
         .bind(i.expires_at)
         .bind(i.created_at)
+        .bind(&i.client_ip_hash)
+        .bind(max_per_client_ip)
         .execute(&mut *c)
         .await?
         .rows_affected());
-    Ok(())
+    Ok(inserted == 1)
 }
 
 /// The live interaction a browser's cookie points at.

@@ -226,6 +226,9 @@ pub enum ExperienceError {
     TermsNotAgreed,
     #[error("{0}")]
     Invalid(String),
+    /// Empty or longer than `password_policy::MAX_PASSWORD_LEN`.
+    #[error("{0}")]
+    PasswordLength(String),
     #[error("{0}")]
     Internal(String),
     #[error("{0}")]
@@ -359,6 +362,7 @@ impl Experience<'_> {
         password: String,
         ip: Option<&str>,
     ) -> Result<String> {
+        password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         let mut interaction = self.load(tenant, cookie).await?;
         interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
         let sie = self.sign_in_experience(tenant).await?;
@@ -599,6 +603,7 @@ impl Experience<'_> {
                 interaction.state.profile.username = Some(username);
             }
             ProfileInput::Password(password) => {
+                password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
                 let profile = &interaction.state.profile;
                 let user = UserInfo {
                     username: profile.username.clone(),
@@ -645,6 +650,7 @@ impl Experience<'_> {
     /// `PUT /api/experience/profile/password`: the new password of a forgot-password
     /// interaction (checked against the policy and the old password; stored at submit).
     pub async fn reset_password(&self, tenant: &TenantContext, cookie: Option<&str>, password: String) -> Result<()> {
+        password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         let mut interaction = self.load(tenant, cookie).await?;
         let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
         if event != InteractionEvent::ForgotPassword {

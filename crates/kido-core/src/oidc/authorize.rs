@@ -17,7 +17,7 @@ use super::clients::Client;
 use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
 use crate::experience::ExperienceState;
-use crate::{StoreError, TenantContext, clock, ids, validate};
+use crate::{StoreError, TenantContext, clock, ids, limits, validate};
 
 pub const INTERACTION_TTL_MS: i64 = 3600 * 1000;
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
@@ -78,6 +78,9 @@ pub struct PageError {
 }
 
 impl PageError {
+    /// The client address holds as many pending sign-ins as it may (HTTP 429).
+    pub const TOO_MANY_PENDING: &'static str = "too_many_requests";
+
     fn new(error: &'static str, description: impl Into<String>) -> Self {
         Self { error, description: description.into() }
     }
@@ -136,6 +139,7 @@ impl Oidc<'_> {
         tenant: &TenantContext,
         query: &[(String, String)],
         session_cookie: Option<&str>,
+        client_ip: Option<&str>,
     ) -> Result<AuthorizeOutcome, PageError> {
         let q = Params(query);
         let bad = |d: String| PageError::new("invalid_request", d);
@@ -159,7 +163,7 @@ impl Oidc<'_> {
         }
         let state = q.single("state").ok().flatten().map(str::to_owned);
         match self.validate_request(tenant, &client, &q, redirect_uri).await {
-            Ok(params) => self.continue_authorization(tenant, &client, params, session_cookie).await,
+            Ok(params) => self.continue_authorization(tenant, &client, params, session_cookie, client_ip).await,
             Err(e) => Ok(AuthorizeOutcome::Redirect(error_redirect(tenant, redirect_uri, state.as_deref(), &e))),
         }
     }
@@ -231,14 +235,15 @@ impl Oidc<'_> {
             .map(str::to_owned)
             .collect();
 
-        let mut resources: Vec<String> = Vec::new();
-        for value in q.all("resource") {
-            for indicator in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !resources.iter().any(|r| r == indicator) {
-                    resources.push(indicator.to_owned());
-                }
-            }
-        }
+        let indicators =
+            q.all("resource").into_iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty());
+        let resources: Vec<String> = limits::distinct(indicators, limits::MAX_RESOURCES)
+            .map_err(|e| {
+                redirect_error("invalid_target", format!("at most {} resource indicators may be requested", e.max))
+            })?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         if !resources.is_empty() {
             let mut c = self
                 .core
@@ -288,6 +293,7 @@ impl Oidc<'_> {
         client: &Client,
         params: AuthorizationParams,
         session_cookie: Option<&str>,
+        client_ip: Option<&str>,
     ) -> Result<AuthorizeOutcome, PageError> {
         let wants_login = params.prompt.iter().any(|p| p == "login");
         if let Some(session) = self.live_session(tenant, session_cookie).await?
@@ -320,9 +326,18 @@ impl Oidc<'_> {
             state: Json(serde_json::to_value(ExperienceState::default()).map_err(PageError::server)?),
             expires_at: now + INTERACTION_TTL_MS,
             created_at: now,
+            client_ip_hash: client_ip.map(ids::digest),
         };
-        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        store::insert_interaction(&mut c, &row).await.map_err(PageError::server)?;
+        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+        let max = i64::from(self.core.max_pending_interactions_per_ip);
+        let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
+        tx.commit().await.map_err(PageError::server)?;
+        if !stored {
+            return Err(PageError::new(
+                PageError::TOO_MANY_PENDING,
+                "too many sign-ins are pending from this address; finish one or try again later",
+            ));
+        }
         Ok(AuthorizeOutcome::SignIn { interaction_cookie: cookie, location })
     }
 

@@ -1,14 +1,17 @@
 //! The token endpoint's view of applications: who a client is, which secrets it holds and
 //! what it may get for a resource. Cached in memory so a token costs no database round
 //! trip when warm; invalidated on commit by `caches.rs` (all nodes), `ttl` as the fallback.
+//! Bounded by entries and bytes, found clients apart from misses.
 
-use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kido_proto::TenantId;
 use kido_proto::applications::{Application, ApplicationType};
+
+use crate::bounded_cache::BoundedCache;
 
 /// An OAuth client: its application and the secrets it may authenticate with.
 #[derive(Debug)]
@@ -43,24 +46,53 @@ pub struct ResourceGrant {
     pub scopes: Vec<String>,
 }
 
-type Entry<T> = (Instant, Option<Arc<T>>);
-
-/// Bounded, time-limited cache; misses (unknown client, unknown resource) are cached too
-/// so that guessing ids does not turn into database load.
+/// Found entries live apart from misses: an attacker's ever-new ids only push out other
+/// misses, never a real client. Each part is bounded by entries and bytes.
 pub struct ClientCache {
-    ttl: Duration,
     /// Bumped by every invalidation: a value read from the database before an invalidation
     /// is not cached after it (it may predate the change that caused it).
     generation: AtomicU64,
-    clients: RwLock<HashMap<(TenantId, String), Entry<Client>>>,
-    grants: RwLock<HashMap<(TenantId, String, String), Entry<ResourceGrant>>>,
+    clients: RwLock<BoundedCache<(TenantId, String), Arc<Client>>>,
+    missing_clients: RwLock<BoundedCache<(TenantId, String), ()>>,
+    grants: RwLock<BoundedCache<(TenantId, String, String), Arc<ResourceGrant>>>,
+    missing_grants: RwLock<BoundedCache<(TenantId, String, String), ()>>,
 }
 
-const MAX_ENTRIES: usize = 50_000;
+/// Bounds of the client cache (entries, bytes), per part.
+pub const MAX_CLIENTS: (usize, usize) = (10_000, 64 << 20);
+pub const MAX_MISSING_CLIENTS: (usize, usize) = (10_000, 4 << 20);
+pub const MAX_GRANTS: (usize, usize) = (50_000, 64 << 20);
+pub const MAX_MISSING_GRANTS: (usize, usize) = (10_000, 4 << 20);
+/// What a map entry costs besides its strings (key, timestamps, Arc, hash slot, order slot).
+const ENTRY_OVERHEAD: usize = 160;
+
+fn client_weight(id: &str, c: &Client) -> usize {
+    let app = serde_json::to_vec(&c.app).map(|v| v.len()).unwrap_or(4096);
+    let secrets: usize = c.secrets.iter().map(|(s, _)| s.len() + 32).sum();
+    ENTRY_OVERHEAD + id.len() + app + secrets
+}
+
+fn grant_weight(client_id: &str, indicator: &str, g: &ResourceGrant) -> usize {
+    let scopes: usize = g.scopes.iter().map(|s| s.len() + 24).sum();
+    ENTRY_OVERHEAD + client_id.len() + indicator.len() + g.indicator.len() + scopes
+}
+
+fn cache<K: Eq + Hash + Clone, V: Clone>(
+    ttl: Duration,
+    (entries, bytes): (usize, usize),
+) -> RwLock<BoundedCache<K, V>> {
+    RwLock::new(BoundedCache::new(ttl, entries, bytes))
+}
 
 impl ClientCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, generation: AtomicU64::new(0), clients: RwLock::default(), grants: RwLock::default() }
+        Self {
+            generation: AtomicU64::new(0),
+            clients: cache(ttl, MAX_CLIENTS),
+            missing_clients: cache(ttl, MAX_MISSING_CLIENTS),
+            grants: cache(ttl, MAX_GRANTS),
+            missing_grants: cache(ttl, MAX_MISSING_GRANTS),
+        }
     }
 
     /// Take before reading what `put_client` / `put_grant` will cache.
@@ -69,28 +101,39 @@ impl ClientCache {
     }
 
     pub fn client(&self, tenant: &TenantId, id: &str) -> Option<Option<Arc<Client>>> {
-        let map = self.clients.read().ok()?;
-        let (at, value) = map.get(&(tenant.clone(), id.to_owned()))?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let key = (tenant.clone(), id.to_owned());
+        if let Some(found) = self.clients.read().ok()?.get(&key) {
+            return Some(Some(found));
+        }
+        self.missing_clients.read().ok()?.get(&key).map(|()| None)
     }
 
     /// Caches `value`, read at `generation`, unless an invalidation came in between.
     pub fn put_client(&self, generation: u64, tenant: &TenantId, id: &str, value: Option<Arc<Client>>) {
-        if let Ok(mut map) = self.clients.write() {
-            if self.generation() != generation {
-                return;
+        let key = (tenant.clone(), id.to_owned());
+        let (Ok(mut found), Ok(mut missing)) = (self.clients.write(), self.missing_clients.write()) else { return };
+        if self.generation() != generation {
+            return;
+        }
+        match value {
+            Some(client) => {
+                missing.remove(&key);
+                let weight = client_weight(id, &client);
+                found.put(key, client, weight);
             }
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+            None => {
+                found.remove(&key);
+                missing.put(key, (), ENTRY_OVERHEAD + id.len());
             }
-            map.insert((tenant.clone(), id.to_owned()), (Instant::now(), value));
         }
     }
 
     pub fn grant(&self, tenant: &TenantId, client_id: &str, indicator: &str) -> Option<Option<Arc<ResourceGrant>>> {
-        let map = self.grants.read().ok()?;
-        let (at, value) = map.get(&(tenant.clone(), client_id.to_owned(), indicator.to_owned()))?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        let key = (tenant.clone(), client_id.to_owned(), indicator.to_owned());
+        if let Some(found) = self.grants.read().ok()?.get(&key) {
+            return Some(Some(found));
+        }
+        self.missing_grants.read().ok()?.get(&key).map(|()| None)
     }
 
     pub fn put_grant(
@@ -101,14 +144,21 @@ impl ClientCache {
         indicator: &str,
         value: Option<Arc<ResourceGrant>>,
     ) {
-        if let Ok(mut map) = self.grants.write() {
-            if self.generation() != generation {
-                return;
+        let key = (tenant.clone(), client_id.to_owned(), indicator.to_owned());
+        let (Ok(mut found), Ok(mut missing)) = (self.grants.write(), self.missing_grants.write()) else { return };
+        if self.generation() != generation {
+            return;
+        }
+        match value {
+            Some(grant) => {
+                missing.remove(&key);
+                let weight = grant_weight(client_id, indicator, &grant);
+                found.put(key, grant, weight);
             }
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+            None => {
+                found.remove(&key);
+                missing.put(key, (), ENTRY_OVERHEAD + client_id.len() + indicator.len());
             }
-            map.insert((tenant.clone(), client_id.to_owned(), indicator.to_owned()), (Instant::now(), value));
         }
     }
 
@@ -123,19 +173,55 @@ impl ClientCache {
         self.forget(|t| t == tenant);
     }
 
-    /// Drops the entries of the tenants `which` selects; both maps are locked while the
+    /// Drops the entries of the tenants `which` selects; every part is locked while the
     /// generation moves, so no fill that read before can land after.
     fn forget(&self, which: impl Fn(&TenantId) -> bool) {
-        let (Ok(mut clients), Ok(mut grants)) = (self.clients.write(), self.grants.write()) else { return };
+        let (Ok(mut clients), Ok(mut missing_clients), Ok(mut grants), Ok(mut missing_grants)) =
+            (self.clients.write(), self.missing_clients.write(), self.grants.write(), self.missing_grants.write())
+        else {
+            return;
+        };
         self.generation.fetch_add(1, Ordering::AcqRel);
-        clients.retain(|(t, _), _| !which(t));
-        grants.retain(|(t, _, _), _| !which(t));
+        clients.retain(|(t, _)| !which(t));
+        missing_clients.retain(|(t, _)| !which(t));
+        grants.retain(|(t, _, _)| !which(t));
+        missing_grants.retain(|(t, _, _)| !which(t));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(id: &str) -> Arc<Client> {
+        let app: Application = serde_json::from_value(serde_json::json!({
+            "id": id, "tenantId": "default", "name": "app", "description": null, "type": "MachineToMachine",
+            "oidcClientMetadata": {"redirectUris": [], "postLogoutRedirectUris": []},
+            "customClientMetadata": {}, "protectedAppMetadata": null, "customData": {}, "isThirdParty": false,
+            "createdAt": 0
+        }))
+        .unwrap();
+        Arc::new(Client { app, secrets: vec![("s".repeat(32), None)] })
+    }
+
+    #[test]
+    fn misses_are_bounded_and_never_push_out_real_clients() {
+        let cache = ClientCache::new(Duration::from_secs(60));
+        let tenant = TenantId::new("default");
+        cache.put_client(cache.generation(), &tenant, "real", Some(client("real")));
+        for i in 0..(MAX_MISSING_CLIENTS.0 * 2) {
+            cache.put_client(cache.generation(), &tenant, &format!("{i:0>128}"), None);
+        }
+        let missing = cache.missing_clients.read().unwrap();
+        assert_eq!(missing.len(), MAX_MISSING_CLIENTS.0, "bounded by entries, oldest out");
+        assert!(missing.bytes() <= MAX_MISSING_CLIENTS.1);
+        drop(missing);
+        assert!(matches!(cache.client(&tenant, "real"), Some(Some(_))), "the real client stays");
+        assert!(matches!(cache.client(&tenant, &format!("{:0>128}", MAX_MISSING_CLIENTS.0 * 2 - 1)), Some(None)));
+        assert!(cache.client(&tenant, &format!("{:0>128}", 0)).is_none(), "the oldest miss was evicted");
+        cache.invalidate(&tenant);
+        assert!(cache.client(&tenant, "real").is_none());
+    }
 
     fn grant() -> Option<Arc<ResourceGrant>> {
         Some(Arc::new(ResourceGrant { indicator: "https://api".into(), access_token_ttl: 60, scopes: vec![] }))

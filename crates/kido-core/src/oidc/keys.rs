@@ -192,8 +192,9 @@ impl SigningKey {
         match &self.pair {
             Pair::Ec(pair) => {
                 let signature = pair.sign(&self.rng, token.as_bytes()).map_err(|_| KeyError::Crypto)?;
+                let signature = ecdsa_low_s::normalize(signature.as_ref());
                 token.push('.');
-                URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+                URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
             }
             Pair::Rsa(pair) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
@@ -207,7 +208,12 @@ impl SigningKey {
     }
 
     /// Checks a signature over `signing_input` (`header.payload`).
+    /// ECDSA signatures must be low-S (s ≤ n/2, as Kido signs them): the other form of the
+    /// same signature is refused, so a token has exactly one valid encoding.
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        if matches!(self.pair, Pair::Ec(_)) && ecdsa_low_s::is_high(signature) {
+            return false;
+        }
         self.public.verify_sig(signing_input, signature).is_ok()
     }
 }
@@ -254,6 +260,86 @@ fn pem_decode(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(body).ok()
 }
 
+/// ECDSA signature malleability: `(r, s)` and `(r, n − s)` both verify. Kido signs with
+/// the low one and refuses the high one. Signatures are JWS's fixed `r ‖ s`.
+mod ecdsa_low_s {
+    /// Curve orders, big-endian (SEC 2): P-256 and P-384.
+    const P256_N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6,
+        0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    ];
+    const P384_N: [u8; 48] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
+        0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+    ];
+
+    fn order(signature_len: usize) -> Option<&'static [u8]> {
+        match signature_len {
+            64 => Some(&P256_N),
+            96 => Some(&P384_N),
+            _ => None,
+        }
+    }
+
+    /// `s > n / 2`, i.e. `2s > n` (big-endian, equal lengths).
+    pub(super) fn is_high(signature: &[u8]) -> bool {
+        let Some(n) = order(signature.len()) else { return false };
+        let s = &signature[n.len()..];
+        let mut doubled = vec![0u8; n.len() + 1];
+        let mut carry = 0u16;
+        for i in (0..s.len()).rev() {
+            let v = u16::from(s[i]) * 2 + carry;
+            doubled[i + 1] = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+        doubled[0] = carry as u8;
+        let mut padded_n = vec![0u8; n.len() + 1];
+        padded_n[1..].copy_from_slice(n);
+        doubled > padded_n
+    }
+
+    /// The low-S form of a signature (unchanged when already low).
+    pub(super) fn normalize(signature: &[u8]) -> Vec<u8> {
+        if is_high(signature) { other_form(signature) } else { signature.to_vec() }
+    }
+
+    /// `(r, n − s)`: the same signature's other form.
+    pub(super) fn other_form(signature: &[u8]) -> Vec<u8> {
+        let mut out = signature.to_vec();
+        let Some(n) = order(signature.len()) else { return out };
+        let s = &signature[n.len()..];
+        let mut borrow = 0i16;
+        for i in (0..n.len()).rev() {
+            let mut v = i16::from(n[i]) - i16::from(s[i]) - borrow;
+            borrow = i16::from(v < 0);
+            if v < 0 {
+                v += 256;
+            }
+            out[n.len() + i] = v as u8;
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn high_and_low_halves() {
+            let mut sig = vec![1u8; 96];
+            sig[48..].copy_from_slice(&P384_N);
+            sig[95] -= 1; // s = n − 1: high
+            assert!(is_high(&sig));
+            let low = normalize(&sig);
+            assert!(!is_high(&low));
+            assert_eq!(&low[48..47 + 48], &[0u8; 47][..]);
+            assert_eq!(low[95], 1, "n − (n − 1) = 1");
+            assert_eq!(normalize(&low), low);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +354,17 @@ mod tests {
             let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
             assert!(again.verify(input.as_bytes(), &sig));
             assert!(!again.verify(b"other", &sig));
+            if alg.ecdsa().is_some() {
+                for _ in 0..16 {
+                    let token = key.sign(&json!({"sub": "x"}), true).unwrap();
+                    let (input, sig) = token.rsplit_once('.').unwrap();
+                    let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+                    assert!(!ecdsa_low_s::is_high(&sig), "Kido signs low-S");
+                    let high = ecdsa_low_s::other_form(&sig);
+                    assert!(ecdsa_low_s::is_high(&high));
+                    assert!(!key.verify(input.as_bytes(), &high), "the high-S twin is refused");
+                }
+            }
             assert_eq!(key.public_jwk(), again.public_jwk());
         }
     }

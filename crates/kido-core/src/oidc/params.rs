@@ -1,6 +1,25 @@
 //! Form and query parameters of the OAuth endpoints (RFC 6749 §3.1, §3.2): a parameter
 //! appears at most once, an empty value counts as absent; `resource` may repeat.
 
+use crate::limits::{MAX_OAUTH_PARAM_BYTES, MAX_OAUTH_REQUEST_BYTES};
+
+/// Decodes a query string or form body, refusing one over [`MAX_OAUTH_REQUEST_BYTES`]
+/// or with a parameter (name or value) over [`MAX_OAUTH_PARAM_BYTES`]: the endpoints
+/// store and echo what they are sent, so what they are sent is bounded.
+pub fn parse(raw: &[u8]) -> Result<Vec<(String, String)>, String> {
+    if raw.len() > MAX_OAUTH_REQUEST_BYTES {
+        return Err(format!("the request's parameters must not exceed {MAX_OAUTH_REQUEST_BYTES} bytes"));
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw).into_owned().collect();
+    if let Some((key, _)) =
+        pairs.iter().find(|(k, v)| k.len() > MAX_OAUTH_PARAM_BYTES || v.len() > MAX_OAUTH_PARAM_BYTES)
+    {
+        let name: String = key.chars().take(64).collect();
+        return Err(format!("parameter '{name}' must not exceed {MAX_OAUTH_PARAM_BYTES} bytes"));
+    }
+    Ok(pairs)
+}
+
 pub struct Params<'a>(pub &'a [(String, String)]);
 
 impl<'a> Params<'a> {
@@ -37,6 +56,10 @@ mod tests {
         assert!(p.single("a").is_err());
         assert_eq!(p.single("b"), Ok(None));
         assert_eq!(p.all("a"), ["1", "2"]);
+        assert!(parse(format!("state={}", "s".repeat(2048)).as_bytes()).is_ok());
+        assert!(parse(format!("state={}", "s".repeat(2049)).as_bytes()).is_err());
+        let five: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|k| format!("{k}={}", "v".repeat(2000))).collect();
+        assert!(parse(five.join("&").as_bytes()).is_err());
         assert!(is_pkce_value(&"a".repeat(43)) && !is_pkce_value(&"a".repeat(42)) && !is_pkce_value(&"+".repeat(43)));
     }
 }

@@ -13,7 +13,7 @@ use kido_store::organizations::MemberKind;
 use super::clients::{Client, ResourceGrant};
 use super::keys::KeyRing;
 use super::{Oidc, organizations};
-use crate::{TenantContext, clock, ids, validate};
+use crate::{TenantContext, clock, ids, limits, validate};
 
 /// RFC 6749 §5.2 errors (plus RFC 8707 `invalid_target`).
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -192,6 +192,10 @@ impl Oidc<'_> {
         tenant: &TenantContext,
         client_id: &str,
     ) -> Result<Option<Arc<Client>>, TokenError> {
+        // Longer than any id Kido issues: unknown without a lookup, and never cached.
+        if client_id.len() > limits::MAX_CLIENT_ID_LEN {
+            return Ok(None);
+        }
         let cache = &self.core.clients;
         if let Some(hit) = cache.client(&tenant.id, client_id) {
             return Ok(hit);
@@ -395,16 +399,16 @@ pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
 /// RFC 6749 §3.3: space-delimited scope tokens of printable ASCII without `"` or `\`.
 pub(crate) fn parse_scope(scope: Option<&str>) -> Result<Vec<&str>, TokenError> {
     let Some(scope) = scope else { return Ok(Vec::new()) };
-    let mut out: Vec<&str> = Vec::new();
-    for token in scope.split(' ').filter(|s| !s.is_empty()) {
-        if !token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)) {
-            return Err(TokenError::InvalidScope(format!("scope `{token}` is malformed")));
-        }
-        if !out.contains(&token) {
-            out.push(token);
-        }
+    let tokens = scope.split(' ').filter(|s| !s.is_empty());
+    let scopes = limits::distinct(tokens, limits::MAX_SCOPES)
+        .map_err(|e| TokenError::InvalidScope(format!("at most {} scopes may be requested", e.max)))?;
+    if let Some(bad) = scopes
+        .iter()
+        .find(|t| !t.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b)))
+    {
+        return Err(TokenError::InvalidScope(format!("scope `{bad}` is malformed")));
     }
-    Ok(out)
+    Ok(scopes)
 }
 
 #[cfg(test)]
@@ -416,5 +420,7 @@ mod tests {
         assert_eq!(parse_scope(Some("all  read:x all")).unwrap(), ["all", "read:x"]);
         assert!(parse_scope(Some("bad\"scope")).is_err());
         assert!(parse_scope(None).unwrap().is_empty());
+        let too_many: Vec<String> = (0..101).map(|i| format!("s{i}")).collect();
+        assert!(matches!(parse_scope(Some(&too_many.join(" "))), Err(super::TokenError::InvalidScope(_))));
     }
 }

@@ -242,9 +242,7 @@ pub(crate) async fn provision_by_email(
     user_id: &str,
     email: &str,
 ) -> std::result::Result<Vec<String>, StoreError> {
-    let Some(domain) = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()) else {
-        return Ok(Vec::new());
-    };
+    let Some(domain) = crate::users::email_domain(email) else { return Ok(Vec::new()) };
     let organizations = store::organizations_with(tx, tenant, Jit::EmailDomains, &[domain]).await?;
     join(tx, tenant, user_id, &organizations, Via::EmailDomain).await
 }

@@ -1,6 +1,18 @@
 //! Logto's password policy: length, character mix, common passwords (a built-in list, so it
 //! works offline), repetition and sequences, user information and restricted words.
 
+/// The longest password Kido takes anywhere (Logto's guard: 256): the Management API, the
+/// Experience API and the hosted pages all refuse a longer one before hashing it.
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// The one length rule for a password, wherever it comes in.
+pub fn check_length(password: &str) -> Result<(), String> {
+    if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
+        return Err(format!("the password must be 1 to {MAX_PASSWORD_LEN} characters"));
+    }
+    Ok(())
+}
+
 use std::collections::HashSet;
 use std::sync::OnceLock;
 

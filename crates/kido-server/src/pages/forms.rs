@@ -96,7 +96,7 @@ pub(super) fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str
         E::NewPasswordRequired => t.password_rejected,
         E::Code(c) => code_error_text(t, c),
         E::Invalid(_) => t.username_invalid,
-        E::PasswordRejected(_) => t.password_rejected,
+        E::PasswordRejected(_) | E::PasswordLength(_) => t.password_rejected,
         E::Blocked { .. } => t.blocked,
         E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => t.blocked,
         E::Password(_) => t.generic_error,
@@ -301,7 +301,7 @@ pub async fn sign_in_submit(
         if form.get("agree") == "yes" {
             x.agree_to_terms(tenant, cookie).await?;
         }
-        if identifier.trim().is_empty() || form.get("password").is_empty() {
+        if identifier.trim().is_empty() {
             return Err(ExperienceError::InvalidCredentials);
         }
         let password = form.get("password").to_owned();
@@ -345,11 +345,7 @@ pub async fn register_submit(
             x.agree_to_terms(tenant, cookie).await?;
         }
         x.set_profile(tenant, cookie, ProfileInput::Username(username.clone())).await?;
-        let password = form.get("password");
-        if password.is_empty() || password.len() > 256 {
-            return Err(ExperienceError::PasswordRejected(Vec::new()));
-        }
-        x.set_profile(tenant, cookie, ProfileInput::Password(password.to_owned())).await?;
+        x.set_profile(tenant, cookie, ProfileInput::Password(form.get("password").to_owned())).await?;
         x.identify(tenant, cookie, None).await?;
         x.submit(tenant, cookie).await
     }

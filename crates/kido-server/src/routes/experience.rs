@@ -78,8 +78,8 @@ async fn verify_password(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
-    if body.identifier.value.is_empty() || body.identifier.value.len() > 256 || body.password.len() > 256 {
-        return Err(ApiError::invalid_input("body", "identifier and password must be 1 to 256 characters"));
+    if body.identifier.value.is_empty() || body.identifier.value.len() > 256 {
+        return Err(ApiError::invalid_input("body", "the identifier must be 1 to 256 characters"));
     }
     let id = app
         .core
@@ -193,9 +193,6 @@ async fn profile(
 ) -> Result<StatusCode, ApiError> {
     let input = match body {
         ProfileBody::Username { value } => ProfileInput::Username(value),
-        ProfileBody::Password { value } if value.is_empty() || value.len() > 256 => {
-            return Err(ApiError::invalid_input("body", "the password must be 1 to 256 characters"));
-        }
         ProfileBody::Password { value } => ProfileInput::Password(value),
         ProfileBody::Email { verification_id } => ProfileInput::Verified(IdentifierType::Email, verification_id),
         ProfileBody::Phone { verification_id } => ProfileInput::Verified(IdentifierType::Phone, verification_id),
@@ -216,9 +213,6 @@ async fn reset_password(
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewPasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    if body.password.is_empty() || body.password.len() > 256 {
-        return Err(ApiError::invalid_input("body", "the password must be 1 to 256 characters"));
-    }
     app.core.experience().reset_password(&app.tenant.context, interaction(&headers), body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

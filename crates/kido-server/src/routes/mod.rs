@@ -50,8 +50,12 @@ pub fn build() -> (Router<AppState>, String) {
         .merge(organization_jit::router())
         .merge(sso_connectors::router())
         .split_for_parts();
-    let router =
-        api.merge(oidc::router()).merge(experience::router()).merge(crate::pages::router()).fallback(not_found);
+    let router = api
+        .merge(oidc::router())
+        .merge(experience::router())
+        .merge(crate::pages::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::body_limit::limit_body));
     (router, openapi::finish(doc))
 }
 

@@ -14,13 +14,14 @@ use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError
 use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet, UserinfoError};
 use kido_core::oidc::keys::KeyRing;
 use kido_core::oidc::logout::LogoutRequest;
-use kido_core::oidc::params::Params;
+use kido_core::oidc::params::{self, Params};
 use kido_core::oidc::{ClientAuth, ClientCredentialsRequest, TokenError};
 use kido_proto::oauth::{OAuthErrorBody, TokenResponse};
 use serde_json::json;
 
 use crate::cookies;
 use crate::errors::{ApiError, OAuthError};
+use crate::extract::ClientIp;
 use crate::pages;
 use crate::state::AppState;
 
@@ -92,8 +93,9 @@ async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
     Ok(json_bytes(ring.jwks_json.clone(), "application/jwk-set+json; charset=utf-8"))
 }
 
-fn pairs(raw: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw).into_owned().collect()
+/// The parameters of a query or form, bounded in size (`params::parse`).
+fn pairs(raw: &[u8]) -> Result<Vec<(String, String)>, PageError> {
+    params::parse(raw).map_err(|d| PageError { error: "invalid_request", description: d })
 }
 
 /// `303 See Other` to `location`, with extra `Set-Cookie` headers.
@@ -109,23 +111,40 @@ fn see_other(location: &str, set_cookies: Vec<HeaderValue>) -> Response {
 /// Kido's error page for a request that cannot go back to the client.
 async fn page_error(app: &AppState, headers: &HeaderMap, query: &[(String, String)], e: PageError) -> Response {
     let ui_locales = query.iter().find(|(k, _)| k == "ui_locales").map(|(_, v)| v.as_str());
-    let status = if e.error == "server_error" { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
+    let status = match e.error {
+        "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        PageError::TOO_MANY_PENDING => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::BAD_REQUEST,
+    };
     pages::error_page(app, headers, ui_locales, status, e.error, &e.description).await
 }
 
-async fn authorize_get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let query = pairs(query.unwrap_or_default().as_bytes());
-    authorize(app, headers, query).await
+async fn authorize_get(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    authorize(app, headers, ip, query.unwrap_or_default().as_bytes()).await
 }
 
 /// OIDC Core §3.1.2.1: the authorization endpoint also takes a form POST.
-async fn authorize_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    authorize(app, headers, pairs(&body)).await
+async fn authorize_post(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    authorize(app, headers, ip, &body).await
 }
 
-async fn authorize(app: AppState, headers: HeaderMap, query: Vec<(String, String)>) -> Response {
+async fn authorize(app: AppState, headers: HeaderMap, ip: Option<String>, raw: &[u8]) -> Response {
+    let query = match pairs(raw) {
+        Ok(query) => query,
+        Err(e) => return page_error(&app, &headers, &[], e).await,
+    };
     let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.oidc().authorize(&app.tenant.context, &query, session).await {
+    match app.core.oidc().authorize(&app.tenant.context, &query, session, ip.as_deref()).await {
         Ok(AuthorizeOutcome::Redirect(location)) => see_other(&location, vec![]),
         Ok(AuthorizeOutcome::SignIn { interaction_cookie, location }) => {
             let cookie = cookies::set(
@@ -222,7 +241,10 @@ async fn userinfo_get(State(app): State<AppState>, headers: HeaderMap) -> Respon
 
 /// Userinfo by POST: the token in the `Authorization` header or in the form body (RFC 6750 §2.2).
 async fn userinfo_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let from_body = pairs(&body).into_iter().find(|(k, _)| k == "access_token").map(|(_, v)| v);
+    let Ok(form) = params::parse(&body) else {
+        return userinfo_error(&app, StatusCode::BAD_REQUEST, "invalid_request", "the request is too large");
+    };
+    let from_body = form.into_iter().find(|(k, _)| k == "access_token").map(|(_, v)| v);
     match (bearer(&headers), from_body) {
         (Some(_), Some(_)) => userinfo_error(
             &app,
@@ -307,15 +329,19 @@ fn logout_request(params: &[(String, String)]) -> LogoutRequest {
 }
 
 async fn end_session_get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    end_session(app, headers, pairs(query.unwrap_or_default().as_bytes())).await
+    end_session(app, headers, query.unwrap_or_default().as_bytes()).await
 }
 
 async fn end_session_post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    end_session(app, headers, pairs(&body)).await
+    end_session(app, headers, &body).await
 }
 
 /// The logout confirmation page (a form posting to `/oidc/session/end/confirm`).
-async fn end_session(app: AppState, headers: HeaderMap, params: Vec<(String, String)>) -> Response {
+async fn end_session(app: AppState, headers: HeaderMap, raw: &[u8]) -> Response {
+    let params = match pairs(raw) {
+        Ok(params) => params,
+        Err(e) => return page_error(&app, &headers, &[], e).await,
+    };
     let request = logout_request(&params);
     let session = cookies::get(&headers, cookies::SESSION);
     match app.core.oidc().logout_prompt(&app.tenant.context, &request, session).await {
@@ -325,7 +351,10 @@ async fn end_session(app: AppState, headers: HeaderMap, params: Vec<(String, Str
 }
 
 async fn end_session_confirm(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = pairs(&body);
+    let params = match pairs(&body) {
+        Ok(params) => params,
+        Err(e) => return page_error(&app, &headers, &[], e).await,
+    };
     let request = logout_request(&params);
     let value = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     if value("logout") != Some("yes") {
@@ -353,7 +382,7 @@ impl TokenForm {
                 "only application/x-www-form-urlencoded content-type bodies are supported".into(),
             ));
         }
-        Ok(Self(url::form_urlencoded::parse(body).into_owned().collect()))
+        params::parse(body).map(Self).map_err(TokenError::InvalidRequest)
     }
 
     /// A parameter that may appear at most once (RFC 6749 §3.2); empty counts as absent.

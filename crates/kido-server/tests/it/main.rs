@@ -6,8 +6,9 @@
 mod harness;
 
 mod abuse_fixation;
-mod abuse_passwords;
+mod abuse_limits;
 mod abuse_nodes;
+mod abuse_passwords;
 mod applications;
 mod bootstrap;
 mod jit;

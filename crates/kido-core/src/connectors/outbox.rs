@@ -29,8 +29,14 @@ pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &
     options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut file = options.open(&path).await.map_err(failed)?;
+    // Written under a temporary name and renamed: a reader never sees half a message.
+    let partial = path.with_extension("json.partial");
+    let mut file = options.open(&partial).await.map_err(failed)?;
     tokio::io::AsyncWriteExt::write_all(&mut file, &bytes).await.map_err(failed)?;
+    // tokio's File finishes a write in the background: flush before the rename.
+    tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(failed)?;
+    drop(file);
+    tokio::fs::rename(&partial, &path).await.map_err(failed)?;
     tracing::info!(to = %message.to, file = %path.display(), "development connector wrote a message");
     Ok(())
 }

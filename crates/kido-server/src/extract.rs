@@ -202,3 +202,11 @@ where
         Ok(Self(peer.map(|c| c.0.ip().to_string())))
     }
 }
+
+/// The first language tag of `Accept-Language`, for the message a code goes out in (used
+/// by the Experience API and the hosted pages alike).
+pub fn first_language(headers: &axum::http::HeaderMap) -> Option<String> {
+    let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let tag = header.split(',').next()?.split(';').next()?.trim();
+    (!tag.is_empty() && tag != "*" && tag.len() <= 16).then(|| tag.to_owned())
+}

@@ -270,6 +270,14 @@ where
     }
 }
 
+/// The first language tag of `Accept-Language`, for the message a code goes out in (used
+/// by the Experience API and the hosted pages alike).
+pub fn first_language(headers: &axum::http::HeaderMap) -> Option<String> {
+    let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let tag = header.split(',').next()?.split(';').next()?.trim();
+    (!tag.is_empty() && tag != "*" && tag.len() <= 16).then(|| tag.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::inexact_integer;

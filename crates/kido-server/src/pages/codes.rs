@@ -3,8 +3,7 @@
 //! (to the app, to the profile a registration still needs, or to the new password).
 //! Every step is a kido-core `experience` call, as the Experience API's are.
 
-use std::fmt::Write;
-
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,10 +15,10 @@ use kido_core::experience::{
 };
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
-use super::forms::{alert_html, carry_query, failure, identifier_from, open, open_post, terms_html};
-use super::{Texts, View, esc};
-use crate::extract::ClientIp;
-use crate::routes::first_language;
+use super::i18n::Texts;
+use super::request::{carry_query, failure, identifier_from, open, open_post};
+use super::view::{Terms, View};
+use crate::extract::{ClientIp, first_language};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,51 +88,55 @@ fn identifier_label(view: &View, flow: Flow) -> (&'static str, &'static str) {
     }
 }
 
+#[derive(Template)]
+#[template(path = "code_identifier.html")]
+struct IdentifierPage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    intro: Option<&'a str>,
+    error: Option<&'a str>,
+    path: &'a str,
+    query: String,
+    csrf: &'a str,
+    label: &'a str,
+    autocomplete: &'a str,
+    value: &'a str,
+    terms: Option<Terms>,
+    back_to_sign_in: bool,
+    have_account: bool,
+}
+
 /// The form that asks where to send the code.
 pub fn identifier_form(
     view: &View,
+    status: StatusCode,
     csrf: &str,
     flow: Flow,
     value: &str,
     error: Option<&str>,
     query: &Option<String>,
-) -> String {
+) -> Response {
     let t = view.t();
     let (label, autocomplete) = identifier_label(view, flow);
-    let intro = if flow == Flow::ForgotPassword {
-        format!(r#"<p class="message">{}</p>"#, esc(t.forgot_intro))
-    } else {
-        String::new()
+    let page = IdentifierPage {
+        v: view,
+        t,
+        title: flow.title(t),
+        intro: (flow == Flow::ForgotPassword).then_some(t.forgot_intro),
+        error,
+        path: flow.path(),
+        query: carry_query(query),
+        csrf,
+        label,
+        autocomplete,
+        value,
+        // Agreement is asked where the flow ends in a signed-in session (the code page has no room for it).
+        terms: if flow == Flow::ForgotPassword { None } else { view.terms(flow.event()) },
+        back_to_sign_in: flow != Flow::Register,
+        have_account: flow == Flow::Register && view.sie.sign_in_mode != SignInMode::Register,
     };
-    // Agreement is asked where the flow ends in a signed-in session (the code page has no room for it).
-    let terms = if flow == Flow::ForgotPassword { String::new() } else { terms_html(view, flow.event()) };
-    let mut html = format!(
-        r#"<h1>{title}</h1>{intro}{alert}<form method="post" action="{path}/verification-code{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="identifier">{label}</label><input type="text" id="identifier" name="identifier" autocomplete="{autocomplete}" autocapitalize="none" required value="{value}">{terms}<button type="submit">{button}</button></form>"#,
-        title = esc(flow.title(t)),
-        alert = alert_html(error),
-        path = flow.path(),
-        q = carry_query(query),
-        csrf = csrf,
-        label = esc(label),
-        value = esc(value),
-        button = esc(t.send_code_button),
-    );
-    let q = carry_query(query);
-    match flow {
-        Flow::SignIn | Flow::ForgotPassword => {
-            let _ = write!(html, r#"<p class="switch"><a href="/sign-in{q}">{}</a></p>"#, esc(t.back_to_sign_in));
-        }
-        Flow::Register if view.sie.sign_in_mode != SignInMode::Register => {
-            let _ = write!(
-                html,
-                r#"<p class="switch">{} <a href="/sign-in{q}">{}</a></p>"#,
-                esc(t.have_account),
-                esc(t.sign_in_title)
-            );
-        }
-        Flow::Register => {}
-    }
-    html
+    view.render(status, &page)
 }
 
 async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
@@ -142,8 +145,7 @@ async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String
         Err(page) => return page,
     };
     let hint = interaction.params.login_hint.clone().unwrap_or_default();
-    let body = identifier_form(&view, &csrf, flow, &hint, None, &query);
-    view.render(StatusCode::OK, flow.title(view.t()), &body)
+    identifier_form(&view, StatusCode::OK, &csrf, flow, &hint, None, &query)
 }
 
 async fn send_code(
@@ -187,26 +189,37 @@ async fn send_code(
         }
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = identifier_form(&view, &csrf, flow, &value, Some(text), &query);
-            view.render(status, flow.title(view.t()), &body)
+            identifier_form(&view, status, &csrf, flow, &value, Some(text), &query)
         }
     }
 }
 
-fn code_form(view: &View, csrf: &str, flow: Flow, to: &str, error: Option<&str>, query: &Option<String>) -> String {
+#[derive(Template)]
+#[template(path = "code_verify.html")]
+struct CodePage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    error: Option<&'a str>,
+    to: &'a str,
+    path: &'a str,
+    query: String,
+    csrf: &'a str,
+}
+
+fn code_form(
+    view: &View,
+    status: StatusCode,
+    csrf: &str,
+    flow: Flow,
+    to: &str,
+    error: Option<&str>,
+    query: &Option<String>,
+) -> Response {
     let t = view.t();
-    let q = carry_query(query);
-    format!(
-        r#"<h1>{title}</h1>{alert}<p class="message">{sent} <strong>{to}</strong></p><form method="post" action="{path}/verification-code/verify{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="code">{label}</label><input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="6" required><button type="submit">{button}</button></form><form method="post" action="{path}/verification-code{q}" class="secondary"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="identifier" value="{to}"><button type="submit" class="link">{resend}</button></form>"#,
-        title = esc(t.code_title),
-        alert = alert_html(error),
-        sent = esc(t.code_sent_to),
-        to = esc(to),
-        path = flow.path(),
-        label = esc(t.code_label),
-        button = esc(t.continue_button),
-        resend = esc(t.resend),
-    )
+    let page =
+        CodePage { v: view, t, title: t.code_title, error, to, path: flow.path(), query: carry_query(query), csrf };
+    view.render(status, &page)
 }
 
 fn pending(interaction: &Interaction) -> Option<Identifier> {
@@ -219,10 +232,7 @@ async fn code_page(app: AppState, headers: HeaderMap, query: Option<String>, flo
         Err(page) => return page,
     };
     match pending(&interaction) {
-        Some(to) => {
-            let body = code_form(&view, &csrf, flow, &to.value, None, &query);
-            view.render(StatusCode::OK, view.t().code_title, &body)
-        }
+        Some(to) => code_form(&view, StatusCode::OK, &csrf, flow, &to.value, None, &query),
         None => Redirect::to(&format!("{}/verification-code{}", flow.path(), carry_query(&query))).into_response(),
     }
 }
@@ -258,8 +268,7 @@ async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, bo
         Ok(Next::Page(path)) => Redirect::to(&format!("{path}{}", carry_query(&query))).into_response(),
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = code_form(&view, &csrf, flow, &record.identifier.value, Some(text), &query);
-            view.render(status, view.t().code_title, &body)
+            code_form(&view, status, &csrf, flow, &record.identifier.value, Some(text), &query)
         }
     }
 }
@@ -327,45 +336,48 @@ async fn register(
     }
 }
 
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    error: Option<&'a str>,
+    query: String,
+    csrf: &'a str,
+    /// The username field (with what was typed so far) when the profile still lacks one.
+    username: Option<&'a str>,
+    password: bool,
+    terms: Option<Terms>,
+}
+
 fn profile_form(
     view: &View,
+    status: StatusCode,
     csrf: &str,
     interaction: &Interaction,
     error: Option<&str>,
     query: &Option<String>,
-) -> String {
+) -> Response {
     let t = view.t();
-    let missing = missing_profile(&view.sie, &interaction.state.profile);
-    let mut fields = String::new();
-    if missing.contains(&"username") {
-        let _ = write!(
-            fields,
-            r#"<label for="username">{}</label><input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" required value="{}">"#,
-            esc(t.username),
-            esc(interaction.state.profile.username.as_deref().unwrap_or_default())
-        );
-    }
-    if missing.contains(&"password") {
-        let _ = write!(
-            fields,
-            r#"<label for="password">{}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>"#,
-            esc(t.password),
-            esc(t.confirm_password)
-        );
-    }
-    let terms = if terms_required(&view.sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
-        terms_html(view, InteractionEvent::Register)
-    } else {
-        String::new()
+    let profile = &interaction.state.profile;
+    let missing = missing_profile(&view.sie, profile);
+    let page = ProfilePage {
+        v: view,
+        t,
+        title: t.complete_profile_title,
+        error,
+        query: carry_query(query),
+        csrf,
+        username: missing.contains(&"username").then(|| profile.username.as_deref().unwrap_or_default()),
+        password: missing.contains(&"password"),
+        terms: if terms_required(&view.sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
+            view.terms(InteractionEvent::Register)
+        } else {
+            None
+        },
     };
-    format!(
-        r#"<h1>{title}</h1>{alert}<form method="post" action="/register/profile{q}"><input type="hidden" name="csrf" value="{csrf}">{fields}{terms}<button type="submit">{button}</button></form>"#,
-        title = esc(t.complete_profile_title),
-        alert = alert_html(error),
-        q = carry_query(query),
-        csrf = csrf,
-        button = esc(t.register_button),
-    )
+    view.render(status, &page)
 }
 
 async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
@@ -373,8 +385,7 @@ async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) 
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let body = profile_form(&view, &csrf, &interaction, None, &query);
-    view.render(StatusCode::OK, view.t().complete_profile_title, &body)
+    profile_form(&view, StatusCode::OK, &csrf, &interaction, None, &query)
 }
 
 async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
@@ -410,26 +421,34 @@ async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>
         Err(e) => failure(&view, e),
     };
     match x.load(tenant, c).await {
-        Ok(interaction) => {
-            let body = profile_form(&view, &csrf, &interaction, Some(error.1), &query);
-            view.render(error.0, t.complete_profile_title, &body)
-        }
+        Ok(interaction) => profile_form(&view, error.0, &csrf, &interaction, Some(error.1), &query),
         Err(e) => crate::errors::ApiError::from(e).into_response(),
     }
 }
 
-fn reset_form(view: &View, csrf: &str, error: Option<&str>, query: &Option<String>) -> String {
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    error: Option<&'a str>,
+    query: String,
+    csrf: &'a str,
+}
+
+fn reset_form(view: &View, status: StatusCode, csrf: &str, error: Option<&str>, query: &Option<String>) -> Response {
     let t = view.t();
-    format!(
-        r#"<h1>{title}</h1>{alert}<form method="post" action="/forgot-password/reset{q}"><input type="hidden" name="csrf" value="{csrf}"><label for="password">{new}</label><input type="password" id="password" name="password" autocomplete="new-password" required><label for="confirm_password">{confirm}</label><input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required><button type="submit">{button}</button></form>"#,
-        title = esc(t.forgot_title),
-        alert = alert_html(error),
-        q = carry_query(query),
-        csrf = csrf,
-        new = esc(t.new_password),
-        confirm = esc(t.confirm_password),
-        button = esc(t.reset_button),
-    )
+    view.render(status, &ResetPage { v: view, t, title: t.forgot_title, error, query: carry_query(query), csrf })
+}
+
+#[derive(Template)]
+#[template(path = "password_changed.html")]
+struct PasswordChangedPage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    query: String,
 }
 
 async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
@@ -437,8 +456,7 @@ async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) ->
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let body = reset_form(&view, &csrf, None, &query);
-    view.render(StatusCode::OK, view.t().forgot_title, &body)
+    reset_form(&view, StatusCode::OK, &csrf, None, &query)
 }
 
 async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
@@ -448,8 +466,7 @@ async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, 
     };
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {
-        let body = reset_form(&view, &csrf, Some(t.passwords_mismatch), &query);
-        return view.render(StatusCode::BAD_REQUEST, t.forgot_title, &body);
+        return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(t.passwords_mismatch), &query);
     }
     let x = app.core.experience();
     let tenant = &app.tenant.context;
@@ -461,19 +478,12 @@ async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, 
     .await;
     match result {
         Ok(_) => {
-            let body = format!(
-                r#"<h1>{}</h1><p class="message">{}</p><p class="switch"><a href="/sign-in{}">{}</a></p>"#,
-                esc(t.password_changed_title),
-                esc(t.password_changed),
-                carry_query(&query),
-                esc(t.back_to_sign_in)
-            );
-            view.render(StatusCode::OK, t.password_changed_title, &body)
+            let page = PasswordChangedPage { v: &view, t, title: t.password_changed_title, query: carry_query(&query) };
+            view.render(StatusCode::OK, &page)
         }
         Err(e) => {
             let (status, text) = failure(&view, e);
-            let body = reset_form(&view, &csrf, Some(text), &query);
-            view.render(status, t.forgot_title, &body)
+            reset_form(&view, status, &csrf, Some(text), &query)
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::cookies;
 use crate::errors::ApiError;
-use crate::extract::{ApiJson, ClientIp};
+use crate::extract::{ApiJson, ClientIp, first_language};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -87,13 +87,6 @@ async fn verify_password(
         .verify_password(&app.tenant.context, interaction(&headers), body.identifier, body.password, ip.as_deref())
         .await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
-}
-
-/// The first language tag of `Accept-Language`, for the message a code goes out in.
-pub fn first_language(headers: &HeaderMap) -> Option<String> {
-    let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    let tag = header.split(',').next()?.split(';').next()?.trim();
-    (!tag.is_empty() && tag != "*" && tag.len() <= 16).then(|| tag.to_owned())
 }
 
 #[derive(Deserialize)]

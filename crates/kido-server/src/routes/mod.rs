@@ -27,7 +27,6 @@ use crate::errors::ApiError;
 use crate::openapi::{self, ApiDoc};
 use crate::state::AppState;
 
-pub use experience::first_language;
 pub use oidc::render_discovery;
 
 /// The router (state still to be given per tenant) and the OpenAPI document of its `/api` part.

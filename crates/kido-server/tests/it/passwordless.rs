@@ -815,3 +815,35 @@ async fn hosted_code_sign_in_asks_for_the_terms_when_the_policy_says_so() {
     assert_eq!(state["verificationRecords"][0]["verified"], true);
     assert!(!state.to_string().contains(&code));
 }
+
+/// What a page echoes (a login hint, the query it carries on) is escaped by the templates,
+/// and the carried query reaches links and redirects as a well-formed query: `&` between
+/// pairs in a `Location` header, `&#38;` only inside an HTML attribute.
+#[tokio::test]
+async fn hosted_pages_escape_what_they_echo_and_carry_the_query_encoded() {
+    let (t, mut smtp, w) = email_tenant().await;
+    let hint = r#""><script>alert(1)</script>"#;
+    let mut b = Browser::new(&t.url(""));
+    let r = b.get(&auth_url(&w.app, &format!("&login_hint={}", crate::signin::urlencode(hint)))).await;
+    b.follow(r.location.unwrap()).await;
+    let query = "?ui_locales=ja&x=%22%3E%3Cb%3E%20'";
+    let page = b.get(&format!("/sign-in/verification-code{query}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text.contains("<script>") && !page.text.contains("<b>"), "{}", page.text);
+    assert!(page.text.contains(r#"value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;""#), "{}", page.text);
+    let carried = "?ui_locales=ja&#38;x=%22%3E%3Cb%3E+%27";
+    assert!(page.text.contains(&format!(r#"action="/sign-in/verification-code{carried}""#)), "{}", page.text);
+    assert!(page.text.contains(&format!(r#"href="/sign-in{carried}""#)), "{}", page.text);
+    let csrf = csrf_of(&page.text);
+    let r =
+        post_form(&mut b, &format!("/sign-in/verification-code{query}"), &csrf, &[("identifier", "escape@kido.test")])
+            .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (303, Some("/sign-in/verification-code/verify?ui_locales=ja&x=%22%3E%3Cb%3E+%27")),
+        "{}",
+        r.text
+    );
+    smtp.next().await;
+    t.stop().await;
+}

@@ -1,0 +1,182 @@
+//! What every hosted form request needs: this browser's interaction and its view, the
+//! anti-forgery token, the posted form, the query carried from page to page, how a typed
+//! identifier is read, and the text a failed step shows.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction};
+use kido_core::ids;
+use kido_core::passwords::PasswordError;
+use subtle::ConstantTimeEq;
+
+use super::i18n::Texts;
+use super::view::View;
+use crate::cookies;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// The interaction of this browser, the page's view of it, the interaction cookie and the
+/// forms' anti-forgery token; or the page to show instead.
+pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String, String), Response> {
+    let cookie = cookies::get(headers, cookies::INTERACTION).map(str::to_owned);
+    match app.core.experience().load(&app.tenant.context, cookie.as_deref()).await {
+        Ok(interaction) => {
+            let name = app.core.oidc().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
+            let view =
+                View::new(app, headers, interaction.params.ui_locales.as_deref(), name.map(|c| c.app.name.clone()))
+                    .await;
+            let csrf = csrf_token(&interaction.id);
+            Ok((interaction, view, cookie.unwrap_or_default(), csrf))
+        }
+        Err(ExperienceError::SessionNotFound) => {
+            let view = View::new(app, headers, None, None).await;
+            let t = view.t();
+            Err(view.message(StatusCode::BAD_REQUEST, t.error_title, t.session_lost, true))
+        }
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// A form POST: the interaction, and the form once its anti-forgery token checks out.
+pub(super) async fn open_post(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(View, String, String, Form), Response> {
+    let (_, view, cookie, csrf) = open(app, headers).await?;
+    let form = Form::parse(body);
+    if !csrf_ok(&form, &csrf) {
+        let t = view.t();
+        return Err(view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true));
+    }
+    Ok((view, cookie, csrf, form))
+}
+
+/// The forms' anti-forgery token: derived from the interaction's id, which only the
+/// browser holding the (HttpOnly, rotating) interaction cookie gets to act on, so a page on
+/// another site can neither read nor compute it; and it survives the cookie's rotation at
+/// every step (see `interaction_guard`), so a page rendered earlier still posts.
+pub(super) fn csrf_token(interaction_id: &str) -> String {
+    ids::digest(&format!("kido-form:{interaction_id}"))
+}
+
+fn csrf_ok(form: &Form, expected: &str) -> bool {
+    bool::from(form.get("csrf").as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// A posted `application/x-www-form-urlencoded` body.
+pub(super) struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub(super) fn parse(body: &[u8]) -> Self {
+        Self(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    pub(super) fn get(&self, key: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
+}
+
+/// The page's query (`?app_id=…&ui_locales=…`), carried to the next page's links, form
+/// actions and redirects: re-encoded pair by pair, so it is a well-formed query whatever
+/// the browser sent (the templates HTML-escape it where it stands in an attribute).
+pub(super) fn carry_query(query: &Option<String>) -> String {
+    let Some(query) = query.as_deref().filter(|q| !q.is_empty()) else {
+        return String::new();
+    };
+    let mut out = url::form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
+    out.extend_pairs(url::form_urlencoded::parse(query.as_bytes()));
+    out.finish()
+}
+
+/// Sign-in identifiers come from one text box: an `@` means email, digits mean a phone
+/// number (stored as digits only), anything else a username.
+pub(super) fn identifier_from(input: &str) -> Identifier {
+    let value = input.trim();
+    let phone_like = value.chars().any(|c| c.is_ascii_digit())
+        && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    if value.contains('@') {
+        Identifier { kind: IdentifierType::Email, value: value.to_owned() }
+    } else if phone_like {
+        Identifier { kind: IdentifierType::Phone, value: value.chars().filter(char::is_ascii_digit).collect() }
+    } else {
+        Identifier { kind: IdentifierType::Username, value: value.to_owned() }
+    }
+}
+
+/// Status and message of a failed step.
+pub(super) fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static str) {
+    let text = error_text(view.t(), &e);
+    (ApiError::from(e).status, text)
+}
+
+fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
+    use ExperienceError as E;
+    match e {
+        E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => t.invalid_credentials,
+        E::Suspended => t.suspended,
+        E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => t.method_disabled,
+        E::Forbidden | E::InvalidInteractionType | E::NotSupportedForForgotPassword { .. } => t.mode_forbidden,
+        E::UsernameInUse => t.username_in_use,
+        E::EmailInUse | E::PhoneInUse => t.identifier_in_use,
+        E::IdentifierMismatch(_) => t.code_expired,
+        E::SamePassword => t.same_password,
+        E::NewPasswordRequired => t.password_rejected,
+        E::Code(c) => code_error_text(t, c),
+        E::Invalid(_) => t.username_invalid,
+        E::PasswordRejected(_) | E::PasswordLength(_) => t.password_rejected,
+        E::Blocked { .. } => t.blocked,
+        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => t.blocked,
+        E::Password(_) => t.generic_error,
+        E::CredentialsChanged => t.session_lost,
+        E::TermsNotAgreed => t.terms_not_agreed,
+        E::MissingProfile(_) => t.missing_profile,
+        E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::StorageFull(_) => t.generic_error,
+    }
+}
+
+fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> &'static str {
+    use kido_core::verification_codes::CodeError as C;
+    match e {
+        C::Mismatch => t.code_wrong,
+        C::NotFound | C::Expired => t.code_expired,
+        C::ExceedMaxTry => t.too_many_codes,
+        C::RateLimited => t.rate_limited,
+        C::InvalidRecipient(_) => t.invalid_identifier,
+        C::Connector(_) | C::Store(_) => t.delivery_failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_from_one_box() {
+        assert_eq!(identifier_from(" a@b.io ").kind, IdentifierType::Email);
+        let phone = identifier_from("+1 (555) 010-9999");
+        assert_eq!((phone.kind, phone.value.as_str()), (IdentifierType::Phone, "15550109999"));
+        assert_eq!(identifier_from("alice_1").kind, IdentifierType::Username);
+        assert_eq!(identifier_from("---").kind, IdentifierType::Username);
+    }
+
+    #[test]
+    fn csrf_is_bound_to_the_interaction() {
+        let form = Form(vec![("csrf".into(), csrf_token("interaction-a"))]);
+        assert!(csrf_ok(&form, &csrf_token("interaction-a")));
+        assert!(!csrf_ok(&form, &csrf_token("interaction-b")));
+        assert!(!csrf_ok(&Form(vec![]), &csrf_token("interaction-a")));
+    }
+
+    #[test]
+    fn the_carried_query_is_re_encoded() {
+        assert_eq!(carry_query(&None), "");
+        assert_eq!(carry_query(&Some(String::new())), "");
+        assert_eq!(carry_query(&Some("app_id=a&ui_locales=ja".into())), "?app_id=a&ui_locales=ja");
+        assert_eq!(
+            carry_query(&Some("x=\"><b>&ui_locales=zh%2DTW%20ja".into())),
+            "?x=%22%3E%3Cb%3E&ui_locales=zh-TW+ja"
+        );
+    }
+}

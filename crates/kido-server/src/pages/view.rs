@@ -1,0 +1,112 @@
+//! What every hosted page is drawn with: the language and the tenant's look (`View`), the
+//! document around a page (`templates/base.html`), the response headers, and the pieces
+//! several forms share (the terms block). The markup lives in `crates/kido-server/templates/`,
+//! compiled into the binary by askama, which HTML-escapes every value.
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kido_core::experience::{InteractionEvent, terms_required};
+use kido_proto::sign_in_experience::{AgreeToTermsPolicy, SignInExperience};
+
+use super::i18n::{Lang, Texts};
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// What every page needs: the language and the tenant's look.
+pub struct View {
+    pub lang: Lang,
+    pub sie: SignInExperience,
+    pub app_name: Option<String>,
+}
+
+impl View {
+    pub async fn new(app: &AppState, headers: &HeaderMap, ui_locales: Option<&str>, app_name: Option<String>) -> Self {
+        let sie = app.core.sign_in_experiences().get(&app.tenant.context.id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "sign-in experience unavailable; showing defaults");
+            SignInExperience::default_for(app.tenant.context.id.as_str())
+        });
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Self { lang: Lang::pick(ui_locales, accept, &sie), sie, app_name }
+    }
+
+    pub fn t(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    /// The tenant's custom CSS as it may stand inside the style element: it cannot close
+    /// the element (CSS escapes `<`), so the template writes it unescaped.
+    pub fn custom_css(&self) -> String {
+        self.sie.custom_css.as_deref().unwrap_or_default().replace('<', "\\3c ")
+    }
+
+    /// A rendered page with `status` and the hosted pages' headers (no scripts, no framing,
+    /// no caching, no referrer).
+    pub fn render(&self, status: StatusCode, page: &impl Template) -> Response {
+        let html = match page.render() {
+            Ok(html) => html,
+            Err(e) => return ApiError::internal(&e).into_response(),
+        };
+        let mut response = (status, html).into_response();
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+        response
+    }
+
+    /// A page with a heading and one message.
+    pub fn message(&self, status: StatusCode, title: &str, message: &str, alert: bool) -> Response {
+        self.render(status, &MessagePage { v: self, title, message, alert })
+    }
+
+    /// The terms block of a form: a required checkbox when the policy asks for explicit
+    /// agreement, a notice when agreement is implied, nothing when there are no terms.
+    pub fn terms(&self, event: InteractionEvent) -> Option<Terms> {
+        let sie = &self.sie;
+        let t = self.t();
+        let links: Vec<TermsLink> =
+            [(sie.terms_of_use_url.as_deref(), t.terms), (sie.privacy_policy_url.as_deref(), t.privacy)]
+                .into_iter()
+                .filter_map(|(url, label)| {
+                    url.filter(|u| !u.is_empty()).map(|url| TermsLink { url: url.to_owned(), label })
+                })
+                .collect();
+        if links.is_empty() {
+            None
+        } else if terms_required(sie, event) {
+            Some(Terms { required: true, links })
+        } else if sie.agree_to_terms_policy == AgreeToTermsPolicy::Automatic || event == InteractionEvent::Register {
+            Some(Terms { required: false, links })
+        } else {
+            None
+        }
+    }
+}
+
+/// The terms block (`templates/_terms.html`).
+pub struct Terms {
+    pub required: bool,
+    pub links: Vec<TermsLink>,
+}
+
+pub struct TermsLink {
+    pub url: String,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    v: &'a View,
+    title: &'a str,
+    message: &'a str,
+    alert: bool,
+}

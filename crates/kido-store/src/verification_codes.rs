@@ -29,13 +29,14 @@ pub async fn replace(c: &mut impl Exec, code: &StoredCode) -> StoreResult<()> {
     const RETIRE: &str =
         "DELETE FROM verification_codes WHERE tenant_id = $1 AND identifier = $2 AND template_type = $3";
     let insert = format!("INSERT INTO verification_codes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+    run!(c, |c| sqlx::query(RETIRE)
+        .bind(&code.tenant_id)
+        .bind(&code.identifier)
+        .bind(&code.template_type)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     run!(c, |c| {
-        sqlx::query(RETIRE)
-            .bind(&code.tenant_id)
-            .bind(&code.identifier)
-            .bind(&code.template_type)
-            .execute(&mut *c)
-            .await?;
         sqlx::query(AssertSqlSafe(insert.as_str()))
             .bind(&code.tenant_id)
             .bind(&code.id)

@@ -6,8 +6,8 @@
 mod harness;
 
 mod abuse_fixation;
-mod abuse_passwords;
 mod abuse_nodes;
+mod abuse_passwords;
 mod applications;
 mod bootstrap;
 mod jit;
@@ -21,6 +21,7 @@ mod resources;
 mod roles;
 mod sign_in_experience;
 mod signin;
+mod statement_count;
 mod tenancy;
 mod token;
 mod two_nodes;

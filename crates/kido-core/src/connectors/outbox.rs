@@ -31,6 +31,9 @@ pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &
     options.mode(0o600);
     let mut file = options.open(&path).await.map_err(failed)?;
     tokio::io::AsyncWriteExt::write_all(&mut file, &bytes).await.map_err(failed)?;
+    // tokio's File hands writes to a blocking thread: without a flush the message may still be
+    // empty on disk when the request that sent it has been answered.
+    tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(failed)?;
     tracing::info!(to = %message.to, file = %path.display(), "development connector wrote a message");
     Ok(())
 }

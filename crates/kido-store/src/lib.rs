@@ -9,6 +9,7 @@ mod db;
 mod error;
 
 pub mod applications;
+pub mod bench;
 pub mod connectors;
 pub mod logs;
 pub mod oidc;

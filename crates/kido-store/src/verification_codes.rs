@@ -82,6 +82,13 @@ pub async fn add_try(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreRes
     Ok(n.unwrap_or(0))
 }
 
+/// Moves the expiry of every live code of the tenant to `at` (tests and repairs: the shortest
+/// policy is a minute, and tests do not wait). Returns how many codes it touched.
+pub async fn expire_all(c: &mut impl Exec, tenant: &TenantId, at: i64) -> StoreResult<u64> {
+    const SQL: &str = "UPDATE verification_codes SET expires_at = $2 WHERE tenant_id = $1 AND consumed_at IS NULL";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(at).execute(&mut *c).await?.rows_affected()))
+}
+
 /// Marks a code used. False when it already was: of two concurrent uses one wins.
 pub async fn consume(c: &mut impl Exec, tenant: &TenantId, id: &str, now: i64) -> StoreResult<bool> {
     const SQL: &str = "UPDATE verification_codes SET consumed_at = $3 \

@@ -9,6 +9,7 @@
 mod harness;
 
 mod applications;
+mod bench;
 mod changes;
 mod connectors;
 mod logs;

@@ -1,11 +1,12 @@
-//! Fills Kido's `users` table on PostgreSQL with generated users, in batches, straight in
-//! SQL (`generate_series`): a million rows take seconds, not the hours a million API calls
-//! would. Run against a database Kido has already migrated (start Kido once first).
+//! Fills Kido's `users` table on PostgreSQL with generated users, in batches, through
+//! `kido_store::bench::seed_users` (one `generate_series` insert per batch): a million rows
+//! take seconds, not the hours a million API calls would. Connecting migrates the database.
 
 use std::time::Instant;
 
+use kido_core::TenantId;
+use kido_store::{Store, StoreOptions, bench};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 #[derive(clap::Args)]
 pub struct Options {
@@ -26,33 +27,26 @@ pub async fn run(o: Options) -> Result<Value, String> {
     if !o.database_url.starts_with("postgres") {
         return Err("seed-users fills a PostgreSQL database: give a postgres:// URL".into());
     }
-    let mut db = sqlx::PgConnection::connect(&o.database_url).await.map_err(|e| e.to_string())?;
+    let store = Store::connect(&StoreOptions { url: o.database_url.clone(), max_connections: 1 })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut c = store.conn().await.map_err(|e| e.to_string())?;
+    let tenant = TenantId::new(o.tenant.as_str());
     let started = Instant::now();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_millis()
         as i64;
     let step = (SPAN_MS / o.count.max(1)).max(1);
-    // Ids, usernames and emails carry the row number: unique, and searchable by the bench.
-    let sql = "INSERT INTO users (tenant_id, id, username, primary_email, name, profile, identities, \
-               custom_data, created_at, updated_at) \
-               SELECT $1, 'seed' || lpad(i::text, 8, '0'), 'user-' || lpad(i::text, 7, '0'), \
-                      'user-' || lpad(i::text, 7, '0') || '@example.com', 'Bench User ' || i, \
-                      '{}'::jsonb, '{}'::jsonb, '{}'::jsonb, $4 - ($3 - i) * $5, $4 - ($3 - i) * $5 \
-               FROM generate_series($2::bigint, LEAST($2 + $6 - 1, $3)) AS i";
     let mut from = 1;
     while from <= o.count {
-        sqlx::query(sql)
-            .bind(&o.tenant)
-            .bind(from)
-            .bind(o.count)
-            .bind(now)
-            .bind(step)
-            .bind(BATCH)
-            .execute(&mut db)
+        let to = (from + BATCH - 1).min(o.count);
+        bench::seed_users(&mut c, &tenant, from, to, o.count, now, step)
             .await
             .map_err(|e| format!("insert from row {from}: {e}"))?;
         from += BATCH;
         eprintln!("seed-users: {} of {} rows", (from - 1).min(o.count), o.count);
     }
-    sqlx::query("ANALYZE users").execute(&mut db).await.map_err(|e| e.to_string())?;
+    bench::analyze_users(&mut c).await.map_err(|e| e.to_string())?;
+    drop(c);
+    store.close().await;
     Ok(json!({"users": o.count, "seconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0}))
 }

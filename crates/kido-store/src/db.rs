@@ -40,6 +40,8 @@ pub struct Store {
     /// tests set it, to make writes fail with SQLITE_FULL without filling a disk.
     sqlite_page_cap: Arc<AtomicU64>,
     max_connections: u32,
+    /// SQL statements run through this store's connections and transactions (see [`Store::statements_run`]).
+    statements: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Debug)]
@@ -49,7 +51,12 @@ enum Db {
 }
 
 /// A pooled connection for reads and single-statement writes.
-pub enum Conn {
+pub struct Conn {
+    inner: ConnInner,
+    statements: Arc<AtomicU64>,
+}
+
+enum ConnInner {
     Sqlite(PoolConnection<Sqlite>),
     Pg(PoolConnection<Postgres>),
 }
@@ -59,6 +66,7 @@ pub enum Conn {
 pub struct Tx {
     inner: TxInner,
     sink: SinkSlot,
+    statements: Arc<AtomicU64>,
 }
 
 enum TxInner {
@@ -74,27 +82,36 @@ pub enum Raw<'a> {
 
 /// Anything a repository function can run SQL on: a `Conn` or a `Tx`.
 pub trait Exec: Send {
+    /// The connection for ONE statement: each call is counted as one statement run
+    /// ([`Store::statements_run`]), so a repository runs one statement per `run!`.
     fn raw(&mut self) -> Raw<'_>;
     fn backend(&self) -> Backend;
 }
 
+/// One relaxed add per statement: the counter orders nothing, it only sums.
+fn count_statement(statements: &AtomicU64) {
+    statements.fetch_add(1, Ordering::Relaxed);
+}
+
 impl Exec for Conn {
     fn raw(&mut self) -> Raw<'_> {
-        match self {
-            Conn::Sqlite(c) => Raw::Sqlite(c),
-            Conn::Pg(c) => Raw::Pg(c),
+        count_statement(&self.statements);
+        match &mut self.inner {
+            ConnInner::Sqlite(c) => Raw::Sqlite(c),
+            ConnInner::Pg(c) => Raw::Pg(c),
         }
     }
     fn backend(&self) -> Backend {
-        match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
-            Conn::Pg(_) => Backend::Postgres,
+        match self.inner {
+            ConnInner::Sqlite(_) => Backend::Sqlite,
+            ConnInner::Pg(_) => Backend::Postgres,
         }
     }
 }
 
 impl Exec for Tx {
     fn raw(&mut self) -> Raw<'_> {
+        count_statement(&self.statements);
         match &mut self.inner {
             TxInner::Sqlite(t) => Raw::Sqlite(t),
             TxInner::Pg(t) => Raw::Pg(t),
@@ -109,7 +126,9 @@ impl Exec for Tx {
 }
 
 /// Runs the same expression against whichever backend `$exec` is on; `$c` is the
-/// concrete `&mut SqliteConnection` / `&mut PgConnection`.
+/// concrete `&mut SqliteConnection` / `&mut PgConnection`. The body runs exactly one SQL
+/// statement: the store counts statements one per `run!` (a second statement takes a second
+/// `run!`; `tests/conformance/statements.rs` checks the sources).
 macro_rules! run {
     ($exec:expr, |$c:ident| $body:expr) => {
         match $crate::db::Exec::raw($exec) {
@@ -161,7 +180,13 @@ impl Store {
         } else {
             return Err(StoreError::Corrupt(format!("unsupported database URL `{url}`: use postgres://… or sqlite:…")));
         };
-        Ok(Self { db, sink: SinkSlot::default(), sqlite_page_cap, max_connections: options.max_connections })
+        Ok(Self {
+            db,
+            sink: SinkSlot::default(),
+            sqlite_page_cap,
+            max_connections: options.max_connections,
+            statements: Arc::default(),
+        })
     }
 
     /// Caps the SQLite database at `pages` pages on every connection, present and future
@@ -193,20 +218,30 @@ impl Store {
     }
 
     pub async fn conn(&self) -> StoreResult<Conn> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
-            Db::Pg(p) => Conn::Pg(p.acquire().await?),
-        })
+        let inner = match &self.db {
+            Db::Sqlite(p) => ConnInner::Sqlite(p.acquire().await?),
+            Db::Pg(p) => ConnInner::Pg(p.acquire().await?),
+        };
+        Ok(Conn { inner, statements: self.statements.clone() })
+    }
+
+    /// How many SQL statements this store (and its clones) has run so far: one per
+    /// repository statement, plus BEGIN, the change-note read and COMMIT of each transaction
+    /// and each `Tx::lock`. Round trips of connection set-up, ROLLBACK on drop and the
+    /// change listener are not counted. For tests and diagnostics.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails with SQLITE_BUSY midway.
     pub async fn begin(&self) -> StoreResult<Tx> {
+        count_statement(&self.statements);
         let inner = match &self.db {
             Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Pg(p) => TxInner::Pg(p.begin().await?),
         };
-        Ok(Tx { inner, sink: self.sink.clone() })
+        Ok(Tx { inner, sink: self.sink.clone(), statements: self.statements.clone() })
     }
 
     pub(crate) fn sink(&self) -> &SinkSlot {
@@ -263,7 +298,10 @@ impl Tx {
     /// SQLite's are rows drained here (writers are serialised, so they are this transaction's,
     /// plus any left by single-statement writes since), PostgreSQL's a transaction-local setting.
     pub async fn commit(self) -> StoreResult<()> {
-        let Tx { inner, sink } = self;
+        let Tx { inner, sink, statements } = self;
+        // The change-note read and COMMIT.
+        count_statement(&statements);
+        count_statement(&statements);
         let changes = match inner {
             TxInner::Sqlite(mut t) => {
                 const DRAIN: &str = "DELETE FROM pending_cache_changes RETURNING tenant_id, table_name";
@@ -288,6 +326,7 @@ impl Tx {
     /// (SQLite already serialises writers).
     pub async fn lock(&mut self, key: i64) -> StoreResult<()> {
         if let TxInner::Pg(t) = &mut self.inner {
+            count_statement(&self.statements);
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut **t).await?;
         }
         Ok(())

@@ -9,6 +9,7 @@ mod db;
 mod error;
 
 pub mod applications;
+pub mod bench;
 pub mod connectors;
 pub mod logs;
 pub mod oidc;
@@ -84,15 +85,20 @@ impl ListQuery<'_> {
         if let Some(p) = page {
             list_sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
         }
-        db::run!(c, |c| {
+        let total = db::run!(c, |c| {
             let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-            let mut rows = sqlx::query_as::<_, R>(AssertSqlSafe(list_sql.as_str()));
             for b in self.binds {
                 count = count.bind(b);
+            }
+            count.fetch_one(&mut *c).await?
+        });
+        let rows = db::run!(c, |c| {
+            let mut rows = sqlx::query_as::<_, R>(AssertSqlSafe(list_sql.as_str()));
+            for b in self.binds {
                 rows = rows.bind(b);
             }
-            let total = count.fetch_one(&mut *c).await?;
-            Ok((rows.fetch_all(&mut *c).await?, total))
-        })
+            rows.fetch_all(&mut *c).await?
+        });
+        Ok((rows, total))
     }
 }

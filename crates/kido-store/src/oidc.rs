@@ -60,6 +60,12 @@ pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_pe
     Ok(inserted == 1)
 }
 
+/// How many sign-ins are pending in a tenant (live interactions).
+pub async fn count_live_interactions(c: &mut impl Exec, tenant: &TenantId, now: i64) -> StoreResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM oidc_interactions WHERE tenant_id = $1 AND expires_at > $2";
+    Ok(run!(c, |c| sqlx::query_scalar::<_, i64>(SQL).bind(tenant.as_str()).bind(now).fetch_one(&mut *c).await?))
+}
+
 /// The live interaction a browser's cookie points at.
 pub async fn find_interaction(
     c: &mut impl Exec,

@@ -53,10 +53,16 @@ pub async fn insert(c: &mut impl Exec, i: &StoredInvitation, role_ids: &[String]
             .bind(i.expires_at)
             .execute(&mut *c)
             .await?;
-        for role_id in role_ids {
-            sqlx::query(ROLE_SQL).bind(&i.tenant_id).bind(&i.id).bind(role_id).execute(&mut *c).await?;
-        }
     });
+    for role_id in role_ids {
+        run!(c, |c| sqlx::query(ROLE_SQL)
+            .bind(&i.tenant_id)
+            .bind(&i.id)
+            .bind(role_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

@@ -49,19 +49,17 @@ pub async fn values(
     if let Some(p) = page {
         sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
     }
-    run!(c, |c| {
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
-            .bind(tenant.as_str())
-            .bind(organization_id)
-            .fetch_one(&mut *c)
-            .await?;
-        let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-            .bind(tenant.as_str())
-            .bind(organization_id)
-            .fetch_all(&mut *c)
-            .await?;
-        Ok((rows, total))
-    })
+    let total: i64 = run!(c, |c| sqlx::query_scalar(AssertSqlSafe(count_sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(organization_id)
+        .fetch_one(&mut *c)
+        .await?);
+    let rows: Vec<String> = run!(c, |c| sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(organization_id)
+        .fetch_all(&mut *c)
+        .await?);
+    Ok((rows, total))
 }
 
 /// Adds values; those already there stay.
@@ -78,17 +76,16 @@ pub async fn add(
         kind.table(),
         kind.key()
     );
-    run!(c, |c| {
-        for v in values {
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(organization_id)
-                .bind(v)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-        }
-    });
+    for v in values {
+        run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(organization_id)
+            .bind(v)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

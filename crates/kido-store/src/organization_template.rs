@@ -340,17 +340,16 @@ pub async fn grant(
         kind.relation(),
         kind.key()
     );
-    run!(c, |c| {
-        for id in scope_ids {
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(role_id)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-        }
-    });
+    for id in scope_ids {
+        run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(role_id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

@@ -207,17 +207,16 @@ pub async fn add_members(
         kind.relation(),
         kind.key()
     );
-    run!(c, |c| {
-        for id in member_ids {
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(organization_id)
-                .bind(id)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-        }
-    });
+    for id in member_ids {
+        run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(organization_id)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 
@@ -304,18 +303,17 @@ pub async fn add_member_roles(
         kind.role_relation(),
         kind.key()
     );
-    run!(c, |c| {
-        for role_id in role_ids {
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(tenant.as_str())
-                .bind(organization_id)
-                .bind(role_id)
-                .bind(member_id)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-        }
-    });
+    for role_id in role_ids {
+        run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(organization_id)
+            .bind(role_id)
+            .bind(member_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

@@ -91,12 +91,16 @@ pub async fn update(c: &mut impl Exec, resource: &Resource) -> StoreResult<()> {
 pub async fn set_default(c: &mut impl Exec, tenant: &TenantId, id: &str, is_default: bool) -> StoreResult<()> {
     const CLEAR: &str = "UPDATE resources SET is_default = $2 WHERE tenant_id = $1 AND is_default";
     const SET: &str = "UPDATE resources SET is_default = $3 WHERE tenant_id = $1 AND id = $2";
-    run!(c, |c| {
-        if is_default {
-            sqlx::query(CLEAR).bind(tenant.as_str()).bind(false).execute(&mut *c).await?;
-        }
-        sqlx::query(SET).bind(tenant.as_str()).bind(id).bind(is_default).execute(&mut *c).await?;
-    });
+    if is_default {
+        run!(c, |c| sqlx::query(CLEAR).bind(tenant.as_str()).bind(false).execute(&mut *c).await?.rows_affected());
+    }
+    run!(c, |c| sqlx::query(SET)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(is_default)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 

@@ -238,14 +238,19 @@ impl Holders {
              FROM {relation} r JOIN {holder_table} h ON h.tenant_id = r.tenant_id AND h.id = r.{holder_key} \
              WHERE r.tenant_id = $1 AND r.{group_key} IN ({list})) ranked WHERE n <= 3 ORDER BY {group_key}, n"
         );
-        let (counts, featured) = run!(c, |c| {
-            let mut q1 = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
-            let mut q2 = sqlx::query_as::<_, R>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+        let counts = run!(c, |c| {
+            let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(count_sql.as_str())).bind(tenant.as_str());
             for id in group_ids {
-                q1 = q1.bind(id);
-                q2 = q2.bind(id);
+                q = q.bind(id);
             }
-            (q1.fetch_all(&mut *c).await?, q2.fetch_all(&mut *c).await?)
+            q.fetch_all(&mut *c).await?
+        });
+        let featured = run!(c, |c| {
+            let mut q = sqlx::query_as::<_, R>(AssertSqlSafe(featured_sql.as_str())).bind(tenant.as_str());
+            for id in group_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(&mut *c).await?
         });
         Ok((counts.into_iter().collect(), featured))
     }
@@ -299,10 +304,14 @@ pub async fn list_scopes(
     if let Some(p) = page {
         sql.push_str(&format!(" LIMIT {} OFFSET {}", p.limit, p.offset));
     }
-    run!(c, |c| {
-        let total: i64 = sqlx::query_scalar(COUNT).bind(tenant.as_str()).bind(role_id).fetch_one(&mut *c).await?;
-        let rows: Vec<ScopeAndResourceRow> =
-            sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(role_id).fetch_all(&mut *c).await?;
+    let total: i64 =
+        run!(c, |c| sqlx::query_scalar(COUNT).bind(tenant.as_str()).bind(role_id).fetch_one(&mut *c).await?);
+    let rows: Vec<ScopeAndResourceRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(role_id)
+        .fetch_all(&mut *c)
+        .await?);
+    {
         let pairs = rows
             .into_iter()
             .map(|r| {
@@ -326,7 +335,7 @@ pub async fn list_scopes(
             })
             .collect();
         Ok((pairs, total))
-    })
+    }
 }
 
 pub async fn scope_ids(c: &mut impl Exec, tenant: &TenantId, role_id: &str) -> StoreResult<Vec<String>> {
@@ -342,11 +351,16 @@ pub async fn add_scopes(
     now: i64,
 ) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO roles_scopes (tenant_id, role_id, scope_id, created_at) VALUES ($1, $2, $3, $4)";
-    run!(c, |c| {
-        for scope_id in scope_ids {
-            sqlx::query(SQL).bind(tenant.as_str()).bind(role_id).bind(scope_id).bind(now).execute(&mut *c).await?;
-        }
-    });
+    for scope_id in scope_ids {
+        run!(c, |c| sqlx::query(SQL)
+            .bind(tenant.as_str())
+            .bind(role_id)
+            .bind(scope_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 
@@ -378,11 +392,16 @@ pub async fn assign_to_application(
 ) -> StoreResult<()> {
     const SQL: &str =
         "INSERT INTO applications_roles (tenant_id, application_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
-    run!(c, |c| {
-        for role_id in role_ids {
-            sqlx::query(SQL).bind(tenant.as_str()).bind(app_id).bind(role_id).bind(now).execute(&mut *c).await?;
-        }
-    });
+    for role_id in role_ids {
+        run!(c, |c| sqlx::query(SQL)
+            .bind(tenant.as_str())
+            .bind(app_id)
+            .bind(role_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

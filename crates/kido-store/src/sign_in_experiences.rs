@@ -16,15 +16,30 @@ pub async fn get(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Option<Val
     Ok(row.map(|Json(v)| v))
 }
 
+/// Replaces the tenant's sign-in experience (creating it the first time).
+///
+/// An UPDATE, then an INSERT when there was nothing to update — not `ON CONFLICT DO UPDATE`:
+/// on SQLite an upsert's conflict policy overrides the `INSERT OR IGNORE` of the cache-note
+/// trigger (migration 0010), so a second write before the notes are drained would fail with a
+/// unique violation on `pending_cache_changes`. Rule for every cached table: no upserts.
 pub async fn put(c: &mut impl Exec, tenant: &TenantId, config: &Value) -> StoreResult<()> {
-    const SQL: &str = "INSERT INTO sign_in_experiences (tenant_id, id, config) VALUES ($1, $2, $3) \
-                       ON CONFLICT (tenant_id, id) DO UPDATE SET config = excluded.config";
-    run!(c, |c| sqlx::query(SQL)
+    const UPDATE: &str = "UPDATE sign_in_experiences SET config = $3 WHERE tenant_id = $1 AND id = $2";
+    const INSERT: &str = "INSERT INTO sign_in_experiences (tenant_id, id, config) VALUES ($1, $2, $3)";
+    let updated = run!(c, |c| sqlx::query(UPDATE)
         .bind(tenant.as_str())
         .bind(DEFAULT_ID)
         .bind(Json(config))
         .execute(&mut *c)
         .await?
         .rows_affected());
+    if updated == 0 {
+        run!(c, |c| sqlx::query(INSERT)
+            .bind(tenant.as_str())
+            .bind(DEFAULT_ID)
+            .bind(Json(config))
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }

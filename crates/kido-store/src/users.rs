@@ -440,11 +440,16 @@ pub async fn assign_roles(
     now: i64,
 ) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO users_roles (tenant_id, user_id, role_id, created_at) VALUES ($1, $2, $3, $4)";
-    run!(c, |c| {
-        for role_id in role_ids {
-            sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).bind(role_id).bind(now).execute(&mut *c).await?;
-        }
-    });
+    for role_id in role_ids {
+        run!(c, |c| sqlx::query(SQL)
+            .bind(tenant.as_str())
+            .bind(user_id)
+            .bind(role_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+    }
     Ok(())
 }
 

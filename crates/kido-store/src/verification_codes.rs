@@ -29,13 +29,14 @@ pub async fn replace(c: &mut impl Exec, code: &StoredCode) -> StoreResult<()> {
     const RETIRE: &str =
         "DELETE FROM verification_codes WHERE tenant_id = $1 AND identifier = $2 AND template_type = $3";
     let insert = format!("INSERT INTO verification_codes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+    run!(c, |c| sqlx::query(RETIRE)
+        .bind(&code.tenant_id)
+        .bind(&code.identifier)
+        .bind(&code.template_type)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
     run!(c, |c| {
-        sqlx::query(RETIRE)
-            .bind(&code.tenant_id)
-            .bind(&code.identifier)
-            .bind(&code.template_type)
-            .execute(&mut *c)
-            .await?;
         sqlx::query(AssertSqlSafe(insert.as_str()))
             .bind(&code.tenant_id)
             .bind(&code.id)
@@ -79,6 +80,13 @@ pub async fn add_try(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreRes
     let n: Option<i32> =
         run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(id).fetch_optional(&mut *c).await?);
     Ok(n.unwrap_or(0))
+}
+
+/// Moves the expiry of every live code of the tenant to `at` (tests and repairs: the shortest
+/// policy is a minute, and tests do not wait). Returns how many codes it touched.
+pub async fn expire_all(c: &mut impl Exec, tenant: &TenantId, at: i64) -> StoreResult<u64> {
+    const SQL: &str = "UPDATE verification_codes SET expires_at = $2 WHERE tenant_id = $1 AND consumed_at IS NULL";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(at).execute(&mut *c).await?.rows_affected()))
 }
 
 /// Marks a code used. False when it already was: of two concurrent uses one wins.

@@ -24,20 +24,11 @@ fn rss_bytes() -> u64 {
     kib * 1024
 }
 
-/// Rows of a table in the test server's database (SQLite file or PostgreSQL database).
-async fn count_rows(t: &TestServer, table: &str) -> i64 {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    match &t.database {
-        Some(db) => {
-            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url).await.unwrap();
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap()
-        }
-        None => {
-            let url = format!("sqlite://{}", t.dir.path().join("kido.db").display());
-            let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap()
-        }
-    }
+/// Pending sign-ins (live interactions) of the test server's default tenant.
+async fn pending_interactions(t: &TestServer) -> i64 {
+    let mut c = t.server.core.store.conn().await.unwrap();
+    let tenant = kido_proto::TenantId::new("default");
+    kido_store::oidc::count_live_interactions(&mut c, &tenant, kido_core::clock::now_ms()).await.unwrap()
 }
 
 /// Item 2: ever-new huge client ids at the token and authorization endpoints neither grow
@@ -159,7 +150,7 @@ async fn authorization_requests_are_bounded_in_size_and_number() {
     let filler: String = (0..5).map(|i| format!("&x{i}={}", "f".repeat(2000))).collect();
     let too_big = http.get(format!("{base}{filler}")).send().await.unwrap();
     assert_eq!(too_big.status(), 400);
-    assert_eq!(count_rows(&t, "oidc_interactions").await, 0);
+    assert_eq!(pending_interactions(&t).await, 0);
 
     // 200 maximal requests from one address: 100 interactions, then 429.
     let maximal =
@@ -172,7 +163,7 @@ async fn authorization_requests_are_bounded_in_size_and_number() {
     }
     assert_eq!(statuses.get(&303), Some(&100), "{statuses:?}");
     assert_eq!(statuses.get(&429), Some(&100), "{statuses:?}");
-    assert_eq!(count_rows(&t, "oidc_interactions").await, 100);
+    assert_eq!(pending_interactions(&t).await, 100);
     if t.database.is_none() {
         let size: u64 = ["kido.db", "kido.db-wal"]
             .iter()
@@ -453,6 +444,6 @@ async fn pending_interaction_bound_holds_under_a_parallel_burst() {
     }
     assert_eq!(statuses.get(&303), Some(&20), "{statuses:?}");
     assert_eq!(statuses.get(&429), Some(&100), "{statuses:?}");
-    assert_eq!(count_rows(&t, "oidc_interactions").await, 20);
+    assert_eq!(pending_interactions(&t).await, 20);
     t.stop().await;
 }

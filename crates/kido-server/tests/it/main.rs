@@ -22,6 +22,7 @@ mod resources;
 mod roles;
 mod sign_in_experience;
 mod signin;
+mod statement_count;
 mod tenancy;
 mod token;
 mod two_nodes;

@@ -388,19 +388,9 @@ async fn code_limits_expiry_attempts_and_resends() {
 
 /// Makes every stored code expired (the shortest policy is a minute; tests do not wait).
 async fn expire_codes(t: &TestServer) {
-    use sqlx::Connection;
-    let sql = "UPDATE verification_codes SET expires_at = 1";
-    match &t.database {
-        Some(db) => {
-            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-        None => {
-            let url = format!("sqlite://{}", t.dir.path().join("kido.db").display());
-            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(sql).execute(&mut c).await.unwrap();
-        }
-    }
+    let mut c = t.server.core.store.conn().await.unwrap();
+    let tenant = kido_core::TenantId::new("default");
+    kido_store::verification_codes::expire_all(&mut c, &tenant, 1).await.unwrap();
 }
 
 #[tokio::test]

@@ -6,10 +6,12 @@
 use crate::harness::TestServer;
 use crate::signin::{Browser, code_for, exchange, world};
 
-/// Today's count, the same on SQLite and PostgreSQL when the counter was added: 50 = 38
-/// repository statements + 4 transactions × (BEGIN, change-note read, COMMIT). Lower it as the
-/// interaction refactor removes round trips; issue 16's target is 15.
-const CEILING: u64 = 50;
+/// Today's count: 50 = 38 repository statements + 4 transactions × (BEGIN, change-note read,
+/// COMMIT) when the counter was added, then the pending-interaction cap put the interaction's
+/// insert in a transaction of its own (+3; +4 on PostgreSQL, whose per-address advisory lock is
+/// one more statement): 53 on SQLite, 54 on PostgreSQL. Lower it as the interaction refactor
+/// removes round trips; issue 16's target is 15.
+const CEILING: u64 = 54;
 
 #[tokio::test]
 async fn a_password_sign_in_runs_at_most_the_ceiling_of_sql_statements() {

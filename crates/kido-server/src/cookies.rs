@@ -9,38 +9,41 @@ pub const INTERACTION: &str = "_interaction";
 /// The signed-in browser (a session row).
 pub const SESSION: &str = "_session";
 
-/// A cookie's value from the request's `Cookie` headers.
-pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// Every `name=value` pair of the request's `Cookie` headers, trimmed, in order.
+pub fn pairs(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+}
+
+/// The non-empty values of cookie `name`, in the order the browser sent them.
+fn values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
+    pairs(headers)
+        .filter_map(|pair| pair.split_once('='))
+        .filter(move |(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"'))
         .filter(|v| !v.is_empty())
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn get<'a>(headers: &'a HeaderMap, name: &'a str) -> Option<&'a str> {
+    values(headers, name).next()
 }
 
 /// Every distinct value the request carries for `name` (browsers send one per matching
 /// domain/path, most specific first).
 pub fn all(headers: &HeaderMap, name: &str) -> Vec<String> {
-    let mut values: Vec<String> = Vec::new();
-    let found = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"'))
-        .filter(|v| !v.is_empty());
-    for v in found {
-        if !values.iter().any(|known| known == v) {
-            values.push(v.to_owned());
+    let mut distinct: Vec<String> = Vec::new();
+    for v in values(headers, name) {
+        if !distinct.iter().any(|known| known == v) {
+            distinct.push(v.to_owned());
         }
     }
-    values
+    distinct
 }
 
 /// `Set-Cookie` for `name=value` living `max_age_secs` (0 deletes it).

@@ -59,13 +59,8 @@ fn changes_sign_in(method: &Method, path: &str) -> bool {
 
 /// Rewrites the `Cookie` headers with the interaction cookie set to `value` (or removed).
 fn replace_interaction_cookie(headers: &mut HeaderMap, value: Option<&str>) {
-    let mut pairs: Vec<String> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
-        .filter(|pair| !pair.is_empty() && pair.split_once('=').is_none_or(|(k, _)| k != cookies::INTERACTION))
+    let mut pairs: Vec<String> = cookies::pairs(headers)
+        .filter(|pair| pair.split_once('=').is_none_or(|(k, _)| k != cookies::INTERACTION))
         .map(str::to_owned)
         .collect();
     if let Some(value) = value {

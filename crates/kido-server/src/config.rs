@@ -1,73 +1,174 @@
-//! Configuration: one struct tree, filled from a TOML file, then the environment, then
-//! command-line flags (later wins), and validated once at start.
+//! Configuration: one declaration per setting (`SETTINGS`) from which its file key, its
+//! environment names (Kido's, then Logto's aliases), its command-line flag, its default, its
+//! validation and its help line all come. Values are applied file → environment → flags (later
+//! wins) onto `Config::default()`, each validated by the setting's own parser.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgMatches, Args, Parser, Subcommand};
 use kido_core::oidc::keys::SigningAlgorithm;
-use serde::Deserialize;
 use thiserror::Error;
 
-const ENV_HELP: &str = "\
-ENVIRONMENT (overrides the config file; flags override both):
-  KIDO_PORT              port of the user tenant `default`                [alias: PORT]       (3001)
-  KIDO_ADMIN_PORT        port of the admin tenant `admin` and the console [alias: ADMIN_PORT] (3002)
-  KIDO_ENDPOINT          public URL of the user tenant                   [alias: ENDPOINT]   (http://localhost:<port>)
-  KIDO_ADMIN_ENDPOINT    public URL of the admin tenant                  [alias: ADMIN_ENDPOINT]
-  KIDO_HOST              address to listen on                                                (0.0.0.0)
-  KIDO_DATA_DIR          where Kido keeps its files                                          (./kido-data)
-  DATABASE_URL           postgres://… for PostgreSQL; default: SQLite file <data dir>/kido.db [alias: DB_URL]
-  KIDO_DB_MAX_CONNECTIONS  database pool size                                                (10)
-  KIDO_ARGON2_MEMORY_KIB / KIDO_ARGON2_ITERATIONS / KIDO_ARGON2_PARALLELISM
-                         argon2id cost of stored passwords                              (19456 / 2 / 1)
-  KIDO_PASSWORD_QUEUE_LIMIT   password checks that may wait for a hashing thread; more get
-                         503 guard.server_busy with Retry-After                        (32 × cores)
-  KIDO_PASSWORD_RATE_LIMIT_PER_IP / KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER / KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS
-                         password checks per client IP and per identifier in a window; more get
-                         429 guard.too_many_requests with Retry-After            (300 / 30 / 300 s)
-  KIDO_SIGNING_KEY_ALGORITHM  algorithm of the signing keys Kido generates: ES384, ES256 or RS256 (ES384);
-                         existing keys are kept (a warning at start says when they differ)
-  KIDO_BOOTSTRAP_M2M_CLIENT_ID / KIDO_BOOTSTRAP_M2M_CLIENT_SECRET
-                         credentials of the Management API M2M application; changed values replace
-                         the previous ones (which stop working). Generated when unset and written to
-                         <data dir>/bootstrap-credentials.json (default SQLite database) or
-                         <data dir>/bootstrap-credentials-<host>-<port>-<database>.json
-  Limits on what clients may hold (see docs/SECURITY.md):
-  KIDO_MAX_PENDING_INTERACTIONS_PER_IP  sign-ins one client address may have pending          (100)
-  KIDO_HEADER_READ_TIMEOUT_SECS  time a connection has to send its request headers          (10)
-  KIDO_IDLE_TIMEOUT_SECS         time an idle keep-alive connection is kept open             (60)
-  KIDO_MAX_CONNECTIONS           open connections per listener; more wait to be accepted   (10000)
-  KIDO_SHUTDOWN_TIMEOUT_SECS     time requests in flight get to finish on shutdown         (10)
-  RUST_LOG               log filter, e.g. `info`, `kido_server=debug`                        (info)
+/// One setting: everything the file, the environment, the flags, `kido --help` and the README
+/// know about it.
+pub struct Setting {
+    /// Key in the TOML file.
+    pub key: &'static str,
+    /// Environment names, first wins: Kido's own, then Logto's aliases.
+    pub env: &'static [&'static str],
+    /// Its command-line flag without `--`, the key with `-` for `_` (secrets have none: flags
+    /// show in `ps`).
+    pub flag: Option<&'static str>,
+    /// The default as documented (a literal value, or a description such as `32 × cores`).
+    pub default: &'static str,
+    pub help: &'static str,
+    /// Parses and validates a value, and stores it in the configuration.
+    apply: fn(&mut Config, &str) -> Result<(), String>,
+}
 
-CONFIG FILE (--config kido.toml), every key optional:
-  port = 3001
-  admin_port = 3002
-  endpoint = \"https://auth.example.com\"
-  admin_endpoint = \"https://admin.example.com\"
-  host = \"0.0.0.0\"
-  data_dir = \"/var/lib/kido\"
-  database_url = \"postgres://kido@db/kido\"
-  db_max_connections = 10
-  argon2_memory_kib = 19456
-  argon2_iterations = 2
-  argon2_parallelism = 1
-  password_queue_limit = 64
-  password_rate_limit_per_ip = 300
-  password_rate_limit_per_identifier = 30
-  password_rate_limit_window_secs = 300
-  signing_key_algorithm = \"ES384\"
-  max_pending_interactions_per_ip = 100
-  header_read_timeout_secs = 10
-  idle_timeout_secs = 60
-  max_connections = 10000
-  shutdown_timeout_secs = 10
-";
+impl Setting {
+    /// The command-line flag, e.g. `--admin-port`.
+    pub fn flag_name(&self) -> Option<String> {
+        self.flag.map(|f| format!("--{f}"))
+    }
+}
+
+macro_rules! settings {
+    ($($key:literal, [$($env:literal),+], flag: $flag:expr, default: $default:literal, $help:literal,
+       $($field:ident).+ = $parse:expr;)*) => {
+        /// Every setting, in the order `kido --help` and the README list them.
+        pub static SETTINGS: &[Setting] = &[$(Setting {
+            key: $key,
+            env: &[$($env),+],
+            flag: $flag,
+            default: $default,
+            help: $help,
+            apply: |c, v| {
+                c.$($field).+ = ($parse)(v)?;
+                Ok(())
+            },
+        }),*];
+    };
+}
+
+settings! {
+    "port", ["KIDO_PORT", "PORT"], flag: Some("port"), default: "3001",
+        "port of the user tenant `default`",
+        port = parse_port;
+    "admin_port", ["KIDO_ADMIN_PORT", "ADMIN_PORT"], flag: Some("admin-port"), default: "3002",
+        "port of the admin tenant `admin` and the console",
+        admin_port = parse_port;
+    "endpoint", ["KIDO_ENDPOINT", "ENDPOINT"], flag: Some("endpoint"), default: "http://localhost:<port>",
+        "public URL of the user tenant (the issuer is `<endpoint>/oidc`)",
+        endpoint = |v| parse_endpoint(v).map(Some);
+    "admin_endpoint", ["KIDO_ADMIN_ENDPOINT", "ADMIN_ENDPOINT"], flag: Some("admin-endpoint"), default: "http://localhost:<admin port>",
+        "public URL of the admin tenant",
+        admin_endpoint = |v| parse_endpoint(v).map(Some);
+    "host", ["KIDO_HOST"], flag: Some("host"), default: "0.0.0.0",
+        "address to listen on",
+        host = |v: &str| v.parse::<IpAddr>().map_err(|_| "not an IP address".to_owned());
+    "data_dir", ["KIDO_DATA_DIR"], flag: Some("data-dir"), default: "kido-data",
+        "where Kido keeps its files (created 0700, its files 0600)",
+        data_dir = |v: &str| Ok::<_, String>(PathBuf::from(v));
+    "database_url", ["DATABASE_URL", "DB_URL"], flag: Some("database-url"), default: "SQLite in the data dir",
+        "postgres://… for PostgreSQL (or sqlite://…); default: the SQLite file <data dir>/kido.db",
+        database_url = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+    "db_max_connections", ["KIDO_DB_MAX_CONNECTIONS"], flag: Some("db-max-connections"), default: "10",
+        "database pool size",
+        db_max_connections = parse_positive;
+    "bootstrap_m2m_client_id", ["KIDO_BOOTSTRAP_M2M_CLIENT_ID"], flag: Some("bootstrap-m2m-client-id"), default: "generated",
+        "client id of the Management API M2M application; a changed value replaces the previous one",
+        bootstrap_m2m_client_id = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+    "bootstrap_m2m_client_secret", ["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"], flag: None, default: "generated",
+        "its secret (no flag); generated ones are written to <data dir>/bootstrap-credentials*.json",
+        bootstrap_m2m_client_secret = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+    "argon2_memory_kib", ["KIDO_ARGON2_MEMORY_KIB"], flag: Some("argon2-memory-kib"), default: "19456",
+        "argon2id memory cost of stored passwords (KiB)",
+        password_hash_cost.memory_kib = parse_positive;
+    "argon2_iterations", ["KIDO_ARGON2_ITERATIONS"], flag: Some("argon2-iterations"), default: "2",
+        "argon2id iterations",
+        password_hash_cost.iterations = parse_positive;
+    "argon2_parallelism", ["KIDO_ARGON2_PARALLELISM"], flag: Some("argon2-parallelism"), default: "1",
+        "argon2id lanes",
+        password_hash_cost.parallelism = parse_positive;
+    "password_queue_limit", ["KIDO_PASSWORD_QUEUE_LIMIT"], flag: Some("password-queue-limit"), default: "32 × cores",
+        "password checks that may wait for a hashing thread; more get 503 guard.server_busy",
+        password_queue_limit = |v| parse_positive(v).map(|n| n as usize);
+    "password_rate_limit_per_ip", ["KIDO_PASSWORD_RATE_LIMIT_PER_IP"], flag: Some("password-rate-limit-per-ip"), default: "300",
+        "password checks per client IP in a window; more get 429 guard.too_many_requests",
+        password_rate_limits.per_ip = parse_positive;
+    "password_rate_limit_per_identifier", ["KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER"], flag: Some("password-rate-limit-per-identifier"), default: "30",
+        "password checks per identifier in a window; more get 429 guard.too_many_requests",
+        password_rate_limits.per_identifier = parse_positive;
+    "password_rate_limit_window_secs", ["KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS"], flag: Some("password-rate-limit-window-secs"), default: "300",
+        "the window of both password rate limits (seconds)",
+        password_rate_limits.window_secs = parse_positive;
+    "signing_key_algorithm", ["KIDO_SIGNING_KEY_ALGORITHM"], flag: Some("signing-key-algorithm"), default: "ES384",
+        "algorithm of the signing keys Kido generates: ES384, ES256 or RS256; existing keys are kept",
+        signing_key_algorithm = |v: &str| SigningAlgorithm::parse(&v.to_ascii_uppercase())
+            .ok_or_else(|| "expected ES384, ES256 or RS256".to_owned());
+    "trust_proxy_header", ["KIDO_TRUST_PROXY_HEADER", "TRUST_PROXY_HEADER"], flag: Some("trust-proxy-header"), default: "false",
+        "take the client IP from X-Forwarded-For (only behind a proxy that sets it)",
+        trust_proxy_header = parse_bool;
+    "max_pending_interactions_per_ip", ["KIDO_MAX_PENDING_INTERACTIONS_PER_IP"], flag: Some("max-pending-interactions-per-ip"), default: "100",
+        "sign-ins one client address may have pending; more get 429",
+        limits.max_pending_interactions_per_ip = parse_positive;
+    "header_read_timeout_secs", ["KIDO_HEADER_READ_TIMEOUT_SECS"], flag: Some("header-read-timeout-secs"), default: "10",
+        "time a connection has to send its request headers (seconds)",
+        limits.header_read_timeout = parse_secs;
+    "idle_timeout_secs", ["KIDO_IDLE_TIMEOUT_SECS"], flag: Some("idle-timeout-secs"), default: "60",
+        "time a connection with nothing read or written is kept open (seconds)",
+        limits.idle_timeout = parse_secs;
+    "max_connections", ["KIDO_MAX_CONNECTIONS"], flag: Some("max-connections"), default: "10000",
+        "open connections per listener; more are closed at once",
+        limits.max_connections = parse_positive;
+    "shutdown_timeout_secs", ["KIDO_SHUTDOWN_TIMEOUT_SECS"], flag: Some("shutdown-timeout-secs"), default: "10",
+        "time requests in flight get to finish on shutdown (seconds)",
+        limits.shutdown_timeout = parse_secs;
+}
+
+fn parse_port(v: &str) -> Result<u16, String> {
+    v.parse::<u16>().map_err(|e| e.to_string())
+}
+
+fn parse_positive(v: &str) -> Result<u32, String> {
+    v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| "must be a positive number".to_owned())
+}
+
+fn parse_secs(v: &str) -> Result<Duration, String> {
+    parse_positive(v).map(|n| Duration::from_secs(u64::from(n)))
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err("expected true or false".to_owned()),
+    }
+}
+
+/// The text after `kido --help`: every setting with its names, flag and default.
+pub fn env_help() -> String {
+    let mut out = String::from(
+        "SETTINGS: a TOML file (--config kido.toml, keys as in [file: …], every key optional), then the\n\
+         environment (Kido's name first, then Logto's), then flags; later ones win. See docs/SECURITY.md\n\
+         for the limits.\n",
+    );
+    for s in SETTINGS {
+        let mut names = s.env.join(", ");
+        if let Some(flag) = s.flag_name() {
+            names.push_str(&format!(", {flag}"));
+        }
+        out.push_str(&format!("  {names}  [file: {}]\n      {} (default: {})\n", s.key, s.help, s.default));
+    }
+    out.push_str("  RUST_LOG\n      log filter, e.g. `info`, `kido_server=debug` (default: info)\n");
+    out
+}
 
 #[derive(Debug, Parser)]
-#[command(name = "kido", version, about = "Kido: an OpenID Connect provider and identity server, wire-compatible with Logto.", after_long_help = ENV_HELP, after_help = "Run `kido --help` for the environment variables and the config file.")]
+#[command(name = "kido", version, about = "Kido: an OpenID Connect provider and identity server, wire-compatible with Logto.", after_long_help = env_help(), after_help = "Run `kido --help` for the settings (environment, flags, config file).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -81,63 +182,60 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-#[derive(Debug, Clone, Default, Args)]
+/// The command line: the config file and the flags given, as (setting key, value).
+#[derive(Debug, Clone, Default)]
 pub struct ServeArgs {
-    /// TOML configuration file.
-    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// Port of the user tenant `default`.
-    #[arg(long, global = true)]
-    pub port: Option<u16>,
-    /// Port of the admin tenant `admin`.
-    #[arg(long, global = true)]
-    pub admin_port: Option<u16>,
-    /// Public URL of the user tenant (the issuer is `<endpoint>/oidc`).
-    #[arg(long, global = true)]
-    pub endpoint: Option<String>,
-    /// Public URL of the admin tenant.
-    #[arg(long, global = true)]
-    pub admin_endpoint: Option<String>,
-    /// Address to listen on.
-    #[arg(long, global = true)]
-    pub host: Option<IpAddr>,
-    /// Directory for the SQLite database and generated files.
-    #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
-    /// Database URL (postgres://… or sqlite://…).
-    #[arg(long, global = true)]
-    pub database_url: Option<String>,
+    pub flags: Vec<(&'static str, String)>,
 }
 
-/// Settings as they may appear in the file; every one optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    port: Option<u16>,
-    admin_port: Option<u16>,
-    endpoint: Option<String>,
-    admin_endpoint: Option<String>,
-    host: Option<IpAddr>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    db_max_connections: Option<u32>,
-    argon2_memory_kib: Option<u32>,
-    argon2_iterations: Option<u32>,
-    argon2_parallelism: Option<u32>,
-    password_queue_limit: Option<u32>,
-    password_rate_limit_per_ip: Option<u32>,
-    password_rate_limit_per_identifier: Option<u32>,
-    password_rate_limit_window_secs: Option<u32>,
-    signing_key_algorithm: Option<String>,
-    bootstrap_m2m_client_id: Option<String>,
-    bootstrap_m2m_client_secret: Option<String>,
-    trust_proxy_header: Option<bool>,
-    // Limits (`Limits`).
-    max_pending_interactions_per_ip: Option<u32>,
-    header_read_timeout_secs: Option<u32>,
-    idle_timeout_secs: Option<u32>,
-    max_connections: Option<u32>,
-    shutdown_timeout_secs: Option<u32>,
+impl ServeArgs {
+    /// The same arguments with one more flag, e.g. `with_flag("port", "7001")` for `--port 7001`.
+    pub fn with_flag(mut self, key: &'static str, value: &str) -> Self {
+        self.flags.push((key, value.to_owned()));
+        self
+    }
+}
+
+impl Args for ServeArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd.arg(
+            Arg::new("config")
+                .long("config")
+                .global(true)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("TOML configuration file"),
+        );
+        SETTINGS.iter().fold(cmd, |cmd, s| match s.flag {
+            None => cmd,
+            Some(long) => cmd.arg(Arg::new(s.key).long(long).global(true).value_name("VALUE").help(s.help)),
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for ServeArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = Self::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        if let Some(path) = matches.get_one::<PathBuf>("config") {
+            self.config = Some(path.clone());
+        }
+        for s in SETTINGS.iter().filter(|s| s.flag.is_some()) {
+            if let Some(v) = matches.get_one::<String>(s.key) {
+                self.flags.retain(|(k, _)| *k != s.key);
+                self.flags.push((s.key, v.clone()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Bounds on what clients may hold: pending sign-ins, connections and their timeouts.
@@ -223,156 +321,36 @@ pub enum ConfigError {
     Read(PathBuf, std::io::Error),
     #[error("config file {0} is invalid: {1}")]
     Parse(PathBuf, String),
+    /// `name` is where the value came from: the environment variable, the flag or the file key.
     #[error("{name}=`{value}` is invalid: {reason}")]
-    Env { name: &'static str, value: String, reason: String },
-    #[error("{what} `{value}` is not a valid http(s) URL without query or fragment")]
-    Endpoint { what: &'static str, value: String },
+    Env { name: String, value: String, reason: String },
 }
 
 impl Config {
-    /// File, then environment (`KIDO_*`, then Logto's names), then flags.
+    /// `Config::default()`, then the file, then the environment (`KIDO_*`, then Logto's names),
+    /// then flags; every value given is validated, even one a later source overrides.
     pub fn load(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let file = match &args.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => Vec::new(),
         };
-        let pick =
-            |names: &[&'static str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v)));
-        let parse_env = |names: &[&'static str]| -> Result<Option<u16>, ConfigError> {
-            pick(names)
-                .map(|(name, v)| {
-                    v.parse::<u16>().map_err(|e| ConfigError::Env { name, value: v.clone(), reason: e.to_string() })
-                })
-                .transpose()
-        };
-        let defaults = Config::default();
-        let port = args.port.or(parse_env(&["KIDO_PORT", "PORT"])?).or(file.port).unwrap_or(defaults.port);
-        let admin_port = args
-            .admin_port
-            .or(parse_env(&["KIDO_ADMIN_PORT", "ADMIN_PORT"])?)
-            .or(file.admin_port)
-            .unwrap_or(defaults.admin_port);
-        let endpoint = args.endpoint.clone().or(pick(&["KIDO_ENDPOINT", "ENDPOINT"]).map(|x| x.1)).or(file.endpoint);
-        let admin_endpoint = args
-            .admin_endpoint
-            .clone()
-            .or(pick(&["KIDO_ADMIN_ENDPOINT", "ADMIN_ENDPOINT"]).map(|x| x.1))
-            .or(file.admin_endpoint);
-        let host = match args.host {
-            Some(h) => h,
-            None => match pick(&["KIDO_HOST"]) {
-                Some((name, v)) => v.parse().map_err(|_| ConfigError::Env {
-                    name,
-                    value: v.clone(),
-                    reason: "not an IP address".into(),
-                })?,
-                None => file.host.unwrap_or(defaults.host),
-            },
-        };
-        let positive = |name: &'static str, from_file: Option<u32>, default: u32| -> Result<u32, ConfigError> {
-            match pick(&[name]) {
-                Some((name, v)) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError::Env {
-                    name,
-                    value: v.clone(),
-                    reason: "must be a positive number".into(),
-                }),
-                None => Ok(from_file.unwrap_or(default)),
-            }
-        };
-        let db_max_connections =
-            positive("KIDO_DB_MAX_CONNECTIONS", file.db_max_connections, defaults.db_max_connections)?;
-        let cost = defaults.password_hash_cost;
-        let password_hash_cost = kido_core::passwords::HashCost {
-            memory_kib: positive("KIDO_ARGON2_MEMORY_KIB", file.argon2_memory_kib, cost.memory_kib)?,
-            iterations: positive("KIDO_ARGON2_ITERATIONS", file.argon2_iterations, cost.iterations)?,
-            parallelism: positive("KIDO_ARGON2_PARALLELISM", file.argon2_parallelism, cost.parallelism)?,
-        };
-        let default_queue = u32::try_from(defaults.password_queue_limit).unwrap_or(u32::MAX);
-        let password_queue_limit =
-            positive("KIDO_PASSWORD_QUEUE_LIMIT", file.password_queue_limit, default_queue)? as usize;
-        let limits = defaults.password_rate_limits;
-        let password_rate_limits = kido_core::rate_limits::PasswordRateLimits {
-            per_ip: positive("KIDO_PASSWORD_RATE_LIMIT_PER_IP", file.password_rate_limit_per_ip, limits.per_ip)?,
-            per_identifier: positive(
-                "KIDO_PASSWORD_RATE_LIMIT_PER_IDENTIFIER",
-                file.password_rate_limit_per_identifier,
-                limits.per_identifier,
-            )?,
-            window_secs: positive(
-                "KIDO_PASSWORD_RATE_LIMIT_WINDOW_SECS",
-                file.password_rate_limit_window_secs,
-                limits.window_secs,
-            )?,
-        };
-        let signing_key_algorithm =
-            match pick(&["KIDO_SIGNING_KEY_ALGORITHM"])
-                .or(file.signing_key_algorithm.map(|v| ("signing_key_algorithm", v)))
-            {
-                Some((name, v)) => SigningAlgorithm::parse(&v.to_ascii_uppercase()).ok_or_else(|| {
-                    ConfigError::Env { name, value: v.clone(), reason: "expected ES384, ES256 or RS256".into() }
-                })?,
-                None => defaults.signing_key_algorithm,
+        let mut config = Config::default();
+        for s in SETTINGS {
+            let apply = |config: &mut Config, name: String, value: String| {
+                (s.apply)(config, &value).map_err(|reason| ConfigError::Env { name, value, reason })
             };
-        let d = defaults.limits;
-        let secs = |name, from_file: Option<u32>, default: Duration| -> Result<Duration, ConfigError> {
-            let default = u32::try_from(default.as_secs()).unwrap_or(u32::MAX);
-            Ok(Duration::from_secs(u64::from(positive(name, from_file, default)?)))
-        };
-        let limits = Limits {
-            max_pending_interactions_per_ip: positive(
-                "KIDO_MAX_PENDING_INTERACTIONS_PER_IP",
-                file.max_pending_interactions_per_ip,
-                d.max_pending_interactions_per_ip,
-            )?,
-            header_read_timeout: secs(
-                "KIDO_HEADER_READ_TIMEOUT_SECS",
-                file.header_read_timeout_secs,
-                d.header_read_timeout,
-            )?,
-            idle_timeout: secs("KIDO_IDLE_TIMEOUT_SECS", file.idle_timeout_secs, d.idle_timeout)?,
-            max_connections: positive("KIDO_MAX_CONNECTIONS", file.max_connections, d.max_connections)?,
-            shutdown_timeout: secs("KIDO_SHUTDOWN_TIMEOUT_SECS", file.shutdown_timeout_secs, d.shutdown_timeout)?,
-        };
-        Ok(Config {
-            host,
-            port,
-            admin_port,
-            endpoint: endpoint.map(|e| parse_endpoint("endpoint", &e)).transpose()?,
-            admin_endpoint: admin_endpoint.map(|e| parse_endpoint("admin endpoint", &e)).transpose()?,
-            data_dir: args
-                .data_dir
-                .clone()
-                .or(pick(&["KIDO_DATA_DIR"]).map(|x| PathBuf::from(x.1)))
-                .or(file.data_dir)
-                .unwrap_or(defaults.data_dir),
-            database_url: args
-                .database_url
-                .clone()
-                .or(pick(&["DATABASE_URL", "DB_URL"]).map(|x| x.1))
-                .or(file.database_url),
-            db_max_connections,
-            password_hash_cost,
-            password_queue_limit,
-            password_rate_limits,
-            signing_key_algorithm,
-            bootstrap_m2m_client_id: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_ID"])
-                .map(|x| x.1)
-                .or(file.bootstrap_m2m_client_id),
-            bootstrap_m2m_client_secret: pick(&["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"])
-                .map(|x| x.1)
-                .or(file.bootstrap_m2m_client_secret),
-            trust_proxy_header: match pick(&["KIDO_TRUST_PROXY_HEADER", "TRUST_PROXY_HEADER"]) {
-                Some((name, v)) => match v.as_str() {
-                    "1" | "true" => true,
-                    "0" | "false" => false,
-                    _ => {
-                        return Err(ConfigError::Env { name, value: v, reason: "expected true or false".into() });
-                    }
-                },
-                None => file.trust_proxy_header.unwrap_or(defaults.trust_proxy_header),
-            },
-            limits,
-        })
+            if let Some((_, v)) = file.iter().find(|(k, _)| k == s.key) {
+                let name = format!("{} in {}", s.key, args.config.as_deref().unwrap_or(Path::new("")).display());
+                apply(&mut config, name, v.clone())?;
+            }
+            if let Some((name, v)) = s.env.iter().find_map(|n| env(n).filter(|v| !v.is_empty()).map(|v| (*n, v))) {
+                apply(&mut config, name.to_owned(), v)?;
+            }
+            if let Some((_, v)) = args.flags.iter().rev().find(|(k, _)| *k == s.key) {
+                apply(&mut config, s.flag_name().unwrap_or_default(), v.clone())?;
+            }
+        }
+        Ok(config)
     }
 
     /// The database URL in effect.
@@ -381,14 +359,31 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// The file's settings as (key, value as text); unknown keys and tables are refused.
+fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_owned(), e))?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_owned(), e.to_string()))
+    let parse_err = |m: String| ConfigError::Parse(path.to_owned(), m);
+    let table: toml::Table = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            if !SETTINGS.iter().any(|s| s.key == key) {
+                return Err(parse_err(format!("unknown key `{key}`")));
+            }
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => return Err(parse_err(format!("`{key}` must be a string, a number or a boolean"))),
+            };
+            Ok((key, text))
+        })
+        .collect()
 }
 
 /// An endpoint is an http(s) origin with an optional path prefix; stored without a trailing slash.
-fn parse_endpoint(what: &'static str, value: &str) -> Result<url::Url, ConfigError> {
-    let err = || ConfigError::Endpoint { what, value: value.to_owned() };
+fn parse_endpoint(value: &str) -> Result<url::Url, String> {
+    let err = || "not a valid http(s) URL without query or fragment".to_owned();
     let url = url::Url::parse(value.trim_end_matches('/')).map_err(|_| err())?;
     if !matches!(url.scheme(), "http" | "https")
         || url.query().is_some()
@@ -425,7 +420,7 @@ mod tests {
         assert_eq!(c.port, 6001);
         assert_eq!(c.database_url(), "postgres://x/y");
 
-        let args = ServeArgs { port: Some(7001), ..args };
+        let args = args.with_flag("port", "7001");
         let c = Config::load(&args, &env_of(&[("KIDO_PORT", "6001")])).unwrap();
         assert_eq!(c.port, 7001);
     }
@@ -455,5 +450,134 @@ mod tests {
         assert_eq!((c.limits.header_read_timeout.as_secs(), c.limits.max_connections), (3, 10_000));
         let err = Config::load(&ServeArgs::default(), &env_of(&[("KIDO_MAX_CONNECTIONS", "0")])).unwrap_err();
         assert!(err.to_string().contains("KIDO_MAX_CONNECTIONS"), "{err}");
+    }
+
+    #[test]
+    fn logto_aliases_flags_and_file_keys() {
+        let c = Config::load(
+            &ServeArgs::default(),
+            &env_of(&[
+                ("ADMIN_PORT", "4002"),
+                ("ENDPOINT", "https://a.example.com"),
+                ("ADMIN_ENDPOINT", "https://b.example.com"),
+                ("TRUST_PROXY_HEADER", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.admin_port, 4002);
+        assert_eq!(c.endpoint.unwrap().host_str(), Some("a.example.com"));
+        assert_eq!(c.admin_endpoint.unwrap().host_str(), Some("b.example.com"));
+        assert!(c.trust_proxy_header);
+        let err = Config::load(&ServeArgs::default(), &env_of(&[("TRUST_PROXY_HEADER", "yes")])).unwrap_err();
+        assert!(err.to_string().contains("TRUST_PROXY_HEADER"), "{err}");
+
+        // A flag is validated and named like a variable.
+        let err = Config::load(&ServeArgs::default().with_flag("db_max_connections", "0"), &env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("--db-max-connections"), "{err}");
+        // The file: typed values, unknown keys refused, bad values name the key.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kido.toml");
+        std::fs::write(&file, "trust_proxy_header = true\nidle_timeout_secs = 7\nhost = \"127.0.0.1\"\n").unwrap();
+        let args = ServeArgs { config: Some(file.clone()), ..Default::default() };
+        let c = Config::load(&args, &env_of(&[])).unwrap();
+        assert_eq!(
+            (c.trust_proxy_header, c.limits.idle_timeout.as_secs(), c.host.to_string().as_str()),
+            (true, 7, "127.0.0.1")
+        );
+        std::fs::write(&file, "prot = 1\n").unwrap();
+        let err = Config::load(&args, &env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("unknown key `prot`"), "{err}");
+        std::fs::write(&file, "max_connections = 0\n").unwrap();
+        let err = Config::load(&args, &env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("max_connections in"), "{err}");
+    }
+
+    #[test]
+    fn every_flag_parses_from_the_command_line() {
+        let cli = Cli::try_parse_from([
+            "kido",
+            "--port",
+            "4101",
+            "--trust-proxy-header",
+            "true",
+            "serve",
+            "--admin-port",
+            "4102",
+        ])
+        .unwrap();
+        let args = match cli.command {
+            Some(Command::Serve(a)) => a,
+            None => cli.serve,
+        };
+        let c = Config::load(&args, &env_of(&[])).unwrap();
+        assert_eq!((c.port, c.admin_port, c.trust_proxy_header), (4101, 4102, true));
+        for s in SETTINGS.iter().filter(|s| s.flag.is_some()) {
+            let flag = s.flag_name().unwrap();
+            Cli::try_parse_from(["kido", flag.as_str(), "x"]).unwrap_or_else(|e| panic!("{flag}: {e}"));
+        }
+        assert!(Cli::try_parse_from(["kido", "--bootstrap-m2m-client-secret", "x"]).is_err());
+    }
+
+    #[test]
+    fn help_names_every_setting_and_literal_defaults_are_the_real_ones() {
+        let help = env_help();
+        let defaults = format!("{:?}", Config::default());
+        for s in SETTINGS {
+            for name in s.env {
+                assert!(help.contains(name), "{name} missing from --help");
+            }
+            assert!(help.contains(&format!("[file: {}]", s.key)));
+            if let Some(flag) = s.flag_name() {
+                assert!(help.contains(&flag), "{flag} missing from --help");
+            }
+            if let Some(flag) = s.flag {
+                assert_eq!(flag, s.key.replace('_', "-"), "the flag of {} is its key", s.key);
+            }
+            // A default that is a value must be what Config::default() holds (the unset ones,
+            // whose default is a description, excepted).
+            let unset = [
+                "endpoint",
+                "admin_endpoint",
+                "database_url",
+                "bootstrap_m2m_client_id",
+                "bootstrap_m2m_client_secret",
+            ];
+            let mut c = Config::default();
+            if (s.apply)(&mut c, s.default).is_ok() && !unset.contains(&s.key) {
+                assert_eq!(format!("{c:?}"), defaults, "documented default of {} is not the real one", s.key);
+            }
+        }
+        let mut long = Vec::new();
+        <Cli as clap::CommandFactory>::command().write_long_help(&mut long).unwrap();
+        assert!(String::from_utf8(long).unwrap().contains("KIDO_TRUST_PROXY_HEADER, TRUST_PROXY_HEADER"));
+    }
+
+    /// README.md's configuration table lists exactly the settings, names and defaults of `SETTINGS`.
+    #[test]
+    fn readme_table_matches_the_settings() {
+        let readme = include_str!("../../../README.md");
+        let section = &readme[readme.find("## Configuration").unwrap()..];
+        let rows: Vec<(Vec<String>, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("|---"))
+            .skip(1)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let names = cells[1].split('`').skip(1).step_by(2).map(str::to_owned).collect();
+                (names, cells[2].replace('`', ""))
+            })
+            .collect();
+        let expected: Vec<(Vec<String>, String)> =
+            SETTINGS.iter().map(|s| (s.env.iter().map(|n| (*n).to_owned()).collect(), s.default.to_owned())).collect();
+        let table: String = SETTINGS
+            .iter()
+            .map(|s| {
+                let aliases: Vec<String> = s.env[1..].iter().map(|a| format!("`{a}`")).collect();
+                let aliases = if aliases.is_empty() { String::new() } else { format!(" ({})", aliases.join(", ")) };
+                format!("| `{}`{aliases} | {} | … |\n", s.env[0], s.default)
+            })
+            .collect();
+        assert_eq!(rows, expected, "README.md's configuration table has drifted; its rows should be:\n{table}");
     }
 }

@@ -116,21 +116,32 @@ fn log_end(result: hyper::Result<()>) {
 struct IdleTimeout<T> {
     io: T,
     timeout: Duration,
+    /// When a read or write last made progress. Progress only records the time (a clock
+    /// read); the timer is moved when it fires, not on every read and write, so the hot path
+    /// never touches the runtime's timer wheel.
+    last_progress: Instant,
     deadline: Pin<Box<Sleep>>,
 }
 
 impl<T> IdleTimeout<T> {
     fn new(io: T, timeout: Duration) -> Self {
-        Self { io, timeout, deadline: Box::pin(tokio::time::sleep(timeout)) }
+        Self { io, timeout, last_progress: Instant::now(), deadline: Box::pin(tokio::time::sleep(timeout)) }
     }
 
     fn progressed(&mut self) {
-        self.deadline.as_mut().reset(Instant::now() + self.timeout);
+        self.last_progress = Instant::now();
     }
 
     fn check(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        ready!(self.deadline.as_mut().poll(cx));
-        Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle"))
+        loop {
+            ready!(self.deadline.as_mut().poll(cx));
+            let due = self.last_progress + self.timeout;
+            if due <= Instant::now() {
+                return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle"));
+            }
+            // Progress since the timer was set: wait out the rest of the new period.
+            self.deadline.as_mut().reset(due);
+        }
     }
 }
 

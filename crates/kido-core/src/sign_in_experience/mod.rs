@@ -5,6 +5,7 @@ pub mod password_policy;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kido_proto::TenantId;
@@ -50,12 +51,20 @@ pub struct SignInExperiences<'a> {
 /// Sign-in experiences by tenant, each with the time it was read.
 pub(crate) struct Cache {
     ttl: Duration,
+    /// Bumped by every invalidation: a value read before one is not cached after it (the
+    /// same rule as the client cache's).
+    generation: AtomicU64,
     entries: RwLock<HashMap<TenantId, (Instant, SignInExperience)>>,
 }
 
 impl Cache {
     pub(crate) fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: RwLock::default() }
+        Self { ttl, generation: AtomicU64::new(0), entries: RwLock::default() }
+    }
+
+    /// Take before reading what `put` will cache.
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn get(&self, tenant: &TenantId) -> Option<SignInExperience> {
@@ -64,20 +73,25 @@ impl Cache {
         (at.elapsed() < self.ttl).then(|| sie.clone())
     }
 
-    fn put(&self, tenant: &TenantId, sie: &SignInExperience) {
-        if let Ok(mut entries) = self.entries.write() {
+    /// Caches `sie`, read at `generation`, unless an invalidation came in between.
+    fn put(&self, generation: u64, tenant: &TenantId, sie: &SignInExperience) {
+        if let Ok(mut entries) = self.entries.write()
+            && self.generation() == generation
+        {
             entries.insert(tenant.clone(), (Instant::now(), sie.clone()));
         }
     }
 
     pub(crate) fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.clear();
         }
     }
 
     pub(crate) fn forget(&self, tenant: &TenantId) {
         if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             entries.remove(tenant);
         }
     }
@@ -90,6 +104,7 @@ impl SignInExperiences<'_> {
         if let Some(sie) = cache.get(tenant) {
             return Ok(sie);
         }
+        let read_at = cache.generation();
         let mut c = self.core.store.conn().await?;
         let stored = store::get(&mut c, tenant).await?;
         let sie = match stored.map(serde_json::from_value::<SignInExperience>) {
@@ -97,7 +112,7 @@ impl SignInExperiences<'_> {
             // Nothing stored yet, or stored by an older version with another shape.
             _ => SignInExperience::default_for(tenant.as_str()),
         };
-        cache.put(tenant, &sie);
+        cache.put(read_at, tenant, &sie);
         Ok(sie)
     }
 
@@ -381,4 +396,25 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    /// A value read before an invalidation is not cached after it.
+    #[test]
+    fn a_fill_that_read_before_an_invalidation_is_dropped() {
+        let cache = Cache::new(Duration::from_secs(10));
+        let tenant = TenantId::new("default");
+        let sie = SignInExperience::default_for("default");
+        let read_at = cache.generation();
+        cache.forget(&tenant);
+        cache.put(read_at, &tenant, &sie);
+        assert!(cache.get(&tenant).is_none());
+        cache.put(cache.generation(), &tenant, &sie);
+        assert!(cache.get(&tenant).is_some());
+        cache.clear();
+        assert!(cache.get(&tenant).is_none());
+    }
 }

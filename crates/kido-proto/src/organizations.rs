@@ -423,6 +423,11 @@ pub struct SsoDomainConflict {
     pub sso_connector_ids: Vec<String>,
 }
 
+impl SsoDomainConflict {
+    /// The warning's code (a Logto-style code, so clients can match on it).
+    pub const CODE: &'static str = "organization.jit_email_domain_sso_conflict";
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JitEmailDomainBody {

@@ -330,7 +330,7 @@ pub(crate) async fn sso_conflicts(
             continue;
         }
         conflicts.push(SsoDomainConflict {
-            code: "organization.jit_email_domain_sso_conflict".into(),
+            code: SsoDomainConflict::CODE.into(),
             message: format!(
                 "`{domain}` is also an SSO connector's domain: email sign-in for it goes to SSO, so email-domain \
                  provisioning will never fire. Provision these users through the SSO connector instead."

@@ -13,7 +13,6 @@ use kido_proto::sign_in_experience::{
     PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier, UpdateSignInExperience,
 };
 use kido_store::{StoreError, sign_in_experiences as store};
-use serde_json::json;
 use thiserror::Error;
 
 use crate::Core;
@@ -21,9 +20,9 @@ use password_policy::UserInfo;
 
 #[derive(Debug, Error)]
 pub enum SignInExperienceError {
-    /// A rule of the configuration is broken: a stable code, what to fix, and the values.
-    #[error("{message}")]
-    Rule { code: &'static str, message: String, data: Option<serde_json::Value> },
+    /// A rule of the configuration as a whole is broken.
+    #[error(transparent)]
+    Rule(#[from] Rule),
     #[error("{0}")]
     Invalid(String),
     #[error("user {0} does not exist")]
@@ -34,15 +33,46 @@ pub enum SignInExperienceError {
     Store(#[from] StoreError),
 }
 
+/// The rules a sign-in experience must satisfy as a whole; each message says what to fix.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Rule {
+    #[error("This language - {0} is not supported at the moment.")]
+    UnsupportedDefaultLanguage(String),
+    #[error("Secondary sign-up identifiers need a primary one.")]
+    MissingSignUpIdentifiers,
+    #[error("Duplicated sign-up identifiers.")]
+    DuplicatedSignUpIdentifiers,
+    #[error("Must enable verify for email/phone sign up identifier.")]
+    PasswordlessRequiresVerify,
+    #[error("Must enable set a password for username sign up identifier.")]
+    UsernameRequiresPassword,
+    #[error("You have to select at least one authentication factor.")]
+    AtLeastOneAuthenticationFactor,
+    #[error("Each sign-in identifier may appear only once.")]
+    DuplicatedSignInMethods,
+    #[error("Sign in methods must contain the sign up identifier.")]
+    SignUpIdentifierMissingInSignIn,
+    #[error("Password sign in must be enabled when set a password is required in sign up.")]
+    PasswordSignInMustBeEnabled,
+    #[error("Verification code sign in must be enabled when set a password is not required in sign up.")]
+    CodeSignInMustBeEnabled,
+    #[error("Duplicated MFA factors.")]
+    DuplicatedMfaFactors,
+    #[error("Backup code cannot be enabled alone.")]
+    BackupCodeAlone,
+    #[error("Email verification codes cannot be both a sign-in method and an MFA factor.")]
+    EmailCodeBothSignInAndMfa,
+    #[error("Phone verification codes cannot be both a sign-in method and an MFA factor.")]
+    PhoneCodeBothSignInAndMfa,
+    /// Something sends codes of a kind (`Email`, `Sms`) no enabled connector delivers.
+    #[error("Enabled {0} connector not found.")]
+    ConnectorNotFound(&'static str),
+    /// A forgot-password method (`email`, `sms`) without its connector.
+    #[error("Forgot password by {0} needs an enabled {0} connector.")]
+    ForgotPasswordMethodRequiresConnector(&'static str),
+}
+
 pub type Result<T> = std::result::Result<T, SignInExperienceError>;
-
-fn rule(code: &'static str, message: impl Into<String>) -> SignInExperienceError {
-    SignInExperienceError::Rule { code, message: message.into(), data: None }
-}
-
-fn rule_with(code: &'static str, message: impl Into<String>, data: serde_json::Value) -> SignInExperienceError {
-    SignInExperienceError::Rule { code, message: message.into(), data: Some(data) }
-}
 
 pub struct SignInExperiences<'a> {
     pub(crate) core: &'a Core,
@@ -235,21 +265,14 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
     }
     if !LANGUAGES.contains(&sie.language_info.fallback_language.as_str()) {
         let language = &sie.language_info.fallback_language;
-        return Err(rule_with(
-            "sign_in_experiences.unsupported_default_language",
-            format!("This language - {language} is not supported at the moment."),
-            json!({"language": language}),
-        ));
+        return Err(Rule::UnsupportedDefaultLanguage(language.clone()).into());
     }
     // Sign-up.
     let sign_up = &sie.sign_up;
     let secondary: Vec<SignUpIdentifier> =
         sign_up.secondary_identifiers.iter().flatten().map(|s| s.identifier).collect();
     if !secondary.is_empty() && sign_up.identifiers.is_empty() {
-        return Err(rule(
-            "sign_in_experiences.missing_sign_up_identifiers",
-            "Secondary sign-up identifiers need a primary one.",
-        ));
+        return Err(Rule::MissingSignUpIdentifiers.into());
     }
     let all: Vec<SignUpIdentifier> = sign_up.identifiers.iter().copied().chain(secondary.iter().copied()).collect();
     let overlaps = |a: SignUpIdentifier, b: SignUpIdentifier| {
@@ -258,7 +281,7 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
             || matches!((b, a), (SignUpIdentifier::EmailOrPhone, SignUpIdentifier::Email | SignUpIdentifier::Phone))
     };
     if all.iter().enumerate().any(|(i, a)| all[..i].iter().any(|b| overlaps(*a, *b))) {
-        return Err(rule("sign_in_experiences.duplicated_sign_up_identifiers", "Duplicated sign-up identifiers."));
+        return Err(Rule::DuplicatedSignUpIdentifiers.into());
     }
     let unverified_secondary = sign_up
         .secondary_identifiers
@@ -267,81 +290,51 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
         .any(|s| s.identifier != SignUpIdentifier::Username && s.verify != Some(true));
     let unverified_primary = !sign_up.verify && sign_up.identifiers.iter().any(|i| *i != SignUpIdentifier::Username);
     if unverified_primary || unverified_secondary {
-        return Err(rule(
-            "sign_in_experiences.passwordless_requires_verify",
-            "Must enable verify for email/phone sign up identifier.",
-        ));
+        return Err(Rule::PasswordlessRequiresVerify.into());
     }
     if sign_up.identifiers.contains(&SignUpIdentifier::Username) && !sign_up.password {
-        return Err(rule(
-            "sign_in_experiences.username_requires_password",
-            "Must enable set a password for username sign up identifier.",
-        ));
+        return Err(Rule::UsernameRequiresPassword.into());
     }
     // Sign-in.
     let methods = &sie.sign_in.methods;
     for (i, m) in methods.iter().enumerate() {
         if !m.password && !m.verification_code {
-            return Err(rule(
-                "sign_in_experiences.at_least_one_authentication_factor",
-                "You have to select at least one authentication factor.",
-            ));
+            return Err(Rule::AtLeastOneAuthenticationFactor.into());
         }
         if methods[..i].iter().any(|o| o.identifier == m.identifier) {
-            return Err(rule(
-                "sign_in_experiences.duplicated_sign_in_methods",
-                "Each sign-in identifier may appear only once.",
-            ));
+            return Err(Rule::DuplicatedSignInMethods.into());
         }
     }
     for id in &sign_up.identifiers {
         if !methods.iter().any(|m| sign_up_covers(*id, m.identifier)) {
-            return Err(rule(
-                "sign_in_experiences.miss_sign_up_identifier_in_sign_in",
-                "Sign in methods must contain the sign up identifier.",
-            ));
+            return Err(Rule::SignUpIdentifierMissingInSignIn.into());
         }
     }
     if sign_up.password
         && sign_up.identifiers.iter().any(|id| !methods.iter().any(|m| sign_up_covers(*id, m.identifier) && m.password))
     {
-        return Err(rule(
-            "sign_in_experiences.password_sign_in_must_be_enabled",
-            "Password sign in must be enabled when set a password is required in sign up.",
-        ));
+        return Err(Rule::PasswordSignInMustBeEnabled.into());
     }
     if sign_up.verify
         && !sign_up.password
         && methods.iter().any(|m| m.identifier != SignInIdentifier::Username && !m.verification_code)
     {
-        return Err(rule(
-            "sign_in_experiences.code_sign_in_must_be_enabled",
-            "Verification code sign in must be enabled when set a password is not required in sign up.",
-        ));
+        return Err(Rule::CodeSignInMustBeEnabled.into());
     }
     // MFA.
     let factors = &sie.mfa.factors;
     if factors.iter().enumerate().any(|(i, f)| factors[..i].contains(f)) {
-        return Err(rule("sign_in_experiences.duplicated_mfa_factors", "Duplicated MFA factors."));
+        return Err(Rule::DuplicatedMfaFactors.into());
     }
     if factors.as_slice() == [MfaFactor::BackupCode] {
-        return Err(rule(
-            "sign_in_experiences.backup_code_cannot_be_enabled_alone",
-            "Backup code cannot be enabled alone.",
-        ));
+        return Err(Rule::BackupCodeAlone.into());
     }
     let code_sign_in = |id: SignInIdentifier| methods.iter().any(|m| m.identifier == id && m.verification_code);
     if factors.contains(&MfaFactor::EmailVerificationCode) && code_sign_in(SignInIdentifier::Email) {
-        return Err(rule(
-            "sign_in_experiences.email_verification_code_cannot_be_used_for_mfa",
-            "Email verification codes cannot be both a sign-in method and an MFA factor.",
-        ));
+        return Err(Rule::EmailCodeBothSignInAndMfa.into());
     }
     if factors.contains(&MfaFactor::PhoneVerificationCode) && code_sign_in(SignInIdentifier::Phone) {
-        return Err(rule(
-            "sign_in_experiences.phone_verification_code_cannot_be_used_for_mfa",
-            "Phone verification codes cannot be both a sign-in method and an MFA factor.",
-        ));
+        return Err(Rule::PhoneCodeBothSignInAndMfa.into());
     }
     // Everything that sends a code needs a connector of its kind.
     let needs_email = all.iter().any(|i| matches!(i, SignUpIdentifier::Email | SignUpIdentifier::EmailOrPhone))
@@ -350,11 +343,7 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
         || code_sign_in(SignInIdentifier::Phone);
     for (needed, present, kind) in [(needs_email, connectors.email, "Email"), (needs_sms, connectors.sms, "Sms")] {
         if needed && !present {
-            return Err(rule_with(
-                "sign_in_experiences.enabled_connector_not_found",
-                format!("Enabled {kind} connector not found."),
-                json!({"type": kind}),
-            ));
+            return Err(Rule::ConnectorNotFound(kind).into());
         }
     }
     for method in &sie.forgot_password_methods {
@@ -363,11 +352,7 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
             ForgotPasswordMethod::PhoneVerificationCode => ("sms", connectors.sms),
         };
         if !present {
-            return Err(rule_with(
-                "sign_in_experiences.forgot_password_method_requires_connector",
-                format!("Forgot password by {method} needs an enabled {method} connector."),
-                json!({"method": method}),
-            ));
+            return Err(Rule::ForgotPasswordMethodRequiresConnector(method).into());
         }
     }
     // Numbers the types cannot bound.

@@ -1,6 +1,8 @@
 //! First start: the tenants, their signing keys, each tenant's Management API resource
-//! with its `all` scope and an M2M role holding it, and in the default tenant an M2M
-//! application with that role. Safe to run on every start and from several nodes at once.
+//! with its `all` scope and an M2M role holding it, and in each tenant an M2M application
+//! with that role (the admin tenant's is how machines reach `https://admin.logto.app/api`,
+//! as Logto's seeded admin M2M app). Safe to run on every start and from several nodes at
+//! once.
 
 use kido_proto::applications::ApplicationType;
 use kido_proto::resources::{Resource, Scope};
@@ -32,8 +34,15 @@ pub struct BootstrapOptions {
     /// Credentials of the default tenant's M2M application, when the operator chooses them.
     pub m2m_client_id: Option<String>,
     pub m2m_client_secret: Option<String>,
+    /// Credentials of the admin tenant's M2M application, when the operator chooses them.
+    pub admin_m2m_client_id: Option<String>,
+    pub admin_m2m_client_secret: Option<String>,
     pub signing_algorithm: Option<SigningAlgorithm>,
 }
+
+/// The settings that name a tenant's bootstrap credentials, for messages.
+const DEFAULT_SETTING: &str = "KIDO_BOOTSTRAP_M2M";
+const ADMIN_SETTING: &str = "KIDO_BOOTSTRAP_ADMIN_M2M";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct M2mCredentials {
@@ -43,8 +52,12 @@ pub struct M2mCredentials {
 
 #[derive(Debug, Default)]
 pub struct BootstrapReport {
-    /// Set when this start generated the M2M application: show it once, store it safely.
+    /// Set when this start generated the default tenant's M2M application: show it once,
+    /// store it safely.
     pub generated_m2m: Option<M2mCredentials>,
+    /// The same for the admin tenant's M2M application (also generated for a data
+    /// directory set up before Kido created one).
+    pub generated_admin_m2m: Option<M2mCredentials>,
     /// Tenants set up for the first time by this start.
     pub initialised_tenants: Vec<TenantId>,
     /// What an operator should know (credentials replaced, keys of another algorithm kept);
@@ -73,8 +86,8 @@ pub enum BootstrapError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("KIDO_BOOTSTRAP_M2M_CLIENT_ID and KIDO_BOOTSTRAP_M2M_CLIENT_SECRET must be set together")]
-    HalfCredentials,
+    #[error("{0}_CLIENT_ID and {0}_CLIENT_SECRET must be set together")]
+    HalfCredentials(&'static str),
     #[error("bootstrap client id `{0}` is invalid: use 1–21 characters a-z, 0-9, `-` or `_`")]
     InvalidClientId(String),
     #[error("bootstrap client secret is too short: use at least 16 characters")]
@@ -87,8 +100,13 @@ pub fn tenants() -> [TenantId; 2] {
     [TenantId::new(DEFAULT_TENANT), TenantId::new(ADMIN_TENANT)]
 }
 
-pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapReport, BootstrapError> {
-    let chosen = match (&options.m2m_client_id, &options.m2m_client_secret) {
+/// Operator-chosen credentials of one tenant's M2M application, checked.
+fn chosen(
+    id: &Option<String>,
+    secret: &Option<String>,
+    setting: &'static str,
+) -> Result<Option<M2mCredentials>, BootstrapError> {
+    match (id, secret) {
         (Some(id), Some(secret)) => {
             if id.is_empty()
                 || id.len() > 21
@@ -99,11 +117,16 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
             if secret.len() < 16 {
                 return Err(BootstrapError::WeakSecret);
             }
-            Some(M2mCredentials { client_id: id.clone(), client_secret: secret.clone() })
+            Ok(Some(M2mCredentials { client_id: id.clone(), client_secret: secret.clone() }))
         }
-        (None, None) => None,
-        _ => return Err(BootstrapError::HalfCredentials),
-    };
+        (None, None) => Ok(None),
+        _ => Err(BootstrapError::HalfCredentials(setting)),
+    }
+}
+
+pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapReport, BootstrapError> {
+    let default_chosen = chosen(&options.m2m_client_id, &options.m2m_client_secret, DEFAULT_SETTING)?;
+    let admin_chosen = chosen(&options.admin_m2m_client_id, &options.admin_m2m_client_secret, ADMIN_SETTING)?;
     let mut report = BootstrapReport::default();
     let mut tx = store.begin().await?;
     tx.lock(LOCK_KEY).await?;
@@ -137,20 +160,30 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
         }
         if settings::get(&mut tx, &tenant, BOOTSTRAP_MARKER).await?.is_none() {
             seed_management_api(&mut tx, &tenant, now).await?;
-            if tenant.as_str() == DEFAULT_TENANT && chosen.is_none() {
+            settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
+            report.initialised_tenants.push(tenant.clone());
+        }
+        let (chosen, setting) = match tenant.as_str() {
+            DEFAULT_TENANT => (&default_chosen, DEFAULT_SETTING),
+            _ => (&admin_chosen, ADMIN_SETTING),
+        };
+        match chosen {
+            Some(chosen) => ensure_chosen_m2m_app(&mut tx, &tenant, chosen, setting, now, &mut report).await?,
+            // Generated once per tenant: a tenant whose bootstrap application is recorded
+            // keeps it (its secret is only in the credentials file).
+            None if settings::get(&mut tx, &tenant, BOOTSTRAP_M2M).await?.is_none() => {
                 let created = create_m2m_app(&mut tx, &tenant, ids::new_id(), ids::new_secret(), now).await?;
                 let app = BootstrapApp {
                     application_id: created.client_id.clone(),
                     secret_name: crate::applications::DEFAULT_SECRET_NAME.into(),
                 };
                 record_bootstrap_app(&mut tx, &tenant, &app).await?;
-                report.generated_m2m = Some(created);
+                match tenant.as_str() {
+                    DEFAULT_TENANT => report.generated_m2m = Some(created),
+                    _ => report.generated_admin_m2m = Some(created),
+                }
             }
-            settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
-            report.initialised_tenants.push(tenant.clone());
-        }
-        if let (Some(chosen), DEFAULT_TENANT) = (&chosen, tenant.as_str()) {
-            ensure_chosen_m2m_app(&mut tx, &tenant, chosen, now, &mut report).await?;
+            None => {}
         }
     }
     tx.commit().await?;
@@ -234,6 +267,7 @@ async fn ensure_chosen_m2m_app(
     tx: &mut Tx,
     tenant: &TenantId,
     chosen: &M2mCredentials,
+    setting: &str,
     now: i64,
     report: &mut BootstrapReport,
 ) -> Result<(), BootstrapError> {
@@ -273,9 +307,13 @@ async fn ensure_chosen_m2m_app(
                     }
                     add_secret(tx, tenant, &app.id, CHOSEN_SECRET_NAME, &chosen.client_secret, now).await?;
                     report.warn(format!(
-                        "bootstrap application `{id}`: KIDO_BOOTSTRAP_M2M_CLIENT_SECRET changed; the new secret replaces {} \
+                        "bootstrap application `{id}`: {setting}_CLIENT_SECRET changed; the new secret replaces {} \
                          (the old one no longer works)",
-                        if replaced.is_empty() { "no earlier bootstrap secret".to_owned() } else { format!("{replaced:?}") }
+                        if replaced.is_empty() {
+                            "no earlier bootstrap secret".to_owned()
+                        } else {
+                            format!("{replaced:?}")
+                        }
                     ));
                     CHOSEN_SECRET_NAME.to_owned()
                 }
@@ -292,7 +330,7 @@ async fn ensure_chosen_m2m_app(
         let role_gone = roles::remove_from_application(tx, tenant, old, MANAGEMENT_ROLE_ID).await?;
         if secret_gone || role_gone {
             report.warn(format!(
-                "KIDO_BOOTSTRAP_M2M_CLIENT_ID changed from `{old}` to `{id}`: `{old}` lost its bootstrap secret and its \
+                "{setting}_CLIENT_ID changed from `{old}` to `{id}`: `{old}` lost its bootstrap secret and its \
                  Management API access (the application itself is kept; delete it if unused)"
             ));
         }

@@ -84,6 +84,12 @@ settings! {
     "bootstrap_m2m_client_secret", ["KIDO_BOOTSTRAP_M2M_CLIENT_SECRET"], flag: None, default: "generated",
         "its secret (no flag); generated ones are written to <data dir>/bootstrap-credentials*.json",
         bootstrap_m2m_client_secret = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+    "bootstrap_admin_m2m_client_id", ["KIDO_BOOTSTRAP_ADMIN_M2M_CLIENT_ID"], flag: Some("bootstrap-admin-m2m-client-id"), default: "generated",
+        "client id of the admin tenant's M2M application (resource https://admin.logto.app/api, scope all)",
+        bootstrap_admin_m2m_client_id = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+    "bootstrap_admin_m2m_client_secret", ["KIDO_BOOTSTRAP_ADMIN_M2M_CLIENT_SECRET"], flag: None, default: "generated",
+        "its secret (no flag); generated ones are written beside the default tenant's",
+        bootstrap_admin_m2m_client_secret = |v: &str| Ok::<_, String>(Some(v.to_owned()));
     "argon2_memory_kib", ["KIDO_ARGON2_MEMORY_KIB"], flag: Some("argon2-memory-kib"), default: "19456",
         "argon2id memory cost of stored passwords (KiB)",
         password_hash_cost.memory_kib = parse_positive;
@@ -287,6 +293,8 @@ pub struct Config {
     pub signing_key_algorithm: SigningAlgorithm,
     pub bootstrap_m2m_client_id: Option<String>,
     pub bootstrap_m2m_client_secret: Option<String>,
+    pub bootstrap_admin_m2m_client_id: Option<String>,
+    pub bootstrap_admin_m2m_client_secret: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy_header: bool,
     pub limits: Limits,
@@ -309,6 +317,8 @@ impl Default for Config {
             signing_key_algorithm: SigningAlgorithm::Es384,
             bootstrap_m2m_client_id: None,
             bootstrap_m2m_client_secret: None,
+            bootstrap_admin_m2m_client_id: None,
+            bootstrap_admin_m2m_client_secret: None,
             trust_proxy_header: false,
             limits: Limits::default(),
         }
@@ -541,6 +551,8 @@ mod tests {
                 "database_url",
                 "bootstrap_m2m_client_id",
                 "bootstrap_m2m_client_secret",
+                "bootstrap_admin_m2m_client_id",
+                "bootstrap_admin_m2m_client_secret",
             ];
             let mut c = Config::default();
             if (s.apply)(&mut c, s.default).is_ok() && !unset.contains(&s.key) {

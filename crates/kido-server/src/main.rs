@@ -60,6 +60,13 @@ fn print_banner(server: &RunningServer) {
         }
         None => println!("\nManagement API credentials: the ones set in KIDO_BOOTSTRAP_M2M_CLIENT_ID / _SECRET."),
     }
+    if let Some(c) = &server.generated_admin_credentials {
+        println!(
+            "\nAdmin tenant M2M credentials (resource https://admin.logto.app/api, scope all; saved under \"admin\" in {}):",
+            server.credentials_file.display()
+        );
+        println!("  client id      {}\n  client secret  {}", c.client_id, c.client_secret);
+    }
     println!(
         "\nNext: get a Management API token and list your applications:\n  \
          TOKEN=$(curl -s -u \"$CLIENT_ID:$CLIENT_SECRET\" -d grant_type=client_credentials \\\n    \

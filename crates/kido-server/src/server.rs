@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use kido_core::bootstrap::{self, BootstrapOptions, M2mCredentials};
 use kido_core::{Core, CoreOptions, Store, StoreOptions, TenantContext};
-use kido_proto::{DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
+use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
+use serde_json::Value;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -56,6 +57,8 @@ pub struct RunningServer {
     pub listeners: Vec<Listener>,
     /// Set on the start that created the bootstrap M2M application.
     pub generated_credentials: Option<M2mCredentials>,
+    /// The admin tenant's, when this start generated them.
+    pub generated_admin_credentials: Option<M2mCredentials>,
     pub credentials_file: PathBuf,
     pub database: String,
     /// What the start found worth an operator's attention (also logged as warnings).
@@ -82,6 +85,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         &BootstrapOptions {
             m2m_client_id: config.bootstrap_m2m_client_id.clone(),
             m2m_client_secret: config.bootstrap_m2m_client_secret.clone(),
+            admin_m2m_client_id: config.bootstrap_admin_m2m_client_id.clone(),
+            admin_m2m_client_secret: config.bootstrap_admin_m2m_client_secret.clone(),
             signing_algorithm: Some(config.signing_key_algorithm),
         },
     )
@@ -137,7 +142,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
 
     let mut startup_warnings = report.warnings.clone();
     let credentials_file = data_dir::credentials_file(&config.data_dir, config.database_url.as_deref());
-    if let Some(creds) = &report.generated_m2m {
+    let new_database = report.initialised_tenants.iter().any(|t| t.as_str() == DEFAULT_TENANT);
+    if new_database || report.generated_m2m.is_some() {
         // A new database behind a name that had one before: keep the old file, say so.
         if credentials_file.exists() {
             let mut previous = credentials_file.clone().into_os_string();
@@ -153,16 +159,21 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             tracing::warn!("{warning}");
             startup_warnings.push(warning);
         }
-        let endpoint = listeners
-            .iter()
-            .find(|l| l.tenant.as_str() == DEFAULT_TENANT)
-            .map(|l| l.endpoint.clone())
-            .unwrap_or_default();
-        write_credentials(&credentials_file, creds, &endpoint)?;
+    }
+    if report.generated_m2m.is_some() || report.generated_admin_m2m.is_some() {
+        let endpoint_of = |tenant: &str| {
+            listeners.iter().find(|l| l.tenant.as_str() == tenant).map(|l| l.endpoint.clone()).unwrap_or_default()
+        };
+        let generated = GeneratedCredentials {
+            default: report.generated_m2m.as_ref().map(|c| (c, endpoint_of(DEFAULT_TENANT))),
+            admin: report.generated_admin_m2m.as_ref().map(|c| (c, endpoint_of(ADMIN_TENANT))),
+        };
+        write_credentials(&credentials_file, &generated)?;
     }
     Ok(RunningServer {
         listeners,
         generated_credentials: report.generated_m2m,
+        generated_admin_credentials: report.generated_admin_m2m,
         credentials_file,
         database: redact(&url),
         startup_warnings,
@@ -210,21 +221,54 @@ fn spawn_planner_maintenance(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
 }
 
 /// The credentials file: readable by the owner only.
-fn write_credentials(path: &PathBuf, creds: &M2mCredentials, endpoint: &str) -> Result<(), ServerError> {
+/// What this start generated, with each tenant's endpoint.
+struct GeneratedCredentials<'a> {
+    default: Option<(&'a M2mCredentials, String)>,
+    admin: Option<(&'a M2mCredentials, String)>,
+}
+
+fn credentials_json(tenant: &str, creds: &M2mCredentials, endpoint: &str) -> serde_json::Map<String, Value> {
     let body = serde_json::json!({
-        "tenantId": DEFAULT_TENANT,
+        "tenantId": tenant,
         "endpoint": endpoint,
         "tokenEndpoint": format!("{endpoint}/oidc/token"),
         "clientId": creds.client_id,
         "clientSecret": creds.client_secret,
-        "resource": management_api_indicator(DEFAULT_TENANT),
+        "resource": management_api_indicator(tenant),
         "scope": MANAGEMENT_API_SCOPE_ALL,
     });
-    let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+    match body {
+        Value::Object(map) => map,
+        _ => unreachable!("a JSON object literal"),
+    }
+}
+
+/// Writes the generated credentials: the default tenant's at the top level, the admin
+/// tenant's under `"admin"`. Credentials generated for the admin tenant of an existing data
+/// directory are added to its file, whose default-tenant part is kept. The file is
+/// replaced whole (written beside it, then renamed), mode 0600.
+fn write_credentials(path: &PathBuf, generated: &GeneratedCredentials) -> Result<(), ServerError> {
     let err = |e| ServerError::Credentials(path.clone(), e);
+    let mut body = match &generated.default {
+        Some((creds, endpoint)) => credentials_json(DEFAULT_TENANT, creds, endpoint),
+        // Only the admin tenant's are new: keep what the file holds.
+        None => std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Map<String, Value>>(&bytes).ok())
+            .unwrap_or_default(),
+    };
+    if let Some((creds, endpoint)) = &generated.admin {
+        body.insert("admin".into(), Value::Object(credentials_json(ADMIN_TENANT, creds, endpoint)));
+    }
+    let text = serde_json::to_string_pretty(&body).unwrap_or_default();
+    let mut temporary = path.clone().into_os_string();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    let _ = std::fs::remove_file(&temporary);
     use std::io::Write;
-    let mut file = data_dir::private_options().write(true).create_new(true).open(path).map_err(err)?;
-    file.write_all(text.as_bytes()).map_err(err)?;
+    let mut file = data_dir::private_options().write(true).create_new(true).open(&temporary).map_err(err)?;
+    file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(err)?;
+    std::fs::rename(&temporary, path).map_err(err)?;
     Ok(())
 }
 

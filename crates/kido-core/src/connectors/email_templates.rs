@@ -31,8 +31,10 @@ impl EmailTemplates<'_> {
 
     pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<EmailTemplate> {
         let mut c = self.core.store.conn().await?;
-        let row = store::find_template(&mut c, tenant, id).await?.ok_or_else(|| ConnectorError::NotFound(id.into()))?;
-        to_wire(row).ok_or_else(|| ConnectorError::NotFound(id.into()))
+        let row = store::find_template(&mut c, tenant, id)
+            .await?
+            .ok_or_else(|| ConnectorError::EmailTemplateNotFound(id.into()))?;
+        to_wire(row).ok_or_else(|| ConnectorError::EmailTemplateNotFound(id.into()))
     }
 
     /// Creates or replaces each (language, type) given, in one transaction.
@@ -71,8 +73,9 @@ impl EmailTemplates<'_> {
         patch: UpdateEmailTemplateDetails,
     ) -> Result<EmailTemplate> {
         let mut tx = self.core.store.begin().await?;
-        let row =
-            store::find_template(&mut tx, tenant, id).await?.ok_or_else(|| ConnectorError::NotFound(id.into()))?;
+        let row = store::find_template(&mut tx, tenant, id)
+            .await?
+            .ok_or_else(|| ConnectorError::EmailTemplateNotFound(id.into()))?;
         let mut details: EmailTemplateDetails =
             serde_json::from_value(row.details.0.clone()).map_err(|e| ConnectorError::Invalid(e.to_string()))?;
         if let Some(v) = patch.subject {
@@ -94,13 +97,13 @@ impl EmailTemplates<'_> {
         let value = serde_json::to_value(&details).map_err(|e| ConnectorError::Invalid(e.to_string()))?;
         store::update_template_details(&mut tx, tenant, id, &value).await?;
         tx.commit().await?;
-        Ok(EmailTemplate { details, ..to_wire(row).ok_or_else(|| ConnectorError::NotFound(id.into()))? })
+        Ok(EmailTemplate { details, ..to_wire(row).ok_or_else(|| ConnectorError::EmailTemplateNotFound(id.into()))? })
     }
 
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
         let mut c = self.core.store.conn().await?;
         if store::delete_templates(&mut c, tenant, Some(id), None, None).await? == 0 {
-            return Err(ConnectorError::NotFound(id.into()));
+            return Err(ConnectorError::EmailTemplateNotFound(id.into()));
         }
         Ok(())
     }
@@ -134,10 +137,13 @@ fn check_details(d: &EmailTemplateDetails) -> Result<()> {
     if d.content_type.as_deref().is_some_and(|t| t != "text/html" && t != "text/plain") {
         return Err(ConnectorError::Invalid("`details.contentType` must be `text/html` or `text/plain`".into()));
     }
-    for (field, v) in [("replyTo", &d.reply_to), ("sendFrom", &d.send_from)] {
-        if v.as_deref().is_some_and(|v| !crate::users::is_email(v)) {
-            return Err(ConnectorError::Invalid(format!("`details.{field}` must be an email address")));
-        }
+    // `replyTo` is free text (as Logto's: it may hold `{{…}}` variables); the mail takes it
+    // when it renders to an address. `sendFrom` must be one.
+    if d.send_from.as_deref().is_some_and(|v| !crate::users::is_email(v)) {
+        return Err(ConnectorError::Invalid("`details.sendFrom` must be an email address".into()));
+    }
+    if d.reply_to.as_deref().is_some_and(|v| v.len() > 256) {
+        return Err(ConnectorError::Invalid("`details.replyTo` must be at most 256 characters".into()));
     }
     Ok(())
 }

@@ -44,6 +44,8 @@ pub enum ConnectorError {
     TokenStorageNotSupported,
     #[error("no template for usage type `{0}`")]
     TemplateNotFound(String),
+    #[error("email template `{0}` not found")]
+    EmailTemplateNotFound(String),
     #[error("delivery failed: {0}")]
     Delivery(String),
     #[error("deleting email templates in bulk needs `languageTag` or `templateType`")]
@@ -263,11 +265,13 @@ impl Outgoing {
         match &self.delivery {
             Delivery::Http(config) => config.send(&self.http, message).await,
             Delivery::Smtp(config) => {
+                // A template's `replyTo` is free text and may use variables.
+                let reply_to = self.localized.as_ref().and_then(|t| t.reply_to.as_deref()).map(render);
                 let mail = match &self.localized {
                     Some(t) => smtp::Mail {
                         to: &message.to,
                         from: t.send_from.as_deref(),
-                        reply_to: t.reply_to.as_deref(),
+                        reply_to: reply_to.as_deref(),
                         subject: render(&t.subject),
                         body: render(&t.content),
                         kind: if t.content_type.as_deref() == Some("text/plain") {

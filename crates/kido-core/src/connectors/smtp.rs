@@ -192,8 +192,20 @@ impl SmtpConfig {
         let from: Mailbox = mail.from.unwrap_or(&self.from_email).parse().map_err(|_| bad("from"))?;
         let to: Mailbox = mail.to.parse().map_err(|_| bad("to"))?;
         let mut builder: MessageBuilder = lettre::Message::builder().from(from).to(to).subject(mail.subject);
-        if let Some(reply_to) = mail.reply_to.or(self.reply_to.as_deref()) {
-            builder = builder.reply_to(reply_to.parse().map_err(|_| bad("replyTo"))?);
+        // A template's free-text `replyTo` that is no address falls back to the config's.
+        let template_reply_to = mail.reply_to.and_then(|r| match r.parse::<Mailbox>() {
+            Ok(mailbox) => Some(mailbox),
+            Err(_) => {
+                tracing::warn!(reply_to = r, "the email template's replyTo is not an address; using the connector's");
+                None
+            }
+        });
+        let reply_to = match template_reply_to {
+            Some(mailbox) => Some(mailbox),
+            None => self.reply_to.as_deref().map(str::parse).transpose().map_err(|_| bad("replyTo"))?,
+        };
+        if let Some(reply_to) = reply_to {
+            builder = builder.reply_to(reply_to);
         }
         for (name, values) in &self.custom_headers {
             let values = match values {

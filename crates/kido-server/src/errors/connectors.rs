@@ -39,6 +39,7 @@ impl From<ConnectorError> for ApiError {
             }
             E::SyncProfileNotAllowed => Self::new(UNPROCESSABLE, "connector.invalid_type_for_syncing_profile", message),
             E::TokenStorageNotSupported => Self::new(UNPROCESSABLE, "connector.token_storage_not_supported", message),
+            E::EmailTemplateNotFound(id) => Self::not_exists_with_id("email_templates", &id),
             E::TemplateNotFound(_) => Self::new(BAD_REQUEST, "connector.template_not_found", message),
             E::Delivery(details) => {
                 tracing::warn!(error = %details, "connector delivery failed");

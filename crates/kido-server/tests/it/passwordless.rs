@@ -837,3 +837,51 @@ async fn hosted_pages_escape_what_they_echo_and_carry_the_query_encoded() {
     smtp.next().await;
     t.stop().await;
 }
+
+/// Logto's email templates: `replyTo` is free text (variables allowed), an unknown id is
+/// `entity.not_exists_with_id`.
+#[tokio::test]
+async fn email_template_reply_to_is_free_text_and_unknown_ids_are_named() {
+    let t = TestServer::start().await;
+    let mut smtp = SmtpServer::start().await;
+    let (status, body) = t
+        .api(
+            Method::POST,
+            "/api/connectors",
+            Some(json!({"connectorId": "simple-mail-transfer-protocol", "config": smtp.config()})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let template = |reply_to: &str| {
+        json!({"templates": [{"languageTag": "en", "templateType": "Generic",
+            "details": {"subject": "Code", "content": "Code: {{code}}", "contentType": "text/plain", "replyTo": reply_to}}]})
+    };
+    // Free text that is no address is stored as given; the mail falls back to the connector's.
+    let (status, stored) = t.api(Method::PUT, "/api/email-templates", Some(template("Support team"))).await;
+    assert_eq!((status, stored[0]["details"]["replyTo"].as_str()), (200, Some("Support team")), "{stored}");
+    let test = json!({"email": "dev@kido.test", "config": smtp.config(), "locale": "en"});
+    let (status, body) =
+        t.api(Method::POST, "/api/connectors/simple-mail-transfer-protocol/test", Some(test.clone())).await;
+    assert_eq!(status, 204, "{body}");
+    let mail = smtp.next().await;
+    assert_eq!(mail.header("Reply-To"), None, "{}", mail.data);
+    // Variables are rendered: an address after rendering is the mail's Reply-To.
+    let (status, stored) =
+        t.api(Method::PUT, "/api/email-templates", Some(template("help-{{locale}}@kido.test"))).await;
+    assert_eq!(status, 200, "{stored}");
+    let (status, body) = t.api(Method::POST, "/api/connectors/simple-mail-transfer-protocol/test", Some(test)).await;
+    assert_eq!(status, 204, "{body}");
+    let mail = smtp.next().await;
+    assert_eq!(mail.header("Reply-To").as_deref(), Some("help-en@kido.test"), "{}", mail.data);
+
+    for (method, path) in [
+        (Method::GET, "/api/email-templates/nope"),
+        (Method::DELETE, "/api/email-templates/nope"),
+        (Method::PATCH, "/api/email-templates/nope/details"),
+    ] {
+        let body = (method == Method::PATCH).then(|| json!({"subject": "x"}));
+        let (status, error) = t.api(method, path, body).await;
+        assert_eq!((status, error["code"].as_str()), (404, Some("entity.not_exists_with_id")), "{path}: {error}");
+    }
+    t.stop().await;
+}

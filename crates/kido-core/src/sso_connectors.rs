@@ -238,16 +238,25 @@ fn domains(list: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// SAML request-signing settings Logto drops from a connector's config on create and update.
+const SAML_UNSUPPORTED_KEYS: [&str; 2] = ["signAuthnRequest", "requestSignatureAlgorithm"];
+
 /// A provider's config is all or nothing: absent (to be filled in later) or complete.
 /// OIDC-based providers need `clientId`, `clientSecret` and an https `issuer`; SAML-based ones
 /// `metadataUrl`, `metadata`, or `entityId` + `signInEndpoint` + `x509Certificate`.
 fn config(provider_type: &str, value: Option<Value>) -> Result<Value> {
-    let map: Map<String, Value> = match value {
+    let mut map: Map<String, Value> = match value {
         None => return Ok(json!({})),
         Some(Value::Object(map)) if map.is_empty() => return Ok(json!({})),
         Some(Value::Object(map)) => map,
         Some(_) => return Err(SsoConnectorError::InvalidConfig("`config` must be an object".into())),
     };
+    if provider_type != "oidc" {
+        // As Logto: SAML requests are not signed, so these settings are not kept.
+        for key in SAML_UNSUPPORTED_KEYS {
+            map.remove(key);
+        }
+    }
     let text = |key: &str| map.get(key).and_then(Value::as_str).filter(|v| !v.trim().is_empty());
     let url = |key: &str| {
         text(key).and_then(|v| url::Url::parse(v).ok()).filter(|u| u.scheme() == "https" || u.scheme() == "http")

@@ -317,3 +317,28 @@ async fn sso_connector_provisioning_for_new_and_existing_users() {
     assert_eq!(logs.as_array().unwrap().iter().filter(|l| l["payload"]["jit"] == "ssoConnector").count(), 4);
     t.stop().await;
 }
+
+/// As Logto: SAML request signing is not supported, so its settings are dropped from the
+/// config on create and on update; other keys are kept.
+#[tokio::test]
+async fn saml_connectors_drop_request_signing_settings() {
+    let t = TestServer::start().await;
+    let signing = json!({"metadataUrl": "https://idp.acme.test/metadata", "signAuthnRequest": true,
+        "requestSignatureAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "entityId": "kept"});
+    let (status, body) = t
+        .api(
+            Method::POST,
+            "/api/sso-connectors",
+            Some(json!({"providerName": "SAML", "connectorName": "Acme SAML", "config": signing})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let expected = json!({"metadataUrl": "https://idp.acme.test/metadata", "entityId": "kept"});
+    assert_eq!(body["config"], expected);
+    let path = format!("/api/sso-connectors/{}", id(&body));
+    let (status, body) = t.api(Method::PATCH, &path, Some(json!({"config": signing}))).await;
+    assert_eq!((status, &body["config"]), (200, &expected), "{body}");
+    let (_, body) = t.api(Method::GET, &path, None).await;
+    assert_eq!(body["config"], expected);
+    t.stop().await;
+}

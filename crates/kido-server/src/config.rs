@@ -118,6 +118,9 @@ settings! {
     "trust_proxy_header", ["KIDO_TRUST_PROXY_HEADER", "TRUST_PROXY_HEADER"], flag: Some("trust-proxy-header"), default: "false",
         "take the client IP from X-Forwarded-For (only behind a proxy that sets it)",
         trust_proxy_header = parse_bool;
+    "status_api_key", ["KIDO_STATUS_API_KEY", "STATUS_API_KEY"], flag: None, default: "unset",
+        "GET /api/status with header logto-status-api-key equal to it also answers logto-tenant-id",
+        status_api_key = |v: &str| Ok::<_, String>(Some(v.to_owned()).filter(|v| !v.is_empty()));
     "max_pending_interactions_per_ip", ["KIDO_MAX_PENDING_INTERACTIONS_PER_IP"], flag: Some("max-pending-interactions-per-ip"), default: "100",
         "sign-ins one client address may have pending; more get 429",
         limits.max_pending_interactions_per_ip = parse_positive;
@@ -297,6 +300,8 @@ pub struct Config {
     pub bootstrap_admin_m2m_client_secret: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy_header: bool,
+    /// Secret that lets `GET /api/status` name the tenant (Logto's `STATUS_API_KEY`).
+    pub status_api_key: Option<String>,
     pub limits: Limits,
 }
 
@@ -320,6 +325,7 @@ impl Default for Config {
             bootstrap_admin_m2m_client_id: None,
             bootstrap_admin_m2m_client_secret: None,
             trust_proxy_header: false,
+            status_api_key: None,
             limits: Limits::default(),
         }
     }
@@ -553,6 +559,7 @@ mod tests {
                 "bootstrap_m2m_client_secret",
                 "bootstrap_admin_m2m_client_id",
                 "bootstrap_admin_m2m_client_secret",
+                "status_api_key",
             ];
             let mut c = Config::default();
             if (s.apply)(&mut c, s.default).is_ok() && !unset.contains(&s.key) {

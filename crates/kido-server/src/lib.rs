@@ -12,6 +12,7 @@ mod interaction_guard;
 pub mod openapi;
 mod pages;
 pub mod pagination;
+mod request_id;
 mod routes;
 mod search;
 mod serve;

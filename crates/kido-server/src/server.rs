@@ -130,12 +130,15 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             context,
             origin: origin.clone(),
             trust_proxy_header: config.trust_proxy_header,
+            status_api_key: config.status_api_key.as_deref().map(Arc::from),
         };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
         let app = router
             .clone()
             .with_state(state.clone())
-            .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard));
+            .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard))
+            // Outermost: every answer, the guards' own included, names its request.
+            .layer(axum::middleware::from_fn(crate::request_id::tag));
         tasks.push(tokio::spawn(serve::serve(listener, app, config.limits.clone(), shutdown.subscribe())));
         listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
     }

@@ -19,6 +19,8 @@ pub struct TenantSite {
     pub context: TenantContext,
     /// Whether `X-Forwarded-For` names the client (set behind a trusted proxy).
     pub trust_proxy_header: bool,
+    /// `STATUS_API_KEY`: who presents it learns the tenant id from `GET /api/status`.
+    pub status_api_key: Option<Arc<str>>,
     /// Public origin and path prefix, without a trailing slash (`http://localhost:3001`).
     pub origin: String,
     /// Discovery document, rendered once.

@@ -46,12 +46,18 @@ fn log_filter(q: &QueryPairs) -> Result<LogFilter, ApiError> {
             })
             .transpose()
     };
+    let (start, end) = (time("start_time")?, time("end_time")?);
+    if let (Some(start), Some(end)) = (start, end)
+        && start > end
+    {
+        return Err(ApiError::invalid_input("query", "`start_time` must not be after `end_time`"));
+    }
     Ok(LogFilter {
         user_id: q.text("userId"),
         application_id: q.text("applicationId"),
         keys: q.all("logKey").flat_map(|v| v.split(',')).filter(|k| !k.is_empty()).map(str::to_owned).collect(),
-        start: time("start_time")?,
-        end: time("end_time")?,
+        start,
+        end,
     })
 }
 

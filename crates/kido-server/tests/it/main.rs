@@ -27,3 +27,4 @@ mod tenancy;
 mod token;
 mod two_nodes;
 mod users;
+mod wire;

@@ -4,8 +4,8 @@
 
 use kido_proto::TenantId;
 use kido_proto::sso_connectors::{
-    CreateSsoConnector, PROVIDERS, SsoBranding, SsoConnector, SsoConnectorProvider, SsoConnectorWithProvider,
-    UpdateSsoConnector,
+    CreateSsoConnector, PROVIDERS, SsoBranding, SsoConnector, SsoConnectorMetadata, SsoConnectorProvider,
+    SsoConnectorWithProvider, UpdateSsoConnector,
 };
 use kido_store::sso_connectors::{self as store, StoredSsoConnector};
 use kido_store::{Exec, Json, Page, StoreError};
@@ -156,6 +156,26 @@ impl SsoConnectors<'_> {
         let out = with_provider(&mut tx, tenant, row).await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// The connectors a user can sign in with: configured and claiming at least one domain.
+    pub async fn for_sign_in(&self, tenant: &TenantId) -> Result<Vec<SsoConnectorMetadata>> {
+        let mut c = self.core.store.conn().await?;
+        let (rows, _) = store::list(&mut c, tenant, None).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| row.config.0.as_object().is_some_and(|c| !c.is_empty()) && !row.domains.0.is_empty())
+            .map(|row| {
+                let branding: SsoBranding = serde_json::from_value(row.branding.0).unwrap_or_default();
+                SsoConnectorMetadata {
+                    id: row.id,
+                    connector_name: branding.display_name.unwrap_or(row.connector_name),
+                    logo: branding.logo.unwrap_or_default(),
+                    dark_logo: branding.dark_logo,
+                    domains: row.domains.0,
+                }
+            })
+            .collect())
     }
 
     /// Deletes a connector; organizations stop listing it.

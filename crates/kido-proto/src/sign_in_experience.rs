@@ -98,8 +98,11 @@ pub struct LanguageInfo {
     pub fallback_language: String,
 }
 
+// The parts of the password policy default field by field (Logto's guard), so a partial
+// object (`{"length": {"max": 256}}`) keeps the defaults of what it leaves out.
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct PasswordLength {
     #[schema(minimum = 1, maximum = 256)]
     pub min: u32,
@@ -107,23 +110,40 @@ pub struct PasswordLength {
     pub max: u32,
 }
 
+impl Default for PasswordLength {
+    fn default() -> Self {
+        Self { min: 8, max: 256 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CharacterTypes {
     /// How many of lowercase, uppercase, digits and symbols a password must mix.
     #[schema(minimum = 1, maximum = 4)]
     pub min: u32,
 }
 
+impl Default for CharacterTypes {
+    fn default() -> Self {
+        Self { min: 1 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct PasswordRejects {
     /// Reject common and breached passwords (Kido checks a built-in list, offline).
     pub pwned: bool,
     pub repetition_and_sequence: bool,
     pub user_info: bool,
-    #[serde(default)]
     pub words: Vec<String>,
+}
+
+impl Default for PasswordRejects {
+    fn default() -> Self {
+        Self { pwned: true, repetition_and_sequence: true, user_info: true, words: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -137,9 +157,9 @@ pub struct PasswordPolicy {
 impl Default for PasswordPolicy {
     fn default() -> Self {
         Self {
-            length: PasswordLength { min: 8, max: 256 },
-            character_types: CharacterTypes { min: 1 },
-            rejects: PasswordRejects { pwned: true, repetition_and_sequence: true, user_info: true, words: Vec::new() },
+            length: PasswordLength::default(),
+            character_types: CharacterTypes::default(),
+            rejects: PasswordRejects::default(),
         }
     }
 }
@@ -160,6 +180,26 @@ pub enum MfaPolicy {
     PromptOnlyAtSignIn,
     PromptAtSignInAndSignUp,
     NoPrompt,
+    PromptAtSignInAndSignUpMandatory,
+}
+
+/// Adaptive MFA: ask for a second factor only when a sign-in looks risky.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdaptiveMfa {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Sources a custom sign-in UI may load scripts from and connect to (added to the hosted
+/// pages' Content-Security-Policy when custom UI assets are set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomUiCsp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_src: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_src: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -239,8 +279,12 @@ pub struct SignInExperience {
     pub custom_content: Map<String, Value>,
     #[schema(value_type = Option<Object>)]
     pub custom_ui_assets: Option<Value>,
+    #[serde(default)]
+    pub custom_ui_csp: CustomUiCsp,
     pub password_policy: PasswordPolicy,
     pub mfa: Mfa,
+    #[serde(default)]
+    pub adaptive_mfa: AdaptiveMfa,
     pub single_sign_on_enabled: bool,
     pub support_email: Option<String>,
     pub support_website_url: Option<String>,
@@ -287,8 +331,10 @@ impl SignInExperience {
             custom_css: None,
             custom_content: Map::new(),
             custom_ui_assets: None,
+            custom_ui_csp: CustomUiCsp::default(),
             password_policy: PasswordPolicy::default(),
             mfa: Mfa { factors: Vec::new(), policy: MfaPolicy::UserControlled, organization_required_mfa_policy: None },
+            adaptive_mfa: AdaptiveMfa::default(),
             single_sign_on_enabled: false,
             support_email: None,
             support_website_url: None,
@@ -300,7 +346,9 @@ impl SignInExperience {
     }
 }
 
-/// `PATCH /api/sign-in-exp`: any subset of the top-level fields; each given one replaces the stored one.
+/// `PATCH /api/sign-in-exp`: any subset of the top-level fields. An object field is merged
+/// key by key into the stored one (as Logto's JSON columns), anything else replaces it.
+/// Only the request's schema: the server merges the JSON as sent.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateSignInExperience {
@@ -325,8 +373,12 @@ pub struct UpdateSignInExperience {
     pub custom_css: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub custom_content: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_ui_assets: Option<Value>,
+    pub custom_ui_csp: Option<CustomUiCsp>,
     pub password_policy: Option<PasswordPolicy>,
     pub mfa: Option<Mfa>,
+    pub adaptive_mfa: Option<AdaptiveMfa>,
     pub single_sign_on_enabled: Option<bool>,
     #[serde(default, with = "crate::applications::double_option")]
     #[schema(value_type = Option<String>)]

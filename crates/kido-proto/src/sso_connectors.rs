@@ -103,3 +103,16 @@ pub struct UpdateSsoConnector {
     #[serde(default)]
     pub sync_profile: Option<bool>,
 }
+
+/// An SSO connector as the sign-in pages see it (`/api/.well-known/sign-in-exp`): the
+/// branding's name and logos, and the email domains it signs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoConnectorMetadata {
+    pub id: String,
+    pub connector_name: String,
+    pub logo: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dark_logo: Option<String>,
+    pub domains: Vec<String>,
+}

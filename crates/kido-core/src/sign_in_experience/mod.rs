@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kido_proto::TenantId;
-use kido_proto::sign_in_experience::{
-    PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier, UpdateSignInExperience,
-};
+use kido_proto::sign_in_experience::{PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier};
 use kido_store::{StoreError, sign_in_experiences as store};
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::Core;
@@ -146,37 +145,9 @@ impl SignInExperiences<'_> {
         Ok(sie)
     }
 
-    /// Applies the given fields, validates the result as a whole, stores it.
-    pub async fn update(&self, tenant: &TenantId, patch: UpdateSignInExperience) -> Result<SignInExperience> {
-        let mut sie = self.get(tenant).await?;
-        macro_rules! apply {
-            ($($field:ident),*) => { $( if let Some(v) = patch.$field { sie.$field = v; } )* };
-        }
-        apply!(
-            color,
-            branding,
-            hide_logto_branding,
-            language_info,
-            terms_of_use_url,
-            privacy_policy_url,
-            agree_to_terms_policy,
-            sign_in,
-            sign_up,
-            social_sign_in,
-            social_sign_in_connector_targets,
-            sign_in_mode,
-            custom_css,
-            custom_content,
-            password_policy,
-            mfa,
-            single_sign_on_enabled,
-            support_email,
-            support_website_url,
-            unknown_session_redirect_url,
-            sentinel_policy,
-            verification_code_policy,
-            forgot_password_methods
-        );
+    /// Applies a `PATCH` (see [`apply_patch`]), validates the result as a whole, stores it.
+    pub async fn update(&self, tenant: &TenantId, patch: Map<String, Value>) -> Result<SignInExperience> {
+        let sie = apply_patch(&self.get(tenant).await?, patch)?;
         let mut c = self.core.store.conn().await?;
         let connectors = Connectors {
             email: kido_store::connectors::find_by_kind(&mut c, tenant, "Email").await?.is_some(),
@@ -213,6 +184,100 @@ impl SignInExperiences<'_> {
         };
         Ok(password_policy::check(policy, password, user.as_ref()))
     }
+}
+
+/// Top-level fields that are objects in Logto's JSON columns: a patch merges its keys into
+/// the stored object (PostgreSQL's `||`), so `{"passwordPolicy": {"length": {"max": 256}}}`
+/// keeps the stored `characterTypes` and `rejects` (and `length.min` takes its default).
+const MERGED_OBJECTS: [&str; 14] = [
+    "color",
+    "branding",
+    "languageInfo",
+    "signIn",
+    "signUp",
+    "socialSignIn",
+    "customContent",
+    "customUiCsp",
+    "passwordPolicy",
+    "mfa",
+    "adaptiveMfa",
+    "sentinelPolicy",
+    "verificationCodePolicy",
+    "customUiAssets",
+];
+
+/// Fields a patch cannot change (Logto's guard leaves them out; they are ignored).
+const READ_ONLY: [&str; 2] = ["tenantId", "id"];
+
+/// The sign-in experience after a `PATCH`: each given top-level field replaces the stored
+/// one, objects of [`MERGED_OBJECTS`] are merged key by key; unknown and read-only fields
+/// are ignored, as Logto's. The whole is then read back with its types, so a wrong type
+/// anywhere is a 400 naming it.
+pub fn apply_patch(current: &SignInExperience, patch: Map<String, Value>) -> Result<SignInExperience> {
+    let invalid = |e: serde_json::Error| SignInExperienceError::Invalid(format!("invalid sign-in experience: {e}"));
+    let Value::Object(mut merged) = serde_json::to_value(current).map_err(invalid)? else {
+        return Err(SignInExperienceError::Invalid("the stored sign-in experience is not an object".into()));
+    };
+    for (key, value) in patch {
+        if READ_ONLY.contains(&key.as_str()) || !merged.contains_key(&key) {
+            continue;
+        }
+        match (merged.get_mut(&key), value) {
+            (Some(Value::Object(stored)), Value::Object(given)) if MERGED_OBJECTS.contains(&key.as_str()) => {
+                stored.extend(given);
+            }
+            (_, value) => {
+                merged.insert(key, value);
+            }
+        }
+    }
+    let sie: SignInExperience = serde_json::from_value(Value::Object(merged)).map_err(invalid)?;
+    check_custom_ui(&sie)?;
+    Ok(sie)
+}
+
+/// Most sources one CSP directive of a custom UI may list.
+const MAX_CSP_SOURCES: usize = 32;
+
+/// `customUiAssets` is `null` or `{id, createdAt}`; `customUiCsp` lists CSP source
+/// expressions (`https:`, `https://*.example.com`, `'self'`…), never anything that could end
+/// the directive or add another.
+fn check_custom_ui(sie: &SignInExperience) -> Result<()> {
+    if let Some(assets) = &sie.custom_ui_assets {
+        let id_ok = assets.get("id").and_then(Value::as_str).is_some_and(|id| !id.is_empty() && id.len() <= 128);
+        if !id_ok || !assets.get("createdAt").is_some_and(Value::is_i64) {
+            return Err(SignInExperienceError::Invalid(
+                "`customUiAssets` must be null or {\"id\": string, \"createdAt\": number}".into(),
+            ));
+        }
+    }
+    let csp = &sie.custom_ui_csp;
+    for (field, sources) in [("scriptSrc", &csp.script_src), ("connectSrc", &csp.connect_src)] {
+        let sources = sources.as_deref().unwrap_or_default();
+        if sources.len() > MAX_CSP_SOURCES {
+            return Err(SignInExperienceError::Invalid(format!(
+                "`customUiCsp.{field}` lists at most {MAX_CSP_SOURCES} sources"
+            )));
+        }
+        if let Some(bad) = sources.iter().find(|s| !is_csp_source(s)) {
+            return Err(SignInExperienceError::Invalid(format!(
+                "`customUiCsp.{field}`: `{bad}` is not a CSP source (e.g. `https://cdn.example.com`, `https:`, `'self'`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A CSP source expression: a keyword of the few that make sense, or a scheme/host source
+/// made of URL characters only (no spaces, `;`, `,` or quotes that would change the policy).
+pub fn is_csp_source(source: &str) -> bool {
+    const KEYWORDS: [&str; 3] = ["'self'", "'unsafe-inline'", "'unsafe-eval'"];
+    if KEYWORDS.contains(&source) {
+        return true;
+    }
+    !source.is_empty()
+        && source.len() <= 256
+        && source.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&()*+=%".contains(&b))
 }
 
 fn sign_up_covers(id: SignUpIdentifier, sign_in: SignInIdentifier) -> bool {

@@ -53,13 +53,26 @@ impl View {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, self.content_security_policy());
         response
+    }
+
+    /// No scripts and no connections, unless the tenant runs a custom UI: then its
+    /// `customUiCsp` sources (checked as CSP source expressions when stored) are allowed.
+    fn content_security_policy(&self) -> HeaderValue {
+        const BASE: &str = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; \
+            frame-ancestors 'none'; base-uri 'none'";
+        let csp = &self.sie.custom_ui_csp;
+        let directives: Vec<String> = [("script-src", &csp.script_src), ("connect-src", &csp.connect_src)]
+            .into_iter()
+            .filter(|_| self.sie.custom_ui_assets.is_some())
+            .filter_map(|(name, sources)| sources.as_ref().filter(|s| !s.is_empty()).map(|s| (name, s)))
+            .map(|(name, sources)| format!("; {name} {}", sources.join(" ")))
+            .collect();
+        if directives.is_empty() {
+            return HeaderValue::from_static(BASE);
+        }
+        HeaderValue::from_str(&format!("{BASE}{}", directives.concat())).unwrap_or(HeaderValue::from_static(BASE))
     }
 
     /// A page with a heading and one message.

@@ -45,15 +45,17 @@ async fn get_sign_in_exp(
     Ok(axum::Json(app.core.sign_in_experiences().get(&app.tenant.context.id).await?))
 }
 
-/// Change the sign-in experience. Each top-level field given replaces the stored one; the
-/// result is validated as a whole (400 with a `sign_in_experiences.*` code saying which rule).
+/// Change the sign-in experience. Each top-level field given replaces the stored one, an
+/// object field (`passwordPolicy`, `mfa`, `signUp`…) is merged key by key into the stored
+/// one; the result is validated as a whole (400 with a `sign_in_experiences.*` code saying
+/// which rule).
 #[utoipa::path(patch, path = "/api/sign-in-exp", operation_id = "UpdateSignInExp", tag = "Sign-in experience",
     request_body = Option<UpdateSignInExperience>,
     responses((status = 200, body = SignInExperience, description = "The updated sign-in experience."), ErrorResponses))]
 async fn update_sign_in_exp(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiJson(body): ApiJson<UpdateSignInExperience>,
+    ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<axum::Json<SignInExperience>, ApiError> {
     Ok(axum::Json(app.core.sign_in_experiences().update(&app.tenant.context.id, body).await?))
 }
@@ -104,11 +106,15 @@ async fn get_sign_in_experience_config(State(app): State<AppState>) -> Result<ax
         "email": forgot.contains(&kido_proto::sign_in_experience::ForgotPasswordMethod::EmailVerificationCode),
         "phone": forgot.contains(&kido_proto::sign_in_experience::ForgotPasswordMethod::PhoneVerificationCode),
     });
+    let sso_connectors = match sie.single_sign_on_enabled {
+        true => app.core.sso_connectors().for_sign_in(&app.tenant.context.id).await?,
+        false => Vec::new(),
+    };
     let mut value = serde_json::to_value(&sie).map_err(|e| ApiError::internal(&e))?;
     if let Some(obj) = value.as_object_mut() {
         obj.remove("forgotPasswordMethods");
         obj.insert("socialConnectors".into(), json!([]));
-        obj.insert("ssoConnectors".into(), json!([]));
+        obj.insert("ssoConnectors".into(), json!(sso_connectors));
         obj.insert("forgotPassword".into(), forgot_password);
         obj.insert("isDevelopmentTenant".into(), json!(false));
     }

@@ -169,3 +169,106 @@ async fn public_view_needs_no_token() {
     assert_eq!(status, 401);
     t.stop().await;
 }
+
+/// Logto's PATCH: an object field is merged key by key into the stored one.
+#[tokio::test]
+async fn partial_nested_objects_keep_what_they_leave_out() {
+    let t = TestServer::start().await;
+    let patch = json!({"passwordPolicy": {"characterTypes": {"min": 3}, "rejects": {"words": ["kido"]}}});
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(patch)).await;
+    assert_eq!(status, 200, "{sie}");
+    let (status, sie) =
+        t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"passwordPolicy": {"length": {"max": 128}}}))).await;
+    assert_eq!(status, 200, "{sie}");
+    let policy = &sie["passwordPolicy"];
+    assert_eq!(policy["length"], json!({"min": 8, "max": 128}), "the default min, the given max");
+    assert_eq!(policy["characterTypes"]["min"], 3, "untouched parts are kept: {policy}");
+    assert_eq!(policy["rejects"]["words"], json!(["kido"]));
+    assert_eq!(policy["rejects"]["pwned"], true);
+
+    // Every MFA policy of Logto 1.42; the factors are kept when only the policy changes.
+    for policy in [
+        "UserControlled",
+        "Mandatory",
+        "PromptOnlyAtSignIn",
+        "PromptAtSignInAndSignUp",
+        "NoPrompt",
+        "PromptAtSignInAndSignUpMandatory",
+    ] {
+        let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"mfa": {"policy": policy}}))).await;
+        assert_eq!((status, sie["mfa"]["policy"].as_str()), (200, Some(policy)), "{sie}");
+        assert_eq!(sie["mfa"]["factors"], json!([]));
+    }
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"adaptiveMfa": {"enabled": true}}))).await;
+    assert_eq!((status, &sie["adaptiveMfa"]), (200, &json!({"enabled": true})), "{sie}");
+    let (_, public) = send(Method::GET, &t.url("/api/.well-known/sign-in-exp"), None, None).await;
+    assert_eq!(public["adaptiveMfa"], json!({"enabled": true}));
+
+    // Wrong types anywhere are a 400 naming what is wrong; nothing is stored.
+    for bad in [
+        json!({"passwordPolicy": {"length": {"max": "long"}}}),
+        json!({"mfa": {"policy": "Sometimes"}}),
+        json!({"adaptiveMfa": {"enabled": "yes"}}),
+        json!({"signInMode": 3}),
+    ] {
+        let (status, body) = t.api(Method::PATCH, "/api/sign-in-exp", Some(bad.clone())).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")), "{bad}: {body}");
+    }
+    let (_, sie) = t.api(Method::GET, "/api/sign-in-exp", None).await;
+    assert_eq!(sie["passwordPolicy"]["length"]["max"], 128);
+    // Read-only and unknown fields are ignored, as Logto's guard strips them.
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"id": "other", "nope": 1}))).await;
+    assert_eq!((status, sie["id"].as_str()), (200, Some("default")));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn custom_ui_csp_is_checked_stored_and_applied_with_custom_ui_assets() {
+    let t = TestServer::start().await;
+    let csp = json!({"scriptSrc": ["https://cdn.example.com", "'self'"], "connectSrc": ["https://api.example.com"]});
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"customUiCsp": csp}))).await;
+    assert_eq!((status, &sie["customUiCsp"]), (200, &csp), "{sie}");
+    for bad in ["https://x.test; script-src *", "https://x.test 'unsafe-hashes'", "'none'", ""] {
+        let patch = json!({"customUiCsp": {"scriptSrc": [bad]}});
+        let (status, body) = t.api(Method::PATCH, "/api/sign-in-exp", Some(patch)).await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+    }
+    let page_csp = || async {
+        let r = crate::harness::http().get(t.url("/sign-in")).send().await.unwrap();
+        r.headers()["content-security-policy"].to_str().unwrap().to_owned()
+    };
+    // Without custom UI assets the hosted pages allow no scripts at all.
+    assert!(!page_csp().await.contains("script-src"));
+    let assets = json!({"customUiAssets": {"id": "ui-1", "createdAt": 1_700_000_000_000_i64}});
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(assets)).await;
+    assert_eq!(status, 200, "{sie}");
+    let policy = page_csp().await;
+    assert!(policy.contains("; script-src https://cdn.example.com 'self'"), "{policy}");
+    assert!(policy.contains("; connect-src https://api.example.com"), "{policy}");
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    let bad_assets = json!({"customUiAssets": {"id": 5}});
+    assert_eq!(t.api(Method::PATCH, "/api/sign-in-exp", Some(bad_assets)).await.0, 400);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_public_view_lists_sso_connectors_when_single_sign_on_is_enabled() {
+    let t = TestServer::start().await;
+    let connector = json!({"providerName": "Okta", "connectorName": "Acme Okta", "domains": ["acme.test"],
+        "config": {"clientId": "kido", "clientSecret": "s3cret", "issuer": "https://idp.acme.test"},
+        "branding": {"displayName": "Acme", "logo": "https://acme.test/logo.png"}});
+    let (status, created) = t.api(Method::POST, "/api/sso-connectors", Some(connector)).await;
+    assert_eq!(status, 200, "{created}");
+    // Not configured yet: not offered.
+    let unconfigured = json!({"providerName": "OIDC", "connectorName": "Later", "domains": ["later.test"]});
+    assert_eq!(t.api(Method::POST, "/api/sso-connectors", Some(unconfigured)).await.0, 200);
+    let public = || async { send(Method::GET, &t.url("/api/.well-known/sign-in-exp"), None, None).await.1 };
+    assert_eq!(public().await["ssoConnectors"], json!([]), "single sign-on is off");
+    let (status, _) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"singleSignOnEnabled": true}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        public().await["ssoConnectors"],
+        json!([{"id": created["id"], "connectorName": "Acme", "logo": "https://acme.test/logo.png", "domains": ["acme.test"]}])
+    );
+    t.stop().await;
+}

@@ -146,7 +146,7 @@ impl Default for PasswordRejects {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PasswordPolicy {
     pub length: PasswordLength,
@@ -154,15 +154,6 @@ pub struct PasswordPolicy {
     pub rejects: PasswordRejects,
 }
 
-impl Default for PasswordPolicy {
-    fn default() -> Self {
-        Self {
-            length: PasswordLength::default(),
-            character_types: CharacterTypes::default(),
-            rejects: PasswordRejects::default(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum MfaFactor {

@@ -154,7 +154,6 @@ pub struct PasswordPolicy {
     pub rejects: PasswordRejects,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum MfaFactor {
     Totp,

@@ -193,11 +193,12 @@ impl QueryPairs {
     pub fn boolean(&self, key: &str) -> Result<Option<bool>, ApiError> {
         match self.get(key) {
             None => Ok(None),
-            Some("true") => Ok(Some(true)),
-            Some("false") => Ok(Some(false)),
-            Some(other) => {
-                Err(ApiError::invalid_input("query", format!("`{key}` must be `true` or `false`, got `{other}`")))
-            }
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(other) => Err(ApiError::invalid_input(
+                "query",
+                format!("`{key}` must be `true` or `false` (or `1`/`0`), got `{other}`"),
+            )),
         }
     }
 

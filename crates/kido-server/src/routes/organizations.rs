@@ -80,12 +80,13 @@ async fn list_organizations(
     _: ManagementScope,
     listing: Listing,
 ) -> Result<Response, ApiError> {
-    let pagination = listing.pagination()?;
+    // As Logto: without `page`/`page_size` the whole list.
+    let pagination = listing.optional_pagination()?;
     let featured = listing.query.boolean("showFeatured")?.unwrap_or(false);
     let filter = OrganizationFilter { search: listing.query.text("q"), ..Default::default() };
-    let (items, total) =
-        app.core.organizations().list(&app.tenant.context.id, &filter, featured, Some(pagination.to_page())).await?;
-    Ok(listing.respond(Some(pagination), items, total))
+    let page = pagination.map(|p| p.to_page());
+    let (items, total) = app.core.organizations().list(&app.tenant.context.id, &filter, featured, page).await?;
+    Ok(listing.respond(pagination, items, total))
 }
 
 /// Create an organization.
@@ -164,7 +165,7 @@ async fn list_organization_users(
 /// Add users to the organization (members already in are left as they are).
 #[utoipa::path(post, path = "/api/organizations/{id}/users", operation_id = "AddOrganizationUsers", tag = "Organizations",
     params(("id" = String, Path, description = "Organization id.")), request_body = OrganizationUserIds,
-    responses((status = 201, description = "Added."), ErrorResponses))]
+    responses((status = 201, body = OrganizationUserIds, description = "Added: the ids given."), ErrorResponses))]
 async fn add_organization_users(
     State(app): State<AppState>,
     _: ManagementScope,
@@ -172,7 +173,8 @@ async fn add_organization_users(
     ApiJson(body): ApiJson<OrganizationUserIds>,
 ) -> Result<Response, ApiError> {
     app.core.organizations().add_members(&app.tenant.context.id, &id, MemberKind::User, &body.user_ids).await?;
-    Ok(created())
+    // Logto echoes the request.
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
 /// Replace the organization's users (those removed lose their organization roles).

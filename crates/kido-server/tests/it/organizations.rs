@@ -706,3 +706,31 @@ async fn invitations_follow_their_state_machine() {
     smtp.assert_quiet(Duration::from_millis(200)).await;
     t.stop().await;
 }
+
+/// Logto's wire details of organization lists and membership (issue 17 item 10).
+#[tokio::test]
+async fn organization_lists_and_member_additions_answer_as_logto() {
+    let t = TestServer::start().await;
+    for n in 0..23 {
+        created(&t, "/api/organizations", json!({"name": format!("org-{n:02}")})).await;
+    }
+    // No pagination parameters: the whole list, no paging headers.
+    let r = send_raw(Method::GET, &t.url("/api/organizations?showFeatured=1"), Some(&t.management_token().await), None)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("total-number").is_none());
+    let all: Value = r.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 23);
+    assert_eq!(all[0]["usersCount"], 0, "showFeatured=1 is true: {}", all[0]);
+    let (status, page) = t.api(Method::GET, "/api/organizations?page=2&page_size=20&showFeatured=0", None).await;
+    assert_eq!((status, page.as_array().unwrap().len()), (200, 3));
+    assert!(page[0].get("usersCount").is_none());
+    assert_eq!(t.api(Method::GET, "/api/organizations?showFeatured=maybe", None).await.0, 400);
+
+    let org = id(&all[0]);
+    let (_, user) = t.api(Method::POST, "/api/users", Some(json!({"username": "member"}))).await;
+    let body = json!({"userIds": [id(&user)]});
+    let (status, echoed) = t.api(Method::POST, &format!("/api/organizations/{org}/users"), Some(body.clone())).await;
+    assert_eq!((status, echoed), (201, body));
+    t.stop().await;
+}

@@ -207,10 +207,12 @@ fn check_looks(org: &Organization) -> Result<()> {
         ("favicon", &b.favicon),
         ("darkFavicon", &b.dark_favicon),
     ] {
+        // Any URL as Logto (data:, custom schemes…), but never script: a logo URL ends up
+        // in pages and apps as a link target too.
         if let Some(v) = v
-            && !matches!(url::Url::parse(v), Ok(u) if u.scheme() == "https" || u.scheme() == "http")
+            && !matches!(url::Url::parse(v), Ok(u) if !matches!(u.scheme(), "javascript" | "vbscript"))
         {
-            return Err(invalid(format!("`branding.{field}` must be an http(s) URL")));
+            return Err(invalid(format!("`branding.{field}` must be a URL (not javascript:)")));
         }
     }
     if org.custom_css.as_ref().is_some_and(|css| css.len() > 64 * 1024) {

@@ -732,5 +732,13 @@ async fn organization_lists_and_member_additions_answer_as_logto() {
     let body = json!({"userIds": [id(&user)]});
     let (status, echoed) = t.api(Method::POST, &format!("/api/organizations/{org}/users"), Some(body.clone())).await;
     assert_eq!((status, echoed), (201, body));
+
+    // Logos may use any URL scheme (Logto stores them as given), never a script one.
+    for logo in ["data:image/png;base64,iVBORw0KGgo=", "ftp://files.acme.test/logo.png", "myapp://logo"] {
+        let (status, body) = t
+            .api(Method::PATCH, &format!("/api/organizations/{org}"), Some(json!({"branding": {"logoUrl": logo}})))
+            .await;
+        assert_eq!((status, body["branding"]["logoUrl"].as_str()), (200, Some(logo)), "{body}");
+    }
     t.stop().await;
 }

@@ -10,6 +10,7 @@ mod caches;
 pub mod clock;
 pub mod connectors;
 pub mod experience;
+pub mod interaction;
 pub mod ids;
 pub mod limits;
 pub mod oidc;

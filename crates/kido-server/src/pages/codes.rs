@@ -16,7 +16,7 @@ use kido_core::experience::{
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
 use super::i18n::Texts;
-use super::request::{carry_query, failure, identifier_from, open, open_post};
+use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::{ClientIp, first_language};
 use crate::state::AppState;
@@ -156,7 +156,7 @@ async fn send_code(
     body: Bytes,
     flow: Flow,
 ) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { view, cookie, csrf, form, .. } = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -244,7 +244,7 @@ enum Next {
 }
 
 async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes, flow: Flow) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { view, cookie, csrf, form, .. } = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -389,7 +389,7 @@ async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) 
 }
 
 async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { view, cookie, csrf, form, .. } = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -460,7 +460,7 @@ async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) ->
 }
 
 async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { view, cookie, csrf, form, .. } = match open_post(&app, &headers, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };

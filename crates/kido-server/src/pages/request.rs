@@ -37,19 +37,30 @@ pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interac
     }
 }
 
-/// A form POST: the interaction, and the form once its anti-forgery token checks out.
+/// A form POST: the interaction (loaded once, for the page and the domain operation), its
+/// view, the anti-forgery token, and the form once that token checks out.
 pub(super) async fn open_post(
     app: &AppState,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(View, String, String, Form), Response> {
-    let (_, view, cookie, csrf) = open(app, headers).await?;
+) -> Result<Posted, Response> {
+    let (interaction, view, cookie, csrf) = open(app, headers).await?;
     let form = Form::parse(body);
     if !csrf_ok(&form, &csrf) {
         let t = view.t();
         return Err(view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true));
     }
-    Ok((view, cookie, csrf, form))
+    Ok(Posted { interaction, view, cookie, csrf, form })
+}
+
+/// What `open_post` found: the browser's interaction and cookie, the page's view, the
+/// anti-forgery token and the posted form.
+pub(super) struct Posted {
+    pub interaction: Interaction,
+    pub view: View,
+    pub cookie: String,
+    pub csrf: String,
+    pub form: Form,
 }
 
 /// The forms' anti-forgery token: derived from the interaction's id, which only the
@@ -116,7 +127,9 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => t.invalid_credentials,
         E::Suspended => t.suspended,
         E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => t.method_disabled,
-        E::Forbidden | E::InvalidInteractionType | E::NotSupportedForForgotPassword { .. } => t.mode_forbidden,
+        E::Forbidden | E::InvalidInteractionType | E::ForgotPasswordStandsAlone | E::ResetChannelNotEnabled => {
+            t.mode_forbidden
+        }
         E::UsernameInUse => t.username_in_use,
         E::EmailInUse | E::PhoneInUse => t.identifier_in_use,
         E::IdentifierMismatch(_) => t.code_expired,
@@ -132,7 +145,7 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::TermsNotAgreed => t.terms_not_agreed,
         E::MissingProfile(_) => t.missing_profile,
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
-        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::StorageFull(_) => t.generic_error,
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => t.generic_error,
     }
 }
 

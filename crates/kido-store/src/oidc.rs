@@ -101,6 +101,30 @@ pub async fn update_interaction_state(
     Ok(())
 }
 
+/// Writes the state and moves the interaction to a new cookie (by digest) in one
+/// statement; false when `old_hash` no longer names it (another holder moved it first).
+pub async fn update_interaction_state_rotating(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    state: &Value,
+    old_hash: &str,
+    new_hash: &str,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5 \
+        WHERE tenant_id = $1 AND id = $2 AND cookie_hash = $4";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(Json(state))
+        .bind(old_hash)
+        .bind(new_hash)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
 /// Gives a live interaction a new cookie (by digest); false when `old_hash` names none.
 /// One conditional statement: of two holders of the old cookie, exactly one moves on.
 pub async fn rotate_interaction_cookie(

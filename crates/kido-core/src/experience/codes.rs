@@ -4,7 +4,7 @@
 use kido_store::users as user_store;
 use serde_json::json;
 
-use super::{
+use super::{InteractionCookie, 
     Experience, ExperienceError, Identifier, IdentifierType, InteractionEvent, Result, VerificationKind,
     VerificationRecord, blocked, event_of, sentinel,
 };
@@ -37,7 +37,7 @@ impl Experience<'_> {
     pub async fn send_code(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         identifier: Identifier,
         event: InteractionEvent,
         origin: Origin,
@@ -82,7 +82,7 @@ impl Experience<'_> {
         let details = json!({"identifier": identifier, "interactionEvent": event});
         self.audit(&mut c, tenant, &interaction, &key, None, details).await?;
         drop(c);
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(id)
     }
 
@@ -91,7 +91,7 @@ impl Experience<'_> {
     pub async fn verify_code(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         identifier: Identifier,
         verification_id: &str,
         code: &str,
@@ -144,7 +144,7 @@ impl Experience<'_> {
         self.audit(&mut c, tenant, &interaction, &audit_key, None, audit_details).await?;
         drop(c);
         interaction.state.verification_records[index].verified = true;
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(record.id)
     }
 }

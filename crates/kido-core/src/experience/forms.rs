@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use super::submit::AuditEntry;
-use super::{Experience, ExperienceError, Identifier, Interaction, InteractionEvent, ProfileInput, Result, begin};
+use super::{
+    Experience, ExperienceError, Identifier, Interaction, InteractionCookie, InteractionEvent, ProfileInput, Result, begin,
+};
 use super::identify::{check_identifying_record, identify_user};
 use crate::TenantContext;
 use crate::interaction::audit_keys;
@@ -32,6 +34,7 @@ impl Experience<'_> {
     pub async fn sign_in_with_password(
         &self,
         tenant: &TenantContext,
+        cookie: &InteractionCookie,
         mut interaction: Interaction,
         form: PasswordSignIn,
     ) -> Result<Option<String>> {
@@ -52,7 +55,7 @@ impl Experience<'_> {
             key: audit_keys::identifier_submit(InteractionEvent::SignIn),
             details: json!({"verificationType": record.kind}),
         };
-        self.finish(tenant, &mut interaction, &sie, Some(&user), Some(identified)).await
+        self.finish(tenant, cookie, &mut interaction, &sie, Some(&user), Some(identified)).await
     }
 
     /// The username registration form: start, agree, username, password, create the user,
@@ -60,6 +63,7 @@ impl Experience<'_> {
     pub async fn register_with_password(
         &self,
         tenant: &TenantContext,
+        cookie: &InteractionCookie,
         mut interaction: Interaction,
         form: UsernameRegistration,
     ) -> Result<Option<String>> {
@@ -71,6 +75,6 @@ impl Experience<'_> {
         self.update_profile(tenant, &mut interaction, &sie, ProfileInput::Password(form.password)).await?;
         self.audit_profile(tenant, &interaction).await?;
         self.create_user(tenant, &mut interaction, &sie).await?;
-        self.finish(tenant, &mut interaction, &sie, None, None).await
+        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
     }
 }

@@ -5,7 +5,7 @@ use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, StoredUser};
 use serde_json::json;
 
-use super::{
+use super::{InteractionCookie, 
     Experience, ExperienceError, IdentifierType, Interaction, InteractionEvent, Result, VerificationKind,
     VerificationRecord, allow_sign_in, event_of,
 };
@@ -20,7 +20,7 @@ impl Experience<'_> {
     pub async fn identify(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         verification_id: Option<&str>,
     ) -> Result<bool> {
         let mut interaction = self.load(tenant, cookie).await?;
@@ -32,7 +32,7 @@ impl Experience<'_> {
             let created = self.create_user(tenant, &mut interaction, &sie).await;
             // A staged identifier stays staged even if the profile is still incomplete.
             if staged || created.is_ok() {
-                self.save(tenant, &interaction).await?;
+                self.save(tenant, &interaction, cookie).await?;
             }
             return created.map(|()| true);
         }
@@ -57,7 +57,7 @@ impl Experience<'_> {
         let details = json!({"verificationType": record.kind});
         self.audit(&mut c, tenant, &interaction, &key, Some(&user.id), details).await?;
         drop(c);
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(false)
     }
 

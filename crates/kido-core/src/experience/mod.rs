@@ -21,7 +21,7 @@ use thiserror::Error;
 
 pub use crate::interaction::rules::{missing_profile, sends_codes, terms_required};
 pub use crate::interaction::{
-    ExperienceState, Identifier, IdentifierType, Interaction, InteractionEvent, InteractionProfile, LoginResult,
+    ExperienceState, Identifier, InteractionCookie, IdentifierType, Interaction, InteractionEvent, InteractionProfile, LoginResult,
     VerificationKind, VerificationRecord,
 };
 use crate::interaction::rules::{self, Refusal};
@@ -129,6 +129,11 @@ fn allow_sign_in(user: &StoredUser) -> Result<()> {
     if rules::may_sign_in(user) { Ok(()) } else { Err(ExperienceError::Suspended) }
 }
 
+/// A save that found the interaction gone from under its cookie: lost, as if never found.
+fn saved(found: bool) -> Result<()> {
+    if found { Ok(()) } else { Err(ExperienceError::SessionNotFound) }
+}
+
 fn blocked(until: i64, now: i64) -> ExperienceError {
     ExperienceError::Blocked { minutes: ((until - now) as f64 / 60_000.0).ceil() as i64 }
 }
@@ -144,14 +149,29 @@ pub struct Experience<'a> {
 
 impl Experience<'_> {
     /// The interaction behind an `_interaction` cookie.
-    pub async fn load(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<Interaction> {
+    pub async fn load(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Interaction> {
         let mut c = self.core.store.conn().await?;
         interactions::load(&mut c, &tenant.id, cookie).await?.ok_or(ExperienceError::SessionNotFound)
     }
 
-    async fn save(&self, tenant: &TenantContext, interaction: &Interaction) -> Result<()> {
+    /// Saves the interaction, moving its cookie when a move is due (`InteractionCookie`).
+    async fn save(&self, tenant: &TenantContext, interaction: &Interaction, cookie: &InteractionCookie) -> Result<()> {
         let mut c = self.core.store.conn().await?;
-        Ok(interactions::save(&mut c, &tenant.id, interaction).await?)
+        saved(interactions::save(&mut c, &tenant.id, interaction, cookie).await?)
+    }
+
+    /// At the end of a request that may change the sign-in: moves the cookie if no save
+    /// did; the value the interaction answers to, if it moved.
+    pub async fn settle_cookie(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+    ) -> std::result::Result<Option<String>, StoreError> {
+        if let Some(fresh) = cookie.moved_to() {
+            return Ok(Some(fresh));
+        }
+        let mut c = self.core.store.conn().await?;
+        interactions::settle(&mut c, &tenant.id, cookie).await
     }
 
     async fn sign_in_experience(&self, tenant: &TenantContext) -> Result<SignInExperience> {
@@ -175,11 +195,11 @@ impl Experience<'_> {
     }
 
     /// `PUT /api/experience`: starts over with `event`.
-    pub async fn start(&self, tenant: &TenantContext, cookie: Option<&str>, event: InteractionEvent) -> Result<()> {
+    pub async fn start(&self, tenant: &TenantContext, cookie: &InteractionCookie, event: InteractionEvent) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience(tenant).await?;
         begin(&mut interaction, &sie, event)?;
-        self.save(tenant, &interaction).await
+        self.save(tenant, &interaction, cookie).await
     }
 
     /// `PUT /api/experience/interaction-event`: switches between sign-in and registration
@@ -187,7 +207,7 @@ impl Experience<'_> {
     pub async fn switch_event(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         event: InteractionEvent,
     ) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
@@ -198,11 +218,11 @@ impl Experience<'_> {
             interaction.state.profile = InteractionProfile::default();
             interaction.state.interaction_event = Some(event);
         }
-        self.save(tenant, &interaction).await
+        self.save(tenant, &interaction, cookie).await
     }
 
     /// `GET /api/experience/interaction`: the state without secrets.
-    pub async fn describe(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<Value> {
+    pub async fn describe(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Value> {
         let interaction = self.load(tenant, cookie).await?;
         let s = &interaction.state;
         let event = event_of(&interaction)?;
@@ -230,10 +250,10 @@ impl Experience<'_> {
 
     /// Records that the user agreed to the terms of use and privacy policy (Kido enforces
     /// `agreeToTermsPolicy` on the server; the hosted pages' checkbox lands here).
-    pub async fn agree_to_terms(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<()> {
+    pub async fn agree_to_terms(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
         interaction.state.terms_agreed = true;
-        self.save(tenant, &interaction).await
+        self.save(tenant, &interaction, cookie).await
     }
 }
 

@@ -3,7 +3,7 @@
 use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, StoredUser};
 
-use super::{Experience, ExperienceError, Identifier, Interaction, Result, allow_sign_in, blocked, event_of, sentinel};
+use super::{InteractionCookie, Experience, ExperienceError, Identifier, Interaction, Result, allow_sign_in, blocked, event_of, sentinel};
 use crate::interaction::{VerificationKind, VerificationRecord, rules};
 use crate::passwords::PasswordError;
 use crate::sign_in_experience::password_policy;
@@ -15,7 +15,7 @@ impl Experience<'_> {
     pub async fn verify_password(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         identifier: Identifier,
         password: String,
         ip: Option<&str>,
@@ -25,7 +25,7 @@ impl Experience<'_> {
         event_of(&interaction)?;
         let sie = self.sign_in_experience(tenant).await?;
         let (id, _) = self.check_password(tenant, &mut interaction, &sie, identifier, password, ip).await?;
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(id)
     }
 

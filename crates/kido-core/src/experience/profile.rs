@@ -5,7 +5,7 @@ use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, SignInIdentifier as StoreIdentifier};
 use serde_json::json;
 
-use super::{
+use super::{InteractionCookie, 
     Experience, ExperienceError, Interaction, InteractionEvent, ProfileInput, Result, event_of,
 };
 use crate::TenantContext;
@@ -15,12 +15,12 @@ use crate::sign_in_experience::password_policy::{self, UserInfo};
 impl Experience<'_> {
     /// `POST /api/experience/profile`: username, password, verified email or phone of a
     /// registration.
-    pub async fn set_profile(&self, tenant: &TenantContext, cookie: Option<&str>, input: ProfileInput) -> Result<()> {
+    pub async fn set_profile(&self, tenant: &TenantContext, cookie: &InteractionCookie, input: ProfileInput) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience_for_profile(tenant, &interaction).await?;
         self.update_profile(tenant, &mut interaction, &sie, input).await?;
         self.audit_profile(tenant, &interaction).await?;
-        self.save(tenant, &interaction).await
+        self.save(tenant, &interaction, cookie).await
     }
 
     /// The sign-in experience, once the event is one that builds a profile.
@@ -103,7 +103,7 @@ impl Experience<'_> {
 
     /// `PUT /api/experience/profile/password`: the new password of a forgot-password
     /// interaction (checked against the policy and the old password; stored at submit).
-    pub async fn reset_password(&self, tenant: &TenantContext, cookie: Option<&str>, password: String) -> Result<()> {
+    pub async fn reset_password(&self, tenant: &TenantContext, cookie: &InteractionCookie, password: String) -> Result<()> {
         password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         let mut interaction = self.load(tenant, cookie).await?;
         if event_of(&interaction)? != InteractionEvent::ForgotPassword {
@@ -142,7 +142,7 @@ impl Experience<'_> {
         let key = audit_keys::FORGOT_PASSWORD_PROFILE_UPDATE;
         self.audit(&mut c, tenant, &interaction, key, Some(&user_id), json!({})).await?;
         drop(c);
-        self.save(tenant, &interaction).await
+        self.save(tenant, &interaction, cookie).await
     }
 }
 

@@ -5,8 +5,8 @@ use kido_store::users::{self as user_store, StoredUser};
 use serde_json::json;
 
 use super::{
-    Experience, ExperienceError, ExperienceState, Interaction, InteractionEvent, LoginResult, Result, allow_sign_in,
-    event_of,
+    Experience, ExperienceError, ExperienceState, Interaction, InteractionCookie, InteractionEvent, LoginResult, Result,
+    allow_sign_in, event_of, saved,
 };
 use crate::interaction::{audit_keys, rules, store as interactions};
 use crate::users::UserError;
@@ -22,10 +22,10 @@ impl Experience<'_> {
     /// Finishes; returns where the browser goes next (`{issuer}/auth/{uid}`, which
     /// redirects to the client with a code), or nothing after a password reset (the user
     /// signs in again with the new password).
-    pub async fn submit(&self, tenant: &TenantContext, cookie: Option<&str>) -> Result<Option<String>> {
+    pub async fn submit(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Option<String>> {
         let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience(tenant).await?;
-        self.finish(tenant, &mut interaction, &sie, None, None).await
+        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
     }
 
     /// The submit step on a loaded interaction. `user` is the identified user when this
@@ -35,6 +35,7 @@ impl Experience<'_> {
     pub(super) async fn finish(
         &self,
         tenant: &TenantContext,
+        cookie: &InteractionCookie,
         interaction: &mut Interaction,
         sie: &SignInExperience,
         user: Option<&StoredUser>,
@@ -44,7 +45,7 @@ impl Experience<'_> {
         let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
         rules::mode_allows(sie, event)?;
         if event == InteractionEvent::ForgotPassword {
-            return self.finish_reset(tenant, interaction, &user_id).await.map(|()| None);
+            return self.finish_reset(tenant, cookie, interaction, &user_id).await.map(|()| None);
         }
         rules::terms_satisfied(sie, event, interaction.state.terms_agreed)?;
         let now = clock::now_ms();
@@ -65,14 +66,20 @@ impl Experience<'_> {
         }
         self.audit(&mut tx, tenant, interaction, &audit_keys::submit(event), Some(&user_id), json!({})).await?;
         interaction.state.result = Some(LoginResult { account_id: user_id, login_ts: now / 1000 });
-        interactions::save(&mut tx, &tenant.id, interaction).await?;
+        saved(interactions::save(&mut tx, &tenant.id, interaction, cookie).await?)?;
         tx.commit().await?;
         Ok(Some(format!("{}/auth/{}", tenant.issuer, interaction.id)))
     }
 
     /// Stores the new password, signs the user out everywhere, and leaves the interaction
     /// ready for a fresh sign-in.
-    async fn finish_reset(&self, tenant: &TenantContext, interaction: &mut Interaction, user_id: &str) -> Result<()> {
+    async fn finish_reset(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        user_id: &str,
+    ) -> Result<()> {
         let hash = interaction.state.profile.password_encrypted.clone().ok_or(ExperienceError::NewPasswordRequired)?;
         self.core.users().reset_password(&tenant.id, user_id, hash).await.map_err(|e| match e {
             UserError::NotFound(_) => ExperienceError::UserNotExist,
@@ -83,6 +90,6 @@ impl Experience<'_> {
         self.audit(&mut c, tenant, interaction, &key, Some(user_id), json!({})).await?;
         drop(c);
         interaction.state = ExperienceState::default();
-        self.save(tenant, interaction).await
+        self.save(tenant, interaction, cookie).await
     }
 }

@@ -5,11 +5,15 @@
 //!
 //! - `rules`: pure functions deciding what may happen next (unit-tested without a database);
 //! - `audit_keys`: the `Interaction.*` audit log keys;
-//! - `store`: loading an interaction by its cookie and saving it (once per request).
+//! - `store`: loading an interaction by its cookie and saving it (once per request);
+//! - `cookie`: the `_interaction` cookie of one request, rotated by its save.
 
 pub mod audit_keys;
+mod cookie;
 pub mod rules;
 pub mod store;
+
+pub use cookie::InteractionCookie;
 
 use kido_proto::connectors::TemplateType;
 use kido_proto::sign_in_experience::SignInIdentifier;

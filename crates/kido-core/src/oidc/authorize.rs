@@ -16,8 +16,8 @@ use super::clients::Client;
 use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
 pub use crate::interaction::{AuthorizationParams, FirstScreen, INTERACTION_TTL_MS};
-use crate::interaction::{ExperienceState, rules, store as interactions};
-use crate::{StoreError, TenantContext, clock, ids, limits, validate};
+use crate::interaction::{ExperienceState, InteractionCookie, rules, store as interactions};
+use crate::{TenantContext, clock, ids, limits, validate};
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 const CODE_TTL_MS: i64 = 600 * 1000;
@@ -319,8 +319,8 @@ impl Oidc<'_> {
     ) -> Result<ResumeOutcome, PageError> {
         let lost = || PageError::new("session_not_found", "interaction session not found");
         let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        let interaction =
-            interactions::load(&mut c, &tenant.id, interaction_cookie).await.map_err(PageError::server)?;
+        let cookie = InteractionCookie::read_only(interaction_cookie);
+        let interaction = interactions::load(&mut c, &tenant.id, &cookie).await.map_err(PageError::server)?;
         drop(c);
         let interaction = interaction.filter(|i| i.id == uid).ok_or_else(lost)?;
         let (params, state) = (interaction.params, interaction.state);
@@ -376,27 +376,6 @@ impl Oidc<'_> {
         code.insert(&mut tx).await?;
         tx.commit().await.map_err(PageError::server)?;
         Ok(ResumeOutcome { location: code.location, session_cookie: Some(cookie) })
-    }
-
-    /// Moves a live interaction to a new cookie, returned; `None` when the cookie names
-    /// none. Every step that can attach an identity to a sign-in rotates first, so a cookie
-    /// planted in someone's browser stops working the moment that browser acts on it.
-    pub async fn rotate_interaction_cookie(
-        &self,
-        tenant: &TenantContext,
-        cookie: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let fresh = ids::new_opaque_token();
-        let mut c = self.core.store.conn().await?;
-        let moved = store::rotate_interaction_cookie(
-            &mut c,
-            &tenant.id,
-            &ids::digest(cookie),
-            &ids::digest(&fresh),
-            clock::now_ms(),
-        )
-        .await?;
-        Ok(moved.then_some(fresh))
     }
 
     /// A grant for what was asked and one authorization code under it; returns the

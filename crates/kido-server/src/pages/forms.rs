@@ -16,6 +16,7 @@ use super::i18n::Texts;
 use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::ClientIp;
+use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -111,8 +112,13 @@ fn register_form(
     view.render(status, &page)
 }
 
-pub async fn sign_in_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (interaction, view, _, csrf) = match open(&app, &headers).await {
+pub async fn sign_in_page(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -120,8 +126,13 @@ pub async fn sign_in_page(State(app): State<AppState>, headers: HeaderMap, RawQu
     sign_in_form(&view, StatusCode::OK, &csrf, &hint, None, &query)
 }
 
-pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (_, view, _, csrf) = match open(&app, &headers).await {
+pub async fn register_page(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (_, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -136,11 +147,12 @@ pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQ
 pub async fn sign_in_submit(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
+    SignInCookie(cookie): SignInCookie,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &body).await {
+    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -151,7 +163,7 @@ pub async fn sign_in_submit(
         agreed: form.get("agree") == "yes",
         ip,
     };
-    let result = app.core.experience().sign_in_with_password(&app.tenant.context, interaction, post).await;
+    let result = app.core.experience().sign_in_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
@@ -163,11 +175,12 @@ pub async fn sign_in_submit(
 
 pub async fn register_submit(
     State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &body).await {
+    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -181,7 +194,7 @@ pub async fn register_submit(
         password: form.get("password").to_owned(),
         agreed: form.get("agree") == "yes",
     };
-    let result = app.core.experience().register_with_password(&app.tenant.context, interaction, post).await;
+    let result = app.core.experience().register_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {

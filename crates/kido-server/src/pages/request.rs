@@ -4,29 +4,31 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction};
+use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie};
 use kido_core::ids;
 use kido_core::passwords::PasswordError;
 use subtle::ConstantTimeEq;
 
 use super::i18n::Texts;
 use super::view::View;
-use crate::cookies;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// The interaction of this browser, the page's view of it, the interaction cookie and the
+/// The interaction of this browser, the page's view of it and the
 /// forms' anti-forgery token; or the page to show instead.
-pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String, String), Response> {
-    let cookie = cookies::get(headers, cookies::INTERACTION).map(str::to_owned);
-    match app.core.experience().load(&app.tenant.context, cookie.as_deref()).await {
+pub(super) async fn open(
+    app: &AppState,
+    headers: &HeaderMap,
+    cookie: &InteractionCookie,
+) -> Result<(Interaction, View, String), Response> {
+    match app.core.experience().load(&app.tenant.context, cookie).await {
         Ok(interaction) => {
             let name = app.core.oidc().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
             let view =
                 View::new(app, headers, interaction.params.ui_locales.as_deref(), name.map(|c| c.app.name.clone()))
                     .await;
             let csrf = csrf_token(&interaction.id);
-            Ok((interaction, view, cookie.unwrap_or_default(), csrf))
+            Ok((interaction, view, csrf))
         }
         Err(ExperienceError::SessionNotFound) => {
             let view = View::new(app, headers, None, None).await;
@@ -42,23 +44,23 @@ pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interac
 pub(super) async fn open_post(
     app: &AppState,
     headers: &HeaderMap,
+    cookie: &InteractionCookie,
     body: &[u8],
 ) -> Result<Posted, Response> {
-    let (interaction, view, cookie, csrf) = open(app, headers).await?;
+    let (interaction, view, csrf) = open(app, headers, cookie).await?;
     let form = Form::parse(body);
     if !csrf_ok(&form, &csrf) {
         let t = view.t();
         return Err(view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true));
     }
-    Ok(Posted { interaction, view, cookie, csrf, form })
+    Ok(Posted { interaction, view, csrf, form })
 }
 
-/// What `open_post` found: the browser's interaction and cookie, the page's view, the
-/// anti-forgery token and the posted form.
+/// What `open_post` found: the browser's interaction, the page's view, the anti-forgery
+/// token and the posted form.
 pub(super) struct Posted {
     pub interaction: Interaction,
     pub view: View,
-    pub cookie: String,
     pub csrf: String,
     pub form: Form,
 }

@@ -195,11 +195,16 @@ impl Experience<'_> {
     }
 
     /// `PUT /api/experience`: starts over with `event`.
+    /// Nothing of the old state survives, so it is written without being read.
     pub async fn start(&self, tenant: &TenantContext, cookie: &InteractionCookie, event: InteractionEvent) -> Result<()> {
-        let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience(tenant).await?;
-        begin(&mut interaction, &sie, event)?;
-        self.save(tenant, &interaction, cookie).await
+        if let Err(refused) = rules::mode_allows(&sie, event) {
+            // A lost sign-in is reported first, as when the state is read before.
+            self.load(tenant, cookie).await?;
+            return Err(refused.into());
+        }
+        let mut c = self.core.store.conn().await?;
+        saved(interactions::replace(&mut c, &tenant.id, cookie, &fresh_state(event)).await?)
     }
 
     /// `PUT /api/experience/interaction-event`: switches between sign-in and registration
@@ -260,6 +265,11 @@ impl Experience<'_> {
 /// Starts the interaction over with `event`, if the sign-in mode offers it.
 fn begin(interaction: &mut Interaction, sie: &SignInExperience, event: InteractionEvent) -> Result<()> {
     rules::mode_allows(sie, event)?;
-    interaction.state = ExperienceState { interaction_event: Some(event), ..ExperienceState::default() };
+    interaction.state = fresh_state(event);
     Ok(())
+}
+
+/// The state of an interaction started (over) with `event`.
+fn fresh_state(event: InteractionEvent) -> ExperienceState {
+    ExperienceState { interaction_event: Some(event), ..ExperienceState::default() }
 }

@@ -5,7 +5,7 @@ use kido_proto::TenantId;
 use kido_store::Exec;
 use kido_store::oidc as store;
 
-use super::{Interaction, InteractionCookie};
+use super::{ExperienceState, Interaction, InteractionCookie};
 use crate::{StoreError, clock, ids};
 
 /// The live interaction the cookie points at.
@@ -44,6 +44,25 @@ pub async fn save(
         cookie.mark_moved();
     }
     Ok(moved)
+}
+
+/// Replaces the whole state of the interaction the cookie names without reading it first
+/// (a fresh start), moving the cookie when a move is due; false when it names none.
+pub async fn replace(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie: &InteractionCookie,
+    state: &ExperienceState,
+) -> Result<bool, StoreError> {
+    let Some(current) = cookie.current() else { return Ok(false) };
+    let state = serde_json::to_value(state).map_err(|e| StoreError::Corrupt(format!("interaction state: {e}")))?;
+    let old = ids::digest(&current);
+    let fresh = cookie.pending_move().map_or_else(|| old.clone(), |(_, fresh)| ids::digest(&fresh));
+    let replaced = store::replace_interaction_state(c, tenant, &old, &fresh, &state, clock::now_ms()).await?;
+    if replaced {
+        cookie.mark_moved();
+    }
+    Ok(replaced)
 }
 
 /// At the end of a rotating request that saved nothing: moves the cookie now. Returns the

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use kido_store::Json;
+use kido_store::{Backend, Json};
 use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSession, StoredToken};
 use serde_json::json;
 
@@ -283,10 +283,22 @@ impl Oidc<'_> {
             created_at: now,
             client_ip_hash: client_ip.map(ids::digest),
         };
-        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
         let max = i64::from(self.core.max_pending_interactions_per_ip);
-        let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
-        tx.commit().await.map_err(PageError::server)?;
+        let stored = match self.core.store.backend() {
+            // One statement counts and inserts; SQLite runs a write statement under its
+            // write lock, so a parallel burst cannot overshoot without a transaction.
+            Backend::Sqlite => {
+                let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+                store::insert_interaction(&mut c, &row, max).await.map_err(PageError::server)?
+            }
+            // PostgreSQL serializes the count per address with a transaction-level lock.
+            Backend::Postgres => {
+                let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+                let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
+                tx.commit().await.map_err(PageError::server)?;
+                stored
+            }
+        };
         if !stored {
             return Err(PageError::new(
                 PageError::TOO_MANY_PENDING,

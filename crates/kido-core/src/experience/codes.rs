@@ -4,9 +4,9 @@
 use kido_store::users as user_store;
 use serde_json::json;
 
-use super::{InteractionCookie, 
-    Experience, ExperienceError, Identifier, IdentifierType, InteractionEvent, Result, VerificationKind,
-    VerificationRecord, blocked, event_of, sentinel,
+use super::{
+    Experience, ExperienceError, Identifier, IdentifierType, InteractionCookie, InteractionEvent, Result,
+    VerificationKind, VerificationRecord, blocked, event_of, sentinel,
 };
 use crate::interaction::{audit_keys, rules};
 use crate::verification_codes::{CodeError, Delivery, Recipient, SendRequest};

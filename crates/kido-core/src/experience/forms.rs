@@ -4,11 +4,12 @@
 
 use serde_json::json;
 
+use super::identify::{check_identifying_record, identify_user};
 use super::submit::AuditEntry;
 use super::{
-    Experience, ExperienceError, Identifier, Interaction, InteractionCookie, InteractionEvent, ProfileInput, Result, begin,
+    Experience, ExperienceError, Identifier, Interaction, InteractionCookie, InteractionEvent, ProfileInput, Result,
+    begin,
 };
-use super::identify::{check_identifying_record, identify_user};
 use crate::TenantContext;
 use crate::interaction::audit_keys;
 

@@ -5,9 +5,9 @@ use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, StoredUser};
 use serde_json::json;
 
-use super::{InteractionCookie, 
-    Experience, ExperienceError, IdentifierType, Interaction, InteractionEvent, Result, VerificationKind,
-    VerificationRecord, allow_sign_in, event_of,
+use super::{
+    Experience, ExperienceError, IdentifierType, Interaction, InteractionCookie, InteractionEvent, Result,
+    VerificationKind, VerificationRecord, allow_sign_in, event_of,
 };
 use crate::TenantContext;
 use crate::interaction::{audit_keys, rules};
@@ -172,7 +172,11 @@ pub(super) fn check_identifying_record(
 }
 
 /// Makes `user` the interaction's user, if the rules let them sign in by this record.
-pub(super) fn identify_user(interaction: &mut Interaction, record: &VerificationRecord, user: &StoredUser) -> Result<()> {
+pub(super) fn identify_user(
+    interaction: &mut Interaction,
+    record: &VerificationRecord,
+    user: &StoredUser,
+) -> Result<()> {
     allow_sign_in(user)?;
     if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
         return Err(ExperienceError::IdentityConflict);

@@ -3,29 +3,26 @@
 //! reads the user at most once and saves at most once; the hosted pages call one
 //! operation per form post (`forms`), built from the same steps.
 
-mod codes;
-mod forms;
+pub mod codes;
+pub mod forms;
 mod identify;
 mod password;
 mod profile;
-mod submit;
 pub mod sentinel;
-
-pub use codes::Origin;
-pub use forms::{PasswordSignIn, UsernameRegistration};
+mod submit;
 
 use kido_proto::sign_in_experience::{PasswordIssue, SignInExperience};
 use kido_store::users::StoredUser;
 use serde_json::{Value, json};
 use thiserror::Error;
 
-pub use crate::interaction::rules::{missing_profile, sends_codes, terms_required};
-pub use crate::interaction::{
-    ExperienceState, Identifier, InteractionCookie, IdentifierType, Interaction, InteractionEvent, InteractionProfile, LoginResult,
-    VerificationKind, VerificationRecord,
-};
 use crate::interaction::rules::{self, Refusal};
+pub use crate::interaction::rules::{missing_profile, sends_codes, terms_required};
 use crate::interaction::store as interactions;
+pub use crate::interaction::{
+    ExperienceState, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent, InteractionProfile,
+    LoginResult, VerificationKind, VerificationRecord,
+};
 use crate::passwords::PasswordError;
 use crate::verification_codes::CodeError;
 use crate::{Core, StoreError, TenantContext, audit};
@@ -196,7 +193,12 @@ impl Experience<'_> {
 
     /// `PUT /api/experience`: starts over with `event`.
     /// Nothing of the old state survives, so it is written without being read.
-    pub async fn start(&self, tenant: &TenantContext, cookie: &InteractionCookie, event: InteractionEvent) -> Result<()> {
+    pub async fn start(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        event: InteractionEvent,
+    ) -> Result<()> {
         let sie = self.sign_in_experience(tenant).await?;
         if let Err(refused) = rules::mode_allows(&sie, event) {
             // A lost sign-in is reported first, as when the state is read before.

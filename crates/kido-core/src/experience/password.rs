@@ -3,7 +3,10 @@
 use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, StoredUser};
 
-use super::{InteractionCookie, Experience, ExperienceError, Identifier, Interaction, Result, allow_sign_in, blocked, event_of, sentinel};
+use super::{
+    Experience, ExperienceError, Identifier, Interaction, InteractionCookie, Result, allow_sign_in, blocked, event_of,
+    sentinel,
+};
 use crate::interaction::{VerificationKind, VerificationRecord, rules};
 use crate::passwords::PasswordError;
 use crate::sign_in_experience::password_policy;

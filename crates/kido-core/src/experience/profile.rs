@@ -5,8 +5,8 @@ use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users::{self as user_store, SignInIdentifier as StoreIdentifier};
 use serde_json::json;
 
-use super::{InteractionCookie, 
-    Experience, ExperienceError, Interaction, InteractionEvent, ProfileInput, Result, event_of,
+use super::{
+    Experience, ExperienceError, Interaction, InteractionCookie, InteractionEvent, ProfileInput, Result, event_of,
 };
 use crate::TenantContext;
 use crate::interaction::{audit_keys, rules};
@@ -15,7 +15,12 @@ use crate::sign_in_experience::password_policy::{self, UserInfo};
 impl Experience<'_> {
     /// `POST /api/experience/profile`: username, password, verified email or phone of a
     /// registration.
-    pub async fn set_profile(&self, tenant: &TenantContext, cookie: &InteractionCookie, input: ProfileInput) -> Result<()> {
+    pub async fn set_profile(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        input: ProfileInput,
+    ) -> Result<()> {
         let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience_for_profile(tenant, &interaction).await?;
         self.update_profile(tenant, &mut interaction, &sie, input).await?;
@@ -103,7 +108,12 @@ impl Experience<'_> {
 
     /// `PUT /api/experience/profile/password`: the new password of a forgot-password
     /// interaction (checked against the policy and the old password; stored at submit).
-    pub async fn reset_password(&self, tenant: &TenantContext, cookie: &InteractionCookie, password: String) -> Result<()> {
+    pub async fn reset_password(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        password: String,
+    ) -> Result<()> {
         password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         let mut interaction = self.load(tenant, cookie).await?;
         if event_of(&interaction)? != InteractionEvent::ForgotPassword {
@@ -145,4 +155,3 @@ impl Experience<'_> {
         self.save(tenant, &interaction, cookie).await
     }
 }
-

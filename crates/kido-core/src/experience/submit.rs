@@ -5,8 +5,8 @@ use kido_store::users::{self as user_store, StoredUser};
 use serde_json::json;
 
 use super::{
-    Experience, ExperienceError, ExperienceState, Interaction, InteractionCookie, InteractionEvent, LoginResult, Result,
-    allow_sign_in, event_of, saved,
+    Experience, ExperienceError, ExperienceState, Interaction, InteractionCookie, InteractionEvent, LoginResult,
+    Result, allow_sign_in, event_of, saved,
 };
 use crate::interaction::{audit_keys, rules, store as interactions};
 use crate::users::UserError;

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use kido_store::{Backend, Json};
 use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSession, StoredToken};
+use kido_store::{Backend, Json};
 use serde_json::json;
 
 use super::Oidc;

@@ -11,8 +11,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kido_core::TenantContext;
+use kido_core::experience::codes::Origin;
 use kido_core::experience::{
-    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent, Origin,
+    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent,
     ProfileInput, missing_profile, sends_codes, terms_required,
 };
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
@@ -142,7 +143,13 @@ pub fn identifier_form(
     view.render(status, &page)
 }
 
-async fn identifier_page(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
+async fn identifier_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    flow: Flow,
+) -> Response {
     let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -230,7 +237,13 @@ fn pending(interaction: &Interaction) -> Option<Identifier> {
     interaction.state.pending_code().map(|r| r.identifier.clone())
 }
 
-async fn code_page(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
+async fn code_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    flow: Flow,
+) -> Response {
     let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -247,7 +260,14 @@ enum Next {
     Page(&'static str),
 }
 
-async fn check_code(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>, body: Bytes, flow: Flow) -> Response {
+async fn check_code(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+    flow: Flow,
+) -> Response {
     let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -320,7 +340,11 @@ async fn continue_flow(
     }
 }
 
-async fn finish(x: &Experience<'_>, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Next, ExperienceError> {
+async fn finish(
+    x: &Experience<'_>,
+    tenant: &TenantContext,
+    cookie: &InteractionCookie,
+) -> Result<Next, ExperienceError> {
     Ok(Next::App(x.submit(tenant, cookie).await?.unwrap_or_default()))
 }
 
@@ -384,7 +408,12 @@ fn profile_form(
     view.render(status, &page)
 }
 
-async fn profile_page(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>) -> Response {
+async fn profile_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
     let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -392,7 +421,13 @@ async fn profile_page(app: AppState, cookie: Arc<InteractionCookie>, headers: He
     profile_form(&view, StatusCode::OK, &csrf, &interaction, None, &query)
 }
 
-async fn profile_submit(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
+async fn profile_submit(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
     let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -455,7 +490,12 @@ struct PasswordChangedPage<'a> {
     query: String,
 }
 
-async fn reset_page(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>) -> Response {
+async fn reset_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
     let (_, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -463,7 +503,13 @@ async fn reset_page(app: AppState, cookie: Arc<InteractionCookie>, headers: Head
     reset_form(&view, StatusCode::OK, &csrf, None, &query)
 }
 
-async fn reset_submit(app: AppState, cookie: Arc<InteractionCookie>, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
+async fn reset_submit(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
     let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
@@ -498,31 +544,57 @@ pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
     let mut router = router
         .route(
             "/register/profile",
-            get(|State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery| profile_page(app, cookie, headers, q))
-                .post(|State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                    profile_submit(app, cookie, headers, q, body)
-                }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| profile_page(app, cookie, headers, q),
+            )
+            .post(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery,
+                 body: Bytes| { profile_submit(app, cookie, headers, q, body) },
+            ),
         )
         .route(
             "/forgot-password/reset",
-            get(|State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery| reset_page(app, cookie, headers, q))
-                .post(|State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                    reset_submit(app, cookie, headers, q, body)
-                }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| reset_page(app, cookie, headers, q),
+            )
+            .post(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery,
+                 body: Bytes| { reset_submit(app, cookie, headers, q, body) },
+            ),
         )
         .route(
             "/forgot-password",
-            get(|State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery| {
-                identifier_page(app, cookie, headers, q, Flow::ForgotPassword)
-            }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| {
+                    identifier_page(app, cookie, headers, q, Flow::ForgotPassword)
+                },
+            ),
         );
     for flow in [Flow::SignIn, Flow::Register, Flow::ForgotPassword] {
         router = router
             .route(
                 &format!("{}/verification-code", flow.path()),
-                get(move |State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery| {
-                    identifier_page(app, cookie, headers, q, flow)
-                })
+                get(
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery| { identifier_page(app, cookie, headers, q, flow) },
+                )
                 .post(
                     move |State(app): State<AppState>,
                           ClientIp(ip): ClientIp,
@@ -534,13 +606,18 @@ pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
             )
             .route(
                 &format!("{}/verification-code/verify", flow.path()),
-                get(move |State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery| {
-                    code_page(app, cookie, headers, q, flow)
-                })
+                get(
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery| { code_page(app, cookie, headers, q, flow) },
+                )
                 .post(
-                    move |State(app): State<AppState>, SignInCookie(cookie): SignInCookie, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                        check_code(app, cookie, headers, q, body, flow)
-                    },
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery,
+                          body: Bytes| { check_code(app, cookie, headers, q, body, flow) },
                 ),
             );
     }

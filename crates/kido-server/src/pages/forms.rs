@@ -8,7 +8,8 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use kido_core::experience::{InteractionEvent, PasswordSignIn, UsernameRegistration};
+use kido_core::experience::InteractionEvent;
+use kido_core::experience::forms::{PasswordSignIn, UsernameRegistration};
 use kido_proto::sign_in_experience::{SignInIdentifier, SignInMode};
 
 use super::codes::{self, Flow};

@@ -6,13 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use kido_core::experience::{Identifier, IdentifierType, InteractionEvent, Origin, ProfileInput};
+use kido_core::experience::codes::Origin;
+use kido_core::experience::{Identifier, IdentifierType, InteractionEvent, ProfileInput};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::errors::ApiError;
-use crate::interaction_guard::SignInCookie;
 use crate::extract::{ApiJson, ClientIp, first_language};
+use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -147,11 +148,7 @@ async fn identify(
     SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<IdentificationBody>,
 ) -> Result<StatusCode, ApiError> {
-    let created = app
-        .core
-        .experience()
-        .identify(&app.tenant.context, &cookie, body.verification_id.as_deref())
-        .await?;
+    let created = app.core.experience().identify(&app.tenant.context, &cookie, body.verification_id.as_deref()).await?;
     Ok(if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
 
@@ -209,7 +206,10 @@ async fn reset_password(
 
 /// Kido's addition: the user agreed to the terms (needed when `agreeToTermsPolicy` asks for
 /// an explicit agreement; Logto checks that only in its browser app).
-async fn agree_to_terms(State(app): State<AppState>, SignInCookie(cookie): SignInCookie) -> Result<StatusCode, ApiError> {
+async fn agree_to_terms(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+) -> Result<StatusCode, ApiError> {
     app.core.experience().agree_to_terms(&app.tenant.context, &cookie).await?;
     Ok(StatusCode::NO_CONTENT)
 }

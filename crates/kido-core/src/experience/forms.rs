@@ -12,6 +12,7 @@ use super::{
 };
 use crate::TenantContext;
 use crate::interaction::audit_keys;
+use crate::sign_in_experience::password_policy;
 
 /// What the password sign-in form posts.
 pub struct PasswordSignIn {
@@ -45,6 +46,7 @@ impl Experience<'_> {
         if form.identifier.value.trim().is_empty() {
             return Err(ExperienceError::InvalidCredentials);
         }
+        password_policy::check_length(&form.password).map_err(ExperienceError::PasswordLength)?;
         let ip = form.ip.as_deref();
         let (id, user) =
             self.check_password(tenant, &mut interaction, &sie, form.identifier, form.password, ip).await?;

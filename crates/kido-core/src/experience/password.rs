@@ -32,8 +32,9 @@ impl Experience<'_> {
         Ok(id)
     }
 
-    /// The password step on a loaded interaction: records a verified password record and
-    /// returns its id and the user (read once, passed on to the next steps).
+    /// The password step on a loaded interaction (its length already checked): records a
+    /// verified password record and returns its id and the user (read once, passed on to
+    /// the next steps).
     ///
     /// In order, each step before any costlier one: the rate limits per client IP and per
     /// identifier (429), a place in the hashing queue (503), an attempt reserved in the
@@ -49,7 +50,6 @@ impl Experience<'_> {
         password: String,
         ip: Option<&str>,
     ) -> Result<(String, StoredUser)> {
-        password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         if !rules::password_sign_in_enabled(sie, identifier.kind) {
             return Err(ExperienceError::SignInMethodNotEnabled);
         }

@@ -80,4 +80,20 @@ impl Experience<'_> {
         self.create_user(tenant, &mut interaction, &sie).await?;
         self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
     }
+
+    /// The new-password form of a password reset: the new password, then submit (the
+    /// password is stored, the user signed out everywhere, the interaction left for a fresh
+    /// sign-in).
+    pub async fn reset_password_and_finish(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        mut interaction: Interaction,
+        password: String,
+    ) -> Result<()> {
+        password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
+        self.stage_new_password(tenant, &mut interaction, password).await?;
+        let sie = self.sign_in_experience(tenant).await?;
+        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await.map(|_| ())
+    }
 }

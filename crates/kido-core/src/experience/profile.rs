@@ -116,7 +116,19 @@ impl Experience<'_> {
     ) -> Result<()> {
         password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         let mut interaction = self.load(tenant, cookie).await?;
-        if event_of(&interaction)? != InteractionEvent::ForgotPassword {
+        self.stage_new_password(tenant, &mut interaction, password).await?;
+        self.save(tenant, &interaction, cookie).await
+    }
+
+    /// The reset step on a loaded interaction (the length already checked): the new
+    /// password, checked and hashed into the profile.
+    pub(super) async fn stage_new_password(
+        &self,
+        tenant: &TenantContext,
+        interaction: &mut Interaction,
+        password: String,
+    ) -> Result<()> {
+        if event_of(interaction)? != InteractionEvent::ForgotPassword {
             return Err(ExperienceError::InvalidInteractionType);
         }
         let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
@@ -150,8 +162,7 @@ impl Experience<'_> {
         interaction.state.profile.password_encrypted = Some(hash);
         let mut c = self.core.store.conn().await?;
         let key = audit_keys::FORGOT_PASSWORD_PROFILE_UPDATE;
-        self.audit(&mut c, tenant, &interaction, key, Some(&user_id), json!({})).await?;
-        drop(c);
-        self.save(tenant, &interaction, cookie).await
+        self.audit(&mut c, tenant, interaction, key, Some(&user_id), json!({})).await?;
+        Ok(())
     }
 }

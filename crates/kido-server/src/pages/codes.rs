@@ -510,7 +510,7 @@ async fn reset_submit(
     query: Option<String>,
     body: Bytes,
 ) -> Response {
-    let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
+    let Posted { interaction, view, csrf, form } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -518,14 +518,9 @@ async fn reset_submit(
     if form.get("password") != form.get("confirm_password") {
         return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(t.passwords_mismatch), &query);
     }
-    let x = app.core.experience();
-    let tenant = &app.tenant.context;
-    let c: &InteractionCookie = &cookie;
-    let result = async {
-        x.reset_password(tenant, c, form.get("password").to_owned()).await?;
-        x.submit(tenant, c).await
-    }
-    .await;
+    let password = form.get("password").to_owned();
+    let result =
+        app.core.experience().reset_password_and_finish(&app.tenant.context, &cookie, interaction, password).await;
     match result {
         Ok(_) => {
             let page = PasswordChangedPage { v: &view, t, title: t.password_changed_title, query: carry_query(&query) };

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod connectors;
 pub mod experience;
 pub mod ids;
+pub mod interaction;
 pub mod limits;
 pub mod oidc;
 pub mod organizations;

@@ -5,41 +5,69 @@
 //! - A request that carries more than one `_interaction` cookie is ambiguous (Kido only
 //!   ever sets one, on `Path=/`): all of them are dropped, so the step finds no sign-in.
 //! - Every step that can change a sign-in (a `POST`/`PUT` of the Experience API or of a
-//!   hosted form) first moves the interaction to a fresh cookie, which only this browser
-//!   receives. Whoever else holds the old value holds nothing from then on.
+//!   hosted form) moves the interaction to a fresh cookie, which only this browser
+//!   receives: the step's save writes the state and the new cookie digest in one
+//!   conditional statement (of two holders of the old value exactly one saves), and a step
+//!   that saved nothing moves it when it ends. Whoever else holds the old value holds
+//!   nothing from then on.
+//!
+//! Handlers take the request's cookie with the `SignInCookie` extractor.
 
-use axum::extract::{Request, State};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kido_core::oidc::authorize::INTERACTION_TTL_MS;
+use kido_core::ids;
+use kido_core::interaction::{INTERACTION_TTL_MS, InteractionCookie};
 
 use crate::cookies;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
+/// The `_interaction` cookie of this request, as the guard prepared it.
+pub struct SignInCookie(pub Arc<InteractionCookie>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignInCookie {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(cookie) = parts.extensions.get::<Arc<InteractionCookie>>() {
+            return Ok(Self(cookie.clone()));
+        }
+        // Outside the guard (it runs over every route): the header as it is, read-only.
+        let value = cookies::get(&parts.headers, cookies::INTERACTION);
+        Ok(Self(Arc::new(InteractionCookie::read_only(value))))
+    }
+}
+
 /// Middleware over every route (cheap when the request has no `_interaction` cookie).
 pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
     let values = cookies::all(request.headers(), cookies::INTERACTION);
-    if values.is_empty() {
-        return next.run(request).await;
-    }
     if values.len() > 1 {
         tracing::warn!("request with several _interaction cookies refused (a planted cookie?)");
         replace_interaction_cookie(request.headers_mut(), None);
-        return next.run(request).await;
     }
-    if !changes_sign_in(request.method(), request.uri().path()) {
-        return next.run(request).await;
+    let rotating = values.len() == 1 && changes_sign_in(request.method(), request.uri().path());
+    let cookie = Arc::new(match values.as_slice() {
+        [value] if rotating => InteractionCookie::rotating(value, ids::new_opaque_token()),
+        [value] => InteractionCookie::read_only(Some(value)),
+        _ => InteractionCookie::read_only(None),
+    });
+    request.extensions_mut().insert(cookie.clone());
+    let mut response = next.run(request).await;
+    if !rotating {
+        return response;
     }
-    let fresh = match app.core.oidc().rotate_interaction_cookie(&app.tenant.context, &values[0]).await {
+    let fresh = match app.core.experience().settle_cookie(&app.tenant.context, &cookie).await {
         Ok(Some(fresh)) => fresh,
-        // Unknown or expired: the step itself answers that the sign-in is lost.
-        Ok(None) => return next.run(request).await,
+        // Unknown or expired: the step itself answered that the sign-in is lost.
+        Ok(None) => return response,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    replace_interaction_cookie(request.headers_mut(), Some(&fresh));
-    let mut response = next.run(request).await;
     // Sent whatever the step answered: the old value no longer works.
     response.headers_mut().append(
         header::SET_COOKIE,

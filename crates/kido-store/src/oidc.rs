@@ -30,9 +30,10 @@ const INTERACTION_COLUMNS: &str =
 
 /// Stores the interaction unless its client address already holds `max_per_client_ip` live
 /// ones (counted and inserted in one statement); false when refused. An interaction
-/// without an address is not counted. Run it in a transaction: on PostgreSQL the count is
+/// without an address is not counted. On PostgreSQL run it in a transaction: the count is
 /// serialized per address by a transaction-level advisory lock, so a parallel burst cannot
-/// overshoot (SQLite's write transactions are serialized already).
+/// overshoot. On SQLite the one statement is enough (a write statement holds the write lock
+/// from its start).
 pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_per_client_ip: i64) -> StoreResult<bool> {
     if let (Some(ip), Backend::Postgres) = (&i.client_ip_hash, c.backend()) {
         const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('oidc_interactions:' || $1))";
@@ -99,6 +100,55 @@ pub async fn update_interaction_state(
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// Replaces the state of the live interaction a cookie names, moving it to `new_hash`
+/// (equal to `old_hash` when no move is due) in the same statement; false when the cookie
+/// names none.
+pub async fn replace_interaction_state(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    old_hash: &str,
+    new_hash: &str,
+    state: &Value,
+    now: i64,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $4 \
+        WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $5";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(old_hash)
+        .bind(Json(state))
+        .bind(new_hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// Writes the state and moves the interaction to a new cookie (by digest) in one
+/// statement; false when `old_hash` no longer names it (another holder moved it first).
+pub async fn update_interaction_state_rotating(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    state: &Value,
+    old_hash: &str,
+    new_hash: &str,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5 \
+        WHERE tenant_id = $1 AND id = $2 AND cookie_hash = $4";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(Json(state))
+        .bind(old_hash)
+        .bind(new_hash)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
 }
 
 /// Gives a live interaction a new cookie (by digest); false when `old_hash` names none.

@@ -1,16 +1,16 @@
 //! Verification by a one-time code sent to an email address or phone number
 //! (`POST /api/experience/verification/verification-code[/verify]`).
 
-use kido_proto::sign_in_experience::SignInExperience;
 use kido_store::users as user_store;
 use serde_json::json;
 
 use super::{
-    EMAIL_CODE, Experience, ExperienceError, Identifier, IdentifierType, InteractionEvent, PHONE_CODE, Result,
-    VerificationRecord, blocked, sends_codes, sentinel,
+    Experience, ExperienceError, Identifier, IdentifierType, InteractionCookie, InteractionEvent, Result,
+    VerificationKind, VerificationRecord, blocked, event_of, sentinel,
 };
+use crate::interaction::{audit_keys, rules};
 use crate::verification_codes::{CodeError, Delivery, Recipient, SendRequest};
-use crate::{TenantContext, audit, clock};
+use crate::{TenantContext, clock};
 
 /// Where the request came from, for the message and the per-IP limit.
 #[derive(Debug, Clone, Default)]
@@ -20,24 +20,13 @@ pub struct Origin {
 }
 
 /// A code identifier's record type and recipient (usernames receive no codes).
-fn channel(identifier: &Identifier) -> Result<(&'static str, Recipient)> {
+fn channel(identifier: &Identifier) -> Result<(VerificationKind, Recipient)> {
     let (kind, recipient) = match identifier.kind {
-        IdentifierType::Email => (EMAIL_CODE, Recipient::email(&identifier.value)),
-        IdentifierType::Phone => (PHONE_CODE, Recipient::phone(&identifier.value)),
+        IdentifierType::Email => (VerificationKind::EmailVerificationCode, Recipient::email(&identifier.value)),
+        IdentifierType::Phone => (VerificationKind::PhoneVerificationCode, Recipient::phone(&identifier.value)),
         IdentifierType::Username => return Err(ExperienceError::Invalid("codes go to an `email` or a `phone`".into())),
     };
     Ok((kind, recipient.map_err(|e| ExperienceError::Invalid(e.to_string()))?))
-}
-
-/// Codes are not sent to channels the tenant does not use. Sign-in and registration share
-/// their channels, since a client may switch between the two with the same verification.
-fn channel_used(sie: &SignInExperience, kind: IdentifierType, event: InteractionEvent) -> bool {
-    match event {
-        InteractionEvent::ForgotPassword => sends_codes(sie, event, kind),
-        InteractionEvent::SignIn | InteractionEvent::Register => {
-            sends_codes(sie, InteractionEvent::SignIn, kind) || sends_codes(sie, InteractionEvent::Register, kind)
-        }
-    }
 }
 
 impl Experience<'_> {
@@ -48,18 +37,18 @@ impl Experience<'_> {
     pub async fn send_code(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         identifier: Identifier,
         event: InteractionEvent,
         origin: Origin,
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
-        interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
+        event_of(&interaction)?;
         let (kind, to) = channel(&identifier)?;
         let sie = self.sign_in_experience(tenant).await?;
-        if !channel_used(&sie, identifier.kind, event) {
+        if !rules::channel_used(&sie, identifier.kind, event) {
             return Err(if event == InteractionEvent::ForgotPassword {
-                ExperienceError::NotSupportedForForgotPassword { unprocessable: true }
+                ExperienceError::ResetChannelNotEnabled
             } else {
                 ExperienceError::SignInMethodNotEnabled
             });
@@ -81,7 +70,7 @@ impl Experience<'_> {
         interaction.state.verification_records.retain(|r| r.kind != kind);
         interaction.state.verification_records.push(VerificationRecord {
             id: id.clone(),
-            kind: kind.into(),
+            kind,
             identifier: identifier.clone(),
             verified: false,
             user_id: None,
@@ -89,16 +78,11 @@ impl Experience<'_> {
             credential_stamp: None,
         });
         let mut c = self.core.store.conn().await?;
-        audit::record(
-            &mut c,
-            &tenant.id,
-            &format!("Interaction.{}.Verification.{kind}.Create", event.as_str()),
-            None,
-            json!({"applicationId": interaction.params.client_id, "identifier": identifier, "interactionEvent": event}),
-        )
-        .await?;
+        let key = audit_keys::verification_create(event, kind);
+        let details = json!({"identifier": identifier, "interactionEvent": event});
+        self.audit(&mut c, tenant, &interaction, &key, None, details).await?;
         drop(c);
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(id)
     }
 
@@ -107,13 +91,13 @@ impl Experience<'_> {
     pub async fn verify_code(
         &self,
         tenant: &TenantContext,
-        cookie: Option<&str>,
+        cookie: &InteractionCookie,
         identifier: Identifier,
         verification_id: &str,
         code: &str,
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
-        let event = interaction.state.interaction_event.ok_or(ExperienceError::InteractionNotFound)?;
+        let event = event_of(&interaction)?;
         let (kind, _) = channel(&identifier)?;
         let index = interaction
             .state
@@ -137,8 +121,8 @@ impl Experience<'_> {
             Err(until) => return Err(blocked(until, now)),
         };
         drop(c);
-        let audit_key = format!("Interaction.{}.Verification.{kind}.Submit", event.as_str());
-        let audit_details = json!({"applicationId": interaction.params.client_id, "identifier": record.identifier, "verificationId": record.id});
+        let audit_key = audit_keys::verification_submit(event, kind);
+        let audit_details = json!({"identifier": record.identifier, "verificationId": record.id});
         let outcome =
             self.core.verification_codes().verify(&tenant.id, &to, template, code, Some(verification_id)).await;
         let mut c = self.core.store.conn().await?;
@@ -148,7 +132,7 @@ impl Experience<'_> {
                 map.insert("result".into(), "Error".into());
                 map.insert("error".into(), e.to_string().into());
             }
-            audit::record(&mut c, &tenant.id, &audit_key, None, details).await?;
+            self.audit(&mut c, tenant, &interaction, &audit_key, None, details).await?;
             if !matches!(e, CodeError::Mismatch | CodeError::ExceedMaxTry) {
                 sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
             } else if let Some(until) = sentinel::failed(&mut c, &tenant.id, &key, attempt, limits, now).await? {
@@ -157,10 +141,10 @@ impl Experience<'_> {
             return Err(e.into());
         }
         sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
-        audit::record(&mut c, &tenant.id, &audit_key, None, audit_details).await?;
+        self.audit(&mut c, tenant, &interaction, &audit_key, None, audit_details).await?;
         drop(c);
         interaction.state.verification_records[index].verified = true;
-        self.save(tenant, &interaction).await?;
+        self.save(tenant, &interaction, cookie).await?;
         Ok(record.id)
     }
 }

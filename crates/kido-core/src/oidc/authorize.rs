@@ -7,67 +7,22 @@
 
 use std::sync::Arc;
 
-use kido_store::Json;
 use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSession, StoredToken};
-use serde::{Deserialize, Serialize};
+use kido_store::{Backend, Json};
 use serde_json::json;
 
 use super::Oidc;
 use super::clients::Client;
 use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
-use crate::experience::ExperienceState;
-use crate::{StoreError, TenantContext, clock, ids, limits, validate};
+pub use crate::interaction::{AuthorizationParams, FirstScreen, INTERACTION_TTL_MS};
+use crate::interaction::{ExperienceState, InteractionCookie, rules, store as interactions};
+use crate::{TenantContext, clock, ids, limits, validate};
 
-pub const INTERACTION_TTL_MS: i64 = 3600 * 1000;
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 const CODE_TTL_MS: i64 = 600 * 1000;
 /// A grant (and every refresh token under it) ends a year after the sign-in at the latest.
 pub(crate) const GRANT_TTL_MS: i64 = 365 * 24 * 3600 * 1000;
-
-/// Which hosted page an interaction starts on (Logto's `first_screen` / `interaction_mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FirstScreen {
-    SignIn,
-    Register,
-}
-
-/// A validated authorization request, kept in the interaction until the user is back.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuthorizationParams {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: Vec<String>,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub resources: Vec<String>,
-    pub prompt: Vec<String>,
-    pub max_age: Option<i64>,
-    pub ui_locales: Option<String>,
-    pub login_hint: Option<String>,
-    pub first_screen: FirstScreen,
-}
-
-impl AuthorizationParams {
-    /// The hosted page that starts this sign-in, with Logto's query parameters.
-    pub fn sign_in_location(&self) -> String {
-        let path = match self.first_screen {
-            FirstScreen::SignIn => "/sign-in",
-            FirstScreen::Register => "/register",
-        };
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("app_id", &self.client_id);
-        if let Some(l) = &self.ui_locales {
-            query.append_pair("ui_locales", l);
-        }
-        if let Some(h) = &self.login_hint {
-            query.append_pair("login_hint", h);
-        }
-        format!("{path}?{}", query.finish())
-    }
-}
 
 /// A request Kido cannot send back to the client (unknown client, unregistered redirect
 /// URI, lost interaction): shown on Kido's own error page, never redirected.
@@ -328,10 +283,22 @@ impl Oidc<'_> {
             created_at: now,
             client_ip_hash: client_ip.map(ids::digest),
         };
-        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
         let max = i64::from(self.core.max_pending_interactions_per_ip);
-        let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
-        tx.commit().await.map_err(PageError::server)?;
+        let stored = match self.core.store.backend() {
+            // One statement counts and inserts; SQLite runs a write statement under its
+            // write lock, so a parallel burst cannot overshoot without a transaction.
+            Backend::Sqlite => {
+                let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+                store::insert_interaction(&mut c, &row, max).await.map_err(PageError::server)?
+            }
+            // PostgreSQL serializes the count per address with a transaction-level lock.
+            Backend::Postgres => {
+                let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+                let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
+                tx.commit().await.map_err(PageError::server)?;
+                stored
+            }
+        };
         if !stored {
             return Err(PageError::new(
                 PageError::TOO_MANY_PENDING,
@@ -350,7 +317,7 @@ impl Oidc<'_> {
         let Some(session) = self.session_row(tenant, cookie).await? else { return Ok(None) };
         let mut c = self.core.store.conn().await.map_err(PageError::server)?;
         let user = kido_store::users::find(&mut c, &tenant.id, &session.user_id).await.map_err(PageError::server)?;
-        Ok(user.filter(|u| !u.is_suspended).map(|_| session))
+        Ok(user.filter(rules::may_sign_in).map(|_| session))
     }
 
     /// `GET /oidc/auth/{uid}`: the user finished on the hosted pages; make the session and
@@ -363,18 +330,18 @@ impl Oidc<'_> {
         session_cookie: Option<&str>,
     ) -> Result<ResumeOutcome, PageError> {
         let lost = || PageError::new("session_not_found", "interaction session not found");
-        let interaction = self.interaction(tenant, interaction_cookie).await?.ok_or_else(lost)?;
-        if interaction.id != uid {
-            return Err(lost());
-        }
-        let params: AuthorizationParams =
-            serde_json::from_value(interaction.params.0.clone()).map_err(PageError::server)?;
-        let state: ExperienceState = serde_json::from_value(interaction.state.0.clone()).map_err(PageError::server)?;
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        let cookie = InteractionCookie::read_only(interaction_cookie);
+        let interaction = interactions::load(&mut c, &tenant.id, &cookie).await.map_err(PageError::server)?;
+        drop(c);
+        let interaction = interaction.filter(|i| i.id == uid).ok_or_else(lost)?;
+        let (params, state) = (interaction.params, interaction.state);
         let Some(login) = state.result else {
             // Not signed in yet: back to the page it started on.
             return Ok(ResumeOutcome { location: params.sign_in_location(), session_cookie: None });
         };
         let now = clock::now_ms();
+        // One transaction: the interaction is spent, the session made, the code issued.
         let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
         if !store::delete_interaction(&mut tx, &tenant.id, &interaction.id).await.map_err(PageError::server)? {
             return Err(lost());
@@ -385,7 +352,7 @@ impl Oidc<'_> {
                 .await
                 .map_err(PageError::server)?
                 .ok_or_else(lost)?;
-            if crate::experience::check_credentials_unchanged(state.credential_stamp, &user).is_err() {
+            if rules::credentials_unchanged(state.credential_stamp, &user).is_err() {
                 // The interaction is spent either way: the browser starts a new sign-in.
                 tx.commit().await.map_err(PageError::server)?;
                 return Err(PageError::new(
@@ -417,43 +384,10 @@ impl Oidc<'_> {
             kido_store::StoreError::MissingReference(_) => lost(),
             other => PageError::server(other),
         })?;
+        let code = CodeRows::new(tenant, &params, &session.user_id, Some(&session.id), session.auth_time);
+        code.insert(&mut tx).await?;
         tx.commit().await.map_err(PageError::server)?;
-        let location = self.issue_code(tenant, &params, &session.user_id, Some(&session.id), session.auth_time).await?;
-        Ok(ResumeOutcome { location, session_cookie: Some(cookie) })
-    }
-
-    /// The live interaction an `_interaction` cookie points at.
-    pub(crate) async fn interaction(
-        &self,
-        tenant: &TenantContext,
-        cookie: Option<&str>,
-    ) -> Result<Option<StoredInteraction>, PageError> {
-        let Some(cookie) = cookie else { return Ok(None) };
-        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        store::find_interaction(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms())
-            .await
-            .map_err(PageError::server)
-    }
-
-    /// Moves a live interaction to a new cookie, returned; `None` when the cookie names
-    /// none. Every step that can attach an identity to a sign-in rotates first, so a cookie
-    /// planted in someone's browser stops working the moment that browser acts on it.
-    pub async fn rotate_interaction_cookie(
-        &self,
-        tenant: &TenantContext,
-        cookie: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let fresh = ids::new_opaque_token();
-        let mut c = self.core.store.conn().await?;
-        let moved = store::rotate_interaction_cookie(
-            &mut c,
-            &tenant.id,
-            &ids::digest(cookie),
-            &ids::digest(&fresh),
-            clock::now_ms(),
-        )
-        .await?;
-        Ok(moved.then_some(fresh))
+        Ok(ResumeOutcome { location: code.location, session_cookie: Some(cookie) })
     }
 
     /// A grant for what was asked and one authorization code under it; returns the
@@ -466,6 +400,35 @@ impl Oidc<'_> {
         session_id: Option<&str>,
         auth_time: i64,
     ) -> Result<String, PageError> {
+        let code = CodeRows::new(tenant, params, user_id, session_id, auth_time);
+        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
+        code.insert(&mut tx).await?;
+        tx.commit().await.map_err(PageError::server)?;
+        Ok(code.location)
+    }
+
+    /// The client an interaction is for (for the pages: name, logo, third-party flag).
+    pub async fn interaction_client(&self, tenant: &TenantContext, client_id: &str) -> Option<Arc<Client>> {
+        self.client(tenant, client_id).await.ok().flatten()
+    }
+}
+
+/// The rows of one authorization code (its grant and the code) and the client's redirect
+/// URI carrying `code`, `state` and `iss`.
+struct CodeRows {
+    grant: StoredGrant,
+    code: StoredToken,
+    location: String,
+}
+
+impl CodeRows {
+    fn new(
+        tenant: &TenantContext,
+        params: &AuthorizationParams,
+        user_id: &str,
+        session_id: Option<&str>,
+        auth_time: i64,
+    ) -> Self {
         let now = clock::now_ms();
         let grant = StoredGrant {
             tenant_id: tenant.id.to_string(),
@@ -479,10 +442,10 @@ impl Oidc<'_> {
             expires_at: now + GRANT_TTL_MS,
             created_at: now,
         };
-        let code = ids::new_opaque_token();
-        let row = StoredToken {
+        let secret = ids::new_opaque_token();
+        let code = StoredToken {
             tenant_id: tenant.id.to_string(),
-            token_hash: ids::digest(&code),
+            token_hash: ids::digest(&secret),
             kind: super::grants::KIND_CODE.to_owned(),
             grant_id: grant.id.clone(),
             client_id: params.client_id.clone(),
@@ -496,21 +459,18 @@ impl Oidc<'_> {
             consumed_at: None,
             created_at: now,
         };
-        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
-        store::insert_grant(&mut tx, &grant).await.map_err(PageError::server)?;
-        store::insert_token(&mut tx, &row).await.map_err(PageError::server)?;
-        tx.commit().await.map_err(PageError::server)?;
-        let mut query = vec![("code", code.as_str())];
+        let mut query = vec![("code", secret.as_str())];
         if let Some(state) = &params.state {
             query.push(("state", state));
         }
         query.push(("iss", &tenant.issuer));
-        Ok(with_query(&params.redirect_uri, &query))
+        let location = with_query(&params.redirect_uri, &query);
+        Self { grant, code, location }
     }
 
-    /// The client an interaction is for (for the pages: name, logo, third-party flag).
-    pub async fn interaction_client(&self, tenant: &TenantContext, client_id: &str) -> Option<Arc<Client>> {
-        self.client(tenant, client_id).await.ok().flatten()
+    async fn insert(&self, tx: &mut impl kido_store::Exec) -> Result<(), PageError> {
+        store::insert_grant(tx, &self.grant).await.map_err(PageError::server)?;
+        store::insert_token(tx, &self.code).await.map_err(PageError::server)
     }
 }
 

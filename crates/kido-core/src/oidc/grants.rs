@@ -256,7 +256,7 @@ impl Oidc<'_> {
         let user = kido_store::users::find(&mut c, &tenant.id, &grant.user_id)
             .await
             .map_err(|_| UserinfoError::Server)?
-            .filter(|u| !u.is_suspended)
+            .filter(crate::interaction::rules::may_sign_in)
             .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
         let related =
             claims::Related::load(&mut c, &tenant.id, &user.id, &scopes).await.map_err(|_| UserinfoError::Server)?;
@@ -352,7 +352,7 @@ impl Oidc<'_> {
             .await
             .map_err(server_error)?
             .ok_or_else(|| invalid_grant("user not found"))?;
-        if user.is_suspended {
+        if !crate::interaction::rules::may_sign_in(&user) {
             return Err(invalid_grant("user is suspended"));
         }
         Ok(user)

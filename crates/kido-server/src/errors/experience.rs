@@ -39,12 +39,8 @@ impl From<ExperienceError> for ApiError {
                 "auth.forbidden",
                 "Forbidden. Please check your user roles and permissions.",
             ),
-            E::NotSupportedForForgotPassword { unprocessable: true } => {
-                Self::new(UNPROCESSABLE, "session.not_supported_for_forgot_password", forgot)
-            }
-            E::NotSupportedForForgotPassword { unprocessable: false } => {
-                Self::new(BAD_REQUEST, "session.not_supported_for_forgot_password", forgot)
-            }
+            E::ResetChannelNotEnabled => Self::new(UNPROCESSABLE, "session.not_supported_for_forgot_password", forgot),
+            E::ForgotPasswordStandsAlone => Self::new(BAD_REQUEST, "session.not_supported_for_forgot_password", forgot),
             E::VerificationNotFound => Self::new(
                 StatusCode::NOT_FOUND,
                 "session.verification_session_not_found",
@@ -119,7 +115,7 @@ impl From<ExperienceError> for ApiError {
             ),
             E::Invalid(details) => Self::invalid_input("body", details),
             E::Internal(what) => Self::internal(&what),
-            E::StorageFull(what) => Self::storage_full(&what),
+            E::Store(e) => store_error(e),
         }
     }
 }

@@ -3,22 +3,26 @@
 //! (to the app, to the profile a registration still needs, or to the new password).
 //! Every step is a kido-core `experience` call, as the Experience API's are.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kido_core::TenantContext;
+use kido_core::experience::codes::Origin;
 use kido_core::experience::{
-    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionEvent, Origin, ProfileInput,
-    missing_profile, sends_codes, terms_required,
+    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent,
+    ProfileInput, missing_profile, sends_codes, terms_required,
 };
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
 use super::i18n::Texts;
-use super::request::{carry_query, failure, identifier_from, open, open_post};
+use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::{ClientIp, first_language};
+use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,8 +143,14 @@ pub fn identifier_form(
     view.render(status, &page)
 }
 
-async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
-    let (interaction, view, _, csrf) = match open(&app, &headers).await {
+async fn identifier_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    flow: Flow,
+) -> Response {
+    let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -150,13 +160,14 @@ async fn identifier_page(app: AppState, headers: HeaderMap, query: Option<String
 
 async fn send_code(
     app: AppState,
+    cookie: Arc<InteractionCookie>,
     headers: HeaderMap,
     ip: Option<String>,
     query: Option<String>,
     body: Bytes,
     flow: Flow,
 ) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -170,7 +181,7 @@ async fn send_code(
         }
         let x = app.core.experience();
         let tenant = &app.tenant.context;
-        let cookie = Some(cookie.as_str());
+        let cookie: &InteractionCookie = &cookie;
         // A resend keeps the flow; anything else starts it afresh.
         let current = x.load(tenant, cookie).await?.state.interaction_event;
         if current != Some(flow.event()) {
@@ -226,8 +237,14 @@ fn pending(interaction: &Interaction) -> Option<Identifier> {
     interaction.state.pending_code().map(|r| r.identifier.clone())
 }
 
-async fn code_page(app: AppState, headers: HeaderMap, query: Option<String>, flow: Flow) -> Response {
-    let (interaction, view, _, csrf) = match open(&app, &headers).await {
+async fn code_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    flow: Flow,
+) -> Response {
+    let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -243,14 +260,21 @@ enum Next {
     Page(&'static str),
 }
 
-async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes, flow: Flow) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+async fn check_code(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+    flow: Flow,
+) -> Response {
+    let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let x = app.core.experience();
     let tenant = &app.tenant.context;
-    let c = Some(cookie.as_str());
+    let c: &InteractionCookie = &cookie;
     let record = match x.load(tenant, c).await {
         Ok(i) => i.state.pending_code().cloned(),
         Err(e) => return crate::errors::ApiError::from(e).into_response(),
@@ -278,7 +302,7 @@ async fn check_code(app: AppState, headers: HeaderMap, query: Option<String>, bo
 async fn continue_flow(
     app: &AppState,
     view: &View,
-    cookie: Option<&str>,
+    cookie: &InteractionCookie,
     flow: Flow,
     verification_id: &str,
     kind: IdentifierType,
@@ -316,7 +340,11 @@ async fn continue_flow(
     }
 }
 
-async fn finish(x: &Experience<'_>, tenant: &TenantContext, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+async fn finish(
+    x: &Experience<'_>,
+    tenant: &TenantContext,
+    cookie: &InteractionCookie,
+) -> Result<Next, ExperienceError> {
     Ok(Next::App(x.submit(tenant, cookie).await?.unwrap_or_default()))
 }
 
@@ -324,7 +352,7 @@ async fn finish(x: &Experience<'_>, tenant: &TenantContext, cookie: Option<&str>
 async fn register(
     x: &Experience<'_>,
     tenant: &TenantContext,
-    cookie: Option<&str>,
+    cookie: &InteractionCookie,
     id: Option<&str>,
 ) -> Result<Next, ExperienceError> {
     match x.identify(tenant, cookie, id).await {
@@ -380,22 +408,33 @@ fn profile_form(
     view.render(status, &page)
 }
 
-async fn profile_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
-    let (interaction, view, _, csrf) = match open(&app, &headers).await {
+async fn profile_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
+    let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     profile_form(&view, StatusCode::OK, &csrf, &interaction, None, &query)
 }
 
-async fn profile_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+async fn profile_submit(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
+    let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let x = app.core.experience();
     let tenant = &app.tenant.context;
-    let c = Some(cookie.as_str());
+    let c: &InteractionCookie = &cookie;
     let t = view.t();
     let result = async {
         if form.get("agree") == "yes" {
@@ -451,16 +490,27 @@ struct PasswordChangedPage<'a> {
     query: String,
 }
 
-async fn reset_page(app: AppState, headers: HeaderMap, query: Option<String>) -> Response {
-    let (_, view, _, csrf) = match open(&app, &headers).await {
+async fn reset_page(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+) -> Response {
+    let (_, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     reset_form(&view, StatusCode::OK, &csrf, None, &query)
 }
 
-async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, body: Bytes) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+async fn reset_submit(
+    app: AppState,
+    cookie: Arc<InteractionCookie>,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
+    let Posted { interaction, view, csrf, form } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -468,14 +518,9 @@ async fn reset_submit(app: AppState, headers: HeaderMap, query: Option<String>, 
     if form.get("password") != form.get("confirm_password") {
         return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(t.passwords_mismatch), &query);
     }
-    let x = app.core.experience();
-    let tenant = &app.tenant.context;
-    let c = Some(cookie.as_str());
-    let result = async {
-        x.reset_password(tenant, c, form.get("password").to_owned()).await?;
-        x.submit(tenant, c).await
-    }
-    .await;
+    let password = form.get("password").to_owned();
+    let result =
+        app.core.experience().reset_password_and_finish(&app.tenant.context, &cookie, interaction, password).await;
     match result {
         Ok(_) => {
             let page = PasswordChangedPage { v: &view, t, title: t.password_changed_title, query: carry_query(&query) };
@@ -494,48 +539,80 @@ pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
     let mut router = router
         .route(
             "/register/profile",
-            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| profile_page(app, headers, q))
-                .post(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                    profile_submit(app, headers, q, body)
-                }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| profile_page(app, cookie, headers, q),
+            )
+            .post(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery,
+                 body: Bytes| { profile_submit(app, cookie, headers, q, body) },
+            ),
         )
         .route(
             "/forgot-password/reset",
-            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| reset_page(app, headers, q))
-                .post(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                    reset_submit(app, headers, q, body)
-                }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| reset_page(app, cookie, headers, q),
+            )
+            .post(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery,
+                 body: Bytes| { reset_submit(app, cookie, headers, q, body) },
+            ),
         )
         .route(
             "/forgot-password",
-            get(|State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
-                identifier_page(app, headers, q, Flow::ForgotPassword)
-            }),
+            get(
+                |State(app): State<AppState>,
+                 SignInCookie(cookie): SignInCookie,
+                 headers: HeaderMap,
+                 RawQuery(q): RawQuery| {
+                    identifier_page(app, cookie, headers, q, Flow::ForgotPassword)
+                },
+            ),
         );
     for flow in [Flow::SignIn, Flow::Register, Flow::ForgotPassword] {
         router = router
             .route(
                 &format!("{}/verification-code", flow.path()),
-                get(move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
-                    identifier_page(app, headers, q, flow)
-                })
+                get(
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery| { identifier_page(app, cookie, headers, q, flow) },
+                )
                 .post(
                     move |State(app): State<AppState>,
                           ClientIp(ip): ClientIp,
+                          SignInCookie(cookie): SignInCookie,
                           headers: HeaderMap,
                           RawQuery(q): RawQuery,
-                          body: Bytes| send_code(app, headers, ip, q, body, flow),
+                          body: Bytes| send_code(app, cookie, headers, ip, q, body, flow),
                 ),
             )
             .route(
                 &format!("{}/verification-code/verify", flow.path()),
-                get(move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery| {
-                    code_page(app, headers, q, flow)
-                })
+                get(
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery| { code_page(app, cookie, headers, q, flow) },
+                )
                 .post(
-                    move |State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Bytes| {
-                        check_code(app, headers, q, body, flow)
-                    },
+                    move |State(app): State<AppState>,
+                          SignInCookie(cookie): SignInCookie,
+                          headers: HeaderMap,
+                          RawQuery(q): RawQuery,
+                          body: Bytes| { check_code(app, cookie, headers, q, body, flow) },
                 ),
             );
     }

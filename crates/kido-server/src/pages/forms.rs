@@ -1,20 +1,23 @@
-//! The sign-in and registration forms. A POST walks the Experience API's steps in the
-//! domain (start, verify or build the profile, identify, submit) and redirects to where
-//! the API's `submit` would send the browser; a failed step re-renders the form.
+//! The sign-in and registration forms. A POST is one domain operation (the Experience
+//! API's steps on the loaded interaction: start, verify or build the profile, identify,
+//! submit) and redirects to where the API's `submit` would send the browser; a failed step
+//! re-renders the form.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use kido_core::experience::{ExperienceError, InteractionEvent, ProfileInput};
+use kido_core::experience::InteractionEvent;
+use kido_core::experience::forms::{PasswordSignIn, UsernameRegistration};
 use kido_proto::sign_in_experience::{SignInIdentifier, SignInMode};
 
 use super::codes::{self, Flow};
 use super::i18n::Texts;
-use super::request::{carry_query, failure, identifier_from, open, open_post};
+use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::ClientIp;
+use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -110,8 +113,13 @@ fn register_form(
     view.render(status, &page)
 }
 
-pub async fn sign_in_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (interaction, view, _, csrf) = match open(&app, &headers).await {
+pub async fn sign_in_page(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -119,8 +127,13 @@ pub async fn sign_in_page(State(app): State<AppState>, headers: HeaderMap, RawQu
     sign_in_form(&view, StatusCode::OK, &csrf, &hint, None, &query)
 }
 
-pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let (_, view, _, csrf) = match open(&app, &headers).await {
+pub async fn register_page(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (_, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -135,32 +148,23 @@ pub async fn register_page(State(app): State<AppState>, headers: HeaderMap, RawQ
 pub async fn sign_in_submit(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
+    SignInCookie(cookie): SignInCookie,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
     let identifier = form.get("identifier").to_owned();
-    let result = async {
-        let x = app.core.experience();
-        let tenant = &app.tenant.context;
-        let cookie = Some(cookie.as_str());
-        x.start(tenant, cookie, InteractionEvent::SignIn).await?;
-        if form.get("agree") == "yes" {
-            x.agree_to_terms(tenant, cookie).await?;
-        }
-        if identifier.trim().is_empty() {
-            return Err(ExperienceError::InvalidCredentials);
-        }
-        let password = form.get("password").to_owned();
-        let id = x.verify_password(tenant, cookie, identifier_from(&identifier), password, ip.as_deref()).await?;
-        x.identify(tenant, cookie, Some(&id)).await?;
-        x.submit(tenant, cookie).await
-    }
-    .await;
+    let post = PasswordSignIn {
+        identifier: identifier_from(&identifier),
+        password: form.get("password").to_owned(),
+        agreed: form.get("agree") == "yes",
+        ip,
+    };
+    let result = app.core.experience().sign_in_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
@@ -172,11 +176,12 @@ pub async fn sign_in_submit(
 
 pub async fn register_submit(
     State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (view, cookie, csrf, form) = match open_post(&app, &headers, &body).await {
+    let Posted { interaction, view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
         Ok(opened) => opened,
         Err(page) => return page,
     };
@@ -185,20 +190,12 @@ pub async fn register_submit(
     if form.get("password") != form.get("confirm_password") {
         return register_form(&view, StatusCode::BAD_REQUEST, &csrf, &username, Some(t.passwords_mismatch), &query);
     }
-    let result = async {
-        let x = app.core.experience();
-        let tenant = &app.tenant.context;
-        let cookie = Some(cookie.as_str());
-        x.start(tenant, cookie, InteractionEvent::Register).await?;
-        if form.get("agree") == "yes" {
-            x.agree_to_terms(tenant, cookie).await?;
-        }
-        x.set_profile(tenant, cookie, ProfileInput::Username(username.clone())).await?;
-        x.set_profile(tenant, cookie, ProfileInput::Password(form.get("password").to_owned())).await?;
-        x.identify(tenant, cookie, None).await?;
-        x.submit(tenant, cookie).await
-    }
-    .await;
+    let post = UsernameRegistration {
+        username: username.clone(),
+        password: form.get("password").to_owned(),
+        agreed: form.get("agree") == "yes",
+    };
+    let result = app.core.experience().register_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {

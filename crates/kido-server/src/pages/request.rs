@@ -4,29 +4,31 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction};
+use kido_core::experience::{ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie};
 use kido_core::ids;
 use kido_core::passwords::PasswordError;
 use subtle::ConstantTimeEq;
 
 use super::i18n::Texts;
 use super::view::View;
-use crate::cookies;
 use crate::errors::ApiError;
 use crate::state::AppState;
 
-/// The interaction of this browser, the page's view of it, the interaction cookie and the
+/// The interaction of this browser, the page's view of it and the
 /// forms' anti-forgery token; or the page to show instead.
-pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interaction, View, String, String), Response> {
-    let cookie = cookies::get(headers, cookies::INTERACTION).map(str::to_owned);
-    match app.core.experience().load(&app.tenant.context, cookie.as_deref()).await {
+pub(super) async fn open(
+    app: &AppState,
+    headers: &HeaderMap,
+    cookie: &InteractionCookie,
+) -> Result<(Interaction, View, String), Response> {
+    match app.core.experience().load(&app.tenant.context, cookie).await {
         Ok(interaction) => {
             let name = app.core.oidc().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
             let view =
                 View::new(app, headers, interaction.params.ui_locales.as_deref(), name.map(|c| c.app.name.clone()))
                     .await;
             let csrf = csrf_token(&interaction.id);
-            Ok((interaction, view, cookie.unwrap_or_default(), csrf))
+            Ok((interaction, view, csrf))
         }
         Err(ExperienceError::SessionNotFound) => {
             let view = View::new(app, headers, None, None).await;
@@ -37,19 +39,30 @@ pub(super) async fn open(app: &AppState, headers: &HeaderMap) -> Result<(Interac
     }
 }
 
-/// A form POST: the interaction, and the form once its anti-forgery token checks out.
+/// A form POST: the interaction (loaded once, for the page and the domain operation), its
+/// view, the anti-forgery token, and the form once that token checks out.
 pub(super) async fn open_post(
     app: &AppState,
     headers: &HeaderMap,
+    cookie: &InteractionCookie,
     body: &[u8],
-) -> Result<(View, String, String, Form), Response> {
-    let (_, view, cookie, csrf) = open(app, headers).await?;
+) -> Result<Posted, Response> {
+    let (interaction, view, csrf) = open(app, headers, cookie).await?;
     let form = Form::parse(body);
     if !csrf_ok(&form, &csrf) {
         let t = view.t();
         return Err(view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true));
     }
-    Ok((view, cookie, csrf, form))
+    Ok(Posted { interaction, view, csrf, form })
+}
+
+/// What `open_post` found: the browser's interaction, the page's view, the anti-forgery
+/// token and the posted form.
+pub(super) struct Posted {
+    pub interaction: Interaction,
+    pub view: View,
+    pub csrf: String,
+    pub form: Form,
 }
 
 /// The forms' anti-forgery token: derived from the interaction's id, which only the
@@ -116,7 +129,9 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => t.invalid_credentials,
         E::Suspended => t.suspended,
         E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => t.method_disabled,
-        E::Forbidden | E::InvalidInteractionType | E::NotSupportedForForgotPassword { .. } => t.mode_forbidden,
+        E::Forbidden | E::InvalidInteractionType | E::ForgotPasswordStandsAlone | E::ResetChannelNotEnabled => {
+            t.mode_forbidden
+        }
         E::UsernameInUse => t.username_in_use,
         E::EmailInUse | E::PhoneInUse => t.identifier_in_use,
         E::IdentifierMismatch(_) => t.code_expired,
@@ -132,7 +147,7 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
         E::TermsNotAgreed => t.terms_not_agreed,
         E::MissingProfile(_) => t.missing_profile,
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
-        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::StorageFull(_) => t.generic_error,
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => t.generic_error,
     }
 }
 

@@ -6,13 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use kido_core::experience::{Identifier, IdentifierType, InteractionEvent, Origin, ProfileInput};
+use kido_core::experience::codes::Origin;
+use kido_core::experience::{Identifier, IdentifierType, InteractionEvent, ProfileInput};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::cookies;
 use crate::errors::ApiError;
 use crate::extract::{ApiJson, ClientIp, first_language};
+use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -30,10 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/experience/submit", post(submit))
 }
 
-fn interaction(headers: &HeaderMap) -> Option<&str> {
-    cookies::get(headers, cookies::INTERACTION)
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EventBody {
@@ -45,24 +42,24 @@ struct EventBody {
 
 async fn start(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<EventBody>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.experience().start(&app.tenant.context, interaction(&headers), body.interaction_event).await?;
+    app.core.experience().start(&app.tenant.context, &cookie, body.interaction_event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn switch_event(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<EventBody>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.experience().switch_event(&app.tenant.context, interaction(&headers), body.interaction_event).await?;
+    app.core.experience().switch_event(&app.tenant.context, &cookie, body.interaction_event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn describe(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let state = app.core.experience().describe(&app.tenant.context, interaction(&headers)).await?;
+async fn describe(State(app): State<AppState>, SignInCookie(cookie): SignInCookie) -> Result<Response, ApiError> {
+    let state = app.core.experience().describe(&app.tenant.context, &cookie).await?;
     Ok(axum::Json(state).into_response())
 }
 
@@ -75,7 +72,7 @@ struct PasswordBody {
 async fn verify_password(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
     if body.identifier.value.is_empty() || body.identifier.value.len() > 256 {
@@ -84,7 +81,7 @@ async fn verify_password(
     let id = app
         .core
         .experience()
-        .verify_password(&app.tenant.context, interaction(&headers), body.identifier, body.password, ip.as_deref())
+        .verify_password(&app.tenant.context, &cookie, body.identifier, body.password, ip.as_deref())
         .await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
@@ -99,6 +96,7 @@ struct SendCodeBody {
 async fn send_code(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
+    SignInCookie(cookie): SignInCookie,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SendCodeBody>,
 ) -> Result<Response, ApiError> {
@@ -106,7 +104,7 @@ async fn send_code(
     let id = app
         .core
         .experience()
-        .send_code(&app.tenant.context, interaction(&headers), body.identifier, body.interaction_event, origin)
+        .send_code(&app.tenant.context, &cookie, body.identifier, body.interaction_event, origin)
         .await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
@@ -121,7 +119,7 @@ struct VerifyCodeBody {
 
 async fn verify_code(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<VerifyCodeBody>,
 ) -> Result<Response, ApiError> {
     if body.code.is_empty() || body.code.len() > 64 {
@@ -130,7 +128,7 @@ async fn verify_code(
     let id = app
         .core
         .experience()
-        .verify_code(&app.tenant.context, interaction(&headers), body.identifier, &body.verification_id, &body.code)
+        .verify_code(&app.tenant.context, &cookie, body.identifier, &body.verification_id, &body.code)
         .await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
@@ -147,14 +145,10 @@ struct IdentificationBody {
 
 async fn identify(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<IdentificationBody>,
 ) -> Result<StatusCode, ApiError> {
-    let created = app
-        .core
-        .experience()
-        .identify(&app.tenant.context, interaction(&headers), body.verification_id.as_deref())
-        .await?;
+    let created = app.core.experience().identify(&app.tenant.context, &cookie, body.verification_id.as_deref()).await?;
     Ok(if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT })
 }
 
@@ -181,7 +175,7 @@ enum ProfileBody {
 
 async fn profile(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<StatusCode, ApiError> {
     let input = match body {
@@ -192,7 +186,7 @@ async fn profile(
         ProfileBody::Social {} => ProfileInput::Unsupported("social".into()),
         ProfileBody::ExtraProfile {} => ProfileInput::Unsupported("extraProfile".into()),
     };
-    app.core.experience().set_profile(&app.tenant.context, interaction(&headers), input).await?;
+    app.core.experience().set_profile(&app.tenant.context, &cookie, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,22 +197,25 @@ struct NewPasswordBody {
 
 async fn reset_password(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    SignInCookie(cookie): SignInCookie,
     ApiJson(body): ApiJson<NewPasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.experience().reset_password(&app.tenant.context, interaction(&headers), body.password).await?;
+    app.core.experience().reset_password(&app.tenant.context, &cookie, body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Kido's addition: the user agreed to the terms (needed when `agreeToTermsPolicy` asks for
 /// an explicit agreement; Logto checks that only in its browser app).
-async fn agree_to_terms(State(app): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    app.core.experience().agree_to_terms(&app.tenant.context, interaction(&headers)).await?;
+async fn agree_to_terms(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+) -> Result<StatusCode, ApiError> {
+    app.core.experience().agree_to_terms(&app.tenant.context, &cookie).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn submit(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let next = app.core.experience().submit(&app.tenant.context, interaction(&headers)).await?;
+async fn submit(State(app): State<AppState>, SignInCookie(cookie): SignInCookie) -> Result<Response, ApiError> {
+    let next = app.core.experience().submit(&app.tenant.context, &cookie).await?;
     // After a password reset there is nowhere to go yet: the user signs in again.
     let body = match next {
         Some(redirect_to) => json!({"redirectTo": redirect_to}),

@@ -168,6 +168,39 @@ async fn rotating_an_interaction_cookie_moves_it_once_and_only_while_live() {
 }
 
 #[tokio::test]
+async fn a_save_that_moves_the_cookie_succeeds_once_for_the_old_value() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
+    let state = json!({"step": 2});
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &b(), "i1", &state, "old", "x").await.unwrap());
+    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new1").await.unwrap());
+    // The second holder of the old value saves nothing.
+    let late = json!({"step": 9});
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &late, "old", "new2").await.unwrap());
+    assert!(oidc::find_interaction(&mut c, &a(), "old", NOW).await.unwrap().is_none());
+    assert_eq!(oidc::find_interaction(&mut c, &a(), "new1", NOW).await.unwrap().unwrap().state.0, state);
+    drop(c);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn replacing_a_state_by_cookie_moves_it_only_while_live() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
+    let state = json!({"fresh": true});
+    assert!(!oidc::replace_interaction_state(&mut c, &b(), "old", "x", &state, NOW).await.unwrap(), "other tenant");
+    assert!(!oidc::replace_interaction_state(&mut c, &a(), "old", "x", &state, NOW + 60_000).await.unwrap(), "expired");
+    assert!(oidc::replace_interaction_state(&mut c, &a(), "old", "old", &state, NOW).await.unwrap(), "in place");
+    assert!(oidc::replace_interaction_state(&mut c, &a(), "old", "new", &state, NOW).await.unwrap());
+    assert!(!oidc::replace_interaction_state(&mut c, &a(), "old", "other", &state, NOW).await.unwrap(), "moved");
+    assert_eq!(oidc::find_interaction(&mut c, &a(), "new", NOW).await.unwrap().unwrap().state.0, state);
+    drop(c);
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn sessions_are_found_by_live_cookie_and_end_with_their_user() {
     let db = world().await;
     let mut c = db.conn().await;

@@ -1,0 +1,95 @@
+//! `POST /api/experience/submit`: the end of an interaction.
+
+use kido_proto::sign_in_experience::SignInExperience;
+use kido_store::users::{self as user_store, StoredUser};
+use serde_json::json;
+
+use super::{
+    Experience, ExperienceError, ExperienceState, Interaction, InteractionCookie, InteractionEvent, LoginResult,
+    Result, allow_sign_in, event_of, saved,
+};
+use crate::interaction::{audit_keys, rules, store as interactions};
+use crate::users::UserError;
+use crate::{TenantContext, clock};
+
+/// An audit entry written with the submit, in its transaction.
+pub(super) struct AuditEntry {
+    pub key: String,
+    pub details: serde_json::Value,
+}
+
+impl Experience<'_> {
+    /// Finishes; returns where the browser goes next (`{issuer}/auth/{uid}`, which
+    /// redirects to the client with a code), or nothing after a password reset (the user
+    /// signs in again with the new password).
+    pub async fn submit(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Option<String>> {
+        let mut interaction = self.load(tenant, cookie).await?;
+        let sie = self.sign_in_experience(tenant).await?;
+        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
+    }
+
+    /// The submit step on a loaded interaction. `user` is the identified user when this
+    /// request already read it (the hosted forms), else it is read here; `earlier` is an
+    /// audit entry of an earlier step of the same request, written in the same transaction.
+    /// Saves the interaction (once).
+    pub(super) async fn finish(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        sie: &SignInExperience,
+        user: Option<&StoredUser>,
+        earlier: Option<AuditEntry>,
+    ) -> Result<Option<String>> {
+        let event = event_of(interaction)?;
+        let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
+        rules::mode_allows(sie, event)?;
+        if event == InteractionEvent::ForgotPassword {
+            return self.finish_reset(tenant, cookie, interaction, &user_id).await.map(|()| None);
+        }
+        rules::terms_satisfied(sie, event, interaction.state.terms_agreed)?;
+        let now = clock::now_ms();
+        let mut tx = self.core.store.begin().await?;
+        let read;
+        let user = match user {
+            Some(user) => user,
+            None => {
+                read = user_store::find(&mut tx, &tenant.id, &user_id).await?.ok_or(ExperienceError::UserNotExist)?;
+                &read
+            }
+        };
+        allow_sign_in(user)?;
+        rules::credentials_unchanged(interaction.state.credential_stamp, user)?;
+        user_store::set_last_sign_in(&mut tx, &tenant.id, &user_id, now).await?;
+        if let Some(entry) = earlier {
+            self.audit(&mut tx, tenant, interaction, &entry.key, Some(&user_id), entry.details).await?;
+        }
+        self.audit(&mut tx, tenant, interaction, &audit_keys::submit(event), Some(&user_id), json!({})).await?;
+        interaction.state.result = Some(LoginResult { account_id: user_id, login_ts: now / 1000 });
+        saved(interactions::save(&mut tx, &tenant.id, interaction, cookie).await?)?;
+        tx.commit().await?;
+        Ok(Some(format!("{}/auth/{}", tenant.issuer, interaction.id)))
+    }
+
+    /// Stores the new password, signs the user out everywhere, and leaves the interaction
+    /// ready for a fresh sign-in.
+    async fn finish_reset(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        user_id: &str,
+    ) -> Result<()> {
+        let hash = interaction.state.profile.password_encrypted.clone().ok_or(ExperienceError::NewPasswordRequired)?;
+        self.core.users().reset_password(&tenant.id, user_id, hash).await.map_err(|e| match e {
+            UserError::NotFound(_) => ExperienceError::UserNotExist,
+            other => ExperienceError::Internal(other.to_string()),
+        })?;
+        let mut c = self.core.store.conn().await?;
+        let key = audit_keys::submit(InteractionEvent::ForgotPassword);
+        self.audit(&mut c, tenant, interaction, &key, Some(user_id), json!({})).await?;
+        drop(c);
+        interaction.state = ExperienceState::default();
+        self.save(tenant, interaction, cookie).await
+    }
+}

@@ -1,0 +1,237 @@
+//! A sign-in in progress: the authorization request that started it, the Experience API's
+//! state (event, verification records, the profile being built) and, once submitted, who
+//! signed in. The OIDC engine (`oidc::authorize`) and the Experience API (`experience`)
+//! both use this module; neither imports the other.
+//!
+//! - `rules`: pure functions deciding what may happen next (unit-tested without a database);
+//! - `audit_keys`: the `Interaction.*` audit log keys;
+//! - `store`: loading an interaction by its cookie and saving it (once per request);
+//! - `cookie`: the `_interaction` cookie of one request, rotated by its save.
+
+pub mod audit_keys;
+mod cookie;
+pub mod rules;
+pub mod store;
+
+pub use cookie::InteractionCookie;
+
+use kido_proto::connectors::TemplateType;
+use kido_proto::sign_in_experience::SignInIdentifier;
+use kido_store::users::SignInIdentifier as StoreIdentifier;
+use serde::{Deserialize, Serialize};
+
+/// How long a sign-in may stay pending.
+pub const INTERACTION_TTL_MS: i64 = 3600 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InteractionEvent {
+    SignIn,
+    Register,
+    ForgotPassword,
+}
+
+impl InteractionEvent {
+    /// The message template a code for this event is sent with.
+    pub fn template(self) -> TemplateType {
+        match self {
+            Self::SignIn => TemplateType::SignIn,
+            Self::Register => TemplateType::Register,
+            Self::ForgotPassword => TemplateType::ForgotPassword,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "SignIn",
+            Self::Register => "Register",
+            Self::ForgotPassword => "ForgotPassword",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentifierType {
+    Username,
+    Email,
+    Phone,
+}
+
+impl IdentifierType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::Phone => "phone",
+        }
+    }
+
+    pub fn sign_in(self) -> SignInIdentifier {
+        match self {
+            Self::Username => SignInIdentifier::Username,
+            Self::Email => SignInIdentifier::Email,
+            Self::Phone => SignInIdentifier::Phone,
+        }
+    }
+
+    pub(crate) fn store(self) -> StoreIdentifier {
+        match self {
+            Self::Username => StoreIdentifier::Username,
+            Self::Email => StoreIdentifier::Email,
+            Self::Phone => StoreIdentifier::Phone,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identifier {
+    #[serde(rename = "type")]
+    pub kind: IdentifierType,
+    pub value: String,
+}
+
+/// Verification record types (Logto's `VerificationType`; the serde names are the stored
+/// and wire strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VerificationKind {
+    Password,
+    EmailVerificationCode,
+    PhoneVerificationCode,
+}
+
+impl VerificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "Password",
+            Self::EmailVerificationCode => "EmailVerificationCode",
+            Self::PhoneVerificationCode => "PhoneVerificationCode",
+        }
+    }
+
+    /// Whether the record proves an identifier by a one-time code.
+    pub fn is_code(self) -> bool {
+        self != Self::Password
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationRecord {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: VerificationKind,
+    pub identifier: Identifier,
+    pub verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// For code records: the template the code was sent with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateType>,
+    /// For password records: the password's state when it was checked
+    /// (`users::credential_stamp`); a later change voids the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_stamp: Option<i64>,
+}
+
+/// The profile a registration builds. The password is kept hashed, never in clear.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_encrypted: Option<String>,
+}
+
+/// Who signed in, once the interaction is submitted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    pub account_id: String,
+    /// Epoch seconds (the ID token's `auth_time`).
+    pub login_ts: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExperienceState {
+    #[serde(default)]
+    pub interaction_event: Option<InteractionEvent>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub profile: InteractionProfile,
+    #[serde(default)]
+    pub verification_records: Vec<VerificationRecord>,
+    #[serde(default)]
+    pub terms_agreed: bool,
+    /// The password state the identified user was verified with (password sign-ins only):
+    /// re-checked at submit and when the browser resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_stamp: Option<i64>,
+    #[serde(default)]
+    pub result: Option<LoginResult>,
+}
+
+impl ExperienceState {
+    /// The latest verification by code (what a code page asks for).
+    pub fn pending_code(&self) -> Option<&VerificationRecord> {
+        self.verification_records.iter().rev().find(|r| r.kind.is_code())
+    }
+}
+
+/// Which hosted page an interaction starts on (Logto's `first_screen` / `interaction_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirstScreen {
+    SignIn,
+    Register,
+}
+
+/// A validated authorization request, kept in the interaction until the user is back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationParams {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub resources: Vec<String>,
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub ui_locales: Option<String>,
+    pub login_hint: Option<String>,
+    pub first_screen: FirstScreen,
+}
+
+impl AuthorizationParams {
+    /// The hosted page that starts this sign-in, with Logto's query parameters.
+    pub fn sign_in_location(&self) -> String {
+        let path = match self.first_screen {
+            FirstScreen::SignIn => "/sign-in",
+            FirstScreen::Register => "/register",
+        };
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("app_id", &self.client_id);
+        if let Some(l) = &self.ui_locales {
+            query.append_pair("ui_locales", l);
+        }
+        if let Some(h) = &self.login_hint {
+            query.append_pair("login_hint", h);
+        }
+        format!("{path}?{}", query.finish())
+    }
+}
+
+/// A loaded interaction: its id, its authorization request and its state.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub id: String,
+    pub params: AuthorizationParams,
+    pub state: ExperienceState,
+}

@@ -1,11 +1,12 @@
 //! Writing and reading the audit log. Entries are written in the transaction of the change
 //! they describe, so the log never claims what did not happen.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::logs::Log;
-pub use kido_store::logs::LogFilter;
+use kido_proto::logs::LogFilter;
 use kido_store::logs::{self as store, StoredLog};
-use kido_store::{Exec, Page, StoreError};
+use kido_store::{Exec, StoreError};
 use serde_json::{Map, Value, json};
 
 use crate::{Core, clock, ids};

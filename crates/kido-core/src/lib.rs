@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use kido_proto::TenantId;
-pub use kido_store::{Page, Store, StoreError, StoreOptions};
+pub use kido_store::{Store, StoreError, StoreOptions};
 use thiserror::Error;
 
 use crate::oidc::clients::ClientCache;

@@ -2,13 +2,14 @@
 //! domains they claim. Organizations list them for just-in-time provisioning; signing in
 //! through them comes later.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::sso_connectors::{
     CreateSsoConnector, PROVIDERS, SsoBranding, SsoConnector, SsoConnectorProvider, SsoConnectorWithProvider,
     UpdateSsoConnector,
 };
 use kido_store::sso_connectors::{self as store, StoredSsoConnector};
-use kido_store::{Exec, Json, Page, StoreError};
+use kido_store::{Exec, Json, StoreError};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 

@@ -2,15 +2,16 @@
 
 use std::collections::HashSet;
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::roles::{Role, RoleType};
 use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile};
 use kido_store::users::{self as store, StoredUser};
-use kido_store::{Exec, Json, Page, StoreError, Tx, roles as role_store};
+use kido_store::{Exec, Json, StoreError, Tx, roles as role_store};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-pub use kido_store::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_proto::users::UserSearch;
 
 use crate::audit::{self, keys};
 use crate::passwords::{self, PasswordError, STORED_METHOD};
@@ -553,7 +554,7 @@ impl Users<'_> {
     ) -> Result<(Vec<Role>, i64)> {
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, id).await?;
-        let filter = role_store::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
+        let filter = kido_proto::roles::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
         Ok(role_store::list(&mut c, tenant, &filter, Some(page)).await?)
     }
 

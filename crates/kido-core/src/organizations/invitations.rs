@@ -6,10 +6,10 @@
 use kido_proto::TenantId;
 use kido_proto::connectors::{ConnectorType, TemplateType};
 use kido_proto::organizations::{CreateOrganizationInvitation, InvitationStatus, OrganizationInvitation};
+use kido_proto::organizations::{InvitationFilter, MemberKind};
 use kido_store::Exec;
-pub use kido_store::organization_invitations::InvitationFilter;
 use kido_store::organization_invitations::{self as store, StoredInvitation};
-use kido_store::organizations::{self as member_store, MemberKind};
+use kido_store::organizations as member_store;
 use serde_json::{Map, Value, json};
 
 use super::members::{admit_user, check_role_types, roles_by_id};

@@ -3,14 +3,16 @@
 //! SSO connector for the first time) and the default organization roles they receive.
 //! Only user-initiated flows provision; the Management API never does.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::organizations::{JitEmailDomain, OrganizationRole, SsoDomainConflict};
+use kido_proto::organizations::{MemberKind, RoleFilter};
 use kido_proto::roles::RoleType;
 use kido_proto::sso_connectors::SsoConnector;
 use kido_store::organization_jit::{self as store, Jit};
-use kido_store::organization_template::{self as template_store, RoleFilter};
-use kido_store::organizations::{self as member_store, MemberKind};
-use kido_store::{Exec, Page, StoreError, Tx};
+use kido_store::organization_template as template_store;
+use kido_store::organizations as member_store;
+use kido_store::{Exec, StoreError, Tx};
 use serde_json::json;
 
 use super::members::{admit_user, check_role_types, existing_organization, roles_by_id};

@@ -2,17 +2,18 @@
 //! applications) and organization scopes, shared by every organization. A role grants
 //! organization scopes and, optionally, API-resource scopes.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::organizations::{
     CreateOrganizationRole, CreateOrganizationScope, OrganizationRole, OrganizationRoleWithScopes, OrganizationScope,
     UpdateOrganizationRole, UpdateOrganizationScope,
 };
+use kido_proto::organizations::{Grants, MemberKind, RoleFilter};
 use kido_proto::resources::Scope;
 use kido_proto::roles::RoleType;
 use kido_store::organization_template as store;
-pub use kido_store::organization_template::{Grants, RoleFilter};
-use kido_store::organizations::{self as member_store, MemberKind};
-use kido_store::{Exec, Page, StoreError, Tx};
+use kido_store::organizations as member_store;
+use kido_store::{Exec, StoreError, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Result, invalid};

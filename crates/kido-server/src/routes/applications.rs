@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::applications::ApplicationFilter;
-use kido_core::roles::RoleFilter;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, RoleIds,
     UpdateApplication, UpdateApplicationSecret,
 };
 use kido_proto::roles::Role;
+use kido_proto::roles::RoleFilter;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

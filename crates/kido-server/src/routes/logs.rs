@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use kido_core::audit::LogFilter;
 use kido_proto::logs::Log;
+use kido_proto::logs::LogFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::invitations::InvitationFilter;
+use kido_proto::organizations::InvitationFilter;
 use kido_proto::organizations::{
     CreateOrganizationInvitation, InvitationMessage, InvitationStatusBody, OrganizationInvitation,
 };

@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::template::{Grants, OrganizationRoles, RoleFilter};
+use kido_core::organizations::template::OrganizationRoles;
 use kido_proto::organizations::{
     CreateOrganizationRole, CreateOrganizationScope, OrganizationRole, OrganizationRoleWithScopes, OrganizationScope,
     OrganizationScopeIds, ResourceScopeIds, UpdateOrganizationRole, UpdateOrganizationScope,
 };
+use kido_proto::organizations::{Grants, RoleFilter};
 use kido_proto::resources::Scope;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

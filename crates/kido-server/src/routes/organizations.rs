@@ -5,13 +5,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::{MemberKind, OrganizationFilter};
 use kido_proto::organizations::{
     ApplicationWithOrganizationRoles, ApplicationsRolesBody, CreateOrganization, Organization,
     OrganizationApplicationIds, OrganizationRole, OrganizationRoleRefs, OrganizationScope, OrganizationUserIds,
     OrganizationWithFeatured, OrganizationWithRoles, ReplaceOrganizationApplications, ReplaceOrganizationUsers,
     UpdateOrganization, UserWithOrganizationRoles, UsersRolesBody,
 };
+use kido_proto::organizations::{MemberKind, OrganizationFilter};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

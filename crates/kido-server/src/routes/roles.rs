@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::roles::RoleFilter;
 use kido_proto::applications::Application;
 use kido_proto::resources::Scope;
+use kido_proto::roles::RoleFilter;
 use kido_proto::roles::{
     ApplicationIds, CreateRole, Role, RoleType, RoleWithStats, ScopeIds, ScopeWithResource, UpdateRole,
 };

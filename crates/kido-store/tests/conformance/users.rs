@@ -2,9 +2,11 @@
 //! `Conflict`, lookups by identifier, role assignments that cannot cross tenants, and what a
 //! user's deletion takes with it.
 
+use kido_proto::Page;
 use kido_proto::roles::{Role, RoleType};
-use kido_store::users::{self, FieldMatch, MatchMode, SignInIdentifier, UserField, UserSearch};
-use kido_store::{Page, roles};
+use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_store::roles;
+use kido_store::users::{self, SignInIdentifier};
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_user, user};
 

@@ -20,6 +20,7 @@ pub mod resources;
 pub mod roles;
 pub mod sign_in_experience;
 pub mod sso_connectors;
+pub mod storage;
 pub mod users;
 mod validate;
 pub mod verification_codes;
@@ -30,7 +31,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use kido_proto::TenantId;
-pub use kido_store::{Store, StoreError, StoreOptions};
+use kido_store::{Store, StoreError};
 use thiserror::Error;
 
 use crate::oidc::clients::ClientCache;
@@ -238,7 +239,7 @@ impl Core {
 
     /// Deletes expired interactions, sessions, grants, tokens, codes, sign-in failure
     /// windows and rate-limit counters (all tenants).
-    pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
+    pub async fn sweep_expired(&self) -> Result<u64, storage::StorageError> {
         let mut c = self.store.conn().await?;
         let now = clock::now_ms();
         let sign_in = kido_store::oidc::delete_expired(&mut c, now).await?;

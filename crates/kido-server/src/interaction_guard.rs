@@ -36,7 +36,7 @@ pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next
         Ok(Some(fresh)) => fresh,
         // Unknown or expired: the step itself answers that the sign-in is lost.
         Ok(None) => return next.run(request).await,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(kido_core::storage::StorageError::from(e)).into_response(),
     };
     replace_interaction_cookie(request.headers_mut(), Some(&fresh));
     let mut response = next.run(request).await;

@@ -484,6 +484,18 @@ pub enum SignInIdentifier {
     Phone,
 }
 
+/// The identifier whose unique index a write broke (a concurrent write won), matched
+/// exactly against the migrations' index names.
+pub fn taken_identifier(e: &StoreError) -> Option<SignInIdentifier> {
+    let StoreError::Conflict(constraint) = e else { return None };
+    match constraint.as_str() {
+        "users__username" => Some(SignInIdentifier::Username),
+        "users__primary_email" => Some(SignInIdentifier::Email),
+        "users__primary_phone" => Some(SignInIdentifier::Phone),
+        _ => None,
+    }
+}
+
 /// The user a sign-in identifier names (username and email case-insensitively).
 pub async fn find_by_identifier(
     c: &mut impl Exec,

@@ -135,7 +135,7 @@ fn check_details(d: &EmailTemplateDetails) -> Result<()> {
         return Err(ConnectorError::Invalid("`details.contentType` must be `text/html` or `text/plain`".into()));
     }
     for (field, v) in [("replyTo", &d.reply_to), ("sendFrom", &d.send_from)] {
-        if v.as_deref().is_some_and(|v| !crate::users::is_email(v)) {
+        if v.as_deref().is_some_and(|v| !crate::identifiers::is_email(v)) {
             return Err(ConnectorError::Invalid(format!("`details.{field}` must be an email address")));
         }
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::members::{admit_user, check_role_types, roles_by_id};
 use super::{OrganizationError, Result, invalid};
 use crate::connectors::Message;
-use crate::{Core, audit, clock, ids, users};
+use crate::{Core, audit, clock, ids};
 
 pub struct Invitations<'a> {
     pub(crate) core: &'a Core,
@@ -30,7 +30,7 @@ impl Invitations<'_> {
         input: CreateOrganizationInvitation,
     ) -> Result<OrganizationInvitation> {
         let invitee = input.invitee.trim().to_owned();
-        if !users::is_email(&invitee) {
+        if !crate::identifiers::is_email(&invitee) {
             return Err(invalid("`invitee` must be an email address".into()));
         }
         let now = clock::now_ms();

@@ -22,7 +22,7 @@ use kido_store::{Exec, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Organizations, Result, find, invalid};
-use crate::{audit, clock, users, validate};
+use crate::{audit, clock, rows, validate};
 
 /// The JSON names Logto's membership payloads use per kind.
 fn ids_field(kind: MemberKind) -> &'static str {
@@ -68,7 +68,7 @@ impl Organizations<'_> {
             .into_iter()
             .map(|u| {
                 let organization_roles = names_only(roles.remove(&u.id));
-                UserWithOrganizationRoles { user: users::to_user(u), organization_roles }
+                UserWithOrganizationRoles { user: rows::user(u), organization_roles }
             })
             .collect();
         Ok((items, total))

@@ -98,6 +98,31 @@ async fn identifiers_are_unique_per_tenant_as_conflicts() {
 }
 
 #[tokio::test]
+async fn a_conflict_names_the_identifier_taken() {
+    let db = Db::new().await;
+    let mut c = db.conn().await;
+    let mut alice = user(&a(), "u1", "alice");
+    alice.primary_phone = Some("15550001".into());
+    users::insert(&mut c, &alice).await.unwrap();
+    let mut dup = user(&a(), "u2", "ALICE");
+    dup.primary_email = None;
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Username), "{e:?}");
+    let mut dup = user(&a(), "u2", "someone");
+    dup.primary_email = Some("Alice@Example.com".into());
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Email), "{e:?}");
+    let mut dup = user(&a(), "u2", "someone");
+    dup.primary_phone = Some("15550001".into());
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Phone), "{e:?}");
+    // Another unique key (the id) is no identifier.
+    let e = users::insert(&mut c, &user(&a(), "u1", "other")).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), None, "{e:?}");
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn sign_in_identifiers_find_the_user_of_their_tenant() {
     let db = Db::new().await;
     let mut c = db.conn().await;

@@ -596,3 +596,26 @@ impl Users<'_> {
 async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredUser> {
     store::find(c, tenant, id).await?.ok_or_else(|| UserError::NotFound(id.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_start_with_a_letter_or_underscore_and_hold_word_characters() {
+        assert!(check_username("alice_1").is_ok());
+        assert!(check_username("_bob").is_ok());
+        assert!(check_username("1alice").is_err());
+        assert!(check_username("al-ice").is_err());
+        assert!(check_username("").is_err());
+        assert!(check_username(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_new_password_stamp_is_later_than_the_previous_one() {
+        assert_eq!(next_password_stamp(None, 100), 100);
+        assert_eq!(next_password_stamp(Some(50), 100), 100);
+        // Two changes within one millisecond still differ.
+        assert_eq!(next_password_stamp(Some(100), 100), 101);
+    }
+}

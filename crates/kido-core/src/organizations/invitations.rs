@@ -243,3 +243,36 @@ async fn with_roles(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation(status: InvitationStatus, expires_at: i64) -> StoredInvitation {
+        StoredInvitation {
+            tenant_id: "t".into(),
+            id: "i".into(),
+            inviter_id: None,
+            invitee: "a@example.com".into(),
+            accepted_user_id: None,
+            organization_id: "o".into(),
+            status: status.as_str().into(),
+            created_at: 0,
+            updated_at: 0,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_pending_invitation_expires_at_its_expiry_and_others_keep_their_status() {
+        assert_eq!(effective_status(&invitation(InvitationStatus::Pending, 10), 9).unwrap(), InvitationStatus::Pending);
+        assert_eq!(
+            effective_status(&invitation(InvitationStatus::Pending, 10), 10).unwrap(),
+            InvitationStatus::Expired
+        );
+        let accepted = invitation(InvitationStatus::Accepted, 10);
+        assert_eq!(effective_status(&accepted, 20).unwrap(), InvitationStatus::Accepted);
+        let revoked = invitation(InvitationStatus::Revoked, 10);
+        assert_eq!(effective_status(&revoked, 20).unwrap(), InvitationStatus::Revoked);
+    }
+}

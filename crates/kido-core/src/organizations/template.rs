@@ -329,3 +329,15 @@ fn name_conflict(e: StoreError, name: &str) -> OrganizationError {
         other => other.into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::scope_name;
+
+    #[test]
+    fn organization_scope_names_have_no_spaces() {
+        assert_eq!(scope_name("read:members").unwrap(), "read:members");
+        assert!(scope_name("read members").is_err());
+        assert!(scope_name("").is_err());
+    }
+}

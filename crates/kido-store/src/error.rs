@@ -48,22 +48,6 @@ fn unique_constraint(reported: Option<&str>, message: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::unique_constraint;
-
-    #[test]
-    fn names_the_violated_unique_index_on_both_backends() {
-        assert_eq!(unique_constraint(Some("users__username"), "duplicate key value"), "users__username");
-        assert_eq!(unique_constraint(None, "UNIQUE constraint failed: index 'users__username'"), "users__username");
-        assert_eq!(
-            unique_constraint(None, "UNIQUE constraint failed: users.tenant_id, users.primary_phone"),
-            "users__primary_phone"
-        );
-        assert_eq!(unique_constraint(None, "UNIQUE constraint failed: t.a"), "UNIQUE constraint failed: t.a");
-    }
-}
-
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
@@ -86,5 +70,21 @@ impl From<sqlx::Error> for StoreError {
             }
         }
         Self::Database(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_constraint;
+
+    #[test]
+    fn names_the_violated_unique_index_on_both_backends() {
+        assert_eq!(unique_constraint(Some("users__username"), "duplicate key value"), "users__username");
+        assert_eq!(unique_constraint(None, "UNIQUE constraint failed: index 'users__username'"), "users__username");
+        assert_eq!(
+            unique_constraint(None, "UNIQUE constraint failed: users.tenant_id, users.primary_phone"),
+            "users__primary_phone"
+        );
+        assert_eq!(unique_constraint(None, "UNIQUE constraint failed: t.a"), "UNIQUE constraint failed: t.a");
     }
 }

@@ -119,6 +119,7 @@ async fn a_conflict_names_the_identifier_taken() {
     // Another unique key (the id) is no identifier.
     let e = users::insert(&mut c, &user(&a(), "u1", "other")).await.unwrap_err();
     assert_eq!(users::taken_identifier(&e), None, "{e:?}");
+    drop(c);
     db.finish().await;
 }
 

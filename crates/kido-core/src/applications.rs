@@ -1,13 +1,14 @@
 //! Applications (OIDC clients): their metadata, their secrets and the rules around them.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, OidcClientMetadata,
     UpdateApplication,
 };
+use kido_store::StoreError;
 use kido_store::applications as store;
-pub use kido_store::applications::ApplicationFilter;
-use kido_store::{Page, StoreError};
 use thiserror::Error;
 
 use crate::{Core, clock, ids, validate};

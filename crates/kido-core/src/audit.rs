@@ -1,11 +1,14 @@
 //! Writing and reading the audit log. Entries are written in the transaction of the change
 //! they describe, so the log never claims what did not happen.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::logs::Log;
-pub use kido_store::logs::LogFilter;
+use kido_proto::logs::LogFilter;
 use kido_store::logs::{self as store, StoredLog};
-use kido_store::{Exec, Page, StoreError};
+use kido_store::{Exec, StoreError};
+
+use crate::storage::StorageError;
 use serde_json::{Map, Value, json};
 
 use crate::{Core, clock, ids};
@@ -107,13 +110,18 @@ pub struct Logs<'a> {
 }
 
 impl Logs<'_> {
-    pub async fn list(&self, tenant: &TenantId, filter: &LogFilter, page: Page) -> Result<(Vec<Log>, i64), StoreError> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &LogFilter,
+        page: Page,
+    ) -> Result<(Vec<Log>, i64), StorageError> {
         let mut c = self.core.store.conn().await?;
         let (rows, total) = store::list(&mut c, tenant, filter, page).await?;
         Ok((rows.into_iter().map(to_log).collect(), total))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<Log>, StoreError> {
+    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<Log>, StorageError> {
         let mut c = self.core.store.conn().await?;
         Ok(store::find(&mut c, tenant, id).await?.map(to_log))
     }

@@ -10,6 +10,7 @@ mod caches;
 pub mod clock;
 pub mod connectors;
 pub mod experience;
+mod identifiers;
 pub mod ids;
 pub mod interaction;
 pub mod limits;
@@ -19,8 +20,10 @@ pub mod passwords;
 pub mod rate_limits;
 pub mod resources;
 pub mod roles;
+mod rows;
 pub mod sign_in_experience;
 pub mod sso_connectors;
+pub mod storage;
 pub mod users;
 mod validate;
 pub mod verification_codes;
@@ -31,7 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use kido_proto::TenantId;
-pub use kido_store::{Page, Store, StoreError, StoreOptions};
+use kido_store::{Store, StoreError};
 use thiserror::Error;
 
 use crate::oidc::clients::ClientCache;
@@ -239,7 +242,7 @@ impl Core {
 
     /// Deletes expired interactions, sessions, grants, tokens, codes, sign-in failure
     /// windows and rate-limit counters (all tenants).
-    pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
+    pub async fn sweep_expired(&self) -> Result<u64, storage::StorageError> {
         let mut c = self.store.conn().await?;
         let now = clock::now_ms();
         let sign_in = kido_store::oidc::delete_expired(&mut c, now).await?;

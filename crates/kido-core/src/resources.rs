@@ -1,12 +1,13 @@
 //! API resources and their scopes. The tenant's Management API resource is part of the
 //! product: it and its scopes cannot be changed or removed.
 
+use kido_proto::Page;
 use kido_proto::resources::{
     CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateScope,
 };
 use kido_proto::{TenantId, management_api_indicator};
+use kido_store::StoreError;
 use kido_store::resources as store;
-use kido_store::{Page, StoreError};
 use thiserror::Error;
 
 use crate::{Core, clock, ids, validate};

@@ -4,14 +4,16 @@
 
 use std::collections::HashSet;
 
+use kido_proto::Page;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{Application, ApplicationType};
 use kido_proto::resources::{Resource, Scope};
+use kido_proto::roles::RoleFilter;
 use kido_proto::roles::{CreateRole, Role, RoleType, RoleWithStats, UpdateRole};
 use kido_proto::{TenantId, management_api_indicator};
-use kido_store::applications::{self as app_store, ApplicationFilter};
+use kido_store::applications as app_store;
 use kido_store::roles as store;
-pub use kido_store::roles::RoleFilter;
-use kido_store::{Exec, Page, StoreError, Tx, resources as resource_store};
+use kido_store::{Exec, StoreError, Tx, resources as resource_store};
 use thiserror::Error;
 
 use crate::{Core, clock, ids, validate};

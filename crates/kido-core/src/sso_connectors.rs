@@ -2,18 +2,19 @@
 //! domains they claim. Organizations list them for just-in-time provisioning; signing in
 //! through them comes later.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::sso_connectors::{
-    CreateSsoConnector, PROVIDERS, SsoBranding, SsoConnector, SsoConnectorMetadata, SsoConnectorProvider,
-    SsoConnectorWithProvider, UpdateSsoConnector,
+    CreateSsoConnector, PROVIDERS, SsoBranding, SsoConnectorMetadata, SsoConnectorProvider, SsoConnectorWithProvider,
+    UpdateSsoConnector,
 };
 use kido_store::sso_connectors::{self as store, StoredSsoConnector};
-use kido_store::{Exec, Json, Page, StoreError};
+use kido_store::{Exec, Json, StoreError};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
 use crate::organizations::jit::sso_conflicts;
-use crate::{Core, audit, clock, ids, validate};
+use crate::{Core, audit, clock, ids, rows, validate};
 
 #[derive(Debug, Error)]
 pub enum SsoConnectorError {
@@ -190,20 +191,6 @@ impl SsoConnectors<'_> {
     }
 }
 
-pub(crate) fn to_wire(row: StoredSsoConnector) -> SsoConnector {
-    SsoConnector {
-        tenant_id: row.tenant_id,
-        id: row.id,
-        provider_name: row.provider_name,
-        connector_name: row.connector_name,
-        config: row.config.0,
-        domains: row.domains.0,
-        branding: serde_json::from_value(row.branding.0).unwrap_or_default(),
-        sync_profile: row.sync_profile,
-        created_at: row.created_at,
-    }
-}
-
 async fn with_provider(
     c: &mut impl Exec,
     tenant: &TenantId,
@@ -215,7 +202,7 @@ async fn with_provider(
         .ok_or_else(|| StoreError::Corrupt(format!("SSO connector {} has provider {}", row.id, row.provider_name)))?;
     let warnings = sso_conflicts(c, tenant, &row.domains.0).await?;
     Ok(SsoConnectorWithProvider {
-        connector: to_wire(row),
+        connector: rows::sso_connector(row),
         name: (*name).into(),
         provider_type: (*provider_type).into(),
         provider_logo: String::new(),

@@ -2,20 +2,22 @@
 
 use std::collections::HashSet;
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::roles::{Role, RoleType};
 use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile};
 use kido_store::users::{self as store, StoredUser};
-use kido_store::{Exec, Json, Page, StoreError, Tx, roles as role_store};
+use kido_store::{Exec, Json, StoreError, Tx, roles as role_store};
 use serde_json::{Value, json};
 use thiserror::Error;
 
-pub use kido_store::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_proto::users::UserSearch;
 
 use crate::audit::{self, keys};
+use crate::identifiers::{is_email, is_phone};
 use crate::passwords::{self, PasswordError, STORED_METHOD};
 use crate::sign_in_experience::password_policy;
-use crate::{Core, clock, ids, validate};
+use crate::{Core, clock, ids, rows, validate};
 
 #[derive(Debug, Error)]
 pub enum UserError {
@@ -81,26 +83,6 @@ fn next_password_stamp(previous: Option<i64>, now: i64) -> i64 {
     previous.map_or(now, |p| now.max(p.saturating_add(1)))
 }
 
-pub fn to_user(u: StoredUser) -> User {
-    User {
-        has_password: u.password_encrypted.is_some(),
-        id: u.id,
-        username: u.username,
-        primary_email: u.primary_email,
-        primary_phone: u.primary_phone,
-        name: u.name,
-        avatar: u.avatar,
-        custom_data: u.custom_data.0,
-        identities: u.identities.0,
-        last_sign_in_at: u.last_sign_in_at,
-        created_at: u.created_at,
-        updated_at: u.updated_at,
-        profile: u.profile.0,
-        application_id: u.application_id,
-        is_suspended: u.is_suspended,
-    }
-}
-
 pub(crate) fn check_username(v: &str) -> Result<()> {
     let mut chars = v.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
@@ -130,29 +112,6 @@ pub struct Registration {
 enum Provisioning {
     None,
     ByVerifiedEmail,
-}
-
-/// Logto's email shape: `local@domain.tld`, no spaces, at most 128 characters.
-pub fn is_email(v: &str) -> bool {
-    v.len() <= 128
-        && !v.chars().any(char::is_whitespace)
-        && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.split('.').count() >= 2
-                && domain.split('.').all(|p| !p.is_empty())
-        })
-}
-
-/// The lower-cased domain of an email address `is_email` accepts (exactly one `@`): what
-/// organizations' just-in-time provisioning matches. `None` for anything else.
-pub fn email_domain(email: &str) -> Option<String> {
-    is_email(email).then(|| email.split_once('@').map(|(_, d)| d.to_ascii_lowercase())).flatten()
-}
-
-/// Logto's phone shape: digits only (country code included, no `+`).
-pub fn is_phone(v: &str) -> bool {
-    !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn check_email(v: &str) -> Result<()> {
@@ -196,11 +155,11 @@ async fn ensure_identifiers_free(c: &mut impl Exec, tenant: &TenantId, user: &St
 
 /// A unique index fired although the pre-check passed (a concurrent write): say which.
 fn identifier_conflict(e: StoreError) -> UserError {
-    match &e {
-        StoreError::Conflict(what) if what.contains("username") => UserError::UsernameInUse,
-        StoreError::Conflict(what) if what.contains("email") => UserError::EmailInUse,
-        StoreError::Conflict(what) if what.contains("phone") => UserError::PhoneInUse,
-        _ => e.into(),
+    match store::taken_identifier(&e) {
+        Some(store::SignInIdentifier::Username) => UserError::UsernameInUse,
+        Some(store::SignInIdentifier::Email) => UserError::EmailInUse,
+        Some(store::SignInIdentifier::Phone) => UserError::PhoneInUse,
+        None => e.into(),
     }
 }
 
@@ -325,18 +284,18 @@ impl Users<'_> {
             crate::organizations::jit::provision_by_email(&mut tx, tenant, &user.id, email).await?;
         }
         tx.commit().await?;
-        Ok(to_user(user))
+        Ok(rows::user(user))
     }
 
     pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<User> {
         let mut c = self.core.store.conn().await?;
-        Ok(to_user(find(&mut c, tenant, id).await?))
+        Ok(rows::user(find(&mut c, tenant, id).await?))
     }
 
     pub async fn list(&self, tenant: &TenantId, search: &UserSearch, page: Page) -> Result<(Vec<User>, i64)> {
         let mut c = self.core.store.conn().await?;
         let (rows, total) = store::list(&mut c, tenant, search, Some(page)).await?;
-        Ok((rows.into_iter().map(to_user).collect(), total))
+        Ok((rows.into_iter().map(rows::user).collect(), total))
     }
 
     /// Loads a user, lets `change` edit it, checks identifiers, stores it and logs `key`.
@@ -355,7 +314,7 @@ impl Users<'_> {
         store::update(&mut tx, &user).await.map_err(identifier_conflict)?;
         audit::record(&mut tx, tenant, key, Some(id), details).await?;
         tx.commit().await?;
-        Ok(to_user(user))
+        Ok(rows::user(user))
     }
 
     pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateUser) -> Result<User> {
@@ -553,7 +512,7 @@ impl Users<'_> {
     ) -> Result<(Vec<Role>, i64)> {
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, id).await?;
-        let filter = role_store::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
+        let filter = kido_proto::roles::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
         Ok(role_store::list(&mut c, tenant, &filter, Some(page)).await?)
     }
 
@@ -609,7 +568,7 @@ impl Users<'_> {
         }
         let search = UserSearch { role_id: Some(role_id.to_owned()), ..search };
         let (rows, total) = store::list(&mut c, tenant, &search, Some(page)).await?;
-        Ok((rows.into_iter().map(to_user).collect(), total))
+        Ok((rows.into_iter().map(rows::user).collect(), total))
     }
 
     /// `POST /roles/{id}/users`: gives one role to several users.
@@ -636,4 +595,27 @@ impl Users<'_> {
 
 async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredUser> {
     store::find(c, tenant, id).await?.ok_or_else(|| UserError::NotFound(id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_start_with_a_letter_or_underscore_and_hold_word_characters() {
+        assert!(check_username("alice_1").is_ok());
+        assert!(check_username("_bob").is_ok());
+        assert!(check_username("1alice").is_err());
+        assert!(check_username("al-ice").is_err());
+        assert!(check_username("").is_err());
+        assert!(check_username(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_new_password_stamp_is_later_than_the_previous_one() {
+        assert_eq!(next_password_stamp(None, 100), 100);
+        assert_eq!(next_password_stamp(Some(50), 100), 100);
+        // Two changes within one millisecond still differ.
+        assert_eq!(next_password_stamp(Some(100), 100), 101);
+    }
 }

@@ -52,7 +52,7 @@ pub enum Recipient {
 
 impl Recipient {
     pub fn email(v: &str) -> Result<Self> {
-        if crate::users::is_email(v) {
+        if crate::identifiers::is_email(v) {
             Ok(Self::Email(v.to_owned()))
         } else {
             Err(CodeError::InvalidRecipient(v.into()))
@@ -60,7 +60,7 @@ impl Recipient {
     }
 
     pub fn phone(v: &str) -> Result<Self> {
-        if crate::users::is_phone(v) {
+        if crate::identifiers::is_phone(v) {
             Ok(Self::Phone(v.to_owned()))
         } else {
             Err(CodeError::InvalidRecipient(v.into()))

@@ -181,3 +181,21 @@ pub mod double_option {
         }
     }
 }
+
+/// Which applications `list` returns.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    /// Only these types (all when empty).
+    pub types: Vec<ApplicationType>,
+    /// Only applications holding this role.
+    pub role_id: Option<String>,
+    /// Leave out applications holding this role.
+    pub exclude_role_id: Option<String>,
+    /// Case-insensitive substring of id, name or description.
+    pub search: Option<String>,
+    /// Only third-party (`Some(true)`) or first-party (`Some(false)`) applications.
+    pub is_third_party: Option<bool>,
+    /// Only members of this organization / not members of it.
+    pub organization_id: Option<String>,
+    pub exclude_organization_id: Option<String>,
+}

@@ -16,6 +16,13 @@ pub mod users;
 
 pub use error::ErrorBody;
 
+/// Page of a list: `LIMIT`/`OFFSET` as the Management API's `page`/`page_size` ask.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// The tenant every fresh installation serves its users from (port 3001).
 pub const DEFAULT_TENANT: &str = "default";
 /// The tenant that holds the console and its administrators (port 3002).

@@ -16,3 +16,15 @@ pub struct Log {
     pub payload: Value,
     pub created_at: i64,
 }
+
+/// Which audit log entries `list` returns.
+#[derive(Debug, Default, Clone)]
+pub struct LogFilter {
+    pub user_id: Option<String>,
+    pub application_id: Option<String>,
+    /// Exact key, or several keys (any of them).
+    pub keys: Vec<String>,
+    /// Epoch milliseconds, inclusive start and exclusive end.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}

@@ -469,3 +469,50 @@ pub struct SsoConnectorIds {
 pub struct ReplaceSsoConnectorIds {
     pub sso_connector_ids: Vec<String>,
 }
+
+// --- list filters and member kinds of the Management API ---
+
+/// Who can be a member of an organization. Both kinds work alike, through their own
+/// membership and role tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKind {
+    User,
+    Application,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationFilter {
+    /// Case-insensitive substring of id, name or description.
+    pub search: Option<String>,
+    /// Only organizations this user / application is a member of.
+    pub member: Option<(MemberKind, String)>,
+}
+
+/// Organization roles `list` returns.
+#[derive(Debug, Default, Clone)]
+pub struct RoleFilter {
+    /// Case-insensitive substring of id, name or description.
+    pub search: Option<String>,
+    pub role_type: Option<RoleType>,
+    /// Only the roles this member holds in this organization: (organization, kind, member).
+    pub held_by: Option<(String, MemberKind, String)>,
+    /// Only the default (just-in-time) roles of this organization.
+    pub jit_of: Option<String>,
+}
+
+/// The two kinds of scope an organization role grants, each through its own relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grants {
+    /// Organization scopes (`organization_role_scope_relations`).
+    OrganizationScopes,
+    /// API-resource scopes (`organization_role_resource_scope_relations`).
+    ResourceScopes,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct InvitationFilter {
+    pub organization_id: Option<String>,
+    pub inviter_id: Option<String>,
+    /// Compared case-insensitively.
+    pub invitee: Option<String>,
+}

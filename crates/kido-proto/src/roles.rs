@@ -120,3 +120,19 @@ pub struct ApplicationIds {
 
 /// Applications holding a role (`GET /api/roles/{id}/applications`).
 pub type RoleApplications = Vec<Application>;
+
+/// Which global roles `list` returns.
+#[derive(Debug, Default, Clone)]
+pub struct RoleFilter {
+    pub role_type: Option<RoleType>,
+    /// Case-insensitive substring of name or description.
+    pub search: Option<String>,
+    /// Only roles held by this application.
+    pub application_id: Option<String>,
+    /// Leave out roles held by this application.
+    pub exclude_application_id: Option<String>,
+    /// Only roles held by this user.
+    pub user_id: Option<String>,
+    /// Leave out roles held by this user.
+    pub exclude_user_id: Option<String>,
+}

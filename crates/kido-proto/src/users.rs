@@ -208,3 +208,60 @@ pub struct UserIds {
     #[schema(min_items = 1)]
     pub user_ids: Vec<String>,
 }
+
+// --- the user search of the Management API (`search.*`, `mode.*`, `joint`, `isCaseSensitive`) ---
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserField {
+    Id,
+    PrimaryEmail,
+    PrimaryPhone,
+    Username,
+    Name,
+}
+
+impl UserField {
+    pub const ALL: [UserField; 5] = [Self::Id, Self::PrimaryEmail, Self::PrimaryPhone, Self::Username, Self::Name];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id" => Some(Self::Id),
+            "primaryEmail" => Some(Self::PrimaryEmail),
+            "primaryPhone" => Some(Self::PrimaryPhone),
+            "username" => Some(Self::Username),
+            "name" => Some(Self::Name),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMode {
+    Exact,
+    /// SQL LIKE: `%` any run, `_` any character.
+    Like,
+    SimilarTo,
+    Posix,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldMatch {
+    pub field: UserField,
+    pub mode: MatchMode,
+    pub value: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserSearch {
+    /// Groups of alternatives: a group matches when any of its matches does.
+    pub groups: Vec<Vec<FieldMatch>>,
+    /// Groups are joined with AND (true) or OR (false).
+    pub match_all: bool,
+    pub case_sensitive: bool,
+    /// Only users holding this role / not holding it.
+    pub role_id: Option<String>,
+    pub exclude_role_id: Option<String>,
+    /// Only members of this organization / not members of it.
+    pub organization_id: Option<String>,
+    pub exclude_organization_id: Option<String>,
+}

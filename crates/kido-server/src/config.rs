@@ -371,7 +371,7 @@ impl Config {
 
     /// The database URL in effect.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| kido_core::Store::sqlite_url(&self.data_dir.join("kido.db")))
+        self.database_url.clone().unwrap_or_else(|| kido_core::storage::sqlite_url(&self.data_dir.join("kido.db")))
     }
 }
 

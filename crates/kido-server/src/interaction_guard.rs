@@ -66,7 +66,7 @@ pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next
         Ok(Some(fresh)) => fresh,
         // Unknown or expired: the step itself answered that the sign-in is lost.
         Ok(None) => return response,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return ApiError::from(kido_core::storage::StorageError::from(e)).into_response(),
     };
     // Sent whatever the step answered: the old value no longer works.
     response.headers_mut().append(

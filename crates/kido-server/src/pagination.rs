@@ -6,7 +6,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kido_core::Page;
+use kido_proto::Page;
 use serde::Serialize;
 
 use crate::errors::ApiError;

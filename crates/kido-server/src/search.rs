@@ -2,7 +2,7 @@
 //! `joint`/`jointMode`, `isCaseSensitive`) turned into a user search.
 
 use kido_core::limits::MAX_SEARCH_TERMS;
-use kido_core::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
 
 use crate::errors::ApiError;
 use crate::extract::QueryPairs;

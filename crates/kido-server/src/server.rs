@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kido_core::bootstrap::{self, BootstrapOptions, M2mCredentials};
-use kido_core::{Core, CoreOptions, Store, StoreOptions, TenantContext};
+use kido_core::storage::{self, StorageError};
+use kido_core::{Core, CoreOptions, TenantContext};
 use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
 use serde_json::Value;
 use thiserror::Error;
@@ -32,7 +33,7 @@ pub enum ServerError {
     #[error(
         "cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory."
     )]
-    Database(#[source] kido_core::StoreError),
+    Database(#[source] StorageError),
     #[error("first-start setup failed: {0}")]
     Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("cannot load signing keys: {0}")]
@@ -77,9 +78,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     // CPU-bound start-up work runs beside the database's (connect, migrate, bootstrap).
     std::thread::spawn(kido_core::ids::warm_up_random);
     let routes_built = tokio::task::spawn_blocking(routes::build);
-    let store = Store::connect(&StoreOptions { url: url.clone(), max_connections: config.db_max_connections })
-        .await
-        .map_err(ServerError::Database)?;
+    let store = storage::open(&url, config.db_max_connections).await.map_err(ServerError::Database)?;
     let report = bootstrap::run(
         &store,
         &BootstrapOptions {

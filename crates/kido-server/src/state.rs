@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use kido_core::{Core, TenantContext};
+use kido_proto::TenantId;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,6 +29,11 @@ pub struct TenantSite {
 }
 
 impl TenantSite {
+    /// The tenant this listener serves: what every Management API handler scopes its calls to.
+    pub fn id(&self) -> &TenantId {
+        &self.context.id
+    }
+
     /// Cookies get `Secure` when the public endpoint is https.
     pub fn secure_cookies(&self) -> bool {
         self.origin.starts_with("https://")

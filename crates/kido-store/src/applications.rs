@@ -1,6 +1,7 @@
 //! Applications and their secrets.
 
 use kido_proto::TenantId;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CustomClientMetadata, OidcClientMetadata,
 };
@@ -101,24 +102,6 @@ pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult
         .fetch_optional(&mut *c)
         .await?);
     row.map(Application::try_from).transpose()
-}
-
-/// Which applications `list` returns.
-#[derive(Debug, Default, Clone)]
-pub struct ApplicationFilter {
-    /// Only these types (all when empty).
-    pub types: Vec<ApplicationType>,
-    /// Only applications holding this role.
-    pub role_id: Option<String>,
-    /// Leave out applications holding this role.
-    pub exclude_role_id: Option<String>,
-    /// Case-insensitive substring of id, name or description.
-    pub search: Option<String>,
-    /// Only third-party (`Some(true)`) or first-party (`Some(false)`) applications.
-    pub is_third_party: Option<bool>,
-    /// Only members of this organization / not members of it.
-    pub organization_id: Option<String>,
-    pub exclude_organization_id: Option<String>,
 }
 
 /// Newest first; `page` absent means the whole list. Returns the page and the total.

@@ -30,14 +30,8 @@ pub mod verification_codes;
 
 pub use db::{Backend, Conn, Exec, Store, StoreOptions, Tx, create_postgres_database, drop_postgres_database};
 pub use error::{StoreError, StoreResult};
+use kido_proto::Page;
 pub use sqlx::types::Json;
-
-/// Page of a list: `LIMIT`/`OFFSET` as the Management API's `page`/`page_size` ask.
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub limit: i64,
-    pub offset: i64,
-}
 
 /// `$start, $start+1, …` for `IN (…)` lists of `n` binds (the same text works on both dialects).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {

@@ -1,6 +1,7 @@
 //! The audit log: append-only entries, read back by time, user, application and key.
 
 use kido_proto::TenantId;
+use kido_proto::logs::LogFilter;
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -44,17 +45,6 @@ pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult
         .bind(id)
         .fetch_optional(&mut *c)
         .await?))
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct LogFilter {
-    pub user_id: Option<String>,
-    pub application_id: Option<String>,
-    /// Exact key, or several keys (any of them).
-    pub keys: Vec<String>,
-    /// Epoch milliseconds, inclusive start and exclusive end.
-    pub start: Option<i64>,
-    pub end: Option<i64>,
 }
 
 /// Newest first.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use kido_proto::TenantId;
+use kido_proto::organizations::InvitationFilter;
 use kido_proto::organizations::{IdName, InvitationStatus};
 use sqlx::AssertSqlSafe;
 
@@ -73,14 +74,6 @@ pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult
         .bind(id)
         .fetch_optional(&mut *c)
         .await?))
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct InvitationFilter {
-    pub organization_id: Option<String>,
-    pub inviter_id: Option<String>,
-    /// Compared case-insensitively.
-    pub invitee: Option<String>,
 }
 
 /// Newest first.

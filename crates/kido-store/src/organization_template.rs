@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use kido_proto::TenantId;
+use kido_proto::organizations::{Grants, RoleFilter};
 use kido_proto::organizations::{IdName, OrganizationRole, OrganizationScope, ResourceScopeRef};
 use kido_proto::roles::RoleType;
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
-use crate::organizations::{MemberKind, held_by_member};
+use crate::organizations::held_by_member;
 use crate::{ListQuery, Page, placeholders};
 
 // --- roles ---------------------------------------------------------------------------------
@@ -115,17 +116,6 @@ pub async fn delete_role(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Stor
     const SQL: &str = "DELETE FROM organization_roles WHERE tenant_id = $1 AND id = $2";
     let done = run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).execute(&mut *c).await?.rows_affected());
     Ok(done > 0)
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct RoleFilter {
-    /// Case-insensitive substring of id, name or description.
-    pub search: Option<String>,
-    pub role_type: Option<RoleType>,
-    /// Only the roles this member holds in this organization: (organization, kind, member).
-    pub held_by: Option<(String, MemberKind, String)>,
-    /// Only the default (just-in-time) roles of this organization.
-    pub jit_of: Option<String>,
 }
 
 /// Roles by name; `page` absent means all.
@@ -285,16 +275,13 @@ pub async fn list_scopes(
 
 // --- what roles grant ----------------------------------------------------------------------
 
-/// The two kinds of scope an organization role grants, each through its own relation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grants {
-    /// Organization scopes (`organization_role_scope_relations`).
-    OrganizationScopes,
-    /// API-resource scopes (`organization_role_resource_scope_relations`).
-    ResourceScopes,
+/// The relation table of each kind of grant and its scope column.
+trait GrantTables {
+    fn relation(self) -> &'static str;
+    fn key(self) -> &'static str;
 }
 
-impl Grants {
+impl GrantTables for Grants {
     fn relation(self) -> &'static str {
         match self {
             Self::OrganizationScopes => "organization_role_scope_relations",

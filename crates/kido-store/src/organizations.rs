@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use kido_proto::TenantId;
 use kido_proto::organizations::{IdName, Organization, OrganizationBranding, OrganizationColor};
+use kido_proto::organizations::{MemberKind, OrganizationFilter};
 use kido_proto::roles::FeaturedUser;
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
@@ -106,14 +107,6 @@ pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResu
     Ok(done > 0)
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct OrganizationFilter {
-    /// Case-insensitive substring of id, name or description.
-    pub search: Option<String>,
-    /// Only organizations this user / application is a member of.
-    pub member: Option<(MemberKind, String)>,
-}
-
 /// Newest first; `page` absent means all.
 pub async fn list(
     c: &mut impl Exec,
@@ -162,15 +155,14 @@ pub async fn user_stats(
 
 // --- members ----------------------------------------------------------------------------------
 
-/// Who can be a member of an organization. Both kinds work alike, through their own
-/// membership and role tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberKind {
-    User,
-    Application,
+/// The membership and role tables of each kind of member.
+trait MemberTables {
+    fn relation(self) -> &'static str;
+    fn role_relation(self) -> &'static str;
+    fn key(self) -> &'static str;
 }
 
-impl MemberKind {
+impl MemberTables for MemberKind {
     fn relation(self) -> &'static str {
         match self {
             Self::User => "organization_user_relations",

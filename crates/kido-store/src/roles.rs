@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use kido_proto::TenantId;
 use kido_proto::applications::ApplicationType;
 use kido_proto::resources::{Resource, Scope};
+use kido_proto::roles::RoleFilter;
 use kido_proto::roles::{FeaturedApplication, Role, RoleType};
 
 use sqlx::AssertSqlSafe;
@@ -109,21 +110,6 @@ pub async fn find_many(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> 
         }
         to_roles(q.fetch_all(&mut *c).await?)
     })
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct RoleFilter {
-    pub role_type: Option<RoleType>,
-    /// Case-insensitive substring of name or description.
-    pub search: Option<String>,
-    /// Only roles held by this application.
-    pub application_id: Option<String>,
-    /// Leave out roles held by this application.
-    pub exclude_application_id: Option<String>,
-    /// Only roles held by this user.
-    pub user_id: Option<String>,
-    /// Leave out roles held by this user.
-    pub exclude_user_id: Option<String>,
 }
 
 /// Newest first; `page` absent means all.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use kido_proto::TenantId;
 use kido_proto::roles::FeaturedUser;
 use kido_proto::users::UserProfile;
+use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -144,29 +145,13 @@ pub async fn taken_identifiers(
 
 // --- search -------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserField {
-    Id,
-    PrimaryEmail,
-    PrimaryPhone,
-    Username,
-    Name,
+/// Where each searchable field lives in the `users` table.
+trait UserColumn {
+    fn column(self) -> &'static str;
+    fn indexed_lower(self) -> bool;
 }
 
-impl UserField {
-    pub const ALL: [UserField; 5] = [Self::Id, Self::PrimaryEmail, Self::PrimaryPhone, Self::Username, Self::Name];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "id" => Some(Self::Id),
-            "primaryEmail" => Some(Self::PrimaryEmail),
-            "primaryPhone" => Some(Self::PrimaryPhone),
-            "username" => Some(Self::Username),
-            "name" => Some(Self::Name),
-            _ => None,
-        }
-    }
-
+impl UserColumn for UserField {
     fn column(self) -> &'static str {
         match self {
             Self::Id => "id",
@@ -182,37 +167,6 @@ impl UserField {
     fn indexed_lower(self) -> bool {
         matches!(self, Self::PrimaryEmail | Self::Username | Self::Name)
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatchMode {
-    Exact,
-    /// SQL LIKE: `%` any run, `_` any character.
-    Like,
-    SimilarTo,
-    Posix,
-}
-
-#[derive(Debug, Clone)]
-pub struct FieldMatch {
-    pub field: UserField,
-    pub mode: MatchMode,
-    pub value: String,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct UserSearch {
-    /// Groups of alternatives: a group matches when any of its matches does.
-    pub groups: Vec<Vec<FieldMatch>>,
-    /// Groups are joined with AND (true) or OR (false).
-    pub match_all: bool,
-    pub case_sensitive: bool,
-    /// Only users holding this role / not holding it.
-    pub role_id: Option<String>,
-    pub exclude_role_id: Option<String>,
-    /// Only members of this organization / not members of it.
-    pub organization_id: Option<String>,
-    pub exclude_organization_id: Option<String>,
 }
 
 /// Newest first. Exact and prefix matches run on the identifier indexes.
@@ -528,6 +482,18 @@ pub enum SignInIdentifier {
     Username,
     Email,
     Phone,
+}
+
+/// The identifier whose unique index a write broke (a concurrent write won), matched
+/// exactly against the migrations' index names.
+pub fn taken_identifier(e: &StoreError) -> Option<SignInIdentifier> {
+    let StoreError::Conflict(constraint) = e else { return None };
+    match constraint.as_str() {
+        "users__username" => Some(SignInIdentifier::Username),
+        "users__primary_email" => Some(SignInIdentifier::Email),
+        "users__primary_phone" => Some(SignInIdentifier::Phone),
+        _ => None,
+    }
 }
 
 /// The user a sign-in identifier names (username and email case-insensitively).

@@ -139,7 +139,7 @@ fn check_details(d: &EmailTemplateDetails) -> Result<()> {
     }
     // `replyTo` is free text (as Logto's: it may hold `{{…}}` variables); the mail takes it
     // when it renders to an address. `sendFrom` must be one.
-    if d.send_from.as_deref().is_some_and(|v| !crate::users::is_email(v)) {
+    if d.send_from.as_deref().is_some_and(|v| !crate::identifiers::is_email(v)) {
         return Err(ConnectorError::Invalid("`details.sendFrom` must be an email address".into()));
     }
     if d.reply_to.as_deref().is_some_and(|v| v.len() > 256) {

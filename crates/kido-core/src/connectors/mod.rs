@@ -179,8 +179,8 @@ impl Connectors<'_> {
             .filter(|f| f.kind != ConnectorType::Social)
             .ok_or_else(|| ConnectorError::TestFactoryNotFound(factory_id.to_owned()))?;
         let to = match (&input.email, &input.phone, factory.kind) {
-            (Some(email), None, ConnectorType::Email) if crate::users::is_email(email) => email.clone(),
-            (None, Some(phone), ConnectorType::Sms) if crate::users::is_phone(phone) => phone.clone(),
+            (Some(email), None, ConnectorType::Email) if crate::identifiers::is_email(email) => email.clone(),
+            (None, Some(phone), ConnectorType::Sms) if crate::identifiers::is_phone(phone) => phone.clone(),
             (Some(_), None, ConnectorType::Sms) | (None, Some(_), ConnectorType::Email) => {
                 return Err(ConnectorError::UnexpectedType);
             }

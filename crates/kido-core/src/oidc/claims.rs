@@ -2,7 +2,8 @@
 
 use kido_proto::TenantId;
 use kido_proto::organizations::Organization;
-use kido_store::organizations::{self as organization_store, MemberKind, OrganizationFilter};
+use kido_proto::organizations::{MemberKind, OrganizationFilter};
+use kido_store::organizations as organization_store;
 use kido_store::users::StoredUser;
 use kido_store::{Exec, StoreResult};
 use serde_json::{Map, Value, json};

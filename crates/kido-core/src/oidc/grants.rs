@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kido_proto::organizations::MemberKind;
 use kido_store::oidc::{self as store, StoredGrant, StoredToken};
-use kido_store::organizations::MemberKind;
 use kido_store::users::StoredUser;
 use kido_store::{Exec, Json, Tx};
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! Organizations at the token endpoint (Logto's RFC 0001): who may get a token for an
 //! organization, and what it grants.
 
+use kido_proto::organizations::MemberKind;
 use kido_store::Exec;
-use kido_store::organizations::{self as store, MemberKind};
+use kido_store::organizations as store;
 
 use super::clients::Client;
 use super::token::{TokenError, server_error};

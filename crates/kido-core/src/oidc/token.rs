@@ -8,7 +8,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use kido_store::organizations::MemberKind;
+use kido_proto::organizations::MemberKind;
 
 use super::clients::{Client, ResourceGrant};
 use super::keys::KeyRing;

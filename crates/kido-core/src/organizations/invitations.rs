@@ -6,16 +6,16 @@
 use kido_proto::TenantId;
 use kido_proto::connectors::{ConnectorType, TemplateType};
 use kido_proto::organizations::{CreateOrganizationInvitation, InvitationStatus, OrganizationInvitation};
+use kido_proto::organizations::{InvitationFilter, MemberKind};
 use kido_store::Exec;
-pub use kido_store::organization_invitations::InvitationFilter;
 use kido_store::organization_invitations::{self as store, StoredInvitation};
-use kido_store::organizations::{self as member_store, MemberKind};
+use kido_store::organizations as member_store;
 use serde_json::{Map, Value, json};
 
 use super::members::{admit_user, check_role_types, roles_by_id};
 use super::{OrganizationError, Result, invalid};
 use crate::connectors::Message;
-use crate::{Core, audit, clock, ids, users};
+use crate::{Core, audit, clock, ids};
 
 pub struct Invitations<'a> {
     pub(crate) core: &'a Core,
@@ -30,7 +30,7 @@ impl Invitations<'_> {
         input: CreateOrganizationInvitation,
     ) -> Result<OrganizationInvitation> {
         let invitee = input.invitee.trim().to_owned();
-        if !users::is_email(&invitee) {
+        if !crate::identifiers::is_email(&invitee) {
             return Err(invalid("`invitee` must be an email address".into()));
         }
         let now = clock::now_ms();
@@ -242,4 +242,37 @@ async fn with_roles(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation(status: InvitationStatus, expires_at: i64) -> StoredInvitation {
+        StoredInvitation {
+            tenant_id: "t".into(),
+            id: "i".into(),
+            inviter_id: None,
+            invitee: "a@example.com".into(),
+            accepted_user_id: None,
+            organization_id: "o".into(),
+            status: status.as_str().into(),
+            created_at: 0,
+            updated_at: 0,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_pending_invitation_expires_at_its_expiry_and_others_keep_their_status() {
+        assert_eq!(effective_status(&invitation(InvitationStatus::Pending, 10), 9).unwrap(), InvitationStatus::Pending);
+        assert_eq!(
+            effective_status(&invitation(InvitationStatus::Pending, 10), 10).unwrap(),
+            InvitationStatus::Expired
+        );
+        let accepted = invitation(InvitationStatus::Accepted, 10);
+        assert_eq!(effective_status(&accepted, 20).unwrap(), InvitationStatus::Accepted);
+        let revoked = invitation(InvitationStatus::Revoked, 10);
+        assert_eq!(effective_status(&revoked, 20).unwrap(), InvitationStatus::Revoked);
+    }
 }

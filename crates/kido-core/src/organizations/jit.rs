@@ -3,19 +3,21 @@
 //! SSO connector for the first time) and the default organization roles they receive.
 //! Only user-initiated flows provision; the Management API never does.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::organizations::{JitEmailDomain, OrganizationRole, SsoDomainConflict};
+use kido_proto::organizations::{MemberKind, RoleFilter};
 use kido_proto::roles::RoleType;
 use kido_proto::sso_connectors::SsoConnector;
 use kido_store::organization_jit::{self as store, Jit};
-use kido_store::organization_template::{self as template_store, RoleFilter};
-use kido_store::organizations::{self as member_store, MemberKind};
-use kido_store::{Exec, Page, StoreError, Tx};
+use kido_store::organization_template as template_store;
+use kido_store::organizations as member_store;
+use kido_store::{Exec, StoreError, Tx};
 use serde_json::json;
 
 use super::members::{admit_user, check_role_types, existing_organization, roles_by_id};
 use super::{OrganizationError, Organizations, Result, find, invalid};
-use crate::sso_connectors::to_wire;
+use crate::rows;
 use crate::{audit, clock, validate};
 
 /// How a user came to be provisioned (recorded in the audit entry).
@@ -153,7 +155,7 @@ impl Organizations<'_> {
         find(&mut c, tenant, organization_id).await?;
         let (ids, total) = store::values(&mut c, tenant, organization_id, Jit::SsoConnectors, page).await?;
         let rows = kido_store::sso_connectors::find_many(&mut c, tenant, &ids).await?;
-        Ok((rows.into_iter().map(to_wire).collect(), total))
+        Ok((rows.into_iter().map(rows::sso_connector).collect(), total))
     }
 
     pub async fn add_jit_sso_connectors(&self, tenant: &TenantId, organization_id: &str, ids: &[String]) -> Result<()> {
@@ -242,7 +244,7 @@ pub(crate) async fn provision_by_email(
     user_id: &str,
     email: &str,
 ) -> std::result::Result<Vec<String>, StoreError> {
-    let Some(domain) = crate::users::email_domain(email) else { return Ok(Vec::new()) };
+    let Some(domain) = crate::identifiers::email_domain(email) else { return Ok(Vec::new()) };
     let organizations = store::organizations_with(tx, tenant, Jit::EmailDomains, &[domain]).await?;
     join(tx, tenant, user_id, &organizations, Via::EmailDomain).await
 }

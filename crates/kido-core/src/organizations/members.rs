@@ -4,22 +4,25 @@
 
 use std::collections::{HashMap, HashSet};
 
+use kido_proto::Page;
 use kido_proto::TenantId;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::ApplicationType;
 use kido_proto::organizations::{
     ApplicationWithOrganizationRoles, IdName, OrganizationRole, OrganizationRoleRefs, OrganizationScope,
     OrganizationWithRoles, UserWithOrganizationRoles,
 };
+use kido_proto::organizations::{MemberKind, OrganizationFilter, RoleFilter};
 use kido_proto::roles::RoleType;
-use kido_store::applications::{self as app_store, ApplicationFilter};
-use kido_store::organization_template::{self as template_store, RoleFilter};
-use kido_store::organizations::{self as store, MemberKind, OrganizationFilter};
-use kido_store::users::{FieldMatch, MatchMode, UserField, UserSearch};
-use kido_store::{Exec, Page, Tx};
+use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_store::applications as app_store;
+use kido_store::organization_template as template_store;
+use kido_store::organizations as store;
+use kido_store::{Exec, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Organizations, Result, find, invalid};
-use crate::{audit, clock, users, validate};
+use crate::{audit, clock, rows, validate};
 
 /// The JSON names Logto's membership payloads use per kind.
 fn ids_field(kind: MemberKind) -> &'static str {
@@ -65,7 +68,7 @@ impl Organizations<'_> {
             .into_iter()
             .map(|u| {
                 let organization_roles = names_only(roles.remove(&u.id));
-                UserWithOrganizationRoles { user: users::to_user(u), organization_roles }
+                UserWithOrganizationRoles { user: rows::user(u), organization_roles }
             })
             .collect();
         Ok((items, total))

@@ -8,11 +8,12 @@ pub mod jit;
 pub mod members;
 pub mod template;
 
+use kido_proto::Page;
 use kido_proto::TenantId;
+use kido_proto::organizations::OrganizationFilter;
 use kido_proto::organizations::{CreateOrganization, Organization, OrganizationWithFeatured, UpdateOrganization};
 use kido_store::organizations::{self as store};
-pub use kido_store::organizations::{MemberKind, OrganizationFilter};
-use kido_store::{Exec, Page, StoreError};
+use kido_store::{Exec, StoreError};
 use serde_json::json;
 use thiserror::Error;
 

@@ -2,17 +2,18 @@
 //! applications) and organization scopes, shared by every organization. A role grants
 //! organization scopes and, optionally, API-resource scopes.
 
+use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::organizations::{
     CreateOrganizationRole, CreateOrganizationScope, OrganizationRole, OrganizationRoleWithScopes, OrganizationScope,
     UpdateOrganizationRole, UpdateOrganizationScope,
 };
+use kido_proto::organizations::{Grants, MemberKind, RoleFilter};
 use kido_proto::resources::Scope;
 use kido_proto::roles::RoleType;
 use kido_store::organization_template as store;
-pub use kido_store::organization_template::{Grants, RoleFilter};
-use kido_store::organizations::{self as member_store, MemberKind};
-use kido_store::{Exec, Page, StoreError, Tx};
+use kido_store::organizations as member_store;
+use kido_store::{Exec, StoreError, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Result, invalid};
@@ -326,5 +327,17 @@ fn name_conflict(e: StoreError, name: &str) -> OrganizationError {
     match e {
         StoreError::Conflict(_) => OrganizationError::NameInUse(name.to_owned()),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scope_name;
+
+    #[test]
+    fn organization_scope_names_have_no_spaces() {
+        assert_eq!(scope_name("read:members").unwrap(), "read:members");
+        assert!(scope_name("read members").is_err());
+        assert!(scope_name("").is_err());
     }
 }

@@ -17,7 +17,7 @@ pub use oauth::OAuthError;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kido_core::StoreError;
+use kido_core::storage::StorageError;
 use kido_proto::ErrorBody;
 use serde_json::Value;
 
@@ -104,25 +104,25 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub(super) fn store_error(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict(_) => ApiError::new(
+pub(super) fn store_error(e: impl Into<StorageError>) -> ApiError {
+    match e.into() {
+        StorageError::Conflict(_) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "entity.unique_integrity_violation",
             "The entity already exists. Please check the input and try again.",
         ),
-        StoreError::MissingReference(_) => ApiError::new(
+        StorageError::MissingReference(_) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "entity.relation_foreign_key_not_found",
             "Cannot find one or more foreign keys. Please check the input and ensure that all referenced entities exist.",
         ),
-        StoreError::Full(what) => ApiError::storage_full(&what),
+        StorageError::Full(what) => ApiError::storage_full(&what),
         other => ApiError::internal(&other),
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
         store_error(e)
     }
 }

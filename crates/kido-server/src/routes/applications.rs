@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::applications::ApplicationFilter;
-use kido_core::roles::RoleFilter;
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
     Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, RoleIds,
     UpdateApplication, UpdateApplicationSecret,
 };
 use kido_proto::roles::Role;
+use kido_proto::roles::RoleFilter;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -81,7 +81,7 @@ async fn list_applications(
     let pagination = listing.optional_pagination()?;
     let filter = application_filter(&listing.query)?;
     let (items, total) =
-        app.core.applications().list(&app.tenant.context.id, &filter, pagination.map(Pagination::to_page)).await?;
+        app.core.applications().list(app.tenant.id(), &filter, pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -95,7 +95,7 @@ async fn create_application(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateApplication>,
 ) -> Result<axum::Json<Application>, ApiError> {
-    Ok(axum::Json(app.core.applications().create(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.applications().create(app.tenant.id(), body).await?))
 }
 
 /// Get an application.
@@ -107,7 +107,7 @@ async fn get_application(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Application>, ApiError> {
-    Ok(axum::Json(app.core.applications().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.applications().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an application. Objects given replace the stored ones.
@@ -120,7 +120,7 @@ async fn update_application(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateApplication>,
 ) -> Result<axum::Json<Application>, ApiError> {
-    Ok(axum::Json(app.core.applications().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.applications().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete an application and everything that belongs to it.
@@ -132,7 +132,7 @@ async fn delete_application(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.applications().delete(&app.tenant.context.id, &id).await?;
+    app.core.applications().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -145,7 +145,7 @@ async fn list_application_secrets(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Vec<ApplicationSecret>>, ApiError> {
-    Ok(axum::Json(app.core.applications().secrets(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.applications().secrets(app.tenant.id(), &id).await?))
 }
 
 /// Add a secret to a confidential application.
@@ -158,7 +158,7 @@ async fn create_application_secret(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CreateApplicationSecret>,
 ) -> Result<Response, ApiError> {
-    let secret = app.core.applications().add_secret(&app.tenant.context.id, &id, body).await?;
+    let secret = app.core.applications().add_secret(app.tenant.id(), &id, body).await?;
     Ok((StatusCode::CREATED, axum::Json(secret)).into_response())
 }
 
@@ -173,7 +173,7 @@ async fn update_application_secret(
     ApiPath((id, name)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateApplicationSecret>,
 ) -> Result<axum::Json<ApplicationSecret>, ApiError> {
-    Ok(axum::Json(app.core.applications().rename_secret(&app.tenant.context.id, &id, &name, &body.name).await?))
+    Ok(axum::Json(app.core.applications().rename_secret(app.tenant.id(), &id, &name, &body.name).await?))
 }
 
 /// Delete a secret; it stops working at once on this node (within seconds on others).
@@ -185,7 +185,7 @@ async fn delete_application_secret(
     _: ManagementScope,
     ApiPath((id, name)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.applications().delete_secret(&app.tenant.context.id, &id, &name).await?;
+    app.core.applications().delete_secret(app.tenant.id(), &id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,7 +202,7 @@ async fn list_application_roles(
     let pagination = listing.pagination()?;
     let filter = RoleFilter { search: listing.query.search(), ..Default::default() };
     let (roles, total) =
-        app.core.roles().of_application(&app.tenant.context.id, &id, filter, Some(pagination.to_page())).await?;
+        app.core.roles().of_application(app.tenant.id(), &id, filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), roles, total))
 }
 
@@ -216,7 +216,7 @@ async fn assign_application_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<Response, ApiError> {
-    let added = app.core.roles().assign_to_application(&app.tenant.context.id, &id, &body.role_ids).await?;
+    let added = app.core.roles().assign_to_application(app.tenant.id(), &id, &body.role_ids).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"roleIds": body.role_ids, "addedRoleIds": added}))).into_response())
 }
 
@@ -230,7 +230,7 @@ async fn replace_application_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.roles().replace_for_application(&app.tenant.context.id, &id, &body.role_ids).await?;
+    app.core.roles().replace_for_application(app.tenant.id(), &id, &body.role_ids).await?;
     Ok(StatusCode::OK)
 }
 
@@ -243,6 +243,6 @@ async fn delete_application_role(
     _: ManagementScope,
     ApiPath((id, role_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.roles().remove_from_application(&app.tenant.context.id, &id, &role_id).await?;
+    app.core.roles().remove_from_application(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

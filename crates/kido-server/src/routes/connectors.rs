@@ -64,7 +64,7 @@ async fn list_connectors(
     _: ManagementScope,
     query: QueryPairs,
 ) -> Result<axum::Json<Vec<Connector>>, ApiError> {
-    Ok(axum::Json(app.core.connectors().list(&app.tenant.context.id, query.get("target")).await?))
+    Ok(axum::Json(app.core.connectors().list(app.tenant.id(), query.get("target")).await?))
 }
 
 /// Create a connector from a factory. A new email or SMS connector replaces the
@@ -76,7 +76,7 @@ async fn create_connector(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateConnector>,
 ) -> Result<axum::Json<Connector>, ApiError> {
-    Ok(axum::Json(app.core.connectors().create(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.connectors().create(app.tenant.id(), body).await?))
 }
 
 /// Get a connector.
@@ -88,7 +88,7 @@ async fn get_connector(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Connector>, ApiError> {
-    Ok(axum::Json(app.core.connectors().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.connectors().get(app.tenant.id(), &id).await?))
 }
 
 /// Replace a connector's config (validated against its factory).
@@ -101,7 +101,7 @@ async fn update_connector(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateConnector>,
 ) -> Result<axum::Json<Connector>, ApiError> {
-    Ok(axum::Json(app.core.connectors().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.connectors().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete a connector.
@@ -113,7 +113,7 @@ async fn delete_connector(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.connectors().delete(&app.tenant.context.id, &id).await?;
+    app.core.connectors().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,7 +127,7 @@ async fn test_connector(
     ApiPath(factory_id): ApiPath<String>,
     ApiJson(body): ApiJson<TestConnector>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.connectors().test(&app.tenant.context.id, &factory_id, body).await?;
+    app.core.connectors().test(app.tenant.id(), &factory_id, body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -164,7 +164,7 @@ async fn list_email_templates(
     query: QueryPairs,
 ) -> Result<axum::Json<Vec<EmailTemplate>>, ApiError> {
     let (language, kind) = template_filter(&query)?;
-    Ok(axum::Json(app.core.email_templates().list(&app.tenant.context.id, language, kind).await?))
+    Ok(axum::Json(app.core.email_templates().list(app.tenant.id(), language, kind).await?))
 }
 
 /// Create or replace email templates by (language, type).
@@ -176,7 +176,7 @@ async fn put_email_templates(
     _: ManagementScope,
     ApiJson(body): ApiJson<PutEmailTemplates>,
 ) -> Result<axum::Json<Vec<EmailTemplate>>, ApiError> {
-    Ok(axum::Json(app.core.email_templates().put(&app.tenant.context.id, body.templates).await?))
+    Ok(axum::Json(app.core.email_templates().put(app.tenant.id(), body.templates).await?))
 }
 
 /// Delete the templates of a language and/or a type (one filter at least).
@@ -189,7 +189,7 @@ async fn delete_email_templates(
     query: QueryPairs,
 ) -> Result<axum::Json<DeletedRows>, ApiError> {
     let (language, kind) = template_filter(&query)?;
-    let row_count = app.core.email_templates().delete_matching(&app.tenant.context.id, language, kind).await?;
+    let row_count = app.core.email_templates().delete_matching(app.tenant.id(), language, kind).await?;
     Ok(axum::Json(DeletedRows { row_count }))
 }
 
@@ -202,7 +202,7 @@ async fn get_email_template(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<EmailTemplate>, ApiError> {
-    Ok(axum::Json(app.core.email_templates().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.email_templates().get(app.tenant.id(), &id).await?))
 }
 
 /// Delete an email template.
@@ -214,7 +214,7 @@ async fn delete_email_template(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.email_templates().delete(&app.tenant.context.id, &id).await?;
+    app.core.email_templates().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,6 +228,6 @@ async fn update_email_template_details(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEmailTemplateDetails>,
 ) -> Result<Response, ApiError> {
-    let template = app.core.email_templates().update_details(&app.tenant.context.id, &id, body).await?;
+    let template = app.core.email_templates().update_details(app.tenant.id(), &id, body).await?;
     Ok(axum::Json(template).into_response())
 }

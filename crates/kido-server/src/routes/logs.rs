@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use kido_core::audit::LogFilter;
 use kido_proto::logs::Log;
+use kido_proto::logs::LogFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -68,7 +68,7 @@ fn log_filter(q: &QueryPairs) -> Result<LogFilter, ApiError> {
 async fn list_logs(State(app): State<AppState>, _: ManagementScope, listing: Listing) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let filter = log_filter(&listing.query)?;
-    let (logs, total) = app.core.logs().list(&app.tenant.context.id, &filter, pagination.to_page()).await?;
+    let (logs, total) = app.core.logs().list(app.tenant.id(), &filter, pagination.to_page()).await?;
     Ok(listing.respond(Some(pagination), logs, total))
 }
 
@@ -83,7 +83,7 @@ async fn get_log(
 ) -> Result<axum::Json<Log>, ApiError> {
     app.core
         .logs()
-        .get(&app.tenant.context.id, &id)
+        .get(app.tenant.id(), &id)
         .await?
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_exists_with_id("logs", &id))

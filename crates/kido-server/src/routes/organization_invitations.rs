@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::invitations::InvitationFilter;
+use kido_proto::organizations::InvitationFilter;
 use kido_proto::organizations::{
     CreateOrganizationInvitation, InvitationMessage, InvitationStatusBody, OrganizationInvitation,
 };
@@ -50,7 +50,7 @@ async fn list_organization_invitations(
         inviter_id: q.text("inviterId"),
         invitee: q.text("invitee"),
     };
-    Ok(axum::Json(app.core.organization_invitations().list(&app.tenant.context.id, &filter).await?))
+    Ok(axum::Json(app.core.organization_invitations().list(app.tenant.id(), &filter).await?))
 }
 
 /// Invite someone to an organization; with a `messagePayload` object, the invitation is
@@ -63,7 +63,7 @@ async fn create_organization_invitation(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateOrganizationInvitation>,
 ) -> Result<Response, ApiError> {
-    let invitation = app.core.organization_invitations().create(&app.tenant.context.id, body).await?;
+    let invitation = app.core.organization_invitations().create(app.tenant.id(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(invitation)).into_response())
 }
 
@@ -76,7 +76,7 @@ async fn get_organization_invitation(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<OrganizationInvitation>, ApiError> {
-    Ok(axum::Json(app.core.organization_invitations().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.organization_invitations().get(app.tenant.id(), &id).await?))
 }
 
 /// Delete an invitation.
@@ -88,7 +88,7 @@ async fn delete_organization_invitation(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organization_invitations().delete(&app.tenant.context.id, &id).await?;
+    app.core.organization_invitations().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -106,7 +106,7 @@ async fn replace_organization_invitation_status(
     let invitation = app
         .core
         .organization_invitations()
-        .set_status(&app.tenant.context.id, &id, body.status, body.accepted_user_id.as_deref())
+        .set_status(app.tenant.id(), &id, body.status, body.accepted_user_id.as_deref())
         .await?;
     Ok(axum::Json(invitation))
 }
@@ -125,6 +125,6 @@ async fn create_organization_invitation_message(
     if let Some(link) = body.link {
         payload.insert("link".into(), link.into());
     }
-    app.core.organization_invitations().send_message(&app.tenant.context.id, &id, payload).await?;
+    app.core.organization_invitations().send_message(app.tenant.id(), &id, payload).await?;
     Ok(StatusCode::NO_CONTENT)
 }

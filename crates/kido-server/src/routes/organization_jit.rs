@@ -48,8 +48,7 @@ async fn list_organization_jit_email_domains(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
-    let (items, total) =
-        app.core.organizations().jit_email_domains(&app.tenant.context.id, &id, pagination.to_page()).await?;
+    let (items, total) = app.core.organizations().jit_email_domains(app.tenant.id(), &id, pagination.to_page()).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -63,7 +62,7 @@ async fn create_organization_jit_email_domain(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JitEmailDomainBody>,
 ) -> Result<Response, ApiError> {
-    let item = app.core.organizations().add_jit_email_domain(&app.tenant.context.id, &id, &body.email_domain).await?;
+    let item = app.core.organizations().add_jit_email_domain(app.tenant.id(), &id, &body.email_domain).await?;
     Ok((StatusCode::CREATED, axum::Json(item)).into_response())
 }
 
@@ -77,7 +76,7 @@ async fn replace_organization_jit_email_domains(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<JitEmailDomainsBody>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().replace_jit_email_domains(&app.tenant.context.id, &id, &body.email_domains).await?;
+    app.core.organizations().replace_jit_email_domains(app.tenant.id(), &id, &body.email_domains).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -90,7 +89,7 @@ async fn delete_organization_jit_email_domain(
     _: ManagementScope,
     ApiPath((id, domain)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().remove_jit_email_domain(&app.tenant.context.id, &id, &domain).await?;
+    app.core.organizations().remove_jit_email_domain(app.tenant.id(), &id, &domain).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -106,7 +105,7 @@ async fn list_organization_jit_roles(
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
     let (items, total) =
-        app.core.organizations().jit_roles(&app.tenant.context.id, &id, pagination.map(Pagination::to_page)).await?;
+        app.core.organizations().jit_roles(app.tenant.id(), &id, pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -120,7 +119,7 @@ async fn create_organization_jit_role(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OrganizationRoleIds>,
 ) -> Result<Response, ApiError> {
-    app.core.organizations().add_jit_roles(&app.tenant.context.id, &id, &body.organization_role_ids).await?;
+    app.core.organizations().add_jit_roles(app.tenant.id(), &id, &body.organization_role_ids).await?;
     Ok(created())
 }
 
@@ -134,7 +133,7 @@ async fn replace_organization_jit_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReplaceOrganizationRoleIds>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().replace_jit_roles(&app.tenant.context.id, &id, &body.organization_role_ids).await?;
+    app.core.organizations().replace_jit_roles(app.tenant.id(), &id, &body.organization_role_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,7 +146,7 @@ async fn delete_organization_jit_role(
     _: ManagementScope,
     ApiPath((id, role_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().remove_jit_role(&app.tenant.context.id, &id, &role_id).await?;
+    app.core.organizations().remove_jit_role(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,11 +161,8 @@ async fn list_organization_jit_sso_connectors(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
-    let (items, total) = app
-        .core
-        .organizations()
-        .jit_sso_connectors(&app.tenant.context.id, &id, pagination.map(Pagination::to_page))
-        .await?;
+    let (items, total) =
+        app.core.organizations().jit_sso_connectors(app.tenant.id(), &id, pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -180,7 +176,7 @@ async fn create_organization_jit_sso_connector(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<SsoConnectorIds>,
 ) -> Result<Response, ApiError> {
-    app.core.organizations().add_jit_sso_connectors(&app.tenant.context.id, &id, &body.sso_connector_ids).await?;
+    app.core.organizations().add_jit_sso_connectors(app.tenant.id(), &id, &body.sso_connector_ids).await?;
     Ok(created())
 }
 
@@ -194,7 +190,7 @@ async fn replace_organization_jit_sso_connectors(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReplaceSsoConnectorIds>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().replace_jit_sso_connectors(&app.tenant.context.id, &id, &body.sso_connector_ids).await?;
+    app.core.organizations().replace_jit_sso_connectors(app.tenant.id(), &id, &body.sso_connector_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,6 +203,6 @@ async fn delete_organization_jit_sso_connector(
     _: ManagementScope,
     ApiPath((id, connector_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().remove_jit_sso_connector(&app.tenant.context.id, &id, &connector_id).await?;
+    app.core.organizations().remove_jit_sso_connector(app.tenant.id(), &id, &connector_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

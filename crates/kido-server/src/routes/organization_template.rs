@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::template::{Grants, OrganizationRoles, RoleFilter};
+use kido_core::organizations::template::OrganizationRoles;
 use kido_proto::organizations::{
     CreateOrganizationRole, CreateOrganizationScope, OrganizationRole, OrganizationRoleWithScopes, OrganizationScope,
     OrganizationScopeIds, ResourceScopeIds, UpdateOrganizationRole, UpdateOrganizationScope,
 };
+use kido_proto::organizations::{Grants, RoleFilter};
 use kido_proto::resources::Scope;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,7 +61,7 @@ async fn list_organization_roles(
     let pagination = listing.pagination()?;
     let filter = RoleFilter { search: listing.query.text("q"), ..Default::default() };
     let (items, total) =
-        app.core.organization_roles().list(&app.tenant.context.id, &filter, Some(pagination.to_page())).await?;
+        app.core.organization_roles().list(app.tenant.id(), &filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -73,7 +74,7 @@ async fn create_organization_role(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateOrganizationRole>,
 ) -> Result<Response, ApiError> {
-    let role = app.core.organization_roles().create(&app.tenant.context.id, body).await?;
+    let role = app.core.organization_roles().create(app.tenant.id(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(role)).into_response())
 }
 
@@ -86,7 +87,7 @@ async fn get_organization_role(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<OrganizationRoleWithScopes>, ApiError> {
-    Ok(axum::Json(app.core.organization_roles().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.organization_roles().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an organization role (its type only while nobody holds it).
@@ -99,7 +100,7 @@ async fn update_organization_role(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateOrganizationRole>,
 ) -> Result<axum::Json<OrganizationRole>, ApiError> {
-    Ok(axum::Json(app.core.organization_roles().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.organization_roles().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete an organization role; its holders lose what it granted.
@@ -111,7 +112,7 @@ async fn delete_organization_role(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organization_roles().delete(&app.tenant.context.id, &id).await?;
+    app.core.organization_roles().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,8 +127,7 @@ async fn list_organization_role_scopes(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
-    let (items, total) =
-        app.core.organization_roles().scopes(&app.tenant.context.id, &id, Some(pagination.to_page())).await?;
+    let (items, total) = app.core.organization_roles().scopes(app.tenant.id(), &id, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -141,7 +141,7 @@ async fn create_organization_role_scope(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OrganizationScopeIds>,
 ) -> Result<Response, ApiError> {
-    roles(&app).grant(&app.tenant.context.id, &id, Grants::OrganizationScopes, &body.organization_scope_ids).await?;
+    roles(&app).grant(app.tenant.id(), &id, Grants::OrganizationScopes, &body.organization_scope_ids).await?;
     Ok(created())
 }
 
@@ -155,9 +155,7 @@ async fn replace_organization_role_scopes(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OrganizationScopeIds>,
 ) -> Result<StatusCode, ApiError> {
-    roles(&app)
-        .replace_grants(&app.tenant.context.id, &id, Grants::OrganizationScopes, &body.organization_scope_ids)
-        .await?;
+    roles(&app).replace_grants(app.tenant.id(), &id, Grants::OrganizationScopes, &body.organization_scope_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -170,7 +168,7 @@ async fn delete_organization_role_scope(
     _: ManagementScope,
     ApiPath((id, scope_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    roles(&app).revoke(&app.tenant.context.id, &id, Grants::OrganizationScopes, &scope_id).await?;
+    roles(&app).revoke(app.tenant.id(), &id, Grants::OrganizationScopes, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -186,7 +184,7 @@ async fn list_organization_role_resource_scopes(
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let (items, total) =
-        roles(&app).resource_scopes(&app.tenant.context.id, &id, Some(Pagination::to_page(pagination))).await?;
+        roles(&app).resource_scopes(app.tenant.id(), &id, Some(Pagination::to_page(pagination))).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -200,7 +198,7 @@ async fn create_organization_role_resource_scope(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ResourceScopeIds>,
 ) -> Result<Response, ApiError> {
-    roles(&app).grant(&app.tenant.context.id, &id, Grants::ResourceScopes, &body.scope_ids).await?;
+    roles(&app).grant(app.tenant.id(), &id, Grants::ResourceScopes, &body.scope_ids).await?;
     Ok(created())
 }
 
@@ -214,7 +212,7 @@ async fn replace_organization_role_resource_scopes(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ResourceScopeIds>,
 ) -> Result<StatusCode, ApiError> {
-    roles(&app).replace_grants(&app.tenant.context.id, &id, Grants::ResourceScopes, &body.scope_ids).await?;
+    roles(&app).replace_grants(app.tenant.id(), &id, Grants::ResourceScopes, &body.scope_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -227,7 +225,7 @@ async fn delete_organization_role_resource_scope(
     _: ManagementScope,
     ApiPath((id, scope_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    roles(&app).revoke(&app.tenant.context.id, &id, Grants::ResourceScopes, &scope_id).await?;
+    roles(&app).revoke(app.tenant.id(), &id, Grants::ResourceScopes, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -250,7 +248,7 @@ async fn list_organization_scopes(
     let (items, total) = app
         .core
         .organization_scopes()
-        .list(&app.tenant.context.id, listing.query.text("q"), Some(pagination.to_page()))
+        .list(app.tenant.id(), listing.query.text("q"), Some(pagination.to_page()))
         .await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
@@ -264,7 +262,7 @@ async fn create_organization_scope(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateOrganizationScope>,
 ) -> Result<Response, ApiError> {
-    let scope = app.core.organization_scopes().create(&app.tenant.context.id, body).await?;
+    let scope = app.core.organization_scopes().create(app.tenant.id(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(scope)).into_response())
 }
 
@@ -277,7 +275,7 @@ async fn get_organization_scope(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<OrganizationScope>, ApiError> {
-    Ok(axum::Json(app.core.organization_scopes().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.organization_scopes().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an organization scope.
@@ -290,7 +288,7 @@ async fn update_organization_scope(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateOrganizationScope>,
 ) -> Result<axum::Json<OrganizationScope>, ApiError> {
-    Ok(axum::Json(app.core.organization_scopes().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.organization_scopes().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete an organization scope; roles stop granting it.
@@ -302,6 +300,6 @@ async fn delete_organization_scope(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organization_scopes().delete(&app.tenant.context.id, &id).await?;
+    app.core.organization_scopes().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,13 +5,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::organizations::{MemberKind, OrganizationFilter};
 use kido_proto::organizations::{
     ApplicationWithOrganizationRoles, ApplicationsRolesBody, CreateOrganization, Organization,
     OrganizationApplicationIds, OrganizationRole, OrganizationRoleRefs, OrganizationScope, OrganizationUserIds,
     OrganizationWithFeatured, OrganizationWithRoles, ReplaceOrganizationApplications, ReplaceOrganizationUsers,
     UpdateOrganization, UserWithOrganizationRoles, UsersRolesBody,
 };
+use kido_proto::organizations::{MemberKind, OrganizationFilter};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -85,7 +85,7 @@ async fn list_organizations(
     let featured = listing.query.boolean("showFeatured")?.unwrap_or(false);
     let filter = OrganizationFilter { search: listing.query.text("q"), ..Default::default() };
     let page = pagination.map(|p| p.to_page());
-    let (items, total) = app.core.organizations().list(&app.tenant.context.id, &filter, featured, page).await?;
+    let (items, total) = app.core.organizations().list(app.tenant.id(), &filter, featured, page).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -98,7 +98,7 @@ async fn create_organization(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateOrganization>,
 ) -> Result<Response, ApiError> {
-    let org = app.core.organizations().create(&app.tenant.context.id, body).await?;
+    let org = app.core.organizations().create(app.tenant.id(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(org)).into_response())
 }
 
@@ -111,7 +111,7 @@ async fn get_organization(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Organization>, ApiError> {
-    Ok(axum::Json(app.core.organizations().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.organizations().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an organization; `customData`, `color` and `branding` are replaced as a whole.
@@ -124,7 +124,7 @@ async fn update_organization(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateOrganization>,
 ) -> Result<axum::Json<Organization>, ApiError> {
-    Ok(axum::Json(app.core.organizations().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.organizations().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete an organization with its memberships and invitations.
@@ -136,7 +136,7 @@ async fn delete_organization(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().delete(&app.tenant.context.id, &id).await?;
+    app.core.organizations().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,7 +157,7 @@ async fn list_organization_users(
     let (items, total) = app
         .core
         .organizations()
-        .users(&app.tenant.context.id, &id, listing.query.text("q"), Some(pagination.to_page()))
+        .users(app.tenant.id(), &id, listing.query.text("q"), Some(pagination.to_page()))
         .await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
@@ -172,7 +172,7 @@ async fn add_organization_users(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OrganizationUserIds>,
 ) -> Result<Response, ApiError> {
-    app.core.organizations().add_members(&app.tenant.context.id, &id, MemberKind::User, &body.user_ids).await?;
+    app.core.organizations().add_members(app.tenant.id(), &id, MemberKind::User, &body.user_ids).await?;
     // Logto echoes the request.
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
@@ -187,7 +187,7 @@ async fn replace_organization_users(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReplaceOrganizationUsers>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().replace_members(&app.tenant.context.id, &id, MemberKind::User, &body.user_ids).await?;
+    app.core.organizations().replace_members(app.tenant.id(), &id, MemberKind::User, &body.user_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,7 +200,7 @@ async fn delete_organization_user(
     _: ManagementScope,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().remove_member(&app.tenant.context.id, &id, MemberKind::User, &user_id).await?;
+    app.core.organizations().remove_member(app.tenant.id(), &id, MemberKind::User, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,13 +216,7 @@ async fn assign_organization_roles_to_users(
 ) -> Result<Response, ApiError> {
     app.core
         .organizations()
-        .add_roles_to_members(
-            &app.tenant.context.id,
-            &id,
-            MemberKind::User,
-            &body.user_ids,
-            &body.organization_role_ids,
-        )
+        .add_roles_to_members(app.tenant.id(), &id, MemberKind::User, &body.user_ids, &body.organization_role_ids)
         .await?;
     Ok(created())
 }
@@ -265,10 +259,7 @@ async fn replace_organization_user_roles(
     ApiPath((id, user_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<OrganizationRoleRefs>,
 ) -> Result<StatusCode, ApiError> {
-    app.core
-        .organizations()
-        .replace_member_roles(&app.tenant.context.id, &id, MemberKind::User, &user_id, &body)
-        .await?;
+    app.core.organizations().replace_member_roles(app.tenant.id(), &id, MemberKind::User, &user_id, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -282,10 +273,7 @@ async fn delete_organization_user_role(
     _: ManagementScope,
     ApiPath((id, user_id, role_id)): ApiPath<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core
-        .organizations()
-        .remove_member_role(&app.tenant.context.id, &id, MemberKind::User, &user_id, &role_id)
-        .await?;
+    app.core.organizations().remove_member_role(app.tenant.id(), &id, MemberKind::User, &user_id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -298,7 +286,7 @@ async fn list_organization_user_scopes(
     _: ManagementScope,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> Result<axum::Json<Vec<OrganizationScope>>, ApiError> {
-    Ok(axum::Json(app.core.organizations().user_scopes(&app.tenant.context.id, &id, &user_id).await?))
+    Ok(axum::Json(app.core.organizations().user_scopes(app.tenant.id(), &id, &user_id).await?))
 }
 
 // --- applications --------------------------------------------------------------------------
@@ -317,7 +305,7 @@ async fn list_organization_applications(
     let (items, total) = app
         .core
         .organizations()
-        .applications(&app.tenant.context.id, &id, listing.query.text("q"), Some(pagination.to_page()))
+        .applications(app.tenant.id(), &id, listing.query.text("q"), Some(pagination.to_page()))
         .await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
@@ -332,10 +320,7 @@ async fn add_organization_applications(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<OrganizationApplicationIds>,
 ) -> Result<Response, ApiError> {
-    app.core
-        .organizations()
-        .add_members(&app.tenant.context.id, &id, MemberKind::Application, &body.application_ids)
-        .await?;
+    app.core.organizations().add_members(app.tenant.id(), &id, MemberKind::Application, &body.application_ids).await?;
     Ok(created())
 }
 
@@ -351,7 +336,7 @@ async fn replace_organization_applications(
 ) -> Result<StatusCode, ApiError> {
     app.core
         .organizations()
-        .replace_members(&app.tenant.context.id, &id, MemberKind::Application, &body.application_ids)
+        .replace_members(app.tenant.id(), &id, MemberKind::Application, &body.application_ids)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -365,7 +350,7 @@ async fn delete_organization_application(
     _: ManagementScope,
     ApiPath((id, app_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.organizations().remove_member(&app.tenant.context.id, &id, MemberKind::Application, &app_id).await?;
+    app.core.organizations().remove_member(app.tenant.id(), &id, MemberKind::Application, &app_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -382,7 +367,7 @@ async fn assign_organization_roles_to_applications(
     app.core
         .organizations()
         .add_roles_to_members(
-            &app.tenant.context.id,
+            app.tenant.id(),
             &id,
             MemberKind::Application,
             &body.application_ids,
@@ -432,7 +417,7 @@ async fn replace_organization_application_roles(
 ) -> Result<StatusCode, ApiError> {
     app.core
         .organizations()
-        .replace_member_roles(&app.tenant.context.id, &id, MemberKind::Application, &app_id, &body)
+        .replace_member_roles(app.tenant.id(), &id, MemberKind::Application, &app_id, &body)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -449,7 +434,7 @@ async fn delete_organization_application_role(
 ) -> Result<StatusCode, ApiError> {
     app.core
         .organizations()
-        .remove_member_role(&app.tenant.context.id, &id, MemberKind::Application, &app_id, &role_id)
+        .remove_member_role(app.tenant.id(), &id, MemberKind::Application, &app_id, &role_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -464,7 +449,7 @@ async fn list_user_organizations(
     ApiPath(user_id): ApiPath<String>,
 ) -> Result<axum::Json<Vec<OrganizationWithRoles>>, ApiError> {
     let (items, _) =
-        app.core.organizations().organizations_of(&app.tenant.context.id, MemberKind::User, &user_id, None).await?;
+        app.core.organizations().organizations_of(app.tenant.id(), MemberKind::User, &user_id, None).await?;
     Ok(axum::Json(items))
 }
 
@@ -483,7 +468,7 @@ async fn list_application_organizations(
     let (items, total) = app
         .core
         .organizations()
-        .organizations_of(&app.tenant.context.id, MemberKind::Application, &app_id, pagination.map(Pagination::to_page))
+        .organizations_of(app.tenant.id(), MemberKind::Application, &app_id, pagination.map(Pagination::to_page))
         .await?;
     Ok(listing.respond(pagination, items, total))
 }
@@ -501,7 +486,7 @@ async fn member_roles(
     let (items, total) = app
         .core
         .organizations()
-        .member_roles(&app.tenant.context.id, &organization_id, kind, &member_id, pagination.map(Pagination::to_page))
+        .member_roles(app.tenant.id(), &organization_id, kind, &member_id, pagination.map(Pagination::to_page))
         .await?;
     Ok(listing.respond(pagination, items, total))
 }
@@ -513,10 +498,7 @@ async fn add_member_roles(
     member_id: String,
     refs: OrganizationRoleRefs,
 ) -> Result<Response, ApiError> {
-    let ids = app
-        .core
-        .organizations()
-        .add_member_roles(&app.tenant.context.id, &organization_id, kind, &member_id, &refs)
-        .await?;
+    let ids =
+        app.core.organizations().add_member_roles(app.tenant.id(), &organization_id, kind, &member_id, &refs).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"organizationRoleIds": ids}))).into_response())
 }

@@ -46,7 +46,7 @@ async fn list_resources(
     let pagination = listing.optional_pagination()?;
     let include_scopes = listing.query.boolean("includeScopes")?.unwrap_or(false);
     let (items, total) =
-        app.core.resources().list(&app.tenant.context.id, include_scopes, pagination.map(Pagination::to_page)).await?;
+        app.core.resources().list(app.tenant.id(), include_scopes, pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -58,7 +58,7 @@ async fn create_resource(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateResource>,
 ) -> Result<Response, ApiError> {
-    let resource = app.core.resources().create(&app.tenant.context.id, body).await?;
+    let resource = app.core.resources().create(app.tenant.id(), body).await?;
     Ok((StatusCode::CREATED, axum::Json(resource)).into_response())
 }
 
@@ -71,7 +71,7 @@ async fn get_resource(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Resource>, ApiError> {
-    Ok(axum::Json(app.core.resources().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.resources().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an API resource's name or token lifetime (the indicator is immutable).
@@ -84,7 +84,7 @@ async fn update_resource(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateResource>,
 ) -> Result<axum::Json<Resource>, ApiError> {
-    Ok(axum::Json(app.core.resources().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.resources().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Make a resource the tenant's default (used when a token request names none), or not.
@@ -97,7 +97,7 @@ async fn update_resource_is_default(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateResourceIsDefault>,
 ) -> Result<axum::Json<Resource>, ApiError> {
-    Ok(axum::Json(app.core.resources().set_default(&app.tenant.context.id, &id, body.is_default).await?))
+    Ok(axum::Json(app.core.resources().set_default(app.tenant.id(), &id, body.is_default).await?))
 }
 
 /// Delete an API resource with its scopes.
@@ -109,7 +109,7 @@ async fn delete_resource(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.resources().delete(&app.tenant.context.id, &id).await?;
+    app.core.resources().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,7 +126,7 @@ async fn list_resource_scopes(
     let pagination = listing.pagination()?;
     let search = listing.query.search();
     let (items, total) =
-        app.core.resources().scopes(&app.tenant.context.id, &id, search.as_deref(), Some(pagination.to_page())).await?;
+        app.core.resources().scopes(app.tenant.id(), &id, search.as_deref(), Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -140,7 +140,7 @@ async fn create_resource_scope(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CreateScope>,
 ) -> Result<Response, ApiError> {
-    let scope = app.core.resources().create_scope(&app.tenant.context.id, &id, body).await?;
+    let scope = app.core.resources().create_scope(app.tenant.id(), &id, body).await?;
     Ok((StatusCode::CREATED, axum::Json(scope)).into_response())
 }
 
@@ -155,7 +155,7 @@ async fn update_resource_scope(
     ApiPath((id, scope_id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateScope>,
 ) -> Result<axum::Json<Scope>, ApiError> {
-    Ok(axum::Json(app.core.resources().update_scope(&app.tenant.context.id, &id, &scope_id, body).await?))
+    Ok(axum::Json(app.core.resources().update_scope(app.tenant.id(), &id, &scope_id, body).await?))
 }
 
 /// Delete a scope; roles holding it lose it.
@@ -167,6 +167,6 @@ async fn delete_resource_scope(
     _: ManagementScope,
     ApiPath((id, scope_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.resources().delete_scope(&app.tenant.context.id, &id, &scope_id).await?;
+    app.core.resources().delete_scope(app.tenant.id(), &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kido_core::roles::RoleFilter;
 use kido_proto::applications::Application;
 use kido_proto::resources::Scope;
+use kido_proto::roles::RoleFilter;
 use kido_proto::roles::{
     ApplicationIds, CreateRole, Role, RoleType, RoleWithStats, ScopeIds, ScopeWithResource, UpdateRole,
 };
@@ -64,7 +64,7 @@ async fn list_roles(State(app): State<AppState>, _: ManagementScope, listing: Li
         exclude_user_id: q.text("excludeUserId"),
         ..Default::default()
     };
-    let (items, total) = app.core.roles().list(&app.tenant.context.id, &filter, Some(pagination.to_page())).await?;
+    let (items, total) = app.core.roles().list(app.tenant.id(), &filter, Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -76,7 +76,7 @@ async fn create_role(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateRole>,
 ) -> Result<axum::Json<Role>, ApiError> {
-    Ok(axum::Json(app.core.roles().create(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.roles().create(app.tenant.id(), body).await?))
 }
 
 /// Get a role.
@@ -88,7 +88,7 @@ async fn get_role(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Role>, ApiError> {
-    Ok(axum::Json(app.core.roles().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.roles().get(app.tenant.id(), &id).await?))
 }
 
 /// Update a role's name, description or default flag.
@@ -101,7 +101,7 @@ async fn update_role(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateRole>,
 ) -> Result<axum::Json<Role>, ApiError> {
-    Ok(axum::Json(app.core.roles().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.roles().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete a role; its holders lose its scopes.
@@ -113,7 +113,7 @@ async fn delete_role(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.roles().delete(&app.tenant.context.id, &id).await?;
+    app.core.roles().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,8 +128,7 @@ async fn list_role_scopes(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
-    let (pairs, total) =
-        app.core.roles().scopes(&app.tenant.context.id, &id, pagination.map(Pagination::to_page)).await?;
+    let (pairs, total) = app.core.roles().scopes(app.tenant.id(), &id, pagination.map(Pagination::to_page)).await?;
     let items: Vec<ScopeWithResource> =
         pairs.into_iter().map(|(scope, resource)| ScopeWithResource { scope, resource }).collect();
     Ok(listing.respond(pagination, items, total))
@@ -145,7 +144,7 @@ async fn create_role_scope(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ScopeIds>,
 ) -> Result<Response, ApiError> {
-    let scopes = app.core.roles().add_scopes(&app.tenant.context.id, &id, &body.scope_ids).await?;
+    let scopes = app.core.roles().add_scopes(app.tenant.id(), &id, &body.scope_ids).await?;
     Ok((StatusCode::CREATED, axum::Json(scopes)).into_response())
 }
 
@@ -158,7 +157,7 @@ async fn delete_role_scope(
     _: ManagementScope,
     ApiPath((id, scope_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.roles().remove_scope(&app.tenant.context.id, &id, &scope_id).await?;
+    app.core.roles().remove_scope(app.tenant.id(), &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,11 +172,8 @@ async fn list_role_applications(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
-    let (items, total) = app
-        .core
-        .roles()
-        .applications(&app.tenant.context.id, &id, listing.query.search(), Some(pagination.to_page()))
-        .await?;
+    let (items, total) =
+        app.core.roles().applications(app.tenant.id(), &id, listing.query.search(), Some(pagination.to_page())).await?;
     Ok(listing.respond(Some(pagination), items, total))
 }
 
@@ -191,7 +187,7 @@ async fn create_role_application(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ApplicationIds>,
 ) -> Result<Response, ApiError> {
-    app.core.roles().assign_to_applications(&app.tenant.context.id, &id, &body.application_ids).await?;
+    app.core.roles().assign_to_applications(app.tenant.id(), &id, &body.application_ids).await?;
     Ok(created())
 }
 
@@ -204,6 +200,6 @@ async fn delete_role_application(
     _: ManagementScope,
     ApiPath((id, app_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.roles().remove_from_application(&app.tenant.context.id, &app_id, &id).await?;
+    app.core.roles().remove_from_application(app.tenant.id(), &app_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,8 +42,7 @@ async fn list_sso_connectors(
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
-    let (items, total) =
-        app.core.sso_connectors().list(&app.tenant.context.id, pagination.map(Pagination::to_page)).await?;
+    let (items, total) = app.core.sso_connectors().list(app.tenant.id(), pagination.map(Pagination::to_page)).await?;
     Ok(listing.respond(pagination, items, total))
 }
 
@@ -58,7 +57,7 @@ async fn create_sso_connector(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateSsoConnector>,
 ) -> Result<axum::Json<SsoConnectorWithProvider>, ApiError> {
-    Ok(axum::Json(app.core.sso_connectors().create(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.sso_connectors().create(app.tenant.id(), body).await?))
 }
 
 /// Get an SSO connector.
@@ -70,7 +69,7 @@ async fn get_sso_connector(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<SsoConnectorWithProvider>, ApiError> {
-    Ok(axum::Json(app.core.sso_connectors().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.sso_connectors().get(app.tenant.id(), &id).await?))
 }
 
 /// Update an SSO connector (`config`, `domains`, `branding` replaced as a whole).
@@ -83,7 +82,7 @@ async fn update_sso_connector(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateSsoConnector>,
 ) -> Result<axum::Json<SsoConnectorWithProvider>, ApiError> {
-    Ok(axum::Json(app.core.sso_connectors().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.sso_connectors().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete an SSO connector; organizations stop listing it.
@@ -95,6 +94,6 @@ async fn delete_sso_connector(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.sso_connectors().delete(&app.tenant.context.id, &id).await?;
+    app.core.sso_connectors().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,7 +65,7 @@ struct UserSearchParams {
 async fn list_users(State(app): State<AppState>, _: ManagementScope, listing: Listing) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let search = user_search(&listing.query)?;
-    let (users, total) = app.core.users().list(&app.tenant.context.id, &search, pagination.to_page()).await?;
+    let (users, total) = app.core.users().list(app.tenant.id(), &search, pagination.to_page()).await?;
     Ok(listing.respond(Some(pagination), users, total))
 }
 
@@ -78,7 +78,7 @@ async fn create_user(
     _: ManagementScope,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().create(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.users().create(app.tenant.id(), body).await?))
 }
 
 /// Get a user.
@@ -90,7 +90,7 @@ async fn get_user(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().get(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.users().get(app.tenant.id(), &id).await?))
 }
 
 /// Update a user's identifiers, name, avatar, custom data or profile (`null` clears).
@@ -103,7 +103,7 @@ async fn update_user(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().update(&app.tenant.context.id, &id, body).await?))
+    Ok(axum::Json(app.core.users().update(app.tenant.id(), &id, body).await?))
 }
 
 /// Delete a user.
@@ -115,7 +115,7 @@ async fn delete_user(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.users().delete(&app.tenant.context.id, &id).await?;
+    app.core.users().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,7 +128,7 @@ async fn list_user_custom_data(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(app.core.users().custom_data(&app.tenant.context.id, &id).await?))
+    Ok(axum::Json(app.core.users().custom_data(app.tenant.id(), &id).await?))
 }
 
 /// Merge top-level keys into a user's custom data.
@@ -141,7 +141,7 @@ async fn update_user_custom_data(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CustomDataBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(app.core.users().merge_custom_data(&app.tenant.context.id, &id, body.custom_data).await?))
+    Ok(axum::Json(app.core.users().merge_custom_data(app.tenant.id(), &id, body.custom_data).await?))
 }
 
 /// Update some of a user's profile claims (the others stay).
@@ -154,7 +154,7 @@ async fn update_user_profile(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<axum::Json<UserProfile>, ApiError> {
-    Ok(axum::Json(app.core.users().update_profile(&app.tenant.context.id, &id, body.profile).await?))
+    Ok(axum::Json(app.core.users().update_profile(app.tenant.id(), &id, body.profile).await?))
 }
 
 /// Set a user's password (hashed with argon2id).
@@ -167,7 +167,7 @@ async fn update_user_password(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().set_password(&app.tenant.context.id, &id, body.password).await?))
+    Ok(axum::Json(app.core.users().set_password(app.tenant.id(), &id, body.password).await?))
 }
 
 /// Check a user's password. An imported or outdated hash is upgraded to argon2id on success.
@@ -180,7 +180,7 @@ async fn verify_user_password(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.users().verify_password(&app.tenant.context.id, &id, body.password).await?;
+    app.core.users().verify_password(app.tenant.id(), &id, body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,7 +193,7 @@ async fn get_user_has_password(
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
 ) -> Result<axum::Json<HasPassword>, ApiError> {
-    let user = app.core.users().get(&app.tenant.context.id, &id).await?;
+    let user = app.core.users().get(app.tenant.id(), &id).await?;
     Ok(axum::Json(HasPassword { has_password: user.has_password }))
 }
 
@@ -207,7 +207,7 @@ async fn update_user_is_suspended(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<SuspensionBody>,
 ) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().set_suspended(&app.tenant.context.id, &id, body.is_suspended).await?))
+    Ok(axum::Json(app.core.users().set_suspended(app.tenant.id(), &id, body.is_suspended).await?))
 }
 
 /// List a user's roles.
@@ -222,7 +222,7 @@ async fn list_user_roles(
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let (roles, total) =
-        app.core.users().roles(&app.tenant.context.id, &id, listing.query.search(), pagination.to_page()).await?;
+        app.core.users().roles(app.tenant.id(), &id, listing.query.search(), pagination.to_page()).await?;
     Ok(listing.respond(Some(pagination), roles, total))
 }
 
@@ -236,7 +236,7 @@ async fn assign_user_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<Response, ApiError> {
-    app.core.users().assign_roles(&app.tenant.context.id, &id, &body.role_ids, false).await?;
+    app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, false).await?;
     Ok(created())
 }
 
@@ -250,7 +250,7 @@ async fn replace_user_roles(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.users().assign_roles(&app.tenant.context.id, &id, &body.role_ids, true).await?;
+    app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, true).await?;
     Ok(StatusCode::OK)
 }
 
@@ -263,7 +263,7 @@ async fn delete_user_role(
     _: ManagementScope,
     ApiPath((id, role_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.users().remove_role(&app.tenant.context.id, &id, &role_id).await?;
+    app.core.users().remove_role(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,7 +279,7 @@ async fn list_role_users(
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
     let search = user_search(&listing.query)?;
-    let (users, total) = app.core.users().of_role(&app.tenant.context.id, &id, search, pagination.to_page()).await?;
+    let (users, total) = app.core.users().of_role(app.tenant.id(), &id, search, pagination.to_page()).await?;
     Ok(listing.respond(Some(pagination), users, total))
 }
 
@@ -293,7 +293,7 @@ async fn create_role_user(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UserIds>,
 ) -> Result<Response, ApiError> {
-    app.core.users().add_to_role(&app.tenant.context.id, &id, &body.user_ids).await?;
+    app.core.users().add_to_role(app.tenant.id(), &id, &body.user_ids).await?;
     Ok(created())
 }
 
@@ -306,6 +306,6 @@ async fn delete_role_user(
     _: ManagementScope,
     ApiPath((id, user_id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.core.users().remove_role(&app.tenant.context.id, &user_id, &id).await?;
+    app.core.users().remove_role(app.tenant.id(), &user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

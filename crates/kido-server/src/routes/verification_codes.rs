@@ -38,7 +38,7 @@ async fn request_code(
     let to = recipient(body.email.as_deref(), body.phone.as_deref())?;
     // The caller is a backend, so its address says nothing about the user: no per-IP limit.
     let request = SendRequest { template: TemplateType::Generic, locale: None, ip: None, delivery: Delivery::Now };
-    app.core.verification_codes().send(&app.tenant.context.id, &to, request).await?;
+    app.core.verification_codes().send(app.tenant.id(), &to, request).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -57,7 +57,7 @@ async fn verify_code(
     }
     app.core
         .verification_codes()
-        .verify(&app.tenant.context.id, &to, TemplateType::Generic, &body.verification_code, None)
+        .verify(app.tenant.id(), &to, TemplateType::Generic, &body.verification_code, None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

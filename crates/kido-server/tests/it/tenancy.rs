@@ -121,7 +121,7 @@ async fn composite_foreign_keys_refuse_cross_tenant_rows_in_the_database() {
         0,
     )
     .await;
-    assert!(matches!(result, Err(kido_core::StoreError::MissingReference(_))), "{result:?}");
+    assert!(matches!(result, Err(kido_store::StoreError::MissingReference(_))), "{result:?}");
     drop(tx); // rolled back; the pool needs the connection back to close
     t.stop().await;
 }

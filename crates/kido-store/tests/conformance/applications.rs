@@ -1,8 +1,9 @@
 //! Applications and their secrets: ids and secret names unique as `Conflict`, filters,
 //! tenant isolation, secrets going with their application.
 
+use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{ApplicationSecret, ApplicationType};
-use kido_store::applications::{self, ApplicationFilter};
+use kido_store::applications;
 
 use crate::harness::{Db, NOW, a, app, assert_conflict, assert_missing_reference, b};
 

@@ -1,6 +1,7 @@
 //! The benchmark's bulk user fill: PostgreSQL only, rows that the store reads like any other.
 
-use kido_store::users::{self, SignInIdentifier, UserSearch};
+use kido_proto::users::UserSearch;
+use kido_store::users::{self, SignInIdentifier};
 use kido_store::{Backend, StoreError, bench};
 
 use crate::harness::{Db, NOW, a, b};

@@ -1,7 +1,9 @@
 //! Audit logs: filtered by user, application, keys and time, newest first, per tenant.
 
-use kido_store::logs::{self, LogFilter, StoredLog};
-use kido_store::{Json, Page};
+use kido_proto::Page;
+use kido_proto::logs::LogFilter;
+use kido_store::Json;
+use kido_store::logs::{self, StoredLog};
 use serde_json::json;
 
 use crate::harness::{Db, NOW, a, b};

@@ -1,8 +1,9 @@
 //! Invitations: a status moves only from the state the caller saw (one of two racing
 //! accepts wins), overdue ones expire, roles come along and go with the invitation.
 
+use kido_proto::organizations::InvitationFilter;
 use kido_proto::organizations::InvitationStatus;
-use kido_store::organization_invitations::{self as invitations, InvitationFilter, StoredInvitation};
+use kido_store::organization_invitations::{self as invitations, StoredInvitation};
 use kido_store::{organization_template as template, organizations};
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_user};

@@ -1,7 +1,8 @@
 //! The organization template: roles and scopes unique by name per tenant, grants within the
 //! tenant, revoked when a scope goes.
 
-use kido_store::organization_template::{self as template, Grants, RoleFilter};
+use kido_proto::organizations::{Grants, RoleFilter};
+use kido_store::organization_template as template;
 use kido_store::resources;
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b};

@@ -2,10 +2,11 @@
 //! roles and the scopes those give, cascades when a member, role or organization goes.
 
 use kido_proto::TenantId;
+use kido_proto::organizations::{Grants, MemberKind, OrganizationFilter};
 use kido_proto::organizations::{Organization, OrganizationRole, OrganizationScope};
 use kido_proto::roles::RoleType;
-use kido_store::organization_template::{self as template, Grants};
-use kido_store::organizations::{self, MemberKind, OrganizationFilter};
+use kido_store::organization_template as template;
+use kido_store::organizations;
 use kido_store::users;
 use serde_json::json;
 

@@ -1,7 +1,8 @@
 //! Enterprise SSO connectors: per-tenant rows, paged lists, batch lookups.
 
+use kido_proto::Page;
+use kido_store::Json;
 use kido_store::sso_connectors::{self, StoredSsoConnector};
-use kido_store::{Json, Page};
 use serde_json::json;
 
 use crate::harness::{Db, NOW, a, assert_conflict, b};

@@ -2,9 +2,11 @@
 //! `Conflict`, lookups by identifier, role assignments that cannot cross tenants, and what a
 //! user's deletion takes with it.
 
+use kido_proto::Page;
 use kido_proto::roles::{Role, RoleType};
-use kido_store::users::{self, FieldMatch, MatchMode, SignInIdentifier, UserField, UserSearch};
-use kido_store::{Page, roles};
+use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_store::roles;
+use kido_store::users::{self, SignInIdentifier};
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_user, user};
 
@@ -91,6 +93,32 @@ async fn identifiers_are_unique_per_tenant_as_conflicts() {
     let own = users::taken_identifiers(&mut c, &a(), Some("alice"), None, None, Some("u1")).await.unwrap();
     assert!(own.is_empty(), "a user's own identifiers are not taken from them");
     assert!(users::taken_identifiers(&mut c, &a(), Some("nobody"), None, None, None).await.unwrap().is_empty());
+    drop(c);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_conflict_names_the_identifier_taken() {
+    let db = Db::new().await;
+    let mut c = db.conn().await;
+    let mut alice = user(&a(), "u1", "alice");
+    alice.primary_phone = Some("15550001".into());
+    users::insert(&mut c, &alice).await.unwrap();
+    let mut dup = user(&a(), "u2", "ALICE");
+    dup.primary_email = None;
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Username), "{e:?}");
+    let mut dup = user(&a(), "u2", "someone");
+    dup.primary_email = Some("Alice@Example.com".into());
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Email), "{e:?}");
+    let mut dup = user(&a(), "u2", "someone");
+    dup.primary_phone = Some("15550001".into());
+    let e = users::insert(&mut c, &dup).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Phone), "{e:?}");
+    // Another unique key (the id) is no identifier.
+    let e = users::insert(&mut c, &user(&a(), "u1", "other")).await.unwrap_err();
+    assert_eq!(users::taken_identifier(&e), None, "{e:?}");
     drop(c);
     db.finish().await;
 }

@@ -17,6 +17,9 @@
 //! - Comments, string literals and `#[cfg(test)] mod … { … }` blocks are skipped (tests may
 //!   reach anywhere). Macros are read as text, so a `crate::` path inside a macro counts.
 
+// The whole file is test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

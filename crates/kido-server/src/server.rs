@@ -160,6 +160,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             .unwrap_or_default();
         write_credentials(&credentials_file, creds, &endpoint)?;
     }
+    // Start-up's one-off allocations (routes, migrations, bootstrap) are freed by now.
+    crate::memory::release_free_memory();
     Ok(RunningServer {
         listeners,
         generated_credentials: report.generated_m2m,

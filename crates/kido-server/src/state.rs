@@ -29,7 +29,15 @@ impl OpenApiDocument {
     /// `None` if building failed (it is tried again on the next request).
     pub async fn get(&self) -> Option<Arc<str>> {
         let build = self.build;
-        let built = self.built.get_or_try_init(|| async { tokio::task::spawn_blocking(build).await.map(Arc::from) });
+        let built = self.built.get_or_try_init(|| async {
+            let document = tokio::task::spawn_blocking(move || {
+                let document: Arc<str> = build().into();
+                // Building it took several times its size, all freed now.
+                crate::memory::release_free_memory();
+                document
+            });
+            document.await
+        });
         built.await.ok().cloned()
     }
 }

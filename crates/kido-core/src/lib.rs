@@ -252,8 +252,34 @@ impl Core {
         Ok(sign_in + codes + failures + limits)
     }
 
+    /// The authorization endpoint: authorize, resume, interactions (`oidc/authorize.rs`).
     pub fn oidc(&self) -> oidc::Oidc<'_> {
         oidc::Oidc { core: self }
+    }
+
+    /// The token endpoint's `client_credentials` grant.
+    pub fn client_credentials(&self) -> oidc::ClientCredentials<'_> {
+        oidc::ClientCredentials { core: self }
+    }
+
+    /// The token endpoint's user grants: `authorization_code`, `refresh_token`.
+    pub fn user_grants(&self) -> oidc::grants::UserGrants<'_> {
+        oidc::grants::UserGrants { core: self }
+    }
+
+    /// Userinfo, introspection and revocation of issued tokens.
+    pub fn issued_tokens(&self) -> oidc::issued_tokens::IssuedTokens<'_> {
+        oidc::issued_tokens::IssuedTokens { core: self }
+    }
+
+    /// RP-initiated logout.
+    pub fn logout(&self) -> oidc::logout::Logout<'_> {
+        oidc::logout::Logout { core: self }
+    }
+
+    /// The Management API's bearer-token check.
+    pub fn management_auth(&self) -> oidc::management_auth::ManagementAuth<'_> {
+        oidc::management_auth::ManagementAuth { core: self }
     }
 
     /// Stops the cross-node invalidation listener (the server's shutdown).

@@ -42,7 +42,7 @@ where
             )
             .with_data(json!({"supportedTypes": ["Bearer"]})));
         };
-        match app.core.oidc().verify_management_token(&app.tenant.context, token) {
+        match app.core.management_auth().verify(&app.tenant.context, token) {
             Ok(_) => Ok(ManagementScope),
             Err(ManagementAuthError::Forbidden) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -9,6 +9,7 @@ pub mod data_dir;
 pub mod errors;
 pub mod extract;
 mod interaction_guard;
+mod memory;
 pub mod openapi;
 mod pages;
 pub mod pagination;

@@ -1,6 +1,7 @@
 //! The OpenAPI 3 description of the API, generated from the route definitions
 //! (`utoipa` attributes next to each handler) and served at `/api/swagger.json` and
-//! `/api/.well-known/management.openapi.json`.
+//! `/api/.well-known/management.openapi.json`. Built on the first request for it
+//! (`state::OpenApiDocument`), not at start: an idle process does not hold it.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -94,7 +95,7 @@ pub struct SearchParams {
 }
 
 /// Adds the OAuth2 client-credentials security scheme, required by default, and serializes
-/// the document once (it is served as bytes, never rebuilt).
+/// the document (built once, on its first request, and served as bytes from then on).
 pub fn finish(mut doc: utoipa::openapi::OpenApi) -> String {
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
     let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
@@ -117,10 +118,13 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> String {
 #[utoipa::path(get, path = "/api/swagger.json", operation_id = "GetSwaggerJson", tag = "OpenAPI", security(()),
     responses((status = 200, description = "The OpenAPI document.", content_type = "application/json")))]
 pub async fn swagger_json(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(document) = app.openapi.get().await else {
+        return crate::errors::ApiError::internal(&"building the OpenAPI document failed").into_response();
+    };
     let origin = request_origin(&headers).unwrap_or_else(|| app.tenant.origin.clone());
     let servers = json!([{"url": origin}]);
     // The stored document is an object without `servers`: put the member first.
-    let rest = app.openapi.strip_prefix('{').unwrap_or_default();
+    let rest = document.strip_prefix('{').unwrap_or_default();
     let separator = if rest.starts_with('}') { "" } else { "," };
     let body = format!("{{\"servers\":{servers}{separator}{rest}");
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()

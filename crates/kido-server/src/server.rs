@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::data_dir;
 use crate::routes;
 use crate::serve;
-use crate::state::{AppState, TenantSite};
+use crate::state::{AppState, OpenApiDocument, TenantSite};
 
 #[derive(Debug, Error)]
 pub enum ServerError {
@@ -107,8 +107,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
 
     spawn_planner_maintenance(core.clone(), shutdown_signal.subscribe());
     // Awaited, not joined: the async worker is never blocked waiting for it.
-    let (router, openapi) = routes_built.await.map_err(|_| ServerError::Routes)?;
-    let openapi: Arc<str> = openapi.into();
+    let router = routes_built.await.map_err(|_| ServerError::Routes)?;
+    let openapi = Arc::new(OpenApiDocument::new(routes::openapi_document));
     let shutdown = shutdown_signal;
     let mut listeners = Vec::new();
     let mut tasks = Vec::new();
@@ -172,6 +172,8 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         };
         write_credentials(&credentials_file, &generated)?;
     }
+    // Start-up's one-off allocations (routes, migrations, bootstrap) are freed by now.
+    crate::memory::release_free_memory();
     Ok(RunningServer {
         listeners,
         generated_credentials: report.generated_m2m,

@@ -10,9 +10,37 @@ use kido_proto::TenantId;
 pub struct AppState {
     pub core: Arc<Core>,
     pub tenant: Arc<TenantSite>,
-    /// The OpenAPI document, built once from the routes.
-    /// The Management API's OpenAPI document, serialized once, without `servers`.
-    pub openapi: Arc<str>,
+    /// The Management API's OpenAPI document (one for every tenant).
+    pub openapi: Arc<OpenApiDocument>,
+}
+
+/// The Management API's OpenAPI document, serialized without `servers`: built on the first
+/// request for it and kept from then on, so an idle process never holds it.
+pub struct OpenApiDocument {
+    build: fn() -> String,
+    built: tokio::sync::OnceCell<Arc<str>>,
+}
+
+impl OpenApiDocument {
+    pub fn new(build: fn() -> String) -> Self {
+        Self { build, built: tokio::sync::OnceCell::new() }
+    }
+
+    /// The document; the first caller builds it on a blocking thread, the others wait for it.
+    /// `None` if building failed (it is tried again on the next request).
+    pub async fn get(&self) -> Option<Arc<str>> {
+        let build = self.build;
+        let built = self.built.get_or_try_init(|| async {
+            let document = tokio::task::spawn_blocking(move || {
+                let document: Arc<str> = build().into();
+                // Building it took several times its size, all freed now.
+                crate::memory::release_free_memory();
+                document
+            });
+            document.await
+        });
+        built.await.ok().cloned()
+    }
 }
 
 /// A tenant as served on one listener.

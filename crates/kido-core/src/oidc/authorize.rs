@@ -11,10 +11,10 @@ use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSess
 use kido_store::{Backend, Json};
 use serde_json::json;
 
-use super::Oidc;
-use super::clients::Client;
+use super::clients::{self, Client};
 use super::params::{Params, is_pkce_value};
 use super::token::parse_scope;
+use super::{Oidc, sessions};
 pub use crate::interaction::{AuthorizationParams, FirstScreen, INTERACTION_TTL_MS};
 use crate::interaction::{ExperienceState, InteractionCookie, rules, store as interactions};
 use crate::{TenantContext, clock, ids, limits, validate};
@@ -100,8 +100,7 @@ impl Oidc<'_> {
         let bad = |d: String| PageError::new("invalid_request", d);
         let client_id =
             q.single("client_id").map_err(bad)?.ok_or_else(|| bad("missing required parameter 'client_id'".into()))?;
-        let client = self
-            .client(tenant, client_id)
+        let client = clients::find(self.core, tenant, client_id)
             .await
             .map_err(PageError::server)?
             .ok_or_else(|| PageError::new("invalid_client", "client is invalid"))?;
@@ -314,7 +313,9 @@ impl Oidc<'_> {
         tenant: &TenantContext,
         cookie: Option<&str>,
     ) -> Result<Option<StoredSession>, PageError> {
-        let Some(session) = self.session_row(tenant, cookie).await? else { return Ok(None) };
+        let Some(session) = sessions::find(self.core, tenant, cookie).await.map_err(PageError::server)? else {
+            return Ok(None);
+        };
         let mut c = self.core.store.conn().await.map_err(PageError::server)?;
         let user = kido_store::users::find(&mut c, &tenant.id, &session.user_id).await.map_err(PageError::server)?;
         Ok(user.filter(rules::may_sign_in).map(|_| session))
@@ -409,7 +410,7 @@ impl Oidc<'_> {
 
     /// The client an interaction is for (for the pages: name, logo, third-party flag).
     pub async fn interaction_client(&self, tenant: &TenantContext, client_id: &str) -> Option<Arc<Client>> {
-        self.client(tenant, client_id).await.ok().flatten()
+        clients::find(self.core, tenant, client_id).await.ok().flatten()
     }
 }
 

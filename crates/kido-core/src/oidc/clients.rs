@@ -11,7 +11,9 @@ use std::time::Duration;
 use kido_proto::TenantId;
 use kido_proto::applications::{Application, ApplicationType};
 
+use super::token_error::{TokenError, server_error};
 use crate::bounded_cache::BoundedCache;
+use crate::{Core, TenantContext, limits};
 
 /// An OAuth client: its application and the secrets it may authenticate with.
 #[derive(Debug)]
@@ -187,6 +189,35 @@ impl ClientCache {
         grants.retain(|(t, _, _)| !which(t));
         missing_grants.retain(|(t, _, _)| !which(t));
     }
+}
+
+/// A client by id, from the cache when warm.
+pub(crate) async fn find(
+    core: &Core,
+    tenant: &TenantContext,
+    client_id: &str,
+) -> Result<Option<Arc<Client>>, TokenError> {
+    // Longer than any id Kido issues: unknown without a lookup, and never cached.
+    if client_id.len() > limits::MAX_CLIENT_ID_LEN {
+        return Ok(None);
+    }
+    let cache = &core.clients;
+    if let Some(hit) = cache.client(&tenant.id, client_id) {
+        return Ok(hit);
+    }
+    let generation = cache.generation();
+    let mut c = core.store.conn().await.map_err(server_error)?;
+    let app = kido_store::applications::find(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
+    let client = match app {
+        None => None,
+        Some(app) => {
+            let secrets =
+                kido_store::applications::list_secrets(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
+            Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
+        }
+    };
+    cache.put_client(generation, &tenant.id, client_id, client.clone());
+    Ok(client)
 }
 
 #[cfg(test)]

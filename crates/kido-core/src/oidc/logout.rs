@@ -3,11 +3,12 @@
 //! `offline_access`. Works with `client_id` alone, as the Python SDK sends it.
 
 use kido_store::oidc as store;
+use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
-use super::Oidc;
 use super::authorize::PageError;
-use crate::{TenantContext, clock, ids};
+use super::{clients, jwt, sessions};
+use crate::{Core, TenantContext};
 
 /// The end-session request's parameters.
 #[derive(Debug, Default, Clone)]
@@ -30,9 +31,14 @@ fn invalid(description: &str) -> PageError {
     PageError { error: "invalid_request", description: description.to_owned() }
 }
 
-impl Oidc<'_> {
+/// RP-initiated logout; `Core::logout`.
+pub struct Logout<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl Logout<'_> {
     /// Checks the request (client, `id_token_hint`, registered post-logout URI).
-    pub async fn logout_prompt(
+    pub async fn prompt(
         &self,
         tenant: &TenantContext,
         request: &LogoutRequest,
@@ -40,15 +46,17 @@ impl Oidc<'_> {
     ) -> Result<LogoutPrompt, PageError> {
         let client_id = self.logout_client(tenant, request).await?;
         let client_name = match &client_id {
-            Some(id) => self.client(tenant, id).await.map_err(PageError::server)?.map(|c| c.app.name.clone()),
+            Some(id) => {
+                clients::find(self.core, tenant, id).await.map_err(PageError::server)?.map(|c| c.app.name.clone())
+            }
             None => None,
         };
-        let session = self.session_row(tenant, session_cookie).await?;
+        let session = sessions::find(self.core, tenant, session_cookie).await.map_err(PageError::server)?;
         Ok(LogoutPrompt { client_id, client_name, xsrf: session.map(|s| s.xsrf) })
     }
 
     /// The confirmed logout: ends the session (if any) and says where the browser goes.
-    pub async fn logout(
+    pub async fn confirm(
         &self,
         tenant: &TenantContext,
         request: &LogoutRequest,
@@ -56,7 +64,7 @@ impl Oidc<'_> {
         session_cookie: Option<&str>,
     ) -> Result<String, PageError> {
         let client_id = self.logout_client(tenant, request).await?;
-        if let Some(session) = self.session_row(tenant, session_cookie).await? {
+        if let Some(session) = sessions::find(self.core, tenant, session_cookie).await.map_err(PageError::server)? {
             let presented = xsrf.unwrap_or_default();
             if !bool::from(session.xsrf.as_bytes().ct_eq(presented.as_bytes())) {
                 return Err(invalid("xsrf token invalid"));
@@ -116,8 +124,7 @@ impl Oidc<'_> {
             }
             return Ok(None);
         };
-        let client = self
-            .client(tenant, &client_id)
+        let client = clients::find(self.core, tenant, &client_id)
             .await
             .map_err(PageError::server)?
             .ok_or_else(|| PageError { error: "invalid_client", description: "client is invalid".into() })?;
@@ -129,14 +136,9 @@ impl Oidc<'_> {
         Ok(Some(client_id))
     }
 
-    /// The browser's live session row, whoever its user is now.
-    pub(crate) async fn session_row(
-        &self,
-        tenant: &TenantContext,
-        cookie: Option<&str>,
-    ) -> Result<Option<store::StoredSession>, PageError> {
-        let Some(cookie) = cookie else { return Ok(None) };
-        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        store::find_session(&mut c, &tenant.id, &ids::digest(cookie), clock::now_ms()).await.map_err(PageError::server)
+    /// Verifies an `id_token_hint`: ours, for some client; expiry does not matter.
+    fn id_token_hint(&self, tenant: &TenantContext, hint: &str) -> Option<Map<String, Value>> {
+        let ring = self.core.key_ring(&tenant.id)?;
+        jwt::verify_issued(&ring, hint, &tenant.issuer).ok()
     }
 }

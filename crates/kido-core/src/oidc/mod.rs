@@ -1,55 +1,33 @@
-//! The OIDC / OAuth 2.0 engine: keys, client authentication, grants and token checks.
+//! The OIDC / OAuth 2.0 engine, one module per concern, each reached from `Core` by its own
+//! accessor: `client_credentials` (token.rs), `user_grants` (grants.rs), `issued_tokens`
+//! (userinfo, introspection, revocation), `logout`, `management_auth`; below them keys, JWTs,
+//! the client cache, client authentication, sessions, claims and organization tokens.
 
 pub mod authorize;
 pub mod claims;
+mod client_auth;
 pub mod clients;
 pub mod grants;
+pub mod issued_tokens;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+pub mod management_auth;
 pub mod organizations;
 pub mod params;
+mod sessions;
 mod token;
+mod token_error;
 
-pub use token::{ClientAuth, ClientCredentialsRequest, IssuedToken, TokenError};
+pub use client_auth::ClientAuth;
+pub use management_auth::ManagementAuthError;
+pub use token::{ClientCredentials, ClientCredentialsRequest, IssuedToken};
+pub use token_error::TokenError;
 
-use kido_proto::{MANAGEMENT_API_SCOPE_ALL, management_api_indicator};
-use serde_json::{Map, Value};
-use thiserror::Error;
+use crate::Core;
 
-use crate::{Core, TenantContext, clock};
-
+/// What is left of the former one-type facade: the authorization endpoint (`authorize.rs`,
+/// interactions and sessions), which the interaction module is taking over.
 pub struct Oidc<'a> {
     pub(crate) core: &'a Core,
-}
-
-/// Why a Management API bearer token is refused.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum ManagementAuthError {
-    /// Bad signature, wrong issuer or audience, expired, malformed.
-    #[error("the token is not valid for this tenant's Management API: {0}")]
-    Unauthorized(jwt::JwtError),
-    #[error("the token does not carry the `all` scope")]
-    Forbidden,
-    #[error("the tenant has no signing keys loaded")]
-    NoKeys,
-}
-
-impl Oidc<'_> {
-    /// Checks a bearer token for the tenant's Management API: our signature, our issuer,
-    /// audience `https://<tenant>.logto.app/api`, not expired, scope `all`. No I/O.
-    pub fn verify_management_token(
-        &self,
-        tenant: &TenantContext,
-        token: &str,
-    ) -> Result<Map<String, Value>, ManagementAuthError> {
-        let ring = self.core.key_ring(&tenant.id).ok_or(ManagementAuthError::NoKeys)?;
-        let audience = management_api_indicator(tenant.id.as_str());
-        let expect = jwt::Expectation { issuer: &tenant.issuer, audience: &audience, now_secs: clock::now_secs() };
-        let claims = jwt::verify(&ring, token, &expect).map_err(ManagementAuthError::Unauthorized)?;
-        if !jwt::scopes(&claims).any(|s| s == MANAGEMENT_API_SCOPE_ALL) {
-            return Err(ManagementAuthError::Forbidden);
-        }
-        Ok(claims)
-    }
 }

@@ -6,7 +6,7 @@ use kido_store::Exec;
 use kido_store::organizations as store;
 
 use super::clients::Client;
-use super::token::{TokenError, server_error};
+use super::token_error::{TokenError, server_error};
 use crate::TenantContext;
 
 /// The scope that lets a refresh token be traded for organization tokens, and adds the

@@ -1,79 +1,20 @@
-//! Client authentication and the client_credentials grant; the user grants live in
+//! The client_credentials grant (machine-to-machine tokens, for a resource or an
+//! organization) and the JWT access token every grant signs; the user grants live in
 //! `grants.rs`.
 
 use std::sync::Arc;
 
 use kido_proto::applications::ApplicationType;
 use serde_json::json;
-use subtle::ConstantTimeEq;
-use thiserror::Error;
 
 use kido_proto::organizations::MemberKind;
 
-use super::clients::{Client, ResourceGrant};
+use super::client_auth::{self, ClientAuth};
+use super::clients::ResourceGrant;
 use super::keys::KeyRing;
-use super::{Oidc, organizations};
-use crate::{TenantContext, clock, ids, limits, validate};
-
-/// RFC 6749 §5.2 errors (plus RFC 8707 `invalid_target`).
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum TokenError {
-    #[error("{0}")]
-    InvalidRequest(String),
-    #[error("{0}")]
-    InvalidClient(String),
-    #[error("{0}")]
-    UnauthorizedClient(String),
-    #[error("{0}")]
-    UnsupportedGrantType(String),
-    #[error("{0}")]
-    InvalidTarget(String),
-    #[error("{0}")]
-    InvalidScope(String),
-    #[error("{0}")]
-    InvalidGrant(String),
-    #[error("{0}")]
-    UnsupportedTokenType(String),
-    /// The client or user may not have what was asked (e.g. not an organization member).
-    #[error("{0}")]
-    AccessDenied(String),
-    /// The refresh token lacks a scope the request needs (RFC 6750 §3.1).
-    #[error("{0}")]
-    InsufficientScope(String),
-    #[error("{0}")]
-    ServerError(String),
-    /// Storage cannot take writes for now (disk full); RFC 6749's `temporarily_unavailable`.
-    #[error("{0}")]
-    TemporarilyUnavailable(String),
-}
-
-impl TokenError {
-    /// The RFC 6749 `error` value.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidClient(_) => "invalid_client",
-            Self::UnauthorizedClient(_) => "unauthorized_client",
-            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
-            Self::InvalidTarget(_) => "invalid_target",
-            Self::InvalidScope(_) => "invalid_scope",
-            Self::InvalidGrant(_) => "invalid_grant",
-            Self::UnsupportedTokenType(_) => "unsupported_token_type",
-            Self::AccessDenied(_) => "access_denied",
-            Self::InsufficientScope(_) => "insufficient_scope",
-            Self::ServerError(_) => "server_error",
-            Self::TemporarilyUnavailable(_) => "temporarily_unavailable",
-        }
-    }
-}
-
-/// How a client identified itself: with its secret (by either `client_secret_basic` or
-/// `client_secret_post`; the HTTP layer has already rejected both at once), or by id alone
-/// (`none`, for public clients).
-pub enum ClientAuth {
-    Secret { client_id: String, client_secret: String },
-    None { client_id: String },
-}
+use super::organizations;
+use super::token_error::{TokenError, server_error};
+use crate::{Core, TenantContext, clock, ids, limits, validate};
 
 pub struct ClientCredentialsRequest {
     /// `resource` parameters (RFC 8707); at most one is allowed for this grant.
@@ -90,17 +31,22 @@ pub struct IssuedToken {
     pub scope: Option<String>,
 }
 
-impl Oidc<'_> {
+/// The client_credentials grant; `Core::client_credentials`.
+pub struct ClientCredentials<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl ClientCredentials<'_> {
     /// OAuth 2.0 client_credentials (RFC 6749 §4.4) for machine-to-machine applications.
     /// Warm path: no database round trip (client and grant come from the cache), one
     /// constant-time secret comparison, one signature.
-    pub async fn client_credentials(
+    pub async fn issue(
         &self,
         tenant: &TenantContext,
         credentials: &ClientAuth,
         request: &ClientCredentialsRequest,
     ) -> Result<IssuedToken, TokenError> {
-        let client = self.authenticate(tenant, credentials).await?;
+        let client = client_auth::authenticate(self.core, tenant, credentials).await?;
         if client.app.app_type != ApplicationType::MachineToMachine {
             return Err(TokenError::UnauthorizedClient("requested grant type is not allowed for this client".into()));
         }
@@ -140,80 +86,6 @@ impl Oidc<'_> {
         }
         .sign(&ring, &tenant.issuer)?;
         Ok(IssuedToken { access_token, expires_in: grant.access_token_ttl, scope })
-    }
-
-    /// Finds the client and checks how it authenticated: confidential clients by one of
-    /// their secrets (compared in constant time), public clients by id alone. Unknown
-    /// clients and wrong secrets get the same answer.
-    pub(crate) async fn authenticate(
-        &self,
-        tenant: &TenantContext,
-        presented: &ClientAuth,
-    ) -> Result<Arc<Client>, TokenError> {
-        let failed = || TokenError::InvalidClient("client authentication failed".into());
-        let (client_id, secret) = match presented {
-            ClientAuth::Secret { client_id, client_secret } => (client_id, Some(client_secret)),
-            ClientAuth::None { client_id } => (client_id, None),
-        };
-        let client = self.client(tenant, client_id).await?.ok_or_else(failed)?;
-        let Some(secret) = secret else {
-            return if client.is_public() {
-                Ok(client)
-            } else {
-                Err(TokenError::InvalidClient(
-                    "client authentication failed: this client must authenticate with its secret".into(),
-                ))
-            };
-        };
-        if client.is_public() {
-            // A public client has no secret to present; whatever it sent is wrong.
-            return Err(failed());
-        }
-        let now = clock::now_ms();
-        let mut matched_expired = false;
-        for (value, expires_at) in &client.secrets {
-            if bool::from(value.as_bytes().ct_eq(secret.as_bytes())) {
-                if expires_at.is_some_and(|at| at <= now) {
-                    matched_expired = true;
-                    continue;
-                }
-                return Ok(client);
-            }
-        }
-        if matched_expired {
-            return Err(TokenError::InvalidRequest("client secret has expired".into()));
-        }
-        Err(failed())
-    }
-
-    /// A client by id, from the cache when warm.
-    pub(crate) async fn client(
-        &self,
-        tenant: &TenantContext,
-        client_id: &str,
-    ) -> Result<Option<Arc<Client>>, TokenError> {
-        // Longer than any id Kido issues: unknown without a lookup, and never cached.
-        if client_id.len() > limits::MAX_CLIENT_ID_LEN {
-            return Ok(None);
-        }
-        let cache = &self.core.clients;
-        if let Some(hit) = cache.client(&tenant.id, client_id) {
-            return Ok(hit);
-        }
-        let generation = cache.generation();
-        let mut c = self.core.store.conn().await.map_err(server_error)?;
-        let app = kido_store::applications::find(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
-        let client = match app {
-            None => None,
-            Some(app) => {
-                let secrets = kido_store::applications::list_secrets(&mut c, &tenant.id, client_id)
-                    .await
-                    .map_err(server_error)?;
-                Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
-            }
-        };
-        cache.put_client(generation, &tenant.id, client_id, client.clone());
-        Ok(client)
     }
 
     /// The resource a token is for (the requested one or the tenant's default) and the
@@ -259,9 +131,7 @@ impl Oidc<'_> {
             None => TokenError::InvalidTarget("both `resource` and `organization_id` are not provided".into()),
         })
     }
-}
 
-impl Oidc<'_> {
     /// What a machine-to-machine application may get for an organization: an organization
     /// token (the organization scopes of its roles there) or, with `indicator`, a token for
     /// that resource narrowed to the resource scopes of those roles. Cached like
@@ -385,15 +255,6 @@ impl AccessToken<'_> {
         }
         ring.current.sign(&claims, true).map_err(|e| TokenError::ServerError(e.to_string()))
     }
-}
-
-pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
-    if let kido_store::StoreError::Full(_) = e {
-        tracing::error!(error = %e, "the database's disk is full: free disk space");
-        return TokenError::TemporarilyUnavailable(crate::STORAGE_FULL_MESSAGE.into());
-    }
-    tracing::error!(error = %e, "token endpoint storage failure");
-    TokenError::ServerError("the server could not complete the request".into())
 }
 
 /// RFC 6749 §3.3: space-delimited scope tokens of printable ASCII without `"` or `\`.

@@ -29,9 +29,26 @@ use crate::state::AppState;
 
 pub use oidc::render_discovery;
 
-/// The router (state still to be given per tenant) and the OpenAPI document of its `/api` part.
-pub fn build() -> (Router<AppState>, String) {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The router (state still to be given per tenant). The `/api` routes come with their
+/// OpenAPI operations, which are dropped here: [`openapi_document`] builds them again when
+/// the document is first asked for.
+pub fn build() -> Router<AppState> {
+    let (api, _) = api().split_for_parts();
+    api.merge(oidc::router())
+        .merge(experience::router())
+        .merge(crate::pages::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::body_limit::limit_body))
+}
+
+/// The OpenAPI document of the `/api` routes, serialized.
+pub fn openapi_document() -> String {
+    openapi::finish(api().split_for_parts().1)
+}
+
+/// The Management API (and status, OpenAPI) routes with their OpenAPI operations.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(status::status))
         .routes(routes!(openapi::swagger_json))
         .routes(routes!(openapi::management_openapi_json))
@@ -48,14 +65,6 @@ pub fn build() -> (Router<AppState>, String) {
         .merge(organization_invitations::router())
         .merge(organization_jit::router())
         .merge(sso_connectors::router())
-        .split_for_parts();
-    let router = api
-        .merge(oidc::router())
-        .merge(experience::router())
-        .merge(crate::pages::router())
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn(crate::body_limit::limit_body));
-    (router, openapi::finish(doc))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

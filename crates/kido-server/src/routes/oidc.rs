@@ -11,7 +11,8 @@ use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError, SESSION_TTL_MS};
-use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet, UserinfoError};
+use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet};
+use kido_core::oidc::issued_tokens::UserinfoError;
 use kido_core::oidc::keys::KeyRing;
 use kido_core::oidc::logout::LogoutRequest;
 use kido_core::oidc::params::{self, Params};
@@ -184,7 +185,6 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
         .single("grant_type")?
         .ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'grant_type'".into()))?;
     let auth = client_auth(&headers, &form)?;
-    let oidc = app.core.oidc();
     let tenant = &app.tenant.context;
     let issued = match grant_type {
         "client_credentials" => {
@@ -193,7 +193,7 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
                 scope: form.single("scope")?.map(str::to_owned),
                 organization_id: form.single("organization_id")?.map(str::to_owned),
             };
-            let t = oidc.client_credentials(tenant, &auth, &request).await?;
+            let t = app.core.client_credentials().issue(tenant, &auth, &request).await?;
             TokenSet {
                 access_token: t.access_token,
                 expires_in: t.expires_in,
@@ -209,7 +209,7 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
                 code_verifier: form.single("code_verifier")?.map(str::to_owned),
                 resources: form.all("resource"),
             };
-            oidc.authorization_code(tenant, &auth, &request).await?
+            app.core.user_grants().authorization_code(tenant, &auth, &request).await?
         }
         "refresh_token" => {
             let request = RefreshRequest {
@@ -218,7 +218,7 @@ async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> 
                 resources: form.all("resource"),
                 organization_id: form.single("organization_id")?.map(str::to_owned),
             };
-            oidc.refresh_token(tenant, &auth, &request).await?
+            app.core.user_grants().refresh_token(tenant, &auth, &request).await?
         }
         other => {
             return Err(TokenError::UnsupportedGrantType(format!("unsupported grant_type `{other}` requested")).into());
@@ -266,7 +266,7 @@ async fn userinfo(app: AppState, token: Option<String>) -> Response {
     let Some(token) = token else {
         return userinfo_error(&app, StatusCode::UNAUTHORIZED, "invalid_token", "no access token provided");
     };
-    match app.core.oidc().userinfo(&app.tenant.context, &token).await {
+    match app.core.issued_tokens().userinfo(&app.tenant.context, &token).await {
         Ok(claims) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(claims)).into_response(),
         Err(UserinfoError::InvalidToken(d)) => userinfo_error(&app, StatusCode::UNAUTHORIZED, "invalid_token", d),
         Err(UserinfoError::InsufficientScope(d)) => {
@@ -305,7 +305,7 @@ async fn introspection(State(app): State<AppState>, headers: HeaderMap, body: By
     let form = TokenForm::parse(&headers, &body)?;
     let auth = client_auth(&headers, &form)?;
     let token = form.required("token")?;
-    let answer = app.core.oidc().introspect(&app.tenant.context, &auth, token).await?;
+    let answer = app.core.issued_tokens().introspect(&app.tenant.context, &auth, token).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response())
 }
 
@@ -314,7 +314,7 @@ async fn revocation(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     let form = TokenForm::parse(&headers, &body)?;
     let auth = client_auth(&headers, &form)?;
     let token = form.required("token")?;
-    app.core.oidc().revoke(&app.tenant.context, &auth, token).await?;
+    app.core.issued_tokens().revoke(&app.tenant.context, &auth, token).await?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -344,7 +344,7 @@ async fn end_session(app: AppState, headers: HeaderMap, raw: &[u8]) -> Response 
     };
     let request = logout_request(&params);
     let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.oidc().logout_prompt(&app.tenant.context, &request, session).await {
+    match app.core.logout().prompt(&app.tenant.context, &request, session).await {
         Ok(prompt) => pages::logout_page(&app, &headers, &params, &request, &prompt).await,
         Err(e) => page_error(&app, &headers, &params, e).await,
     }
@@ -362,7 +362,7 @@ async fn end_session_confirm(State(app): State<AppState>, headers: HeaderMap, bo
         return page_error(&app, &headers, &params, e).await;
     }
     let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.oidc().logout(&app.tenant.context, &request, value("xsrf"), session).await {
+    match app.core.logout().confirm(&app.tenant.context, &request, value("xsrf"), session).await {
         Ok(location) => see_other(&location, vec![cookies::clear(cookies::SESSION, app.tenant.secure_cookies())]),
         Err(e) => page_error(&app, &headers, &params, e).await,
     }

@@ -11,7 +11,7 @@
 //!   `crate::`, `super::`, `self::` or a child module's name. A path names the file of the
 //!   longest module prefix it has: `crate::oidc::clients::find` is `oidc/clients.rs`; an
 //!   item of a module (a type, a function) counts as its file.
-//! - A child using its parent's `mod.rs` counts (`use super::Oidc`). A parent's `mod x;`
+//! - A child using its parent's `mod.rs` counts (`use super::Connectors`). A parent's `mod x;`
 //!   does not, nor does a `pub use` re-exporting one of its own descendants' items (a table
 //!   of contents, not a use); a private `use x::…` in the parent does.
 //! - Comments, string literals and `#[cfg(test)] mod … { … }` blocks are skipped (tests may

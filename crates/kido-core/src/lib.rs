@@ -253,8 +253,8 @@ impl Core {
     }
 
     /// The authorization endpoint: authorize, resume, interactions (`oidc/authorize.rs`).
-    pub fn oidc(&self) -> oidc::Oidc<'_> {
-        oidc::Oidc { core: self }
+    pub fn authorization(&self) -> oidc::authorize::Authorization<'_> {
+        oidc::authorize::Authorization { core: self }
     }
 
     /// The token endpoint's `client_credentials` grant.

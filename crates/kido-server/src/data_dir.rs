@@ -4,7 +4,15 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use crate::server::ServerError;
+/// What preparing the data directory can fail with; the server words it for the operator
+/// (in `ServerError`), so this module needs nothing of the server's.
+#[derive(Debug)]
+pub enum DataDirError {
+    /// Creating, locking or tightening this path failed.
+    Io(PathBuf, std::io::Error),
+    /// Another process holds the lock of this directory.
+    InUse(PathBuf),
+}
 
 /// The lock file that keeps a second process off a SQLite data directory.
 pub const LOCK_FILE: &str = "kido.lock";
@@ -18,8 +26,8 @@ pub struct DataDirLock {
 /// Creates (or tightens) the data directory, takes its lock when the database is the SQLite
 /// file `sqlite_db`, and creates that file owner-only before SQLite first opens it (SQLite
 /// gives `-wal` and `-shm` the database file's mode).
-pub fn prepare(dir: &Path, sqlite_db: Option<&Path>) -> Result<Option<DataDirLock>, ServerError> {
-    let io = |e| ServerError::DataDir(dir.to_owned(), e);
+pub fn prepare(dir: &Path, sqlite_db: Option<&Path>) -> Result<Option<DataDirLock>, DataDirError> {
+    let io = |e| DataDirError::Io(dir.to_owned(), e);
     create_private_dir(dir).map_err(io)?;
     let lock = match sqlite_db {
         Some(_) => Some(lock(dir)?),
@@ -27,32 +35,32 @@ pub fn prepare(dir: &Path, sqlite_db: Option<&Path>) -> Result<Option<DataDirLoc
     };
     tighten(dir).map_err(io)?;
     if let Some(db) = sqlite_db {
-        create_private_file(db).map_err(|e| ServerError::DataDir(db.to_owned(), e))?;
+        create_private_file(db).map_err(|e| DataDirError::Io(db.to_owned(), e))?;
     }
     Ok(lock)
 }
 
 /// Tightens what SQLite created beside the database (`-wal`, `-shm`) once it is open.
-pub fn tighten_sqlite_files(db: &Path) -> Result<(), ServerError> {
+pub fn tighten_sqlite_files(db: &Path) -> Result<(), DataDirError> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = db.as_os_str().to_owned();
         name.push(suffix);
         let path = PathBuf::from(name);
         if path.exists() {
-            make_private(&path, false).map_err(|e| ServerError::DataDir(path.clone(), e))?;
+            make_private(&path, false).map_err(|e| DataDirError::Io(path.clone(), e))?;
         }
     }
     Ok(())
 }
 
-fn lock(dir: &Path) -> Result<DataDirLock, ServerError> {
+fn lock(dir: &Path) -> Result<DataDirLock, DataDirError> {
     let path = dir.join(LOCK_FILE);
     let file = private_options().read(true).write(true).truncate(false).create(true).open(&path);
-    let file = file.map_err(|e| ServerError::DataDir(path.clone(), e))?;
+    let file = file.map_err(|e| DataDirError::Io(path.clone(), e))?;
     match file.try_lock() {
         Ok(()) => Ok(DataDirLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::DataDirInUse(dir.to_owned())),
-        Err(std::fs::TryLockError::Error(e)) => Err(ServerError::DataDir(path, e)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::InUse(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(DataDirError::Io(path, e)),
     }
 }
 

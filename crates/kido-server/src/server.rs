@@ -46,6 +46,15 @@ pub enum ServerError {
     Routes,
 }
 
+impl From<data_dir::DataDirError> for ServerError {
+    fn from(error: data_dir::DataDirError) -> Self {
+        match error {
+            data_dir::DataDirError::Io(path, e) => Self::DataDir(path, e),
+            data_dir::DataDirError::InUse(dir) => Self::DataDirInUse(dir),
+        }
+    }
+}
+
 /// One tenant being served.
 #[derive(Debug, Clone)]
 pub struct Listener {

@@ -4,7 +4,7 @@
 //! `<tenant>:<table>`. The writing node reads its transaction's notes once, just before
 //! COMMIT, and reports them right after it (so its own caches are never stale, not even for a
 //! moment); on PostgreSQL the same notes reach every other node through `NOTIFY kido_cache`,
-//! delivered only on commit, which [`Store::spawn_change_listener`] turns into the same report.
+//! delivered only on commit, which [`crate::Store::spawn_change_listener`] turns into the same report.
 //! What a table means for which cache is kido-core's business (`caches.rs`).
 
 use std::sync::{Arc, OnceLock};
@@ -13,8 +13,6 @@ use std::time::Duration;
 use kido_proto::TenantId;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-
-use crate::db::Store;
 
 /// One table of one tenant written by a committed transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +40,11 @@ pub(crate) struct SinkSlot(Arc<OnceLock<ChangeSink>>);
 impl SinkSlot {
     fn get(&self) -> Option<&ChangeSink> {
         self.0.get()
+    }
+
+    /// The first sink set wins.
+    pub(crate) fn set(&self, sink: ChangeSink) {
+        let _ = self.0.set(sink);
     }
 }
 
@@ -74,24 +77,9 @@ pub(crate) fn parse_notes(notes: &str) -> Vec<TableChange> {
 /// The NOTIFY channel the triggers of migration 0010 write to.
 const CHANNEL: &str = "kido_cache";
 
-impl Store {
-    /// Where this store reports committed changes; the first sink set wins.
-    pub fn on_change(&self, sink: ChangeSink) {
-        let _ = self.sink().0.set(sink);
-    }
-
-    /// On PostgreSQL, a task that hears every node's committed changes (`LISTEN kido_cache`)
-    /// and reports them to the sink; `None` on SQLite (one process per database). When the
-    /// channel is down the caches fall back to their TTL: it warns once per outage, and on
-    /// reconnecting reports [`ChangeEvent::Missed`]. Ends when the store is closed.
-    pub fn spawn_change_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
-        let pool = self.pg_pool()?.clone();
-        let slot = self.sink().clone();
-        Some(tokio::spawn(listen(pool, slot)))
-    }
-}
-
-async fn listen(pool: PgPool, slot: SinkSlot) {
+/// Hears every node's committed changes on PostgreSQL and reports them to `slot`, until the
+/// pool is closed (what [`crate::Store::spawn_change_listener`] runs).
+pub(crate) async fn listen(pool: PgPool, slot: SinkSlot) {
     let tell = |event: ChangeEvent<'_>| {
         if let Some(sink) = slot.get() {
             sink(event);

@@ -14,7 +14,7 @@ use sqlx::{
     Transaction,
 };
 
-use crate::changes::{self, SinkSlot, TableChange};
+use crate::changes::{self, ChangeSink, SinkSlot, TableChange};
 use crate::error::{StoreError, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,15 +244,18 @@ impl Store {
         Ok(Tx { inner, sink: self.sink.clone(), statements: self.statements.clone() })
     }
 
-    pub(crate) fn sink(&self) -> &SinkSlot {
-        &self.sink
+    /// Where this store reports committed changes; the first sink set wins.
+    pub fn on_change(&self, sink: ChangeSink) {
+        self.sink.set(sink);
     }
 
-    pub(crate) fn pg_pool(&self) -> Option<&PgPool> {
-        match &self.db {
-            Db::Pg(p) => Some(p),
-            Db::Sqlite(_) => None,
-        }
+    /// On PostgreSQL, a task that hears every node's committed changes (`LISTEN kido_cache`)
+    /// and reports them to the sink; `None` on SQLite (one process per database). When the
+    /// channel is down the caches fall back to their TTL: it warns once per outage, and on
+    /// reconnecting reports [`changes::ChangeEvent::Missed`]. Ends when the store is closed.
+    pub fn spawn_change_listener(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let Db::Pg(pool) = &self.db else { return None };
+        Some(tokio::spawn(changes::listen(pool.clone(), self.sink.clone())))
     }
 
     /// Refreshes the query planner's statistics where the backend needs telling: SQLite

@@ -5,7 +5,7 @@ use kido_proto::connectors::{ConnectorFactory, ConnectorType};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::ConnectorError;
+use super::error::ConnectorError;
 use super::http::HttpConfig;
 use super::smtp::SmtpConfig;
 

@@ -3,8 +3,10 @@
 //! replaces the old one (as Logto). Configs are validated against their factory on write.
 
 pub mod email_templates;
+mod error;
 pub mod factories;
 pub mod http;
+mod message;
 pub mod outbox;
 pub mod smtp;
 pub mod templates;
@@ -15,72 +17,15 @@ use kido_proto::connectors::{
     UpdateConnector,
 };
 use kido_store::connectors::{self as store, StoredConnector};
-use kido_store::{Exec, Json, StoreError};
-use serde_json::{Map, Value, json};
-use thiserror::Error;
+use kido_store::{Exec, Json};
+use serde_json::{Value, json};
 
+pub use self::error::ConnectorError;
 use self::factories::Delivery;
+pub use self::message::Message;
 use crate::{Core, clock, ids};
 
-#[derive(Debug, Error)]
-pub enum ConnectorError {
-    #[error("connector `{0}` not found")]
-    NotFound(String),
-    #[error("there is no connector factory `{0}`")]
-    FactoryNotFound(String),
-    #[error("there is no email or SMS connector factory `{0}`")]
-    TestFactoryNotFound(String),
-    #[error("no {} connector is configured", .0.as_str())]
-    NoConnector(ConnectorType),
-    #[error("the connector type does not match the recipient")]
-    UnexpectedType,
-    #[error("invalid config: {0}")]
-    InvalidConfig(String),
-    #[error("metadata cannot be overwritten for a non-standard connector")]
-    MetadataNotAllowed,
-    #[error("only social connectors can sync profiles")]
-    SyncProfileNotAllowed,
-    #[error("this connector does not support token storage")]
-    TokenStorageNotSupported,
-    #[error("no template for usage type `{0}`")]
-    TemplateNotFound(String),
-    #[error("email template `{0}` not found")]
-    EmailTemplateNotFound(String),
-    #[error("delivery failed: {0}")]
-    Delivery(String),
-    #[error("deleting email templates in bulk needs `languageTag` or `templateType`")]
-    BulkDeletionWithoutFilter,
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 type Result<T> = std::result::Result<T, ConnectorError>;
-
-/// One message to deliver: recipient, purpose and the template variables (`code`, `locale`…).
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub to: String,
-    pub template: TemplateType,
-    pub payload: Map<String, Value>,
-    pub ip: Option<String>,
-}
-
-impl Message {
-    pub fn code(to: &str, template: TemplateType, code: &str, locale: Option<&str>) -> Self {
-        let mut payload = Map::new();
-        payload.insert("code".into(), code.into());
-        if let Some(locale) = locale {
-            payload.insert("locale".into(), locale.into());
-        }
-        Self { to: to.to_owned(), template, payload, ip: None }
-    }
-
-    fn locale(&self) -> Option<&str> {
-        self.payload.get("locale").and_then(Value::as_str)
-    }
-}
 
 pub struct Connectors<'a> {
     pub(crate) core: &'a Core,

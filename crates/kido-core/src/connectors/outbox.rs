@@ -5,7 +5,8 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{ConnectorError, Message};
+use super::error::ConnectorError;
+use super::message::Message;
 
 pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &str) -> Result<(), ConnectorError> {
     // Messages carry codes and links: owner-only, like the rest of the data directory.

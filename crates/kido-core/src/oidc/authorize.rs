@@ -13,11 +13,11 @@ use serde_json::json;
 
 use super::clients::{self, Client};
 use super::params::{Params, is_pkce_value};
+use super::sessions;
 use super::token::parse_scope;
-use super::{Oidc, sessions};
 pub use crate::interaction::{AuthorizationParams, FirstScreen, INTERACTION_TTL_MS};
 use crate::interaction::{ExperienceState, InteractionCookie, rules, store as interactions};
-use crate::{TenantContext, clock, ids, limits, validate};
+use crate::{Core, TenantContext, clock, ids, limits, validate};
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 const CODE_TTL_MS: i64 = 600 * 1000;
@@ -86,7 +86,12 @@ fn with_query(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
-impl Oidc<'_> {
+/// The authorization endpoint: authorize, resume, the interaction's client; `Core::authorization`.
+pub struct Authorization<'a> {
+    pub(crate) core: &'a Core,
+}
+
+impl Authorization<'_> {
     /// `GET /oidc/auth`: validates the request; signs the user in silently when the browser
     /// has a session, otherwise starts an interaction on the hosted pages.
     pub async fn authorize(

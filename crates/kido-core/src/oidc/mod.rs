@@ -1,5 +1,6 @@
 //! The OIDC / OAuth 2.0 engine, one module per concern, each reached from `Core` by its own
-//! accessor: `client_credentials` (token.rs), `user_grants` (grants.rs), `issued_tokens`
+//! accessor: `authorization` (authorize.rs: the authorization endpoint, its interactions and
+//! sessions), `client_credentials` (token.rs), `user_grants` (grants.rs), `issued_tokens`
 //! (userinfo, introspection, revocation), `logout`, `management_auth`; below them keys, JWTs,
 //! the client cache, client authentication, sessions, claims and organization tokens.
 
@@ -23,11 +24,3 @@ pub use client_auth::ClientAuth;
 pub use management_auth::ManagementAuthError;
 pub use token::{ClientCredentials, ClientCredentialsRequest, IssuedToken};
 pub use token_error::TokenError;
-
-use crate::Core;
-
-/// What is left of the former one-type facade: the authorization endpoint (`authorize.rs`,
-/// interactions and sessions), which the interaction module is taking over.
-pub struct Oidc<'a> {
-    pub(crate) core: &'a Core,
-}

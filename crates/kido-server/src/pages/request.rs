@@ -23,7 +23,8 @@ pub(super) async fn open(
 ) -> Result<(Interaction, View, String), Response> {
     match app.core.experience().load(&app.tenant.context, cookie).await {
         Ok(interaction) => {
-            let name = app.core.oidc().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
+            let name =
+                app.core.authorization().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
             let view =
                 View::new(app, headers, interaction.params.ui_locales.as_deref(), name.map(|c| c.app.name.clone()))
                     .await;

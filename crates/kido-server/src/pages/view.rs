@@ -22,9 +22,9 @@ pub struct View {
 
 impl View {
     pub async fn new(app: &AppState, headers: &HeaderMap, ui_locales: Option<&str>, app_name: Option<String>) -> Self {
-        let sie = app.core.sign_in_experiences().get(&app.tenant.context.id).await.unwrap_or_else(|e| {
+        let sie = app.core.sign_in_experiences().get(app.tenant.id()).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "sign-in experience unavailable; showing defaults");
-            SignInExperience::default_for(app.tenant.context.id.as_str())
+            SignInExperience::default_for(app.tenant.id().as_str())
         });
         let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
         Self { lang: Lang::pick(ui_locales, accept, &sie), sie, app_name }

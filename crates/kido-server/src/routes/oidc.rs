@@ -89,8 +89,7 @@ async fn discovery(State(app): State<AppState>) -> Response {
 }
 
 async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let ring =
-        app.core.key_ring(&app.tenant.context.id).ok_or_else(|| ApiError::internal(&"no signing keys loaded"))?;
+    let ring = app.core.key_ring(app.tenant.id()).ok_or_else(|| ApiError::internal(&"no signing keys loaded"))?;
     Ok(json_bytes(ring.jwks_json.clone(), "application/jwk-set+json; charset=utf-8"))
 }
 
@@ -145,7 +144,7 @@ async fn authorize(app: AppState, headers: HeaderMap, ip: Option<String>, raw: &
         Err(e) => return page_error(&app, &headers, &[], e).await,
     };
     let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.oidc().authorize(&app.tenant.context, &query, session, ip.as_deref()).await {
+    match app.core.authorization().authorize(&app.tenant.context, &query, session, ip.as_deref()).await {
         Ok(AuthorizeOutcome::Redirect(location)) => see_other(&location, vec![]),
         Ok(AuthorizeOutcome::SignIn { interaction_cookie, location }) => {
             let cookie = cookies::set(
@@ -164,7 +163,7 @@ async fn authorize(app: AppState, headers: HeaderMap, ip: Option<String>, raw: &
 async fn resume(State(app): State<AppState>, headers: HeaderMap, Path(uid): Path<String>) -> Response {
     let interaction = cookies::get(&headers, cookies::INTERACTION);
     let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.oidc().resume(&app.tenant.context, &uid, interaction, session).await {
+    match app.core.authorization().resume(&app.tenant.context, &uid, interaction, session).await {
         Ok(outcome) => {
             let secure = app.tenant.secure_cookies();
             let mut set = Vec::new();

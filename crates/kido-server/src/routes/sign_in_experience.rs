@@ -42,7 +42,7 @@ async fn get_sign_in_exp(
     State(app): State<AppState>,
     _: ManagementScope,
 ) -> Result<axum::Json<SignInExperience>, ApiError> {
-    Ok(axum::Json(app.core.sign_in_experiences().get(&app.tenant.context.id).await?))
+    Ok(axum::Json(app.core.sign_in_experiences().get(app.tenant.id()).await?))
 }
 
 /// Change the sign-in experience. Each top-level field given replaces the stored one, an
@@ -57,7 +57,7 @@ async fn update_sign_in_exp(
     _: ManagementScope,
     ApiJson(body): ApiJson<serde_json::Map<String, Value>>,
 ) -> Result<axum::Json<SignInExperience>, ApiError> {
-    Ok(axum::Json(app.core.sign_in_experiences().update(&app.tenant.context.id, body).await?))
+    Ok(axum::Json(app.core.sign_in_experiences().update(app.tenant.id(), body).await?))
 }
 
 /// Check a password against the password policy. Give `userId` when the policy rejects
@@ -75,11 +75,8 @@ async fn check_password_with_default_sign_in_experience(
     _: ManagementScope,
     ApiJson(body): ApiJson<CheckPassword>,
 ) -> Result<Response, ApiError> {
-    let issues = app
-        .core
-        .sign_in_experiences()
-        .check_password(&app.tenant.context.id, &body.password, body.user_id.as_deref())
-        .await?;
+    let issues =
+        app.core.sign_in_experiences().check_password(app.tenant.id(), &body.password, body.user_id.as_deref()).await?;
     if issues.is_empty() {
         return Ok(axum::Json(CheckPasswordResult { result: true, issues }).into_response());
     }
@@ -100,14 +97,14 @@ async fn check_password_with_default_sign_in_experience(
     responses((status = 200, body = Object, description = "The public sign-in experience: the settings without \
         `forgotPasswordMethods`, plus `socialConnectors`, `ssoConnectors`, `forgotPassword` and `isDevelopmentTenant`.")))]
 async fn get_sign_in_experience_config(State(app): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
-    let sie = app.core.sign_in_experiences().get(&app.tenant.context.id).await?;
+    let sie = app.core.sign_in_experiences().get(app.tenant.id()).await?;
     let forgot = &sie.forgot_password_methods;
     let forgot_password = json!({
         "email": forgot.contains(&kido_proto::sign_in_experience::ForgotPasswordMethod::EmailVerificationCode),
         "phone": forgot.contains(&kido_proto::sign_in_experience::ForgotPasswordMethod::PhoneVerificationCode),
     });
     let sso_connectors = match sie.single_sign_on_enabled {
-        true => app.core.sso_connectors().for_sign_in(&app.tenant.context.id).await?,
+        true => app.core.sso_connectors().for_sign_in(app.tenant.id()).await?,
         false => Vec::new(),
     };
     let mut value = serde_json::to_value(&sie).map_err(|e| ApiError::internal(&e))?;

@@ -22,7 +22,7 @@ pub async fn status(State(app): State<AppState>, headers: HeaderMap) -> Response
         _ => false,
     };
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if knows_key && let Ok(tenant) = HeaderValue::from_str(app.tenant.context.id.as_str()) {
+    if knows_key && let Ok(tenant) = HeaderValue::from_str(app.tenant.id().as_str()) {
         response.headers_mut().insert(TENANT_ID, tenant);
     }
     response

@@ -22,8 +22,12 @@ pub enum ApplicationError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("only traditional web applications can be third-party applications")]
+    #[error("machine-to-machine applications cannot be third-party applications")]
     ThirdPartyTypeInvalid,
+    #[error("only native applications can use the device flow")]
+    DeviceFlowNativeOnly,
+    #[error("`isDeviceFlow` cannot change once the application exists")]
+    DeviceFlowNotChangeable,
     #[error("public applications (SPA, Native) cannot hold secrets")]
     SecretsNotSupported,
     #[error("a secret with this name already exists")]
@@ -63,13 +67,14 @@ impl Applications<'_> {
         input: CreateApplication,
         secret_value: Option<String>,
     ) -> Result<(Application, Option<ApplicationSecret>)> {
-        if input.is_third_party == Some(true) && input.app_type != ApplicationType::Traditional {
+        // Logto 1.42: SPA and Native apps may be third-party too.
+        if input.is_third_party == Some(true) && input.app_type == ApplicationType::MachineToMachine {
             return Err(ApplicationError::ThirdPartyTypeInvalid);
         }
         let metadata = input.oidc_client_metadata.unwrap_or_default();
         check_client_metadata(&metadata)?;
         let custom_metadata = input.custom_client_metadata.unwrap_or_default();
-        check_custom_metadata(&custom_metadata)?;
+        check_custom_metadata(input.app_type, &custom_metadata)?;
         let now = clock::now_ms();
         let app = Application {
             tenant_id: tenant.to_string(),
@@ -133,8 +138,14 @@ impl Applications<'_> {
             check_client_metadata(&metadata)?;
             app.oidc_client_metadata = metadata;
         }
-        if let Some(custom) = patch.custom_client_metadata {
-            check_custom_metadata(&custom)?;
+        if let Some(mut custom) = patch.custom_client_metadata {
+            // The flow an app was made for is fixed: leaving the field out keeps it.
+            let was_device_flow = app.custom_client_metadata.is_device_flow;
+            if custom.is_device_flow.is_some_and(|d| d != was_device_flow.unwrap_or(false)) {
+                return Err(ApplicationError::DeviceFlowNotChangeable);
+            }
+            custom.is_device_flow = custom.is_device_flow.or(was_device_flow);
+            check_custom_metadata(app.app_type, &custom)?;
             app.custom_client_metadata = custom;
         }
         if let Some(data) = patch.custom_data {
@@ -233,7 +244,13 @@ fn secret_conflict(e: StoreError) -> ApplicationError {
 }
 
 /// Token lifetimes within the bounds the API documents.
-fn check_custom_metadata(m: &kido_proto::applications::CustomClientMetadata) -> Result<()> {
+fn check_custom_metadata(app_type: ApplicationType, m: &kido_proto::applications::CustomClientMetadata) -> Result<()> {
+    if m.is_device_flow == Some(true) && app_type != ApplicationType::Native {
+        return Err(ApplicationError::DeviceFlowNativeOnly);
+    }
+    if m.max_allowed_grants == Some(0) {
+        return Err(ApplicationError::Invalid("`customClientMetadata.maxAllowedGrants` must be at least 1".into()));
+    }
     if m.id_token_ttl.is_some_and(|t| !(1..=86_400).contains(&t)) {
         return Err(ApplicationError::Invalid("`customClientMetadata.idTokenTtl` must be 1–86400 seconds".into()));
     }

@@ -40,8 +40,6 @@ pub enum RoleError {
     ApplicationNotMachineToMachine,
     #[error("user roles cannot be given to machine-to-machine applications")]
     RoleNotMachineToMachine,
-    #[error("application {application_id} already holds role {role_id}")]
-    AlreadyAssigned { application_id: String, role_id: String },
     #[error("the application does not hold this role")]
     NotAssigned,
     #[error(transparent)]
@@ -245,9 +243,9 @@ impl Roles<'_> {
         let mut tx = self.core.store.begin().await?;
         let app = m2m_application(&mut tx, tenant, app_id).await?;
         let roles = find_all(&mut tx, tenant, &role_ids).await?;
-        self.assign_checked(&mut tx, tenant, &app, &roles).await?;
+        let added = self.assign_checked(&mut tx, tenant, &app, &roles).await?;
         tx.commit().await?;
-        Ok(role_ids)
+        Ok(added)
     }
 
     /// `PUT /applications/{id}/roles`: the application holds exactly these roles afterwards.
@@ -262,19 +260,25 @@ impl Roles<'_> {
         Ok(())
     }
 
-    /// The one rule for giving roles to an application: machine-to-machine roles only,
-    /// and never twice.
-    async fn assign_checked(&self, tx: &mut Tx, tenant: &TenantId, app: &Application, roles: &[Role]) -> Result<()> {
+    /// The one rule for giving roles to an application: machine-to-machine roles only; a
+    /// role the application already holds is left as it is (as Logto 1.42: no error).
+    /// Returns the ids newly given.
+    async fn assign_checked(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantId,
+        app: &Application,
+        roles: &[Role],
+    ) -> Result<Vec<String>> {
         if roles.iter().any(|r| r.role_type != RoleType::MachineToMachine) {
             return Err(RoleError::RoleNotMachineToMachine);
         }
         let held: HashSet<String> = store::role_ids_of_application(tx, tenant, &app.id).await?.into_iter().collect();
-        if let Some(dup) = roles.iter().find(|r| held.contains(&r.id)) {
-            return Err(RoleError::AlreadyAssigned { application_id: app.id.clone(), role_id: dup.id.clone() });
+        let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).filter(|id| !held.contains(id)).collect();
+        if !ids.is_empty() {
+            store::assign_to_application(tx, tenant, &app.id, &ids, clock::now_ms()).await?;
         }
-        let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
-        store::assign_to_application(tx, tenant, &app.id, &ids, clock::now_ms()).await?;
-        Ok(())
+        Ok(ids)
     }
 
     pub async fn remove_from_application(&self, tenant: &TenantId, app_id: &str, role_id: &str) -> Result<()> {

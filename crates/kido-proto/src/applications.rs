@@ -67,6 +67,10 @@ pub struct CustomClientMetadata {
     pub allow_token_exchange: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_device_flow: Option<bool>,
+    /// Most grants (signed-in sessions) one user may hold with this app at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub max_allowed_grants: Option<u64>,
 }
 
 /// An application as the Management API returns it. Never carries a secret.

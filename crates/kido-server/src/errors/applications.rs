@@ -12,7 +12,17 @@ impl From<ApplicationError> for ApiError {
             E::ThirdPartyTypeInvalid => Self::new(
                 BAD_REQUEST,
                 "application.invalid_third_party_application_type",
-                "Only traditional web applications can be marked as a third-party app.",
+                "Machine-to-machine applications cannot be marked as third-party apps.",
+            ),
+            E::DeviceFlowNativeOnly => Self::new(
+                UNPROCESSABLE,
+                "application.device_flow_native_only",
+                "Device flow is only available for native applications.",
+            ),
+            E::DeviceFlowNotChangeable => Self::new(
+                UNPROCESSABLE,
+                "application.device_flow_not_changeable",
+                "Device flow cannot be changed after the application is created.",
             ),
             E::SecretsNotSupported => Self::new(
                 UNPROCESSABLE,

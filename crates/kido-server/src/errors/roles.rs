@@ -1,7 +1,5 @@
 //! Roles, their scopes and their members (users, applications).
 
-use serde_json::json;
-
 use super::{ApiError, BAD_REQUEST, UNPROCESSABLE, store_error};
 use kido_core::roles::RoleError;
 
@@ -37,12 +35,6 @@ impl From<RoleError> for ApiError {
                 "application.invalid_role_type",
                 "Can not assign user type role to machine to machine application.",
             ),
-            E::AlreadyAssigned { application_id, role_id } => Self::new(
-                UNPROCESSABLE,
-                "application.role_exists",
-                format!("The role id {role_id} is already been added to this application."),
-            )
-            .with_data(json!({"applicationId": application_id, "roleId": role_id})),
             E::Store(e) => store_error(e),
         }
     }

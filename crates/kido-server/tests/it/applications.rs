@@ -73,8 +73,8 @@ async fn invalid_input_is_a_400_that_says_what() {
         assert_eq!((status, error["code"].as_str()), (400, Some("guard.invalid_input")), "{body} → {error}");
         assert!(error["details"].is_string(), "{error}");
     }
-    let (status, error) =
-        t.api(Method::POST, "/api/applications", Some(json!({"name": "x", "type": "SPA", "isThirdParty": true}))).await;
+    let m2m_third_party = json!({"name": "x", "type": "MachineToMachine", "isThirdParty": true});
+    let (status, error) = t.api(Method::POST, "/api/applications", Some(m2m_third_party)).await;
     assert_eq!((status, error["code"].as_str()), (400, Some("application.invalid_third_party_application_type")));
     // Broken JSON.
     let response = crate::harness::http()
@@ -178,5 +178,37 @@ async fn unknown_routes_and_methods() {
     let (status, body) = crate::harness::send(Method::GET, &t.url("/api/nothing-here"), None, None).await;
     assert_eq!(status, 404);
     assert!(body["code"].is_string());
+    t.stop().await;
+}
+
+/// Logto 1.42's application rules: third-party SPA and Native apps, the device flow for
+/// Native apps only and fixed once made, `maxAllowedGrants` kept.
+#[tokio::test]
+async fn third_party_public_apps_device_flow_and_grant_limits() {
+    let t = TestServer::start().await;
+    for app_type in ["SPA", "Native", "Traditional"] {
+        let body = json!({"name": "x", "type": app_type, "isThirdParty": true});
+        let (status, app) = t.api(Method::POST, "/api/applications", Some(body)).await;
+        assert_eq!((status, &app["isThirdParty"]), (200, &json!(true)), "{app_type}: {app}");
+    }
+    let device =
+        |app_type: &str| json!({"name": "tv", "type": app_type, "customClientMetadata": {"isDeviceFlow": true}});
+    let (status, error) = t.api(Method::POST, "/api/applications", Some(device("SPA"))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("application.device_flow_native_only")));
+    let (status, tv) = t.api(Method::POST, "/api/applications", Some(device("Native"))).await;
+    assert_eq!((status, &tv["customClientMetadata"]["isDeviceFlow"]), (200, &json!(true)), "{tv}");
+    let path = format!("/api/applications/{}", tv["id"].as_str().unwrap());
+    let off = json!({"customClientMetadata": {"isDeviceFlow": false}});
+    let (status, error) = t.api(Method::PATCH, &path, Some(off)).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("application.device_flow_not_changeable")));
+    // Other custom metadata changes keep the flow; maxAllowedGrants is stored and returned.
+    let grants = json!({"customClientMetadata": {"maxAllowedGrants": 3}});
+    let (status, tv) = t.api(Method::PATCH, &path, Some(grants)).await;
+    assert_eq!(status, 200, "{tv}");
+    assert_eq!(tv["customClientMetadata"], json!({"isDeviceFlow": true, "maxAllowedGrants": 3}));
+    let (_, got) = t.api(Method::GET, &path, None).await;
+    assert_eq!(got["customClientMetadata"]["maxAllowedGrants"], 3);
+    let zero = json!({"customClientMetadata": {"maxAllowedGrants": 0}});
+    assert_eq!(t.api(Method::PATCH, &path, Some(zero)).await.0, 400);
     t.stop().await;
 }

@@ -66,6 +66,13 @@ impl From<StoreError> for UserError {
 
 pub type Result<T> = std::result::Result<T, UserError>;
 
+/// What a role assignment did: the roles asked for, and those the user did not hold before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignedRoles {
+    pub role_ids: Vec<String>,
+    pub added_role_ids: Vec<String>,
+}
+
 pub struct Users<'a> {
     pub(crate) core: &'a Core,
 }
@@ -518,7 +525,13 @@ impl Users<'_> {
 
     /// Gives roles to a user; roles already held are skipped (`replace`: the user holds
     /// exactly these afterwards).
-    pub async fn assign_roles(&self, tenant: &TenantId, id: &str, role_ids: &[String], replace: bool) -> Result<()> {
+    pub async fn assign_roles(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        role_ids: &[String],
+        replace: bool,
+    ) -> Result<AssignedRoles> {
         let role_ids = validate::ids(role_ids, "roleIds", true).map_err(UserError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         find(&mut tx, tenant, id).await?;
@@ -526,10 +539,10 @@ impl Users<'_> {
             store::remove_all_roles(&mut tx, tenant, id).await?;
         }
         let held: HashSet<String> = store::role_ids(&mut tx, tenant, id).await?.into_iter().collect();
-        let new: Vec<String> = role_ids.into_iter().filter(|r| !held.contains(r)).collect();
+        let new: Vec<String> = role_ids.iter().filter(|r| !held.contains(*r)).cloned().collect();
         self.assign_checked(&mut tx, tenant, id, &new).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(AssignedRoles { role_ids, added_role_ids: new })
     }
 
     /// The one rule for giving roles to users: they must exist and be user roles.

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use kido_proto::applications::RoleIds;
 use kido_proto::roles::Role;
 use kido_proto::users::{
@@ -229,29 +229,30 @@ async fn list_user_roles(
 /// Give user roles to a user.
 #[utoipa::path(post, path = "/api/users/{userId}/roles", operation_id = "AssignUserRoles", tag = "Users",
     params(("userId" = String, Path, description = "User id.")), request_body = RoleIds,
-    responses((status = 201, description = "Assigned."), ErrorResponses))]
+    responses((status = 201, body = Object, description = "Assigned: `{roleIds, addedRoleIds}` (those the user did not hold)."), ErrorResponses))]
 async fn assign_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<Response, ApiError> {
-    app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, false).await?;
-    Ok(created())
+    let assigned = app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, false).await?;
+    let body = serde_json::json!({"roleIds": assigned.role_ids, "addedRoleIds": assigned.added_role_ids});
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
 /// Replace a user's roles.
 #[utoipa::path(put, path = "/api/users/{userId}/roles", operation_id = "ReplaceUserRoles", tag = "Users",
     params(("userId" = String, Path, description = "User id.")), request_body = RoleIds,
-    responses((status = 200, description = "Replaced."), ErrorResponses))]
+    responses((status = 200, body = RoleIds, description = "Replaced: `{roleIds}`."), ErrorResponses))]
 async fn replace_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RoleIds>,
-) -> Result<StatusCode, ApiError> {
-    app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, true).await?;
-    Ok(StatusCode::OK)
+) -> Result<axum::Json<RoleIds>, ApiError> {
+    let assigned = app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, true).await?;
+    Ok(axum::Json(RoleIds { role_ids: assigned.role_ids }))
 }
 
 /// Take a role away from a user.

@@ -207,6 +207,8 @@ async fn roles_of_users_and_default_roles() {
     )
     .await;
     assert_eq!(response.status(), 201, "already-held roles are skipped");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer, json!({"roleIds": [editor, default_role], "addedRoleIds": [editor]}), "Logto's answer");
     let (status, error) = t.api(Method::POST, &roles_path, Some(json!({"roleIds": [robot]}))).await;
     assert_eq!((status, error["code"].as_str()), (422, Some("user.invalid_role_type")));
     let (status, error) = t.api(Method::POST, &roles_path, Some(json!({"roleIds": ["nope"]}))).await;
@@ -214,7 +216,8 @@ async fn roles_of_users_and_default_roles() {
     let (_, roles) = t.api(Method::GET, &format!("{roles_path}?page=1&page_size=10"), None).await;
     assert_eq!(roles.as_array().unwrap().len(), 2);
 
-    let (status, _) = t.api(Method::PUT, &roles_path, Some(json!({"roleIds": [editor]}))).await;
+    let (status, answer) = t.api(Method::PUT, &roles_path, Some(json!({"roleIds": [editor]}))).await;
+    assert_eq!(answer, json!({"roleIds": [editor]}), "Logto's answer");
     assert_eq!(status, 200);
     let (_, roles) = t.api(Method::GET, &roles_path, None).await;
     assert_eq!(roles.as_array().unwrap().len(), 1);

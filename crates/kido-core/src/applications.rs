@@ -248,8 +248,8 @@ fn check_custom_metadata(app_type: ApplicationType, m: &kido_proto::applications
     if m.is_device_flow == Some(true) && app_type != ApplicationType::Native {
         return Err(ApplicationError::DeviceFlowNativeOnly);
     }
-    if m.max_allowed_grants == Some(0) {
-        return Err(ApplicationError::Invalid("`customClientMetadata.maxAllowedGrants` must be at least 1".into()));
+    if m.max_allowed_grants.is_some_and(|g| !(1..=10_000).contains(&g)) {
+        return Err(ApplicationError::Invalid("`customClientMetadata.maxAllowedGrants` must be 1–10000".into()));
     }
     if m.id_token_ttl.is_some_and(|t| !(1..=86_400).contains(&t)) {
         return Err(ApplicationError::Invalid("`customClientMetadata.idTokenTtl` must be 1–86400 seconds".into()));

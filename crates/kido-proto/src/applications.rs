@@ -69,7 +69,7 @@ pub struct CustomClientMetadata {
     pub is_device_flow: Option<bool>,
     /// Most grants (signed-in sessions) one user may hold with this app at a time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_allowed_grants: Option<u64>,
 }
 

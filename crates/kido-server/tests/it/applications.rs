@@ -208,7 +208,9 @@ async fn third_party_public_apps_device_flow_and_grant_limits() {
     assert_eq!(tv["customClientMetadata"], json!({"isDeviceFlow": true, "maxAllowedGrants": 3}));
     let (_, got) = t.api(Method::GET, &path, None).await;
     assert_eq!(got["customClientMetadata"]["maxAllowedGrants"], 3);
-    let zero = json!({"customClientMetadata": {"maxAllowedGrants": 0}});
-    assert_eq!(t.api(Method::PATCH, &path, Some(zero)).await.0, 400);
+    for out_of_range in [0_u64, 10_001, 1 << 63] {
+        let body = json!({"customClientMetadata": {"maxAllowedGrants": out_of_range}});
+        assert_eq!(t.api(Method::PATCH, &path, Some(body)).await.0, 400, "{out_of_range}");
+    }
     t.stop().await;
 }

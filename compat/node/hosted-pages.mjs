@@ -29,14 +29,13 @@ import {
   assertEqual,
   createSuite,
   env,
-  fail,
   loadFixtures,
   managementApi,
   randomPassword,
   randomUsername,
   show,
 } from './lib/kit.mjs';
-import { capturingSession, runScenario, screenshots } from './lib/pages.mjs';
+import { capturingSession, runBrowserSuite, runScenario, screenshots } from './lib/pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(process.env.COMPAT_OUT_DIR || path.join(HERE, '..', 'out'), 'hosted-pages');
@@ -189,11 +188,4 @@ const main = async () => {
   }
 };
 
-await suite.run(async () => {
-  try {
-    await main();
-  } catch (error) {
-    if (error?.name === 'TimeoutError') fail(`playwright timeout: ${error.message.split('\n')[0]}`);
-    throw error;
-  }
-});
+await runBrowserSuite(suite, main);

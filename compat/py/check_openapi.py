@@ -5,7 +5,12 @@ For each document (GET, anonymous):
   /api/swagger.json
   /api/.well-known/management.openapi.json
 it checks that
-  * it is JSON and valid per openapi-spec-validator (Python API);
+  * it is JSON and declares OpenAPI 3.0.x (as Logto's document: Logto's clients validate
+    it against the OpenAPI 3.0 schema and expect zero errors);
+  * it is valid per openapi-spec-validator's OpenAPI 3.0 validator (Python API);
+  * it has zero errors against the official OpenAPI 3.0 JSON schema (2021-09-28, as shipped
+    in the pinned openapi-spec-validator) run by the pinned `jsonschema` (Draft 4), every
+    error counted, nested ones included;
   * every operation has an operationId, unique within the document, matching ^[A-Za-z][A-Za-z0-9]*$;
   * no path parameter name contains ':' (neither in the path template nor in `in: path` parameters);
 and prints the operation count.
@@ -16,6 +21,7 @@ Exit status 0 when every check passes, 1 otherwise. Prints one PASS/FAIL line pe
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import re
@@ -23,13 +29,15 @@ import sys
 import urllib.error
 import urllib.request
 
-from openapi_spec_validator.shortcuts import get_validator_cls
+import jsonschema
+from openapi_spec_validator import OpenAPIV30SpecValidator
 
 DOCUMENTS = (
     "/api/swagger.json",
     "/api/.well-known/management.openapi.json",
 )
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+OPENAPI_30 = re.compile(r"^3\.0\.\d+$")
 OPERATION_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 TEMPLATE_PARAM = re.compile(r"\{([^{}]*)\}")
 MAX_REPORTED = 25
@@ -57,14 +65,13 @@ def fetch_json(url: str) -> object:
 
 
 def spec_errors(spec: dict) -> list[str]:
-    """All openapi-spec-validator errors, as short strings."""
-    try:
-        validator_cls = get_validator_cls(spec)
-    except Exception as error:  # ValidatorDetectError: no/unknown `openapi`/`swagger` field
-        return [f"cannot detect the OpenAPI version: {type(error).__name__} {error}"]
+    """All openapi-spec-validator errors (as OpenAPI 3.0), as short strings."""
+    version = spec.get("openapi")
+    if not isinstance(version, str) or not OPENAPI_30.match(version):
+        return [f"`openapi` is {version!r}, expected 3.0.x"]
     errors: list[str] = []
     try:
-        for error in validator_cls(spec).iter_errors():
+        for error in OpenAPIV30SpecValidator(spec).iter_errors():
             where = "/".join(str(part) for part in getattr(error, "path", []) or [])
             message = getattr(error, "message", str(error))
             errors.append(f"{where or '<root>'}: {message}"[:400])
@@ -73,6 +80,22 @@ def spec_errors(spec: dict) -> list[str]:
                 break
     except Exception as error:  # e.g. referencing.exceptions.PointerToNowhere for a dangling $ref
         errors.append(f"validator aborted: {type(error).__name__}: {str(error)[:300]}")
+    return errors
+
+
+def schema_errors(spec: dict) -> list[str]:
+    """Errors against the OpenAPI 3.0 JSON schema, counting the nested ones (`context`) too,
+    the way a client's schema validator reports them."""
+    resource = importlib.resources.files("openapi_spec_validator") / "resources/schemas/v3.0/schema.json"
+    schema = json.loads(resource.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema)
+    errors: list[str] = []
+    pending = list(validator.iter_errors(spec))
+    while pending:
+        error = pending.pop()
+        pending.extend(error.context or [])
+        where = "/".join(str(part) for part in error.absolute_path)
+        errors.append(f"{where or '<root>'}: {error.message}"[:400])
     return errors
 
 
@@ -134,6 +157,7 @@ def check(base: str, document_path: str) -> bool:
         return False
 
     failures = [f"spec validation: {message}" for message in spec_errors(spec)]
+    failures += [f"OpenAPI 3.0 schema: {message}" for message in schema_errors(spec)]
     count, problems = operation_problems(spec)
     failures += problems
 
@@ -145,7 +169,10 @@ def check(base: str, document_path: str) -> bool:
         if len(failures) > MAX_REPORTED:
             print(f"    - … and {len(failures) - MAX_REPORTED} more")
         return False
-    print(f"PASS openapi: {document_path}: valid OpenAPI {version}, {count} operations, operationIds unique")
+    print(
+        f"PASS openapi: {document_path}: valid OpenAPI {version} (spec validator, 0 OpenAPI 3.0 schema errors), "
+        f"{count} operations, operationIds unique"
+    )
     return True
 
 

@@ -3,11 +3,12 @@
 //   * capturingSession: a fresh browser context whose navigations to the redirect_uri are
 //     intercepted and recorded,
 //   * screenshots: a `screenshot(page, name)` writing <outDir>/<name>.png,
-//   * runScenario: runs a scenario as a suite step, with a failure screenshot.
+//   * runScenario: runs a scenario as a suite step, with a failure screenshot,
+//   * runBrowserSuite: runs a script's main as its suite, a Playwright timeout as one failure line.
 
 import path from 'node:path';
 
-import { CheckError } from './kit.mjs';
+import { CheckError, fail } from './kit.mjs';
 
 // A fresh context (locale en-US unless contextOptions says otherwise) whose navigations to
 // redirectUri are intercepted and recorded. Returns
@@ -107,3 +108,15 @@ export const runScenario = async ({ suite, name, fn, session, outDir, tag, descr
     await session.context.close();
   }
 };
+
+// Runs `main` as the suite's run; a Playwright timeout becomes one failure line (the first
+// line of its message) instead of a stack.
+export const runBrowserSuite = (suite, main) =>
+  suite.run(async () => {
+    try {
+      await main();
+    } catch (error) {
+      if (error?.name === 'TimeoutError') fail(`playwright timeout: ${error.message.split('\n')[0]}`);
+      throw error;
+    }
+  });

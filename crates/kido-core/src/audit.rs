@@ -5,12 +5,11 @@ use kido_proto::Page;
 use kido_proto::TenantId;
 use kido_proto::logs::Log;
 use kido_proto::logs::LogFilter;
+use kido_store::Exec;
 use kido_store::logs::{self as store, StoredLog};
-use kido_store::{Exec, StoreError};
-
-use crate::storage::StorageError;
 use serde_json::{Map, Value, json};
 
+use crate::storage::StorageError;
 use crate::{Core, clock, ids};
 
 /// Log keys written by Kido.
@@ -23,6 +22,7 @@ pub mod keys {
     pub const USER_ROLES_UPDATED: &str = "User.Roles.Updated";
     pub const EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE: &str = "ExchangeTokenBy.AuthorizationCode";
     pub const EXCHANGE_TOKEN_BY_REFRESH_TOKEN: &str = "ExchangeTokenBy.RefreshToken";
+    pub const EXCHANGE_TOKEN_BY_CLIENT_CREDENTIALS: &str = "ExchangeTokenBy.ClientCredentials";
 
     // Organization changes. Those named like Logto's webhook events ("data hooks") are the
     // events the webhook dispatcher will announce; the others are Kido's own audit keys.
@@ -79,7 +79,17 @@ pub async fn record(
     key: &str,
     user_id: Option<&str>,
     details: Value,
-) -> Result<(), StoreError> {
+) -> Result<(), StorageError> {
+    Ok(store::insert(c, &entry(tenant, key, user_id, details)).await?)
+}
+
+/// Queues an entry for the background writer (`audit_buffer.rs`): for the hot paths,
+/// where a round trip per answer is too dear and the change is no database write.
+pub fn record_buffered(core: &Core, tenant: &TenantId, key: &str, user_id: Option<&str>, details: Value) {
+    core.audit_buffer.push(entry(tenant, key, user_id, details));
+}
+
+fn entry(tenant: &TenantId, key: &str, user_id: Option<&str>, details: Value) -> StoredLog {
     let mut payload = Map::new();
     payload.insert("key".into(), key.into());
     payload.insert("result".into(), "Success".into());
@@ -89,7 +99,7 @@ pub async fn record(
     if let Value::Object(extra) = details {
         payload.extend(extra);
     }
-    let log = StoredLog {
+    StoredLog {
         tenant_id: tenant.to_string(),
         id: ids::new_id(),
         key: key.to_owned(),
@@ -97,8 +107,7 @@ pub async fn record(
         application_id: payload.get("applicationId").and_then(Value::as_str).map(str::to_owned),
         payload: kido_store::Json(Value::Object(payload)),
         created_at: clock::now_ms(),
-    };
-    store::insert(c, &log).await
+    }
 }
 
 fn to_log(l: StoredLog) -> Log {
@@ -116,12 +125,14 @@ impl Logs<'_> {
         filter: &LogFilter,
         page: Page,
     ) -> Result<(Vec<Log>, i64), StorageError> {
+        self.core.flush_audit().await;
         let mut c = self.core.store.conn().await?;
         let (rows, total) = store::list(&mut c, tenant, filter, page).await?;
         Ok((rows.into_iter().map(to_log).collect(), total))
     }
 
     pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<Log>, StorageError> {
+        self.core.flush_audit().await;
         let mut c = self.core.store.conn().await?;
         Ok(store::find(&mut c, tenant, id).await?.map(to_log))
     }

@@ -4,21 +4,24 @@
 //! as Logto's seeded admin M2M app). Safe to run on every start and from several nodes at
 //! once.
 
-use kido_proto::applications::ApplicationType;
-use kido_proto::resources::{Resource, Scope};
-use kido_proto::roles::{Role, RoleType};
+use kido_proto::applications::{ApplicationType, DEMO_APP_ID};
+use kido_proto::roles::RoleType;
 use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
-use kido_store::{Store, StoreError, Tx, applications, resources, roles, settings, signing_keys, tenants};
+use kido_store::applications::{StoredApplication, StoredApplicationSecret};
+use kido_store::resources::{StoredResource, StoredScope};
+use kido_store::roles::StoredRole;
+use kido_store::{Json, Store, Tx, applications, resources, roles, settings, signing_keys, tenants};
 use serde_json::json;
 use thiserror::Error;
 
 use crate::oidc::keys::{KeyError, SigningAlgorithm, SigningKey};
+use crate::storage::{self, StorageError};
 use crate::{clock, ids};
 
 /// Fixed ids of what the bootstrap creates, so that every node agrees on them.
 pub const MANAGEMENT_RESOURCE_ID: &str = "management-api";
 pub const MANAGEMENT_SCOPE_ID: &str = "management-api-all";
-pub const MANAGEMENT_ROLE_ID: &str = "management-api-access";
+pub use kido_proto::MANAGEMENT_ROLE_ID;
 pub const MANAGEMENT_ROLE_NAME: &str = "Logto Management API access";
 const BOOTSTRAP_MARKER: &str = "bootstrap";
 /// Settings row naming the bootstrap M2M application and the secret the bootstrap manages,
@@ -83,7 +86,7 @@ struct BootstrapApp {
 #[derive(Debug, Error)]
 pub enum BootstrapError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("{0}_CLIENT_ID and {0}_CLIENT_SECRET must be set together")]
@@ -95,6 +98,8 @@ pub enum BootstrapError {
     #[error("application `{0}` exists but is not a machine-to-machine application")]
     NotMachineToMachine(String),
 }
+
+storage::from_store_error!(BootstrapError);
 
 pub fn tenants() -> [TenantId; 2] {
     [TenantId::new(DEFAULT_TENANT), TenantId::new(ADMIN_TENANT)]
@@ -163,6 +168,11 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
             settings::put(&mut tx, &tenant, BOOTSTRAP_MARKER, &json!({"version": 1, "at": now})).await?;
             report.initialised_tenants.push(tenant.clone());
         }
+        // The Live Preview app is built in (its API view is fixed, see `applications::demo_app`);
+        // its row exists so interactions, grants and tokens of its sign-ins can point at it.
+        if applications::find(&mut tx, &tenant, DEMO_APP_ID).await?.is_none() {
+            applications::insert(&mut tx, &crate::applications::demo_app_row(&tenant)).await?;
+        }
         let (chosen, setting) = match tenant.as_str() {
             DEFAULT_TENANT => (&default_chosen, DEFAULT_SETTING),
             _ => (&admin_chosen, ADMIN_SETTING),
@@ -191,7 +201,7 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
 }
 
 async fn seed_management_api(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result<(), BootstrapError> {
-    let resource = Resource {
+    let resource = StoredResource {
         tenant_id: tenant.to_string(),
         id: MANAGEMENT_RESOURCE_ID.into(),
         name: "Logto Management API".into(),
@@ -200,7 +210,7 @@ async fn seed_management_api(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result
         access_token_ttl: 3600,
     };
     resources::insert(tx, &resource, now).await?;
-    let scope = Scope {
+    let scope = StoredScope {
         tenant_id: tenant.to_string(),
         id: MANAGEMENT_SCOPE_ID.into(),
         resource_id: resource.id.clone(),
@@ -209,7 +219,7 @@ async fn seed_management_api(tx: &mut Tx, tenant: &TenantId, now: i64) -> Result
         created_at: now,
     };
     resources::insert_scope(tx, &scope).await?;
-    let role = Role {
+    let role = StoredRole {
         tenant_id: tenant.to_string(),
         id: MANAGEMENT_ROLE_ID.into(),
         name: MANAGEMENT_ROLE_NAME.into(),
@@ -229,7 +239,7 @@ async fn create_m2m_app(
     secret: String,
     now: i64,
 ) -> Result<M2mCredentials, BootstrapError> {
-    let app = kido_proto::applications::Application {
+    let app = StoredApplication {
         tenant_id: tenant.to_string(),
         id: id.clone(),
         name: BOOTSTRAP_APP_NAME.into(),
@@ -239,8 +249,7 @@ async fn create_m2m_app(
         app_type: ApplicationType::MachineToMachine,
         oidc_client_metadata: Default::default(),
         custom_client_metadata: Default::default(),
-        protected_app_metadata: None,
-        custom_data: json!({}),
+        custom_data: Json(json!({})),
         is_third_party: false,
         created_at: now,
     };
@@ -253,7 +262,7 @@ async fn create_m2m_app(
 }
 
 async fn record_bootstrap_app(tx: &mut Tx, tenant: &TenantId, app: &BootstrapApp) -> Result<(), BootstrapError> {
-    let value = serde_json::to_value(app).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_value(app).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     settings::put(tx, tenant, BOOTSTRAP_M2M, &value).await?;
     Ok(())
 }
@@ -347,7 +356,7 @@ async fn add_secret(
     value: &str,
     now: i64,
 ) -> Result<(), BootstrapError> {
-    let secret = kido_proto::applications::ApplicationSecret {
+    let secret = StoredApplicationSecret {
         tenant_id: tenant.to_string(),
         application_id: app_id.to_owned(),
         name: name.to_owned(),

@@ -4,43 +4,51 @@
 
 pub mod applications;
 pub mod audit;
+mod audit_buffer;
 pub mod bootstrap;
 mod bounded_cache;
 mod caches;
 pub mod clock;
 pub mod connectors;
+pub mod events;
 pub mod experience;
 mod identifiers;
 pub mod ids;
 pub mod interaction;
 pub mod limits;
+pub mod mfa;
 pub mod oidc;
+pub mod one_time_tokens;
 pub mod organizations;
 pub mod passwords;
 pub mod rate_limits;
+pub mod redirect_uris;
 pub mod resources;
 pub mod roles;
 mod rows;
+pub mod sealing;
 pub mod sign_in_experience;
 pub mod sso_connectors;
 pub mod storage;
+pub mod usage;
 pub mod users;
 mod validate;
 pub mod verification_codes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
-pub use kido_proto::TenantId;
-use kido_store::{Store, StoreError};
+pub use kido_proto::{ApplicationId, OrganizationId, TenantId, UserId};
+use kido_store::Store;
 use thiserror::Error;
 
 use crate::oidc::clients::ClientCache;
+use crate::oidc::cookie_key::CookieKey;
 use crate::oidc::keys::{KeyError, KeyRing, SigningKey};
 
-/// What a client is told while the database's disk is full (`StoreError::Full`).
+/// What a client is told while the database's disk is full (`StorageError::Full`).
 pub const STORAGE_FULL_MESSAGE: &str = "The server's storage is full and cannot save changes. Free disk space on the database host; writes resume on their own.";
 
 /// Where a tenant is served: its id and its OIDC issuer (`{endpoint}/oidc`).
@@ -49,6 +57,9 @@ pub struct TenantContext {
     pub id: TenantId,
     pub issuer: String,
 }
+
+/// Audit entries the in-memory queue holds before dropping its oldest (`audit_buffer.rs`).
+const AUDIT_QUEUE_CAPACITY: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct CoreOptions {
@@ -65,6 +76,11 @@ pub struct CoreOptions {
     pub outbox_dir: Option<PathBuf>,
     /// Sign-ins one client address may have pending (within the interaction TTL).
     pub max_pending_interactions_per_ip: u32,
+    /// The key secrets at rest are sealed with (`KIDO_SECRET_VAULT_KEK` or the data dir's
+    /// key file); none: a random key for this process only (tests).
+    pub sealing_key: Option<Arc<sealing::SealingKey>>,
+    /// Where sign-ins, tokens issued and lockouts are reported (the server's log and metrics).
+    pub events: Arc<dyn events::EventSink>,
 }
 
 impl Default for CoreOptions {
@@ -76,6 +92,8 @@ impl Default for CoreOptions {
             password_rate_limits: rate_limits::PasswordRateLimits::default(),
             outbox_dir: None,
             max_pending_interactions_per_ip: 100,
+            sealing_key: None,
+            events: Arc::new(events::Silent),
         }
     }
 }
@@ -83,21 +101,25 @@ impl Default for CoreOptions {
 #[derive(Debug, Error)]
 pub enum StartError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] storage::StorageError),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error(transparent)]
     Passwords(#[from] passwords::PasswordError),
-    #[error("HTTP client: {0}")]
-    Http(String),
     #[error("tenant {0} has no current signing key")]
     NoSigningKey(TenantId),
+    #[error(transparent)]
+    Sealing(#[from] sealing::SealingError),
 }
+
+storage::from_store_error!(StartError);
 
 /// Everything a request needs from the domain; one per process, shared by all tenants.
 pub struct Core {
     pub store: Store,
     key_rings: RwLock<HashMap<TenantId, Arc<KeyRing>>>,
+    /// Each tenant's cookie key, read (or made) at start.
+    cookie_keys: RwLock<HashMap<TenantId, Arc<CookieKey>>>,
     /// The caches below drop what a committed write changed: on the writing node before it
     /// answers, on the others through PostgreSQL's NOTIFY (`caches.rs`); the TTL is the
     /// fallback while that channel is down.
@@ -106,12 +128,19 @@ pub struct Core {
     sign_in_experiences: Arc<sign_in_experience::Cache>,
     /// The task hearing other nodes' changes (PostgreSQL only).
     change_listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Audit entries written off the token endpoint's path, and the task writing them.
+    audit_buffer: Arc<audit_buffer::AuditBuffer>,
+    audit_writer: Mutex<Option<tokio::task::JoinHandle<()>>>,
     passwords: passwords::Passwords,
     password_rate_limits: rate_limits::PasswordRateLimits,
-    /// Outgoing HTTP (connectors); one pool for the process.
-    http: reqwest::Client,
+    /// Outgoing HTTP (connectors); one pool for the process, made on first use: building
+    /// it reads and parses the system's root certificates, which start-up need not wait
+    /// for and most processes never use.
+    http: OnceLock<reqwest::Client>,
     outbox_dir: Option<PathBuf>,
     max_pending_interactions_per_ip: u32,
+    sealing_key: Arc<sealing::SealingKey>,
+    events: Arc<dyn events::EventSink>,
 }
 
 impl Drop for Core {
@@ -126,25 +155,38 @@ impl Core {
         let core = Self {
             store,
             key_rings: RwLock::default(),
+            cookie_keys: RwLock::default(),
             clients: Arc::new(ClientCache::new(options.client_cache_ttl)),
             sign_in_experiences: Arc::new(sign_in_experience::Cache::new(options.client_cache_ttl)),
             change_listener: Mutex::default(),
+            audit_buffer: Arc::new(audit_buffer::AuditBuffer::new(AUDIT_QUEUE_CAPACITY)),
+            audit_writer: Mutex::default(),
             passwords: passwords::Passwords::new(options.hash_cost, options.password_queue_limit)?,
             password_rate_limits: options.password_rate_limits,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .user_agent(concat!("Kido/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| StartError::Http(e.to_string()))?,
+            http: OnceLock::new(),
             outbox_dir: options.outbox_dir.clone(),
             max_pending_interactions_per_ip: options.max_pending_interactions_per_ip,
+            sealing_key: match &options.sealing_key {
+                Some(key) => key.clone(),
+                None => Arc::new(sealing::SealingKey::ephemeral()?),
+            },
+            events: options.events.clone(),
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;
+            let mut c = core.store.conn().await?;
+            let key = Arc::new(oidc::cookie_key::load_or_create(&mut c, tenant).await?);
+            if let Ok(mut keys) = core.cookie_keys.write() {
+                keys.insert(tenant.clone(), key);
+            }
         }
         caches::invalidate_on_change(&core.store, core.clients.clone(), core.sign_in_experiences.clone());
         if let Ok(mut listener) = core.change_listener.lock() {
             *listener = core.store.spawn_change_listener();
+        }
+        if let Ok(mut writer) = core.audit_writer.lock() {
+            let (buffer, store) = (core.audit_buffer.clone(), core.store.clone());
+            *writer = Some(tokio::spawn(async move { buffer.run(store).await }));
         }
         Ok(core)
     }
@@ -170,6 +212,30 @@ impl Core {
         Ok(ring)
     }
 
+    /// The process's outgoing HTTP client, built on first use on a blocking thread (it
+    /// reads the system's root certificates from disk).
+    pub(crate) async fn http_client(&self) -> Result<reqwest::Client, connectors::ConnectorError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client.clone());
+        }
+        let built = tokio::task::spawn_blocking(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent(concat!("Kido/", env!("CARGO_PKG_VERSION")))
+                .build()
+        })
+        .await
+        .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?
+        .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?;
+        // Two first uses at once may both build one; the first stored is kept.
+        Ok(self.http.get_or_init(|| built).clone())
+    }
+
+    /// The tenant's cookie key (signs `_session`), held ready in memory.
+    pub fn cookie_key(&self, tenant: &TenantId) -> Option<Arc<CookieKey>> {
+        self.cookie_keys.read().ok()?.get(tenant).cloned()
+    }
+
     /// The tenant's keys, held ready in memory.
     pub fn key_ring(&self, tenant: &TenantId) -> Option<Arc<KeyRing>> {
         self.key_rings.read().ok()?.get(tenant).cloned()
@@ -191,6 +257,10 @@ impl Core {
         users::Users { core: self }
     }
 
+    pub fn mfa(&self) -> mfa::Mfa<'_> {
+        mfa::Mfa { core: self }
+    }
+
     pub fn sign_in_experiences(&self) -> sign_in_experience::SignInExperiences<'_> {
         sign_in_experience::SignInExperiences { core: self }
     }
@@ -205,6 +275,10 @@ impl Core {
 
     pub fn verification_codes(&self) -> verification_codes::VerificationCodes<'_> {
         verification_codes::VerificationCodes { core: self }
+    }
+
+    pub fn one_time_tokens(&self) -> one_time_tokens::OneTimeTokens<'_> {
+        one_time_tokens::OneTimeTokens { core: self }
     }
 
     pub fn organizations(&self) -> organizations::Organizations<'_> {
@@ -284,10 +358,51 @@ impl Core {
 
     /// Stops the cross-node invalidation listener (the server's shutdown).
     pub fn stop(&self) {
-        if let Ok(mut listener) = self.change_listener.lock()
-            && let Some(task) = listener.take()
-        {
-            task.abort();
+        for task in [&self.change_listener, &self.audit_writer] {
+            if let Ok(mut task) = task.lock()
+                && let Some(task) = task.take()
+            {
+                task.abort();
+            }
+        }
+    }
+
+    /// Writes the queued audit entries (before the log is read, and at shutdown).
+    pub async fn flush_audit(&self) {
+        self.audit_buffer.flush(&self.store).await;
+    }
+
+    /// Queued audit entries dropped since start (a full queue, or a failed write).
+    pub fn audit_entries_dropped(&self) -> u64 {
+        self.audit_buffer.dropped()
+    }
+
+    /// Reports what just happened to the server's sink (log line, metrics).
+    pub(crate) fn report(&self, event: events::Event<'_>) {
+        self.events.record(&event);
+    }
+
+    /// Whether the database answers and has this build's schema (`GET /api/status/ready`).
+    pub async fn readiness(&self) -> Result<(), storage::NotReady> {
+        storage::check_ready(&self.store, storage::READINESS_TIMEOUT).await
+    }
+
+    /// The queues, pool and caches as they are now, for the metrics.
+    pub fn usage(&self) -> usage::Usage {
+        let (password_jobs, password_capacity) = self.passwords.queue();
+        let pool = self.store.pool_usage();
+        let mut caches = self.clients.usage().to_vec();
+        caches.push(self.sign_in_experiences.usage());
+        usage::Usage {
+            password_jobs,
+            password_capacity,
+            passwords_hashed: self.passwords.jobs_run(),
+            db_connections: pool.open,
+            db_idle: pool.idle,
+            db_max: pool.max,
+            audit_queued: self.audit_buffer.queued(),
+            audit_dropped: self.audit_buffer.dropped(),
+            caches,
         }
     }
 }

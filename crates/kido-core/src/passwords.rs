@@ -34,6 +34,19 @@ impl Default for HashCost {
 impl HashCost {
     /// The cheapest cost argon2 allows; for tests only.
     pub const MINIMAL: HashCost = HashCost { memory_kib: 8, iterations: 1, parallelism: 1 };
+
+    /// Whether argon2 accepts this cost; `Err` says what is wrong (e.g. "memory cost is too small").
+    pub fn check(&self) -> Result<(), String> {
+        self.params().map(|_| ()).map_err(|e| match e {
+            PasswordError::InvalidCost(why) => why,
+            other => other.to_string(),
+        })
+    }
+
+    fn params(&self) -> Result<Params, PasswordError> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| PasswordError::InvalidCost(e.to_string()))
+    }
 }
 
 /// The most an imported digest may cost to verify. Above it one sign-in attempt could
@@ -181,8 +194,7 @@ pub const STORED_METHOD: &str = "Argon2id";
 impl Passwords {
     /// `queue_limit`: how many jobs may wait for a hashing thread before `Busy`.
     pub fn new(cost: HashCost, queue_limit: usize) -> Result<Self, PasswordError> {
-        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-            .map_err(|e| PasswordError::InvalidCost(e.to_string()))?;
+        let params = cost.params()?;
         Ok(Self { params, pool: Arc::new(HashPool::start(queue_limit)) })
     }
 
@@ -194,6 +206,11 @@ impl Passwords {
     /// Hashing jobs run since start.
     pub fn jobs_run(&self) -> u64 {
         self.pool.jobs_run.load(Ordering::Relaxed)
+    }
+
+    /// Jobs admitted and not finished (running or waiting), and how many may be at once.
+    pub fn queue(&self) -> (usize, usize) {
+        (self.pool.admitted.load(Ordering::Relaxed), self.pool.capacity)
     }
 
     fn argon2(&self) -> Argon2<'static> {

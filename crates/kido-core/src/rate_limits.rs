@@ -7,7 +7,8 @@ use kido_proto::TenantId;
 use kido_store::Exec;
 use kido_store::rate_limits as store;
 
-use crate::{StoreError, ids};
+use crate::ids;
+use crate::storage::StorageError;
 
 /// How many password checks a client IP and an identifier get per window. The per-IP
 /// default leaves room for many users behind one NAT.
@@ -32,7 +33,9 @@ pub struct Limited {
 
 impl PasswordRateLimits {
     /// Counts one password check from `ip` for the identifier behind `identifier_key`
-    /// (a sentinel key or a user id), refusing when either bucket is over its limit.
+    /// (a sentinel key or a user id), refusing when either bucket is over its limit. Both
+    /// buckets are counted by one statement; an attempt the identifier's limit refuses does
+    /// not count against the address.
     pub async fn hit(
         &self,
         c: &mut impl Exec,
@@ -40,21 +43,19 @@ impl PasswordRateLimits {
         ip: Option<&str>,
         identifier_key: &str,
         now: i64,
-    ) -> Result<Result<(), Limited>, StoreError> {
+    ) -> Result<Result<(), Limited>, StorageError> {
         let window_ms = i64::from(self.window_secs.max(1)) * 1000;
         let window_start = now - now.rem_euclid(window_ms);
         let window_end = window_start + window_ms;
         let limited = Limited { retry_after_secs: u64::try_from((window_end - now + 999) / 1000).unwrap_or(1).max(1) };
         let identifier_bucket = format!("password:id:{}", ids::digest(identifier_key));
-        let hits = store::hit(c, tenant, &identifier_bucket, window_start, window_end).await?;
-        if hits > i64::from(self.per_identifier) {
+        let ip_bucket = ip.map(|ip| format!("password:ip:{ip}"));
+        let limit = i64::from(self.per_identifier);
+        let (identifier_hits, ip_hits) =
+            store::hit_both(c, tenant, (&identifier_bucket, limit), ip_bucket.as_deref(), window_start, window_end)
+                .await?;
+        if identifier_hits > limit || ip_hits.is_some_and(|hits| hits > i64::from(self.per_ip)) {
             return Ok(Err(limited));
-        }
-        if let Some(ip) = ip {
-            let hits = store::hit(c, tenant, &format!("password:ip:{ip}"), window_start, window_end).await?;
-            if hits > i64::from(self.per_ip) {
-                return Ok(Err(limited));
-            }
         }
         Ok(Ok(()))
     }

@@ -5,12 +5,12 @@ use kido_proto::Page;
 use kido_proto::resources::{
     CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateScope,
 };
-use kido_proto::{TenantId, management_api_indicator};
-use kido_store::StoreError;
-use kido_store::resources as store;
+use kido_proto::{ResourceId, ScopeId, TenantId, management_api_indicator};
+use kido_store::resources::{self as store, StoredResource, StoredScope};
 use thiserror::Error;
 
-use crate::{Core, clock, ids, validate};
+use crate::storage::{self, StorageError};
+use crate::{Core, clock, ids, rows, validate};
 
 /// Default access-token lifetime of a resource, in seconds.
 pub const DEFAULT_ACCESS_TOKEN_TTL: i64 = 3600;
@@ -34,14 +34,10 @@ pub enum ResourceError {
     #[error("the Management API resource cannot be deleted")]
     ManagementApiUndeletable,
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StorageError),
 }
 
-impl From<StoreError> for ResourceError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
+storage::from_store_error!(ResourceError);
 
 pub type Result<T> = std::result::Result<T, ResourceError>;
 
@@ -49,7 +45,7 @@ pub struct Resources<'a> {
     pub(crate) core: &'a Core,
 }
 
-fn is_management_api(tenant: &TenantId, resource: &Resource) -> bool {
+fn is_management_api(tenant: &TenantId, resource: &StoredResource) -> bool {
     resource.indicator == management_api_indicator(tenant.as_str())
 }
 
@@ -63,7 +59,7 @@ impl Resources<'_> {
             )));
         }
         let ttl = check_ttl(input.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL))?;
-        let resource = Resource {
+        let resource = StoredResource {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
             name,
@@ -72,17 +68,19 @@ impl Resources<'_> {
             access_token_ttl: ttl,
         };
         let mut tx = self.core.store.begin().await?;
-        store::insert(&mut tx, &resource, clock::now_ms()).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ResourceError::IndicatorInUse(resource.indicator.clone()),
-            other => other.into(),
+        store::insert(&mut tx, &resource, clock::now_ms()).await.map_err(|e| match e.into() {
+            StorageError::Conflict(_) => ResourceError::IndicatorInUse(resource.indicator.clone()),
+            other => ResourceError::Store(other),
         })?;
         tx.commit().await?;
-        Ok(ResourceWithScopes { resource, scopes: Some(Vec::new()) })
+        Ok(ResourceWithScopes { resource: rows::resource(resource), scopes: Some(Vec::new()) })
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Resource> {
+    pub async fn get(&self, tenant: &TenantId, id: &ResourceId) -> Result<Resource> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
-        store::find(&mut c, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))
+        let resource = store::find(&mut c, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
+        Ok(rows::resource(resource))
     }
 
     /// All resources (or a page), each with its scopes when asked.
@@ -103,16 +101,18 @@ impl Resources<'_> {
         let items = resources
             .into_iter()
             .map(|resource| {
-                let (mine, rest): (Vec<Scope>, Vec<Scope>) =
+                let (mine, rest): (Vec<StoredScope>, Vec<StoredScope>) =
                     scopes.drain(..).partition(|s| s.resource_id == resource.id);
                 scopes = rest;
-                ResourceWithScopes { resource, scopes: include_scopes.then_some(mine) }
+                let mine = mine.into_iter().map(rows::scope).collect();
+                ResourceWithScopes { resource: rows::resource(resource), scopes: include_scopes.then_some(mine) }
             })
             .collect();
         Ok((items, total))
     }
 
-    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateResource) -> Result<Resource> {
+    pub async fn update(&self, tenant: &TenantId, id: &ResourceId, patch: UpdateResource) -> Result<Resource> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut resource = self.find_mutable(&mut tx, tenant, id).await?;
         if let Some(name) = patch.name {
@@ -123,20 +123,22 @@ impl Resources<'_> {
         }
         store::update(&mut tx, &resource).await?;
         tx.commit().await?;
-        Ok(resource)
+        Ok(rows::resource(resource))
     }
 
-    pub async fn set_default(&self, tenant: &TenantId, id: &str, is_default: bool) -> Result<Resource> {
+    pub async fn set_default(&self, tenant: &TenantId, id: &ResourceId, is_default: bool) -> Result<Resource> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut resource =
             store::find(&mut tx, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
         store::set_default(&mut tx, tenant, id, is_default).await?;
         tx.commit().await?;
         resource.is_default = is_default;
-        Ok(resource)
+        Ok(rows::resource(resource))
     }
 
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &ResourceId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let resource = store::find(&mut tx, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
         if is_management_api(tenant, &resource) {
@@ -148,7 +150,7 @@ impl Resources<'_> {
     }
 
     /// Loads a resource that the caller wants to change; the Management API is refused.
-    async fn find_mutable(&self, c: &mut kido_store::Tx, tenant: &TenantId, id: &str) -> Result<Resource> {
+    async fn find_mutable(&self, c: &mut kido_store::Tx, tenant: &TenantId, id: &str) -> Result<StoredResource> {
         let resource = store::find(c, tenant, id).await?.ok_or_else(|| ResourceError::NotFound(id.to_owned()))?;
         if is_management_api(tenant, &resource) {
             return Err(ResourceError::ManagementApiImmutable);
@@ -161,23 +163,26 @@ impl Resources<'_> {
     pub async fn scopes(
         &self,
         tenant: &TenantId,
-        resource_id: &str,
+        resource_id: &ResourceId,
         search: Option<&str>,
         page: Option<Page>,
     ) -> Result<(Vec<Scope>, i64)> {
+        let resource_id = resource_id.as_str();
         let mut c = self.core.store.conn().await?;
         store::find(&mut c, tenant, resource_id)
             .await?
             .ok_or_else(|| ResourceError::NotFound(resource_id.to_owned()))?;
-        Ok(store::list_scopes(&mut c, tenant, &[resource_id.to_owned()], search, page).await?)
+        let scopes = store::list_scopes(&mut c, tenant, &[resource_id.to_owned()], search, page).await?;
+        Ok(rows::page(scopes, rows::scope))
     }
 
-    pub async fn create_scope(&self, tenant: &TenantId, resource_id: &str, input: CreateScope) -> Result<Scope> {
+    pub async fn create_scope(&self, tenant: &TenantId, resource_id: &ResourceId, input: CreateScope) -> Result<Scope> {
+        let resource_id = resource_id.as_str();
         let name = scope_name(&input.name)?;
         let description = validate::text(input.description, "description", 512).map_err(ResourceError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         self.find_mutable(&mut tx, tenant, resource_id).await?;
-        let scope = Scope {
+        let scope = StoredScope {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
             resource_id: resource_id.to_owned(),
@@ -187,16 +192,17 @@ impl Resources<'_> {
         };
         store::insert_scope(&mut tx, &scope).await.map_err(|e| scope_conflict(e, &scope.name))?;
         tx.commit().await?;
-        Ok(scope)
+        Ok(rows::scope(scope))
     }
 
     pub async fn update_scope(
         &self,
         tenant: &TenantId,
-        resource_id: &str,
-        scope_id: &str,
+        resource_id: &ResourceId,
+        scope_id: &ScopeId,
         patch: UpdateScope,
     ) -> Result<Scope> {
+        let (resource_id, scope_id) = (resource_id.as_str(), scope_id.as_str());
         let mut tx = self.core.store.begin().await?;
         self.find_mutable(&mut tx, tenant, resource_id).await?;
         let mut scope = store::find_scope(&mut tx, tenant, scope_id)
@@ -211,10 +217,11 @@ impl Resources<'_> {
         }
         store::update_scope(&mut tx, &scope).await.map_err(|e| scope_conflict(e, &scope.name))?;
         tx.commit().await?;
-        Ok(scope)
+        Ok(rows::scope(scope))
     }
 
-    pub async fn delete_scope(&self, tenant: &TenantId, resource_id: &str, scope_id: &str) -> Result<()> {
+    pub async fn delete_scope(&self, tenant: &TenantId, resource_id: &ResourceId, scope_id: &ScopeId) -> Result<()> {
+        let (resource_id, scope_id) = (resource_id.as_str(), scope_id.as_str());
         let mut tx = self.core.store.begin().await?;
         self.find_mutable(&mut tx, tenant, resource_id).await?;
         if !store::delete_scope(&mut tx, tenant, resource_id, scope_id).await? {
@@ -244,9 +251,9 @@ fn scope_name(name: &str) -> Result<String> {
     validate::name(name, "name", 256).map_err(ResourceError::Invalid)
 }
 
-fn scope_conflict(e: StoreError, name: &str) -> ResourceError {
-    match e {
-        StoreError::Conflict(_) => ResourceError::ScopeNameInUse(name.to_owned()),
-        other => other.into(),
+fn scope_conflict(e: impl Into<StorageError>, name: &str) -> ResourceError {
+    match e.into() {
+        StorageError::Conflict(_) => ResourceError::ScopeNameInUse(name.to_owned()),
+        other => ResourceError::Store(other),
     }
 }

@@ -9,14 +9,15 @@ use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{Application, ApplicationType};
 use kido_proto::resources::{Resource, Scope};
 use kido_proto::roles::RoleFilter;
-use kido_proto::roles::{CreateRole, Role, RoleType, RoleWithStats, UpdateRole};
-use kido_proto::{TenantId, management_api_indicator};
-use kido_store::applications as app_store;
-use kido_store::roles as store;
-use kido_store::{Exec, StoreError, Tx, resources as resource_store};
+use kido_proto::roles::{CreateRole, FeaturedApplication, Role, RoleType, RoleWithStats, UpdateRole};
+use kido_proto::{ApplicationId, RoleId, ScopeId, TenantId, management_api_indicator};
+use kido_store::applications::{self as app_store, StoredApplication};
+use kido_store::roles::{self as store, StoredFeaturedApplication, StoredRole};
+use kido_store::{Exec, Tx, resources as resource_store};
 use thiserror::Error;
 
-use crate::{Core, clock, ids, validate};
+use crate::storage::{self, StorageError};
+use crate::{Core, clock, ids, rows, validate};
 
 #[derive(Debug, Error)]
 pub enum RoleError {
@@ -43,14 +44,10 @@ pub enum RoleError {
     #[error("the application does not hold this role")]
     NotAssigned,
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StorageError),
 }
 
-impl From<StoreError> for RoleError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
+storage::from_store_error!(RoleError);
 
 pub type Result<T> = std::result::Result<T, RoleError>;
 
@@ -60,7 +57,7 @@ pub struct Roles<'a> {
 
 impl Roles<'_> {
     pub async fn create(&self, tenant: &TenantId, input: CreateRole) -> Result<Role> {
-        let role = Role {
+        let role = StoredRole {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
             name: validate::name(&input.name, "name", 128).map_err(RoleError::Invalid)?,
@@ -78,12 +75,13 @@ impl Roles<'_> {
             self.add_scopes_in(&mut tx, tenant, &role, &scope_ids).await?;
         }
         tx.commit().await?;
-        Ok(role)
+        Ok(rows::role(role))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Role> {
+    pub async fn get(&self, tenant: &TenantId, id: &RoleId) -> Result<Role> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
-        find(&mut c, tenant, id).await
+        Ok(rows::role(find(&mut c, tenant, id).await?))
     }
 
     /// A page of roles with how many users and applications hold each.
@@ -103,7 +101,13 @@ impl Roles<'_> {
             .map(|role| {
                 let (applications_count, featured_applications) = app_stats.remove(&role.id).unwrap_or_default();
                 let (users_count, featured_users) = user_stats.remove(&role.id).unwrap_or_default();
-                RoleWithStats { role, users_count, featured_users, applications_count, featured_applications }
+                RoleWithStats {
+                    role: rows::role(role),
+                    users_count,
+                    featured_users: featured_users.into_iter().map(rows::featured_user).collect(),
+                    applications_count,
+                    featured_applications: featured_applications.into_iter().map(featured_application).collect(),
+                }
             })
             .collect();
         Ok((items, total))
@@ -113,17 +117,19 @@ impl Roles<'_> {
     pub async fn of_application(
         &self,
         tenant: &TenantId,
-        app_id: &str,
+        app_id: &ApplicationId,
         filter: RoleFilter,
         page: Option<Page>,
     ) -> Result<(Vec<Role>, i64)> {
+        let app_id = app_id.as_str();
         let mut c = self.core.store.conn().await?;
         m2m_application(&mut c, tenant, app_id).await?;
         let filter = RoleFilter { application_id: Some(app_id.to_owned()), ..filter };
-        Ok(store::list(&mut c, tenant, &filter, page).await?)
+        Ok(rows::page(store::list(&mut c, tenant, &filter, page).await?, rows::role))
     }
 
-    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateRole) -> Result<Role> {
+    pub async fn update(&self, tenant: &TenantId, id: &RoleId, patch: UpdateRole) -> Result<Role> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut role = find(&mut tx, tenant, id).await?;
         if let Some(name) = patch.name {
@@ -138,10 +144,11 @@ impl Roles<'_> {
         }
         store::update(&mut tx, &role).await.map_err(|e| name_conflict(e, &role.name))?;
         tx.commit().await?;
-        Ok(role)
+        Ok(rows::role(role))
     }
 
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &RoleId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::delete(&mut tx, tenant, id).await? {
             return Err(RoleError::NotFound(id.to_owned()));
@@ -155,16 +162,19 @@ impl Roles<'_> {
     pub async fn scopes(
         &self,
         tenant: &TenantId,
-        role_id: &str,
+        role_id: &RoleId,
         page: Option<Page>,
     ) -> Result<(Vec<(Scope, Resource)>, i64)> {
+        let role_id = role_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, role_id).await?;
-        Ok(store::list_scopes(&mut c, tenant, role_id, page).await?)
+        let (pairs, total) = store::list_scopes(&mut c, tenant, role_id, page).await?;
+        Ok((pairs.into_iter().map(|(scope, resource)| (rows::scope(scope), rows::resource(resource))).collect(), total))
     }
 
     /// Adds scopes to a role; returns all of the role's scopes afterwards.
-    pub async fn add_scopes(&self, tenant: &TenantId, role_id: &str, scope_ids: &[String]) -> Result<Vec<Scope>> {
+    pub async fn add_scopes(&self, tenant: &TenantId, role_id: &RoleId, scope_ids: &[ScopeId]) -> Result<Vec<Scope>> {
+        let role_id = role_id.as_str();
         let scope_ids = validate::ids(scope_ids, "scopeIds", false).map_err(RoleError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         let role = find(&mut tx, tenant, role_id).await?;
@@ -175,10 +185,16 @@ impl Roles<'_> {
         self.add_scopes_in(&mut tx, tenant, &role, &scope_ids).await?;
         let (all, _) = store::list_scopes(&mut tx, tenant, role_id, None).await?;
         tx.commit().await?;
-        Ok(all.into_iter().map(|(scope, _)| scope).collect())
+        Ok(all.into_iter().map(|(scope, _)| rows::scope(scope)).collect())
     }
 
-    async fn add_scopes_in(&self, tx: &mut Tx, tenant: &TenantId, role: &Role, scope_ids: &[String]) -> Result<()> {
+    async fn add_scopes_in(
+        &self,
+        tx: &mut Tx,
+        tenant: &TenantId,
+        role: &StoredRole,
+        scope_ids: &[String],
+    ) -> Result<()> {
         let scopes = resource_store::find_scopes(tx, tenant, scope_ids).await?;
         if let Some(missing) = scope_ids.iter().find(|id| !scopes.iter().any(|s| &s.id == *id)) {
             return Err(RoleError::ScopeNotFound(missing.clone()));
@@ -194,7 +210,8 @@ impl Roles<'_> {
         Ok(())
     }
 
-    pub async fn remove_scope(&self, tenant: &TenantId, role_id: &str, scope_id: &str) -> Result<()> {
+    pub async fn remove_scope(&self, tenant: &TenantId, role_id: &RoleId, scope_id: &ScopeId) -> Result<()> {
+        let (role_id, scope_id) = (role_id.as_str(), scope_id.as_str());
         let mut tx = self.core.store.begin().await?;
         if !store::remove_scope(&mut tx, tenant, role_id, scope_id).await? {
             return Err(RoleError::ScopeNotAssigned);
@@ -208,18 +225,25 @@ impl Roles<'_> {
     pub async fn applications(
         &self,
         tenant: &TenantId,
-        role_id: &str,
+        role_id: &RoleId,
         search: Option<String>,
         page: Option<Page>,
     ) -> Result<(Vec<Application>, i64)> {
+        let role_id = role_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, role_id).await?;
         let filter = ApplicationFilter { role_id: Some(role_id.to_owned()), search, ..Default::default() };
-        Ok(app_store::list(&mut c, tenant, &filter, page).await?)
+        Ok(rows::page(app_store::list(&mut c, tenant, &filter, page).await?, rows::application))
     }
 
     /// `POST /roles/{id}/applications`: gives one role to several applications.
-    pub async fn assign_to_applications(&self, tenant: &TenantId, role_id: &str, app_ids: &[String]) -> Result<()> {
+    pub async fn assign_to_applications(
+        &self,
+        tenant: &TenantId,
+        role_id: &RoleId,
+        app_ids: &[ApplicationId],
+    ) -> Result<()> {
+        let role_id = role_id.as_str();
         let app_ids = validate::ids(app_ids, "applicationIds", false).map_err(RoleError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         let role = find(&mut tx, tenant, role_id).await?;
@@ -236,9 +260,10 @@ impl Roles<'_> {
     pub async fn assign_to_application(
         &self,
         tenant: &TenantId,
-        app_id: &str,
-        role_ids: &[String],
+        app_id: &ApplicationId,
+        role_ids: &[RoleId],
     ) -> Result<Vec<String>> {
+        let app_id = app_id.as_str();
         let role_ids = validate::ids(role_ids, "roleIds", true).map_err(RoleError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         let app = m2m_application(&mut tx, tenant, app_id).await?;
@@ -249,7 +274,13 @@ impl Roles<'_> {
     }
 
     /// `PUT /applications/{id}/roles`: the application holds exactly these roles afterwards.
-    pub async fn replace_for_application(&self, tenant: &TenantId, app_id: &str, role_ids: &[String]) -> Result<()> {
+    pub async fn replace_for_application(
+        &self,
+        tenant: &TenantId,
+        app_id: &ApplicationId,
+        role_ids: &[RoleId],
+    ) -> Result<()> {
+        let app_id = app_id.as_str();
         let role_ids = validate::ids(role_ids, "roleIds", true).map_err(RoleError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         let app = m2m_application(&mut tx, tenant, app_id).await?;
@@ -267,8 +298,8 @@ impl Roles<'_> {
         &self,
         tx: &mut Tx,
         tenant: &TenantId,
-        app: &Application,
-        roles: &[Role],
+        app: &StoredApplication,
+        roles: &[StoredRole],
     ) -> Result<Vec<String>> {
         if roles.iter().any(|r| r.role_type != RoleType::MachineToMachine) {
             return Err(RoleError::RoleNotMachineToMachine);
@@ -281,7 +312,13 @@ impl Roles<'_> {
         Ok(ids)
     }
 
-    pub async fn remove_from_application(&self, tenant: &TenantId, app_id: &str, role_id: &str) -> Result<()> {
+    pub async fn remove_from_application(
+        &self,
+        tenant: &TenantId,
+        app_id: &ApplicationId,
+        role_id: &RoleId,
+    ) -> Result<()> {
+        let (app_id, role_id) = (app_id.as_str(), role_id.as_str());
         let mut tx = self.core.store.begin().await?;
         if !store::remove_from_application(&mut tx, tenant, app_id, role_id).await? {
             return Err(RoleError::NotAssigned);
@@ -291,12 +328,12 @@ impl Roles<'_> {
     }
 }
 
-async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<Role> {
+async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredRole> {
     store::find(c, tenant, id).await?.ok_or_else(|| RoleError::NotFound(id.to_owned()))
 }
 
 /// All of `ids`, or NotFound naming the first missing one.
-async fn find_all(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Result<Vec<Role>> {
+async fn find_all(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Result<Vec<StoredRole>> {
     let roles = store::find_many(c, tenant, ids).await?;
     if let Some(missing) = ids.iter().find(|id| !roles.iter().any(|r| &r.id == *id)) {
         return Err(RoleError::NotFound(missing.clone()));
@@ -304,7 +341,7 @@ async fn find_all(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Resul
     Ok(roles)
 }
 
-async fn m2m_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> Result<Application> {
+async fn m2m_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> Result<StoredApplication> {
     let app =
         app_store::find(c, tenant, app_id).await?.ok_or_else(|| RoleError::ApplicationNotFound(app_id.to_owned()))?;
     if app.app_type != ApplicationType::MachineToMachine {
@@ -313,9 +350,13 @@ async fn m2m_application(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> 
     Ok(app)
 }
 
-fn name_conflict(e: StoreError, name: &str) -> RoleError {
-    match e {
-        StoreError::Conflict(_) => RoleError::NameInUse(name.to_owned()),
-        other => other.into(),
+fn featured_application(a: StoredFeaturedApplication) -> FeaturedApplication {
+    FeaturedApplication { id: a.id, name: a.name, app_type: a.app_type }
+}
+
+fn name_conflict(e: impl Into<StorageError>, name: &str) -> RoleError {
+    match e.into() {
+        StorageError::Conflict(_) => RoleError::NameInUse(name.to_owned()),
+        other => RoleError::Store(other),
     }
 }

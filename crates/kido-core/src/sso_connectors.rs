@@ -9,11 +9,12 @@ use kido_proto::sso_connectors::{
     UpdateSsoConnector,
 };
 use kido_store::sso_connectors::{self as store, StoredSsoConnector};
-use kido_store::{Exec, Json, StoreError};
+use kido_store::{Exec, Json};
 use serde_json::{Map, Value, json};
 use thiserror::Error;
 
 use crate::organizations::jit::sso_conflicts;
+use crate::storage::{self, StorageError};
 use crate::{Core, audit, clock, ids, rows, validate};
 
 #[derive(Debug, Error)]
@@ -33,8 +34,10 @@ pub enum SsoConnectorError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
 }
+
+storage::from_store_error!(SsoConnectorError);
 
 type Result<T> = std::result::Result<T, SsoConnectorError>;
 
@@ -199,7 +202,7 @@ async fn with_provider(
     let (_, provider_type, name) = PROVIDERS
         .iter()
         .find(|(p, _, _)| *p == row.provider_name)
-        .ok_or_else(|| StoreError::Corrupt(format!("SSO connector {} has provider {}", row.id, row.provider_name)))?;
+        .ok_or_else(|| StorageError::Corrupt(format!("SSO connector {} has provider {}", row.id, row.provider_name)))?;
     let warnings = sso_conflicts(c, tenant, &row.domains.0).await?;
     Ok(SsoConnectorWithProvider {
         connector: rows::sso_connector(row),
@@ -305,9 +308,9 @@ fn branding(b: SsoBranding) -> Result<Value> {
     serde_json::to_value(b).map_err(|e| SsoConnectorError::Invalid(e.to_string()))
 }
 
-fn name_conflict(e: StoreError, name: &str) -> SsoConnectorError {
-    match e {
-        StoreError::Conflict(_) => SsoConnectorError::NameInUse(name.to_owned()),
-        other => other.into(),
+fn name_conflict(e: impl Into<StorageError>, name: &str) -> SsoConnectorError {
+    match e.into() {
+        StorageError::Conflict(_) => SsoConnectorError::NameInUse(name.to_owned()),
+        other => SsoConnectorError::Store(other),
     }
 }

@@ -3,10 +3,11 @@
 use std::collections::HashSet;
 
 use kido_proto::Page;
-use kido_proto::TenantId;
 use kido_proto::roles::{Role, RoleType};
-use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile};
-use kido_store::users::{self as store, StoredUser};
+use kido_proto::sign_in_experience::{SignInExperience, UsernamePolicy};
+use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile, UserWithPasswordHash};
+use kido_proto::{RoleId, TenantId, UserId};
+use kido_store::users::{self as store, StoredUser, UsernameCase};
 use kido_store::{Exec, Json, StoreError, Tx, roles as role_store};
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -14,9 +15,10 @@ use thiserror::Error;
 use kido_proto::users::UserSearch;
 
 use crate::audit::{self, keys};
-use crate::identifiers::{is_email, is_phone};
+use crate::identifiers::{is_email, normalize_phone};
 use crate::passwords::{self, PasswordError, STORED_METHOD};
 use crate::sign_in_experience::password_policy;
+use crate::storage::{self, StorageError};
 use crate::{Core, clock, ids, rows, validate};
 
 #[derive(Debug, Error)]
@@ -35,12 +37,18 @@ pub enum UserError {
     EmailInUse,
     #[error("this phone number is already in use")]
     PhoneInUse,
+    #[error("`primaryPhone` is not a valid phone number")]
+    InvalidPhone,
     #[error("{0}")]
     UnsupportedSearch(String),
     #[error("role {0} does not exist")]
     RoleNotFound(String),
     #[error("machine-to-machine roles cannot be given to users")]
     RoleNotForUsers,
+    /// The same refusal on `POST /roles/{id}/users`, where Logto leaves it to the database's
+    /// role-type constraint and answers with that.
+    #[error("machine-to-machine roles cannot hold users")]
+    RoleTypeConstraint,
     #[error("user {0} already holds this role")]
     UserHasRole(String),
     #[error("the user does not hold this role")]
@@ -52,17 +60,19 @@ pub enum UserError {
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(StorageError),
 }
 
-impl From<StoreError> for UserError {
-    fn from(e: StoreError) -> Self {
+impl From<StorageError> for UserError {
+    fn from(e: StorageError) -> Self {
         match e {
-            StoreError::Unsupported(why) => Self::UnsupportedSearch(why),
+            StorageError::Unsupported(why) => Self::UnsupportedSearch(why),
             other => Self::Store(other),
         }
     }
 }
+
+storage::from_store_error!(UserError);
 
 pub type Result<T> = std::result::Result<T, UserError>;
 
@@ -101,6 +111,32 @@ pub(crate) fn check_username(v: &str) -> Result<()> {
     Ok(())
 }
 
+/// How the tenant's usernames compare (`usernamePolicy.caseSensitive`): uniqueness and
+/// every lookup by username follow it.
+pub(crate) fn username_case(sie: &SignInExperience) -> UsernameCase {
+    if sie.username_policy.case_sensitive { UsernameCase::Sensitive } else { UsernameCase::Insensitive }
+}
+
+/// The policy's rules for a username an end user picks (on top of `check_username`, which
+/// every write keeps): its length and the kinds of characters allowed.
+pub(crate) fn check_username_policy(policy: &UsernamePolicy, v: &str) -> std::result::Result<(), String> {
+    let length = v.chars().count();
+    if length < policy.min_length as usize || length > policy.max_length as usize {
+        return Err(format!("`username` must be {}–{} characters long", policy.min_length, policy.max_length));
+    }
+    let allowed = &policy.allowed_chars;
+    let ok = |c: char| {
+        (allowed.lowercase && c.is_ascii_lowercase())
+            || (allowed.uppercase && c.is_ascii_uppercase())
+            || (allowed.numbers && c.is_ascii_digit())
+            || (allowed.underscore && c == '_')
+    };
+    match v.chars().find(|c| !ok(*c)) {
+        Some(c) => Err(format!("`username` may not contain `{c}` under this tenant's username policy")),
+        None => Ok(()),
+    }
+}
+
 /// What a self-registration supplies.
 #[derive(Debug, Clone, Default)]
 /// A user signing themselves up (the Experience API, the hosted pages). An email or phone
@@ -129,12 +165,12 @@ fn check_email(v: &str) -> Result<()> {
     }
 }
 
-fn check_phone(v: &str) -> Result<()> {
-    if is_phone(v) {
-        Ok(())
-    } else {
-        Err(UserError::Invalid(format!("`primaryPhone` must contain digits only (got `{v}`)")))
+/// A phone number in the form it is stored and looked up in (see `normalize_phone`).
+fn check_phone(v: &str) -> Result<String> {
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UserError::Invalid(format!("`primaryPhone` must contain digits only (got `{v}`)")));
     }
+    normalize_phone(v).ok_or(UserError::InvalidPhone)
 }
 
 fn check_text(v: &Option<String>, field: &str, max: usize) -> Result<()> {
@@ -142,11 +178,16 @@ fn check_text(v: &Option<String>, field: &str, max: usize) -> Result<()> {
 }
 
 /// Refuses identifiers another user of the tenant already has.
-async fn ensure_identifiers_free(c: &mut impl Exec, tenant: &TenantId, user: &StoredUser) -> Result<()> {
+async fn ensure_identifiers_free(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    user: &StoredUser,
+    usernames: UsernameCase,
+) -> Result<()> {
     let taken = store::taken_identifiers(
         c,
         tenant,
-        user.username.as_deref(),
+        (user.username.as_deref(), usernames),
         user.primary_email.as_deref(),
         user.primary_phone.as_deref(),
         Some(&user.id),
@@ -171,16 +212,15 @@ fn identifier_conflict(e: StoreError) -> UserError {
 }
 
 impl Users<'_> {
-    pub async fn create(&self, tenant: &TenantId, input: CreateUser) -> Result<User> {
-        for (v, check) in [
-            (&input.username, check_username as fn(&str) -> Result<()>),
-            (&input.primary_email, check_email),
-            (&input.primary_phone, check_phone),
-        ] {
+    pub async fn create(&self, tenant: &TenantId, mut input: CreateUser) -> Result<User> {
+        for (v, check) in
+            [(&input.username, check_username as fn(&str) -> Result<()>), (&input.primary_email, check_email)]
+        {
             if let Some(v) = v {
                 check(v)?;
             }
         }
+        input.primary_phone = input.primary_phone.as_deref().map(check_phone).transpose()?;
         check_text(&input.name, "name", 128)?;
         check_text(&input.avatar, "avatar", 2048)?;
         let (password_encrypted, method) = match (input.password, input.password_digest, input.password_algorithm) {
@@ -216,6 +256,7 @@ impl Users<'_> {
             last_sign_in_at: None,
             created_at: now,
             updated_at: now,
+            logto_config: Default::default(),
         };
         self.insert_new(tenant, user, Provisioning::None).await
     }
@@ -246,6 +287,7 @@ impl Users<'_> {
             last_sign_in_at: None,
             created_at: now,
             updated_at: now,
+            logto_config: Default::default(),
         };
         self.insert_new(tenant, user, Provisioning::ByVerifiedEmail).await
     }
@@ -253,7 +295,8 @@ impl Users<'_> {
     /// A forgotten password replaced after the user proved their email or phone: the new
     /// hash is stored and the user is signed out everywhere (sessions, grants and with them
     /// every refresh token), since whoever knew the old password may hold one.
-    pub async fn reset_password(&self, tenant: &TenantId, id: &str, password_hash: String) -> Result<()> {
+    pub async fn reset_password(&self, tenant: &TenantId, id: &UserId, password_hash: String) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut user = find(&mut tx, tenant, id).await?;
         let now = clock::now_ms();
@@ -281,8 +324,9 @@ impl Users<'_> {
     /// domain, in the same transaction.
     async fn insert_new(&self, tenant: &TenantId, user: StoredUser, provisioning: Provisioning) -> Result<User> {
         let now = user.created_at;
+        let usernames = self.usernames(tenant).await?;
         let mut tx = self.core.store.begin().await?;
-        ensure_identifiers_free(&mut tx, tenant, &user).await?;
+        ensure_identifiers_free(&mut tx, tenant, &user, usernames).await?;
         store::insert(&mut tx, &user).await.map_err(identifier_conflict)?;
         let defaults = role_store::default_user_role_ids(&mut tx, tenant).await?;
         store::assign_roles(&mut tx, tenant, &user.id, &defaults, now).await?;
@@ -294,9 +338,29 @@ impl Users<'_> {
         Ok(rows::user(user))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<User> {
+    /// The tenant's username comparison (its sign-in experience is cached: no query when warm).
+    async fn usernames(&self, tenant: &TenantId) -> Result<UsernameCase> {
+        match self.core.sign_in_experiences().get(tenant).await {
+            Ok(sie) => Ok(username_case(&sie)),
+            Err(crate::sign_in_experience::SignInExperienceError::Store(e)) => Err(e.into()),
+            Err(other) => Err(UserError::Invalid(other.to_string())),
+        }
+    }
+
+    pub async fn get(&self, tenant: &TenantId, id: &UserId) -> Result<User> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
         Ok(rows::user(find(&mut c, tenant, id).await?))
+    }
+
+    /// The user with its stored password hash and algorithm (Logto's `includePasswordHash`).
+    pub async fn get_with_password_hash(&self, tenant: &TenantId, id: &UserId) -> Result<UserWithPasswordHash> {
+        let id = id.as_str();
+        let mut c = self.core.store.conn().await?;
+        let stored = find(&mut c, tenant, id).await?;
+        let (password_digest, password_algorithm) =
+            (stored.password_encrypted.clone(), stored.password_encryption_method.clone());
+        Ok(UserWithPasswordHash { user: rows::user(stored), password_digest, password_algorithm })
     }
 
     pub async fn list(&self, tenant: &TenantId, search: &UserSearch, page: Page) -> Result<(Vec<User>, i64)> {
@@ -313,26 +377,28 @@ impl Users<'_> {
         key: &str,
         change: impl FnOnce(&mut StoredUser) -> Result<Value>,
     ) -> Result<User> {
+        let usernames = self.usernames(tenant).await?;
         let mut tx = self.core.store.begin().await?;
         let mut user = find(&mut tx, tenant, id).await?;
         let details = change(&mut user)?;
         user.updated_at = clock::now_ms();
-        ensure_identifiers_free(&mut tx, tenant, &user).await?;
+        ensure_identifiers_free(&mut tx, tenant, &user, usernames).await?;
         store::update(&mut tx, &user).await.map_err(identifier_conflict)?;
         audit::record(&mut tx, tenant, key, Some(id), details).await?;
         tx.commit().await?;
         Ok(rows::user(user))
     }
 
-    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateUser) -> Result<User> {
+    pub async fn update(&self, tenant: &TenantId, id: &UserId, mut patch: UpdateUser) -> Result<User> {
+        let id = id.as_str();
         if let Some(Some(v)) = &patch.username {
             check_username(v)?;
         }
         if let Some(Some(v)) = &patch.primary_email {
             check_email(v)?;
         }
-        if let Some(Some(v)) = &patch.primary_phone {
-            check_phone(v)?;
+        if let Some(Some(v)) = &mut patch.primary_phone {
+            *v = check_phone(v)?;
         }
         if let Some(v) = &patch.name {
             check_text(v, "name", 128)?;
@@ -371,12 +437,13 @@ impl Users<'_> {
         .await
     }
 
-    pub async fn custom_data(&self, tenant: &TenantId, id: &str) -> Result<Value> {
+    pub async fn custom_data(&self, tenant: &TenantId, id: &UserId) -> Result<Value> {
         Ok(self.get(tenant, id).await?.custom_data)
     }
 
     /// Merges the given top-level keys into the custom data; returns all of it.
-    pub async fn merge_custom_data(&self, tenant: &TenantId, id: &str, data: Value) -> Result<Value> {
+    pub async fn merge_custom_data(&self, tenant: &TenantId, id: &UserId, data: Value) -> Result<Value> {
+        let id = id.as_str();
         let Value::Object(given) = validate::object(Some(data), "customData").map_err(UserError::Invalid)? else {
             return Err(UserError::Invalid("`customData` must be a JSON object".into()));
         };
@@ -394,7 +461,8 @@ impl Users<'_> {
     }
 
     /// Merges the given profile fields into the stored profile; returns the profile.
-    pub async fn update_profile(&self, tenant: &TenantId, id: &str, patch: UserProfile) -> Result<UserProfile> {
+    pub async fn update_profile(&self, tenant: &TenantId, id: &UserId, patch: UserProfile) -> Result<UserProfile> {
+        let id = id.as_str();
         let user = self
             .modify(tenant, id, keys::USER_DATA_UPDATED, move |u| {
                 let mut merged = serde_json::to_value(&u.profile.0).unwrap_or_else(|_| json!({}));
@@ -409,7 +477,8 @@ impl Users<'_> {
         Ok(user.profile)
     }
 
-    pub async fn set_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<User> {
+    pub async fn set_password(&self, tenant: &TenantId, id: &UserId, password: String) -> Result<User> {
+        let id = id.as_str();
         password_policy::check_length(&password).map_err(UserError::Invalid)?;
         // Hash first (outside the transaction: it is the slow part).
         let mut c = self.core.store.conn().await?;
@@ -428,7 +497,8 @@ impl Users<'_> {
     /// `POST /api/users/{id}/password/verify`: checks a password under the same rules as a
     /// sign-in (rate limit per user, a place in the hashing queue, equal-cost failures).
     /// No per-IP limit: the caller is a trusted backend that may check for many users.
-    pub async fn verify_password(&self, tenant: &TenantId, id: &str, password: String) -> Result<()> {
+    pub async fn verify_password(&self, tenant: &TenantId, id: &UserId, password: String) -> Result<()> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
         let user = find(&mut c, tenant, id).await?;
         let now = clock::now_ms();
@@ -483,7 +553,8 @@ impl Users<'_> {
         Ok(true)
     }
 
-    pub async fn set_suspended(&self, tenant: &TenantId, id: &str, suspended: bool) -> Result<User> {
+    pub async fn set_suspended(&self, tenant: &TenantId, id: &UserId, suspended: bool) -> Result<User> {
+        let id = id.as_str();
         let user = self
             .modify(tenant, id, keys::USER_SUSPENSION_UPDATED, move |u| {
                 u.is_suspended = suspended;
@@ -498,7 +569,8 @@ impl Users<'_> {
         Ok(user)
     }
 
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &UserId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::delete(&mut tx, tenant, id).await? {
             return Err(UserError::NotFound(id.to_owned()));
@@ -513,14 +585,15 @@ impl Users<'_> {
     pub async fn roles(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &UserId,
         search: Option<String>,
         page: Page,
     ) -> Result<(Vec<Role>, i64)> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, id).await?;
         let filter = kido_proto::roles::RoleFilter { user_id: Some(id.to_owned()), search, ..Default::default() };
-        Ok(role_store::list(&mut c, tenant, &filter, Some(page)).await?)
+        Ok(rows::page(role_store::list(&mut c, tenant, &filter, Some(page)).await?, rows::role))
     }
 
     /// Gives roles to a user; roles already held are skipped (`replace`: the user holds
@@ -528,10 +601,11 @@ impl Users<'_> {
     pub async fn assign_roles(
         &self,
         tenant: &TenantId,
-        id: &str,
-        role_ids: &[String],
+        id: &UserId,
+        role_ids: &[RoleId],
         replace: bool,
     ) -> Result<AssignedRoles> {
+        let id = id.as_str();
         let role_ids = validate::ids(role_ids, "roleIds", true).map_err(UserError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         find(&mut tx, tenant, id).await?;
@@ -559,7 +633,8 @@ impl Users<'_> {
         Ok(())
     }
 
-    pub async fn remove_role(&self, tenant: &TenantId, id: &str, role_id: &str) -> Result<()> {
+    pub async fn remove_role(&self, tenant: &TenantId, id: &UserId, role_id: &RoleId) -> Result<()> {
+        let (id, role_id) = (id.as_str(), role_id.as_str());
         let mut c = self.core.store.conn().await?;
         if !store::remove_role(&mut c, tenant, id, role_id).await? {
             return Err(UserError::RoleNotAssigned);
@@ -571,10 +646,11 @@ impl Users<'_> {
     pub async fn of_role(
         &self,
         tenant: &TenantId,
-        role_id: &str,
+        role_id: &RoleId,
         search: UserSearch,
         page: Page,
     ) -> Result<(Vec<User>, i64)> {
+        let role_id = role_id.as_str();
         let mut c = self.core.store.conn().await?;
         if role_store::find(&mut c, tenant, role_id).await?.is_none() {
             return Err(UserError::RoleNotFound(role_id.to_owned()));
@@ -585,7 +661,8 @@ impl Users<'_> {
     }
 
     /// `POST /roles/{id}/users`: gives one role to several users.
-    pub async fn add_to_role(&self, tenant: &TenantId, role_id: &str, user_ids: &[String]) -> Result<()> {
+    pub async fn add_to_role(&self, tenant: &TenantId, role_id: &RoleId, user_ids: &[UserId]) -> Result<()> {
+        let role_id = role_id.as_str();
         let user_ids = validate::ids(user_ids, "userIds", false).map_err(UserError::Invalid)?;
         let mut tx = self.core.store.begin().await?;
         if role_store::find(&mut tx, tenant, role_id).await?.is_none() {
@@ -599,7 +676,10 @@ impl Users<'_> {
         }
         for user_id in &user_ids {
             find(&mut tx, tenant, user_id).await?;
-            self.assign_checked(&mut tx, tenant, user_id, &role).await?;
+            self.assign_checked(&mut tx, tenant, user_id, &role).await.map_err(|e| match e {
+                UserError::RoleNotForUsers => UserError::RoleTypeConstraint,
+                other => other,
+            })?;
         }
         tx.commit().await?;
         Ok(())

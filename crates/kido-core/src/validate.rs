@@ -33,14 +33,15 @@ pub(crate) fn object(value: Option<serde_json::Value>, field: &str) -> Result<se
 
 /// A list of ids: not empty, no blank entries, at most [`limits::MAX_IDS`], duplicates
 /// dropped (kept in order).
-pub(crate) fn ids(values: &[String], field: &str, allow_empty: bool) -> Result<Vec<String>, String> {
+/// Typed ids (`RoleId`, …) come in as they are and leave as the store's strings.
+pub(crate) fn ids<T: AsRef<str>>(values: &[T], field: &str, allow_empty: bool) -> Result<Vec<String>, String> {
     if values.is_empty() && !allow_empty {
         return Err(format!("`{field}` must not be empty"));
     }
-    if values.iter().any(String::is_empty) {
+    if values.iter().any(|v| v.as_ref().is_empty()) {
         return Err(format!("`{field}` must not contain empty ids"));
     }
-    limits::distinct(values.iter().cloned(), limits::MAX_IDS)
+    limits::distinct(values.iter().map(|v| v.as_ref().to_owned()), limits::MAX_IDS)
         .map_err(|e| format!("`{field}` must not list more than {} ids", e.max))
 }
 

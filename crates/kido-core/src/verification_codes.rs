@@ -11,7 +11,8 @@ use subtle::ConstantTimeEq;
 use thiserror::Error;
 
 use crate::connectors::{ConnectorError, Message};
-use crate::{Core, StoreError, clock, ids};
+use crate::storage::{self, StorageError};
+use crate::{Core, clock, ids};
 
 const DEFAULT_TTL_SECS: u32 = 600;
 const DEFAULT_MAX_TRIES: u32 = 10;
@@ -38,8 +39,10 @@ pub enum CodeError {
     #[error(transparent)]
     Connector(#[from] ConnectorError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
 }
+
+storage::from_store_error!(CodeError);
 
 type Result<T> = std::result::Result<T, CodeError>;
 

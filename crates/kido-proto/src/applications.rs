@@ -11,6 +11,12 @@ pub enum ApplicationType {
     Spa,
     Traditional,
     MachineToMachine,
+    /// Logto Cloud's protected apps (a Cloudflare-hosted gate); Kido cannot create them,
+    /// but the type is part of the wire vocabulary (list filters, errors).
+    Protected,
+    /// SAML apps live under `/api/saml-applications` in Logto; never created here.
+    #[serde(rename = "SAML")]
+    Saml,
 }
 
 impl ApplicationType {
@@ -20,16 +26,20 @@ impl ApplicationType {
             Self::Spa => "SPA",
             Self::Traditional => "Traditional",
             Self::MachineToMachine => "MachineToMachine",
+            Self::Protected => "Protected",
+            Self::Saml => "SAML",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Native, Self::Spa, Self::Traditional, Self::MachineToMachine].into_iter().find(|t| t.as_str() == s)
+        [Self::Native, Self::Spa, Self::Traditional, Self::MachineToMachine, Self::Protected, Self::Saml]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 
     /// Confidential clients hold a secret; public ones (SPA, Native) cannot keep one.
     pub fn is_confidential(self) -> bool {
-        matches!(self, Self::Traditional | Self::MachineToMachine)
+        matches!(self, Self::Traditional | Self::MachineToMachine | Self::Protected)
     }
 }
 
@@ -73,6 +83,10 @@ pub struct CustomClientMetadata {
     pub max_allowed_grants: Option<u64>,
 }
 
+/// The client id of the built-in Live Preview app (Logto's `demo-app`): one per tenant,
+/// not listed, not editable, its redirect URIs follow the tenant's endpoint.
+pub const DEMO_APP_ID: &str = "demo-app";
+
 /// An application as the Management API returns it. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -93,6 +107,26 @@ pub struct Application {
     pub created_at: i64,
 }
 
+/// `GET /api/applications/{id}`: the application and whether it holds the tenant's
+/// Management API role (Logto's `isAdmin`, only on this read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationWithAdmin {
+    #[serde(flatten)]
+    pub application: Application,
+    pub is_admin: bool,
+}
+
+/// What a protected app is created with in Logto: the subdomain it is served on and the
+/// origin it guards.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateProtectedAppMetadata {
+    #[schema(max_length = 63)]
+    pub sub_domain: String,
+    pub origin: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateApplication {
@@ -111,6 +145,9 @@ pub struct CreateApplication {
     pub custom_data: Option<Value>,
     #[serde(default)]
     pub is_third_party: Option<bool>,
+    /// Required for `Protected` apps (which Kido, as Logto OSS, cannot host).
+    #[serde(default)]
+    pub protected_app_metadata: Option<CreateProtectedAppMetadata>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -130,6 +167,9 @@ pub struct UpdateApplication {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub custom_data: Option<Value>,
+    /// `true` gives the app the tenant's Management API role, `false` takes it away.
+    #[serde(default)]
+    pub is_admin: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -163,7 +203,8 @@ pub struct UpdateApplicationSecret {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleIds {
-    pub role_ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub role_ids: Vec<crate::RoleId>,
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).

@@ -66,6 +66,12 @@ impl TemplateType {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
+
+    /// Whether the `Generic` template may stand in for a missing one: it carries a code,
+    /// so it may for every code message, never for an invitation (which carries a link).
+    pub fn generic_may_stand_in(self) -> bool {
+        self != Self::OrganizationInvitation
+    }
 }
 
 /// A connector factory: a kind of connector this server can run.

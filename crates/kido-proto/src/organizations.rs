@@ -174,10 +174,12 @@ pub struct CreateOrganizationRole {
     pub role_type: Option<OrganizationRoleType>,
     /// Organization scopes the role grants.
     #[serde(default)]
-    pub organization_scope_ids: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub organization_scope_ids: Option<Vec<crate::OrganizationScopeId>>,
     /// API-resource scopes the role grants.
     #[serde(default)]
-    pub resource_scope_ids: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub resource_scope_ids: Option<Vec<crate::ScopeId>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -226,13 +228,15 @@ pub struct UpdateOrganizationScope {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationScopeIds {
-    pub organization_scope_ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub organization_scope_ids: Vec<crate::OrganizationScopeId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceScopeIds {
-    pub scope_ids: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub scope_ids: Vec<crate::ScopeId>,
 }
 
 // --- members -------------------------------------------------------------------------------

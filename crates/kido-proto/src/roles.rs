@@ -79,7 +79,8 @@ pub struct CreateRole {
     #[serde(default)]
     pub is_default: Option<bool>,
     #[serde(default)]
-    pub scope_ids: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub scope_ids: Option<Vec<crate::ScopeId>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -107,15 +108,15 @@ pub struct ScopeWithResource {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScopeIds {
-    #[schema(min_items = 1)]
-    pub scope_ids: Vec<String>,
+    #[schema(min_items = 1, value_type = Vec<String>)]
+    pub scope_ids: Vec<crate::ScopeId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationIds {
-    #[schema(min_items = 1)]
-    pub application_ids: Vec<String>,
+    #[schema(min_items = 1, value_type = Vec<String>)]
+    pub application_ids: Vec<crate::ApplicationId>,
 }
 
 /// Applications holding a role (`GET /api/roles/{id}/applications`).

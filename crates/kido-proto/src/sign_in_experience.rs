@@ -181,6 +181,41 @@ pub struct AdaptiveMfa {
     pub enabled: Option<bool>,
 }
 
+/// Which characters a username chosen at sign-up may hold (Logto's `allowedChars`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsernameAllowedChars {
+    pub lowercase: bool,
+    pub uppercase: bool,
+    pub numbers: bool,
+    pub underscore: bool,
+}
+
+/// Logto's username policy: whether usernames compare case-sensitively, and the length and
+/// characters of a username an end user picks (the Management API keeps its own baseline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UsernamePolicy {
+    pub case_sensitive: bool,
+    #[schema(minimum = 1, maximum = 128)]
+    pub min_length: u32,
+    #[schema(minimum = 1, maximum = 128)]
+    pub max_length: u32,
+    pub allowed_chars: UsernameAllowedChars,
+}
+
+impl Default for UsernamePolicy {
+    /// Logto's default: case-sensitive, 1–128 characters, letters, digits and `_`.
+    fn default() -> Self {
+        Self {
+            case_sensitive: true,
+            min_length: 1,
+            max_length: 128,
+            allowed_chars: UsernameAllowedChars { lowercase: true, uppercase: true, numbers: true, underscore: true },
+        }
+    }
+}
+
 /// Sources a custom sign-in UI may load scripts from and connect to (added to the hosted
 /// pages' Content-Security-Policy when custom UI assets are set).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -282,6 +317,8 @@ pub struct SignInExperience {
     pub sentinel_policy: SentinelPolicy,
     pub verification_code_policy: VerificationCodePolicy,
     pub forgot_password_methods: Vec<ForgotPasswordMethod>,
+    #[serde(default)]
+    pub username_policy: UsernamePolicy,
 }
 
 impl SignInExperience {
@@ -332,6 +369,7 @@ impl SignInExperience {
             sentinel_policy: SentinelPolicy::default(),
             verification_code_policy: VerificationCodePolicy::default(),
             forgot_password_methods: Vec::new(),
+            username_policy: UsernamePolicy::default(),
         }
     }
 }
@@ -382,6 +420,7 @@ pub struct UpdateSignInExperience {
     pub sentinel_policy: Option<SentinelPolicy>,
     pub verification_code_policy: Option<VerificationCodePolicy>,
     pub forgot_password_methods: Option<Vec<ForgotPasswordMethod>>,
+    pub username_policy: Option<UsernamePolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

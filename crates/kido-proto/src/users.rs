@@ -76,6 +76,17 @@ pub struct User {
     pub has_password: bool,
 }
 
+/// `GET /api/users/{id}?includePasswordHash=true`: the user with the stored password hash
+/// and its algorithm (`null` without a password), for exporting users elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserWithPasswordHash {
+    #[serde(flatten)]
+    pub user: User,
+    pub password_digest: Option<String>,
+    pub password_algorithm: Option<String>,
+}
+
 /// Hash algorithms accepted for imported password digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum PasswordAlgorithm {
@@ -205,8 +216,8 @@ pub struct SuspensionBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIds {
-    #[schema(min_items = 1)]
-    pub user_ids: Vec<String>,
+    #[schema(min_items = 1, value_type = Vec<String>)]
+    pub user_ids: Vec<crate::UserId>,
 }
 
 // --- the user search of the Management API (`search.*`, `mode.*`, `joint`, `isCaseSensitive`) ---

@@ -11,6 +11,8 @@ use clap::{Arg, ArgMatches, Args, Parser, Subcommand};
 use kido_core::oidc::keys::SigningAlgorithm;
 use thiserror::Error;
 
+pub use crate::logging::LogFormat;
+
 /// One setting: everything the file, the environment, the flags, `kido --help` and the README
 /// know about it.
 pub struct Setting {
@@ -67,17 +69,20 @@ settings! {
         "public URL of the admin tenant",
         admin_endpoint = |v| parse_endpoint(v).map(Some);
     "host", ["KIDO_HOST"], flag: Some("host"), default: "0.0.0.0",
-        "address to listen on",
-        host = |v: &str| v.parse::<IpAddr>().map_err(|_| "not an IP address".to_owned());
+        "address or host name to listen on (a name is resolved at start: localhost listens on loopback only)",
+        host = parse_host;
     "data_dir", ["KIDO_DATA_DIR"], flag: Some("data-dir"), default: "kido-data",
         "where Kido keeps its files (created 0700, its files 0600)",
         data_dir = |v: &str| Ok::<_, String>(PathBuf::from(v));
     "database_url", ["DATABASE_URL", "DB_URL"], flag: Some("database-url"), default: "SQLite in the data dir",
         "postgres://… for PostgreSQL (or sqlite://…); default: the SQLite file <data dir>/kido.db",
-        database_url = |v: &str| Ok::<_, String>(Some(v.to_owned()));
+        database_url = |v: &str| parse_database_url(v).map(Some);
     "db_max_connections", ["KIDO_DB_MAX_CONNECTIONS"], flag: Some("db-max-connections"), default: "10",
         "database pool size",
         db_max_connections = parse_positive;
+    "db_connect_timeout_secs", ["KIDO_DB_CONNECT_TIMEOUT_SECS"], flag: Some("db-connect-timeout-secs"), default: "30",
+        "how long start-up retries a PostgreSQL server it cannot reach before giving up (seconds)",
+        db_connect_timeout = parse_secs;
     "bootstrap_m2m_client_id", ["KIDO_BOOTSTRAP_M2M_CLIENT_ID"], flag: Some("bootstrap-m2m-client-id"), default: "generated",
         "client id of the Management API M2M application; a changed value replaces the previous one",
         bootstrap_m2m_client_id = |v: &str| Ok::<_, String>(Some(v.to_owned()));
@@ -121,6 +126,11 @@ settings! {
     "status_api_key", ["KIDO_STATUS_API_KEY", "STATUS_API_KEY"], flag: None, default: "unset",
         "GET /api/status with header logto-status-api-key equal to it also answers logto-tenant-id",
         status_api_key = |v: &str| Ok::<_, String>(Some(v.to_owned()).filter(|v| !v.is_empty()));
+    "secret_vault_kek", ["KIDO_SECRET_VAULT_KEK", "SECRET_VAULT_KEK"], flag: None, default: "<data dir>/secret-vault.key",
+        "key that seals secrets at rest (TOTP secrets): 32 bytes in base64; nodes sharing a database need the same",
+        secret_vault_kek = |v: &str| kido_core::sealing::SealingKey::parse(v)
+            .map(|_| Some(v.trim().to_owned()))
+            .map_err(|e| e.to_string());
     "max_pending_interactions_per_ip", ["KIDO_MAX_PENDING_INTERACTIONS_PER_IP"], flag: Some("max-pending-interactions-per-ip"), default: "100",
         "sign-ins one client address may have pending; more get 429",
         limits.max_pending_interactions_per_ip = parse_positive;
@@ -136,6 +146,64 @@ settings! {
     "shutdown_timeout_secs", ["KIDO_SHUTDOWN_TIMEOUT_SECS"], flag: Some("shutdown-timeout-secs"), default: "10",
         "time requests in flight get to finish on shutdown (seconds)",
         limits.shutdown_timeout = parse_secs;
+    "log_format", ["KIDO_LOG_FORMAT"], flag: Some("log-format"), default: "pretty",
+        "`pretty` (colours only on a terminal) or `json` (one object per line, for log collectors)",
+        log_format = |v: &str| LogFormat::parse(v).ok_or_else(|| "expected pretty or json".to_owned());
+    "log", ["KIDO_LOG", "RUST_LOG"], flag: Some("log"), default: "info",
+        "log filter, e.g. `warn`, `info,kido_server=debug`; `kido_server::events=warn` hides the event lines",
+        log_filter = parse_log_filter;
+    "metrics_port", ["KIDO_METRICS_PORT"], flag: Some("metrics-port"), default: "unset",
+        "port of the Prometheus `GET /metrics` listener, apart from the public ports (off unless set)",
+        metrics_port = |v| parse_port(v).map(Some);
+    "metrics_host", ["KIDO_METRICS_HOST"], flag: Some("metrics-host"), default: "KIDO_HOST",
+        "address the metrics listener listens on (e.g. 127.0.0.1 to keep it on the host)",
+        metrics_host = |v: &str| v.parse::<IpAddr>().map(Some).map_err(|_| "not an IP address".to_owned());
+}
+
+/// An IP address, or a host name resolved now (IPv4 first: `localhost` is 127.0.0.1 where
+/// both exist), so a name that resolves nowhere fails with the other settings' errors.
+fn parse_host(v: &str) -> Result<IpAddr, String> {
+    if let Ok(ip) = v.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let is_name = !v.is_empty()
+        && v.len() <= 253
+        && v.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !is_name {
+        return Err("expected an IP address (0.0.0.0, 127.0.0.1, ::) or a host name (localhost)".to_owned());
+    }
+    let addresses: Vec<IpAddr> = std::net::ToSocketAddrs::to_socket_addrs(&(v, 0))
+        .map_err(|e| format!("the host name does not resolve: {e}"))?
+        .map(|a| a.ip())
+        .collect();
+    addresses
+        .iter()
+        .find(|ip| ip.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| "the host name resolves to no address".to_owned())
+}
+
+/// A URL of a database Kido can use; anything else is refused here, naming the forms that work,
+/// rather than failing later as an unreadable database.
+fn parse_database_url(v: &str) -> Result<String, String> {
+    const SCHEMES: [&str; 3] = ["postgres://", "postgresql://", "sqlite:"];
+    if SCHEMES.iter().any(|s| v.len() > s.len() && v.starts_with(s)) {
+        return Ok(v.to_owned());
+    }
+    Err("expected postgres://user:password@host:5432/database (PostgreSQL) or sqlite:///path/to/kido.db".to_owned())
+}
+
+/// A database URL without its password, for messages and the banner.
+pub fn redact_database_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn parse_port(v: &str) -> Result<u16, String> {
@@ -148,6 +216,11 @@ fn parse_positive(v: &str) -> Result<u32, String> {
 
 fn parse_secs(v: &str) -> Result<Duration, String> {
     parse_positive(v).map(|n| Duration::from_secs(u64::from(n)))
+}
+
+/// A tracing `EnvFilter` directive list, checked once here so a typo fails the start.
+fn parse_log_filter(v: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(v).map(|_| v.to_owned()).map_err(|e| e.to_string())
 }
 
 fn parse_bool(v: &str) -> Result<bool, String> {
@@ -172,12 +245,14 @@ pub fn env_help() -> String {
         }
         out.push_str(&format!("  {names}  [file: {}]\n      {} (default: {})\n", s.key, s.help, s.default));
     }
-    out.push_str("  RUST_LOG\n      log filter, e.g. `info`, `kido_server=debug` (default: info)\n");
     out
 }
 
+/// The version `kido --version` and the banner print: the package's and the git commit built.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KIDO_GIT_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "kido", version, about = "Kido: an OpenID Connect provider and identity server, wire-compatible with Logto.", after_long_help = env_help(), after_help = "Run `kido --help` for the settings (environment, flags, config file).")]
+#[command(name = "kido", version = VERSION, about = "Kido: an OpenID Connect provider and identity server, wire-compatible with Logto.", after_long_help = env_help(), after_help = "Run `kido --help` for the settings (environment, flags, config file).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -189,6 +264,18 @@ pub struct Cli {
 pub enum Command {
     /// Start the server (the default when no command is given).
     Serve(ServeArgs),
+    /// Copy the SQLite database to FILE, consistently, while a server may be running on it
+    /// (PostgreSQL: use pg_dump). FILE must not exist.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// Where to write the copy; never overwritten.
+    pub file: PathBuf,
+    /// The data directory and database to copy, as for `kido serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 /// The command line: the config file and the flags given, as (setting key, value).
@@ -286,6 +373,8 @@ pub struct Config {
     /// `None` means the SQLite file in the data dir.
     pub database_url: Option<String>,
     pub db_max_connections: u32,
+    /// How long start-up keeps retrying an unreachable PostgreSQL server.
+    pub db_connect_timeout: Duration,
     /// argon2id cost of stored passwords.
     pub password_hash_cost: kido_core::passwords::HashCost,
     /// Password checks that may wait for a hashing thread (beyond: 503 with Retry-After).
@@ -302,7 +391,16 @@ pub struct Config {
     pub trust_proxy_header: bool,
     /// Secret that lets `GET /api/status` name the tenant (Logto's `STATUS_API_KEY`).
     pub status_api_key: Option<String>,
+    /// Text of the key sealing secrets at rest; `None`: the data directory's key file.
+    pub secret_vault_kek: Option<String>,
     pub limits: Limits,
+    pub log_format: LogFormat,
+    /// `EnvFilter` directives (validated).
+    pub log_filter: String,
+    /// The Prometheus listener's port; `None`: no metrics listener, no recording.
+    pub metrics_port: Option<u16>,
+    /// Its address; `None`: `host`.
+    pub metrics_host: Option<IpAddr>,
 }
 
 impl Default for Config {
@@ -316,6 +414,7 @@ impl Default for Config {
             data_dir: PathBuf::from("kido-data"),
             database_url: None,
             db_max_connections: 10,
+            db_connect_timeout: Duration::from_secs(30),
             password_hash_cost: kido_core::passwords::HashCost::default(),
             password_queue_limit: kido_core::passwords::default_queue_limit(),
             password_rate_limits: kido_core::rate_limits::PasswordRateLimits::default(),
@@ -326,7 +425,12 @@ impl Default for Config {
             bootstrap_admin_m2m_client_secret: None,
             trust_proxy_header: false,
             status_api_key: None,
+            secret_vault_kek: None,
             limits: Limits::default(),
+            log_format: LogFormat::Pretty,
+            log_filter: "info".to_owned(),
+            metrics_port: None,
+            metrics_host: None,
         }
     }
 }
@@ -340,6 +444,9 @@ pub enum ConfigError {
     /// `name` is where the value came from: the environment variable, the flag or the file key.
     #[error("{name}=`{value}` is invalid: {reason}")]
     Env { name: String, value: String, reason: String },
+    /// Values that are each valid but do not go together.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl Config {
@@ -353,7 +460,11 @@ impl Config {
         let mut config = Config::default();
         for s in SETTINGS {
             let apply = |config: &mut Config, name: String, value: String| {
-                (s.apply)(config, &value).map_err(|reason| ConfigError::Env { name, value, reason })
+                (s.apply)(config, &value).map_err(|reason| {
+                    // A database URL may hold a password: never echo it.
+                    let value = if s.key == "database_url" { redact_database_url(&value) } else { value };
+                    ConfigError::Env { name, value, reason }
+                })
             };
             if let Some((_, v)) = file.iter().find(|(k, _)| k == s.key) {
                 let name = format!("{} in {}", s.key, args.config.as_deref().unwrap_or(Path::new("")).display());
@@ -366,7 +477,30 @@ impl Config {
                 apply(&mut config, s.flag_name().unwrap_or_default(), v.clone())?;
             }
         }
+        config.check()?;
         Ok(config)
+    }
+
+    /// What no single setting can check: the two ports differ, the argon2 cost is one argon2
+    /// accepts (so a bad cost is named here, not as a failure to load signing keys).
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.port == self.admin_port && self.port != 0 {
+            return Err(ConfigError::Conflict(format!(
+                "KIDO_PORT and KIDO_ADMIN_PORT (--port, --admin-port) are both {}: the user tenant and the admin \
+                 tenant each need their own port. Choose another for one of them, e.g. KIDO_ADMIN_PORT={}.",
+                self.port,
+                self.port.wrapping_add(1)
+            )));
+        }
+        let cost = self.password_hash_cost;
+        cost.check().map_err(|reason| {
+            ConfigError::Conflict(format!(
+                "KIDO_ARGON2_MEMORY_KIB={}, KIDO_ARGON2_ITERATIONS={}, KIDO_ARGON2_PARALLELISM={} is not an argon2id \
+                 cost: {reason}. The memory must be at least 8 KiB per lane; the default (OWASP's) is \
+                 KIDO_ARGON2_MEMORY_KIB=19456, KIDO_ARGON2_ITERATIONS=2, KIDO_ARGON2_PARALLELISM=1.",
+                cost.memory_kib, cost.iterations, cost.parallelism
+            ))
+        })
     }
 
     /// The database URL in effect.
@@ -523,6 +657,7 @@ mod tests {
         .unwrap();
         let args = match cli.command {
             Some(Command::Serve(a)) => a,
+            Some(Command::Backup(b)) => b.serve,
             None => cli.serve,
         };
         let c = Config::load(&args, &env_of(&[])).unwrap();
@@ -560,6 +695,8 @@ mod tests {
                 "bootstrap_admin_m2m_client_id",
                 "bootstrap_admin_m2m_client_secret",
                 "status_api_key",
+                "metrics_port",
+                "metrics_host",
             ];
             let mut c = Config::default();
             if (s.apply)(&mut c, s.default).is_ok() && !unset.contains(&s.key) {
@@ -569,6 +706,35 @@ mod tests {
         let mut long = Vec::new();
         <Cli as clap::CommandFactory>::command().write_long_help(&mut long).unwrap();
         assert!(String::from_utf8(long).unwrap().contains("KIDO_TRUST_PROXY_HEADER, TRUST_PROXY_HEADER"));
+    }
+
+    /// Every `KIDO_*` name the README and the operations guide mention is a setting (or one
+    /// of the few variables that are not), so no document names a variable Kido ignores.
+    #[test]
+    fn every_variable_the_docs_name_exists() {
+        const NOT_SETTINGS: [&str; 2] = ["KIDO_TEST_POSTGRES_URL", "KIDO_GIT_COMMIT"];
+        let docs = [
+            ("README.md", include_str!("../../../README.md")),
+            ("docs/OPERATIONS.md", include_str!("../../../docs/OPERATIONS.md")),
+            ("docs/SECURITY.md", include_str!("../../../docs/SECURITY.md")),
+        ];
+        for (file, text) in docs {
+            for (at, _) in text.match_indices("KIDO_") {
+                let name: String = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                // `KIDO_BOOTSTRAP_M2M_CLIENT_ID` / `_SECRET` style and prose prefixes (`KIDO_*`).
+                let name = name.trim_end_matches('_');
+                if name == "KIDO" || NOT_SETTINGS.contains(&name) {
+                    continue;
+                }
+                assert!(
+                    SETTINGS.iter().any(|s| s.env.contains(&name)),
+                    "{file} names {name}, which is no setting of config.rs"
+                );
+            }
+        }
     }
 
     /// README.md's configuration table lists exactly the settings, names and defaults of `SETTINGS`.

@@ -8,6 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 pub const INTERACTION: &str = "_interaction";
 /// The signed-in browser (a session row).
 pub const SESSION: &str = "_session";
+/// The session cookie's signature (koa's `<name>.sig`: a MAC of `_session=<value>`).
+pub const SESSION_SIG: &str = "_session.sig";
 
 /// Every `name=value` pair of the request's `Cookie` headers, trimmed, in order.
 pub fn pairs(headers: &HeaderMap) -> impl Iterator<Item = &str> {

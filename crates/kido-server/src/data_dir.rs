@@ -12,6 +12,20 @@ pub enum DataDirError {
     Io(PathBuf, std::io::Error),
     /// Another process holds the lock of this directory.
     InUse(PathBuf),
+    /// This user may not write the directory (`.0`): writing or tightening `.1` was refused.
+    NotWritable(PathBuf, PathBuf, std::io::Error),
+}
+
+impl DataDirError {
+    /// A refusal (EACCES, EPERM) is the directory's owner or mode, not a missing path: say so.
+    fn classify(dir: &Path, path: PathBuf, error: std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                Self::NotWritable(dir.to_owned(), path, error)
+            }
+            _ => Self::Io(path, error),
+        }
+    }
 }
 
 /// The lock file that keeps a second process off a SQLite data directory.
@@ -27,17 +41,33 @@ pub struct DataDirLock {
 /// file `sqlite_db`, and creates that file owner-only before SQLite first opens it (SQLite
 /// gives `-wal` and `-shm` the database file's mode).
 pub fn prepare(dir: &Path, sqlite_db: Option<&Path>) -> Result<Option<DataDirLock>, DataDirError> {
-    let io = |e| DataDirError::Io(dir.to_owned(), e);
+    let io = |e| DataDirError::classify(dir, dir.to_owned(), e);
     create_private_dir(dir).map_err(io)?;
     let lock = match sqlite_db {
         Some(_) => Some(lock(dir)?),
-        None => None,
+        // The lock file proves SQLite's directory writable; without one, check it now rather
+        // than fail at the end of the first start, when the credentials are written.
+        None => {
+            check_writable(dir)?;
+            None
+        }
     };
     tighten(dir).map_err(io)?;
     if let Some(db) = sqlite_db {
-        create_private_file(db).map_err(|e| DataDirError::Io(db.to_owned(), e))?;
+        create_private_file(db).map_err(|e| DataDirError::classify(dir, db.to_owned(), e))?;
     }
     Ok(lock)
+}
+
+fn check_writable(dir: &Path) -> Result<(), DataDirError> {
+    let probe = dir.join(".kido-write-check");
+    private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| DataDirError::classify(dir, probe.clone(), e))
 }
 
 /// Tightens what SQLite created beside the database (`-wal`, `-shm`) once it is open.
@@ -56,7 +86,7 @@ pub fn tighten_sqlite_files(db: &Path) -> Result<(), DataDirError> {
 fn lock(dir: &Path) -> Result<DataDirLock, DataDirError> {
     let path = dir.join(LOCK_FILE);
     let file = private_options().read(true).write(true).truncate(false).create(true).open(&path);
-    let file = file.map_err(|e| DataDirError::Io(path.clone(), e))?;
+    let file = file.map_err(|e| DataDirError::classify(dir, path.clone(), e))?;
     match file.try_lock() {
         Ok(()) => Ok(DataDirLock { _file: file }),
         Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::InUse(dir.to_owned())),
@@ -102,6 +132,26 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+/// The key file secrets at rest are sealed with when `KIDO_SECRET_VAULT_KEK` is unset.
+pub const SECRET_KEY_FILE: &str = "secret-vault.key";
+
+/// The text of the data directory's secret key, made (owner-only) on the first start. A
+/// copy of the database without this file opens no sealed secret.
+pub fn secret_key_text(dir: &Path) -> Result<String, DataDirError> {
+    use std::io::Write;
+    let path = dir.join(SECRET_KEY_FILE);
+    let io = |e| DataDirError::Io(path.clone(), e);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return Ok(text.trim().to_owned()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        Err(_) => {}
+    }
+    let text = kido_core::sealing::SealingKey::generate_text().map_err(|e| io(std::io::Error::other(e.to_string())))?;
+    let mut file = private_options().write(true).create_new(true).open(&path).map_err(io)?;
+    file.write_all(format!("{text}\n").as_bytes()).and_then(|()| file.sync_all()).map_err(io)?;
+    Ok(text)
 }
 
 /// Creates `path` empty and owner-only if it does not exist.

@@ -43,7 +43,11 @@ where
             .with_data(json!({"supportedTypes": ["Bearer"]})));
         };
         match app.core.management_auth().verify(&app.tenant.context, token) {
-            Ok(_) => Ok(ManagementScope),
+            Ok(claims) => {
+                let caller = claims.get("client_id").or_else(|| claims.get("sub")).and_then(|v| v.as_str());
+                crate::events::note_management_caller(app.tenant.id(), caller.unwrap_or_default());
+                Ok(ManagementScope)
+            }
             Err(ManagementAuthError::Forbidden) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "auth.forbidden",

@@ -11,6 +11,9 @@
 //!   that saved nothing moves it when it ends. Whoever else holds the old value holds
 //!   nothing from then on.
 //!
+//! The cookie holds one sign-in per client (`interaction_cookie`); a request acts on the
+//! one its `app_id` names, else the newest, and only that entry rotates.
+//!
 //! Handlers take the request's cookie with the `SignInCookie` extractor.
 
 use std::convert::Infallible;
@@ -26,6 +29,7 @@ use kido_core::interaction::{INTERACTION_TTL_MS, InteractionCookie};
 
 use crate::cookies;
 use crate::errors::ApiError;
+use crate::interaction_cookie::InteractionMap;
 use crate::state::AppState;
 
 /// The `_interaction` cookie of this request, as the guard prepared it.
@@ -39,39 +43,39 @@ impl<S: Send + Sync> FromRequestParts<S> for SignInCookie {
             return Ok(Self(cookie.clone()));
         }
         // Outside the guard (it runs over every route): the header as it is, read-only.
-        let value = cookies::get(&parts.headers, cookies::INTERACTION);
-        Ok(Self(Arc::new(InteractionCookie::read_only(value))))
+        let selected = InteractionMap::from_headers(&parts.headers).for_request(parts.uri.query());
+        Ok(Self(Arc::new(InteractionCookie::read_only(selected.as_ref().map(|(_, v)| v.as_str())))))
     }
 }
 
 /// Middleware over every route (cheap when the request has no `_interaction` cookie).
 pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
-    let values = cookies::all(request.headers(), cookies::INTERACTION);
-    if values.len() > 1 {
+    if cookies::all(request.headers(), cookies::INTERACTION).len() > 1 {
         tracing::warn!("request with several _interaction cookies refused (a planted cookie?)");
         replace_interaction_cookie(request.headers_mut(), None);
     }
-    let rotating = values.len() == 1 && changes_sign_in(request.method(), request.uri().path());
-    let cookie = Arc::new(match values.as_slice() {
-        [value] if rotating => InteractionCookie::rotating(value, ids::new_opaque_token()),
-        [value] => InteractionCookie::read_only(Some(value)),
-        _ => InteractionCookie::read_only(None),
+    let map = InteractionMap::from_headers(request.headers());
+    let selected = map.for_request(request.uri().query());
+    let rotating = selected.is_some() && changes_sign_in(request.method(), request.uri().path());
+    let cookie = Arc::new(match &selected {
+        Some((_, value)) if rotating => InteractionCookie::rotating(value, ids::new_opaque_token()),
+        Some((_, value)) => InteractionCookie::read_only(Some(value)),
+        None => InteractionCookie::read_only(None),
     });
     request.extensions_mut().insert(cookie.clone());
     let mut response = next.run(request).await;
-    if !rotating {
-        return response;
-    }
+    let Some((client_id, _)) = selected.filter(|_| rotating) else { return response };
     let fresh = match app.core.experience().settle_cookie(&app.tenant.context, &cookie).await {
         Ok(Some(fresh)) => fresh,
         // Unknown or expired: the step itself answered that the sign-in is lost.
         Ok(None) => return response,
-        Err(e) => return ApiError::from(kido_core::storage::StorageError::from(e)).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     // Sent whatever the step answered: the old value no longer works.
+    let value = map.rotate(&client_id, &fresh).encode();
     response.headers_mut().append(
         header::SET_COOKIE,
-        cookies::set(cookies::INTERACTION, &fresh, INTERACTION_TTL_MS / 1000, app.tenant.secure_cookies()),
+        cookies::set(cookies::INTERACTION, &value, INTERACTION_TTL_MS / 1000, app.tenant.secure_cookies()),
     );
     response
 }

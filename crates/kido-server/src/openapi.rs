@@ -1,4 +1,4 @@
-//! The OpenAPI 3 description of the API, generated from the route definitions
+//! The OpenAPI 3.0 description of the API, generated from the route definitions
 //! (`utoipa` attributes next to each handler) and served at `/api/swagger.json` and
 //! `/api/.well-known/management.openapi.json`. Built on the first request for it
 //! (`state::OpenApiDocument`), not at start: an idle process does not hold it.
@@ -94,11 +94,12 @@ pub struct SearchParams {
     search: Option<String>,
 }
 
-/// Adds the OAuth2 client-credentials security scheme, required by default, and serializes
-/// the document (built once, on its first request, and served as bytes from then on).
-pub fn finish(mut doc: utoipa::openapi::OpenApi) -> String {
-    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+/// Rewrites utoipa's 3.1 into OpenAPI 3.0 (`openapi_v30.rs`), adds the OAuth2
+/// client-credentials security scheme, required by default, and serializes the document
+/// (built once, on its first request, and served as bytes from then on).
+pub fn finish(doc: utoipa::openapi::OpenApi) -> String {
     let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
+    crate::openapi_v30::downgrade(&mut value);
     if let Some(obj) = value.as_object_mut() {
         obj.remove("servers");
         obj.insert("security".into(), json!([{"OAuth2": ["all"]}]));

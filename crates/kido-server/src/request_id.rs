@@ -17,19 +17,44 @@ pub const HEADER: HeaderName = HeaderName::from_static("logto-core-request-id");
 static PREFIX: LazyLock<String> = LazyLock::new(kido_core::ids::new_short_id);
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-/// A new request id: 12 random lowercase alphanumerics, `-`, a hexadecimal counter.
-fn next_id() -> HeaderValue {
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let id = format!("{}-{n:x}", *PREFIX);
-    // Alphanumerics and `-` only: always a valid header value.
-    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("unknown"))
+tokio::task_local! {
+    /// The number of the request the current task is answering (see [`current`]).
+    static CURRENT: u64;
+}
+
+/// A request's id: formatted only when shown (a header, a log line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(u64);
+
+impl std::fmt::Display for RequestId {
+    /// 12 random lowercase alphanumerics, `-`, a hexadecimal counter.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:x}", *PREFIX, self.0)
+    }
+}
+
+impl RequestId {
+    fn next() -> Self {
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn header_value(self) -> HeaderValue {
+        // Alphanumerics and `-` only: always a valid header value.
+        HeaderValue::from_str(&self.to_string()).unwrap_or(HeaderValue::from_static("unknown"))
+    }
+}
+
+/// The id of the request the calling task is answering, if it is answering one (the
+/// handlers and the domain code they call run on the request's task).
+pub fn current() -> Option<RequestId> {
+    CURRENT.try_with(|n| RequestId(*n)).ok()
 }
 
 pub async fn tag(request: Request, next: Next) -> Response {
-    let id = next_id();
-    tracing::trace!(request_id = ?id, method = %request.method(), path = request.uri().path(), "request");
-    let mut response = next.run(request).await;
-    response.headers_mut().insert(HEADER, id);
+    let id = RequestId::next();
+    tracing::trace!(request_id = %id, method = %request.method(), path = request.uri().path(), "request");
+    let mut response = CURRENT.scope(id.0, next.run(request)).await;
+    response.headers_mut().insert(HEADER, id.header_value());
     response
 }
 
@@ -37,8 +62,8 @@ pub async fn tag(request: Request, next: Next) -> Response {
 mod tests {
     #[test]
     fn ids_are_distinct_and_valid_header_values() {
-        let a = super::next_id();
-        let b = super::next_id();
+        let a = super::RequestId::next().header_value();
+        let b = super::RequestId::next().header_value();
         assert_ne!(a, b);
         assert!(a.to_str().unwrap().len() >= 14);
     }

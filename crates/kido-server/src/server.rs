@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kido_core::bootstrap::{self, BootstrapOptions, M2mCredentials};
+use kido_core::sealing::SealingKey;
 use kido_core::storage::{self, StorageError};
 use kido_core::{Core, CoreOptions, TenantContext};
 use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
@@ -15,8 +16,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, redact_database_url};
 use crate::data_dir;
+use crate::events::ServerEvents;
+use crate::metrics::{self, Metrics};
 use crate::routes;
 use crate::serve;
 use crate::state::{AppState, OpenApiDocument, TenantSite};
@@ -31,17 +34,34 @@ pub enum ServerError {
     )]
     DataDirInUse(PathBuf),
     #[error(
-        "cannot open the database: {0}. Check DATABASE_URL (postgres://user:password@host:5432/db) or the data directory."
+        "the data directory {0} is not writable by the user running kido ({1}: {2}). Give that user the \
+         directory (e.g. `chown -R <user> {0}`), or choose another with KIDO_DATA_DIR / --data-dir."
     )]
-    Database(#[source] StorageError),
+    DataDirNotWritable(PathBuf, PathBuf, std::io::Error),
+    #[error(
+        "cannot open the database {0}: {1}. Check DATABASE_URL (postgres://user:password@host:5432/database, \
+         or sqlite:///path/to/kido.db) and that its user may connect and create tables."
+    )]
+    Database(String, #[source] StorageError),
+    #[error(
+        "{0}. Check that PostgreSQL is running and listening there (`pg_isready -h <host> -p <port>`) and that \
+         DATABASE_URL names the right host and port; KIDO_DB_CONNECT_TIMEOUT_SECS sets how long start-up waits."
+    )]
+    DatabaseUnreachable(String),
     #[error("first-start setup failed: {0}")]
     Bootstrap(#[from] bootstrap::BootstrapError),
     #[error("cannot load signing keys: {0}")]
     Keys(#[from] kido_core::StartError),
     #[error("cannot listen on {0}: {1}. Is another process using the port? Choose another with --port / KIDO_PORT.")]
     Bind(SocketAddr, std::io::Error),
+    #[error("cannot listen on {0} for metrics: {1}. Choose another port with --metrics-port / KIDO_METRICS_PORT.")]
+    MetricsBind(SocketAddr, std::io::Error),
     #[error("cannot write {0}: {1}")]
     Credentials(PathBuf, std::io::Error),
+    #[error(
+        "the secret key ({0}) is not usable: {1}. Give KIDO_SECRET_VAULT_KEK 32 random bytes in base64 (e.g. `openssl rand -base64 32`)."
+    )]
+    SecretKey(String, kido_core::sealing::SealingError),
     #[error("building the HTTP routes failed; this is a bug in Kido, please report it")]
     Routes,
 }
@@ -51,6 +71,7 @@ impl From<data_dir::DataDirError> for ServerError {
         match error {
             data_dir::DataDirError::Io(path, e) => Self::DataDir(path, e),
             data_dir::DataDirError::InUse(dir) => Self::DataDirInUse(dir),
+            data_dir::DataDirError::NotWritable(dir, path, e) => Self::DataDirNotWritable(dir, path, e),
         }
     }
 }
@@ -65,6 +86,8 @@ pub struct Listener {
 
 pub struct RunningServer {
     pub listeners: Vec<Listener>,
+    /// Where `GET /metrics` is served (`KIDO_METRICS_PORT`), if it is.
+    pub metrics_address: Option<SocketAddr>,
     /// Set on the start that created the bootstrap M2M application.
     pub generated_credentials: Option<M2mCredentials>,
     /// The admin tenant's, when this start generated them.
@@ -80,6 +103,26 @@ pub struct RunningServer {
     _data_dir_lock: Option<data_dir::DataDirLock>,
 }
 
+/// The key secrets at rest are sealed with: `KIDO_SECRET_VAULT_KEK`, else the data directory's
+/// key file. On a shared database the fallback is said once in the log (not a start-up
+/// warning: one node on PostgreSQL is a sound setup), since several nodes would each make
+/// their own file.
+fn sealing_key(config: &Config, shared_database: bool) -> Result<SealingKey, ServerError> {
+    if let Some(text) = &config.secret_vault_kek {
+        return SealingKey::parse(text).map_err(|e| ServerError::SecretKey("KIDO_SECRET_VAULT_KEK".into(), e));
+    }
+    let path = config.data_dir.join(data_dir::SECRET_KEY_FILE);
+    let text = data_dir::secret_key_text(&config.data_dir)?;
+    let key = SealingKey::parse(&text).map_err(|e| ServerError::SecretKey(path.display().to_string(), e))?;
+    if shared_database {
+        tracing::info!(
+            "secrets at rest (TOTP secrets) are sealed with {}; nodes sharing this database need the same key: set KIDO_SECRET_VAULT_KEK on each",
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let url = config.database_url();
     let sqlite_db = data_dir::sqlite_file(&url);
@@ -87,7 +130,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     // CPU-bound start-up work runs beside the database's (connect, migrate, bootstrap).
     std::thread::spawn(kido_core::ids::warm_up_random);
     let routes_built = tokio::task::spawn_blocking(routes::build);
-    let store = storage::open(&url, config.db_max_connections).await.map_err(ServerError::Database)?;
+    let store = storage::open_when_reachable(&url, config.db_max_connections, config.db_connect_timeout)
+        .await
+        .map_err(|e| match e {
+            storage::OpenError::Unreachable(..) => ServerError::DatabaseUnreachable(e.to_string()),
+            storage::OpenError::Storage(e) => ServerError::Database(redact_database_url(&url), e),
+        })?;
     let report = bootstrap::run(
         &store,
         &BootstrapOptions {
@@ -104,12 +152,17 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     }
     let tenants = bootstrap::tenants();
     let (shutdown_signal, _) = watch::channel(false);
+    let sealing_key = sealing_key(&config, sqlite_db.is_none())?;
+    // Counted only when they can be scraped.
+    let metrics = config.metrics_port.map(|_| Arc::new(Metrics::new()));
     let options = CoreOptions {
         hash_cost: config.password_hash_cost,
         password_queue_limit: config.password_queue_limit,
         password_rate_limits: config.password_rate_limits,
         outbox_dir: Some(config.data_dir.join("outbox")),
         max_pending_interactions_per_ip: config.limits.max_pending_interactions_per_ip,
+        sealing_key: Some(Arc::new(sealing_key)),
+        events: Arc::new(ServerEvents::new(metrics.clone())),
         ..CoreOptions::default()
     };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);
@@ -141,15 +194,31 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             status_api_key: config.status_api_key.as_deref().map(Arc::from),
         };
         let state = AppState { core: core.clone(), tenant: Arc::new(site), openapi: openapi.clone() };
-        let app = router
+        let mut app = router
             .clone()
             .with_state(state.clone())
-            .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard))
-            // Outermost: every answer, the guards' own included, names its request.
-            .layer(axum::middleware::from_fn(crate::request_id::tag));
+            .layer(axum::middleware::from_fn_with_state(state, crate::interaction_guard::guard));
+        if let Some(metrics) = &metrics {
+            let recorder = metrics::RequestRecorder::new(metrics.clone(), tenant);
+            app = app.layer(axum::middleware::from_fn_with_state(recorder, metrics::record_request));
+        }
+        // Outermost: every answer, the guards' own included, names its request.
+        let app = app.layer(axum::middleware::from_fn(crate::request_id::tag));
         tasks.push(tokio::spawn(serve::serve(listener, app, config.limits.clone(), shutdown.subscribe())));
         listeners.push(Listener { tenant: tenant.clone(), address, endpoint: origin });
     }
+
+    let metrics_address = match (config.metrics_port, metrics) {
+        (Some(port), Some(metrics)) => {
+            let address = SocketAddr::new(config.metrics_host.unwrap_or(config.host), port);
+            let listener = TcpListener::bind(address).await.map_err(|e| ServerError::MetricsBind(address, e))?;
+            let address = listener.local_addr().map_err(|e| ServerError::MetricsBind(address, e))?;
+            let app = metrics::router(metrics, core.clone());
+            tasks.push(tokio::spawn(serve::serve(listener, app, config.limits.clone(), shutdown.subscribe())));
+            Some(address)
+        }
+        _ => None,
+    };
 
     let mut startup_warnings = report.warnings.clone();
     let credentials_file = data_dir::credentials_file(&config.data_dir, config.database_url.as_deref());
@@ -185,10 +254,11 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     crate::memory::release_free_memory();
     Ok(RunningServer {
         listeners,
+        metrics_address,
         generated_credentials: report.generated_m2m,
         generated_admin_credentials: report.generated_admin_m2m,
         credentials_file,
-        database: redact(&url),
+        database: redact_database_url(&url),
         startup_warnings,
         core,
         shutdown,
@@ -209,6 +279,8 @@ impl RunningServer {
         for task in self.tasks {
             let _ = task.await;
         }
+        // No request is left to queue one: what the audit queue holds is written now.
+        self.core.flush_audit().await;
         self.core.stop();
         self.core.store.close().await;
     }
@@ -283,16 +355,4 @@ fn write_credentials(path: &PathBuf, generated: &GeneratedCredentials) -> Result
     file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(err)?;
     std::fs::rename(&temporary, path).map_err(err)?;
     Ok(())
-}
-
-/// The database URL without its password, for printing.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -1,6 +1,8 @@
 //! A JSON value deserializer that refuses what serde's derive quietly accepts: an array
 //! where an object (struct) is expected (`{"profile": [null, null]}` must be a 400, not an
-//! empty profile). Everything else behaves like `serde_json::Value`'s deserializer.
+//! empty profile), and notes the keys of an object that no field of its struct takes
+//! (`unknown_keys`: accepted, as Logto does, but named). Everything else behaves like
+//! `serde_json::Value`'s deserializer.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde_json::{Map, Value};
@@ -24,7 +26,7 @@ impl<'de> Deserializer<'de> for Strict {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.0 {
             Value::Array(items) => visitor.visit_seq(StrictSeq(items.into_iter())),
-            Value::Object(map) => visitor.visit_map(StrictMap { entries: map.into_iter(), value: None }),
+            Value::Object(map) => visitor.visit_map(StrictMap { entries: map.into_iter(), value: None, fields: None }),
             other => other.deserialize_any(visitor),
         }
     }
@@ -32,11 +34,15 @@ impl<'de> Deserializer<'de> for Strict {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         match self.0 {
-            Value::Object(map) => visitor.visit_map(StrictMap { entries: map.into_iter(), value: None }),
+            // serde's derive lists every field name and alias (a struct with a flattened
+            // field asks for a map instead, and is not checked).
+            Value::Object(map) => {
+                visitor.visit_map(StrictMap { entries: map.into_iter(), value: None, fields: Some(fields) })
+            }
             other => Err(de::Error::invalid_type(unexpected(&other), &"an object")),
         }
     }
@@ -65,9 +71,18 @@ impl<'de> Deserializer<'de> for Strict {
         visitor.visit_newtype_struct(self)
     }
 
+    /// Names (an internally tagged enum's `type`) are strings: serde's derive would also take
+    /// a variant's index, so `{"type": 0}` would pick the first variant.
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::String(name) => visitor.visit_string(name),
+            other => Err(de::Error::invalid_type(unexpected(&other), &"a string")),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct
-        seq tuple tuple_struct map identifier ignored_any
+        seq tuple tuple_struct map ignored_any
     }
 }
 
@@ -84,6 +99,8 @@ impl<'de> SeqAccess<'de> for StrictSeq {
 struct StrictMap {
     entries: <Map<String, Value> as IntoIterator>::IntoIter,
     value: Option<Value>,
+    /// The struct's field names, when the map is a struct's.
+    fields: Option<&'static [&'static str]>,
 }
 
 impl<'de> MapAccess<'de> for StrictMap {
@@ -92,6 +109,9 @@ impl<'de> MapAccess<'de> for StrictMap {
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
         match self.entries.next() {
             Some((key, value)) => {
+                if self.fields.is_some_and(|fields| !fields.contains(&key.as_str())) {
+                    crate::unknown_keys::note(&key);
+                }
                 self.value = Some(value);
                 seed.deserialize(key.into_deserializer()).map(Some)
             }
@@ -134,5 +154,24 @@ mod tests {
         assert!(Outer::deserialize(Strict(json!({"inner": null, "list": [[1]], "any": 1}))).is_err());
         assert!(Outer::deserialize(Strict(json!([null, [], 1]))).is_err());
         assert!(Inner::deserialize(Strict(json!({"a": 99999999999u64}))).is_err());
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(tag = "type")]
+    enum Tagged {
+        First { a: Option<u32> },
+        Second,
+    }
+
+    #[test]
+    fn tags_are_names_not_indexes() {
+        assert_eq!(Tagged::deserialize(Strict(json!({"type": "Second"}))).unwrap(), Tagged::Second);
+        assert_eq!(
+            Tagged::deserialize(Strict(json!({"type": "First", "a": 2}))).unwrap(),
+            Tagged::First { a: Some(2) }
+        );
+        assert!(Tagged::deserialize(Strict(json!({"type": 0}))).is_err());
+        assert!(Tagged::deserialize(Strict(json!({"type": 1}))).is_err());
+        assert!(Tagged::deserialize(Strict(json!({"type": null}))).is_err());
     }
 }

@@ -1,10 +1,8 @@
 //! Applications and their secrets.
 
 use kido_proto::TenantId;
-use kido_proto::applications::ApplicationFilter;
-use kido_proto::applications::{
-    Application, ApplicationSecret, ApplicationType, CustomClientMetadata, OidcClientMetadata,
-};
+use kido_proto::applications::{ApplicationFilter, DEMO_APP_ID};
+use kido_proto::applications::{ApplicationType, CustomClientMetadata, OidcClientMetadata};
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -14,8 +12,26 @@ use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
 use crate::{ListQuery, Page, placeholders};
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 const COLUMNS: &str = "tenant_id, id, name, description, type, oidc_client_metadata, \
                        custom_client_metadata, custom_data, is_third_party, created_at";
+
+/// An application row (its secrets live in their own table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredApplication {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub app_type: ApplicationType,
+    pub oidc_client_metadata: Json<OidcClientMetadata>,
+    pub custom_client_metadata: Json<CustomClientMetadata>,
+    pub custom_data: Json<Value>,
+    pub is_third_party: bool,
+    pub created_at: i64,
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -32,32 +48,31 @@ struct Row {
     created_at: i64,
 }
 
-impl TryFrom<Row> for Application {
+impl TryFrom<Row> for StoredApplication {
     type Error = StoreError;
     fn try_from(r: Row) -> StoreResult<Self> {
         let app_type = ApplicationType::parse(&r.app_type)
             .ok_or_else(|| StoreError::Corrupt(format!("application {} has type {}", r.id, r.app_type)))?;
-        Ok(Application {
+        Ok(StoredApplication {
             tenant_id: r.tenant_id,
             id: r.id,
             name: r.name,
             description: r.description,
             app_type,
-            oidc_client_metadata: r.oidc_client_metadata.0,
-            custom_client_metadata: r.custom_client_metadata.0,
-            protected_app_metadata: None,
-            custom_data: r.custom_data.0,
+            oidc_client_metadata: r.oidc_client_metadata,
+            custom_client_metadata: r.custom_client_metadata,
+            custom_data: r.custom_data,
             is_third_party: r.is_third_party,
             created_at: r.created_at,
         })
     }
 }
 
-fn rows_to_apps(rows: Vec<Row>) -> StoreResult<Vec<Application>> {
-    rows.into_iter().map(Application::try_from).collect()
+fn rows_to_apps(rows: Vec<Row>) -> StoreResult<Vec<StoredApplication>> {
+    rows.into_iter().map(StoredApplication::try_from).collect()
 }
 
-pub async fn insert(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
+pub async fn insert(c: &mut impl Exec, app: &StoredApplication) -> StoreResult<()> {
     let sql = format!("INSERT INTO applications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
     run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&app.tenant_id)
@@ -65,9 +80,9 @@ pub async fn insert(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
         .bind(&app.name)
         .bind(&app.description)
         .bind(app.app_type.as_str())
-        .bind(Json(&app.oidc_client_metadata))
-        .bind(Json(&app.custom_client_metadata))
-        .bind(Json(&app.custom_data))
+        .bind(&app.oidc_client_metadata)
+        .bind(&app.custom_client_metadata)
+        .bind(&app.custom_data)
         .bind(app.is_third_party)
         .bind(app.created_at)
         .execute(&mut *c)
@@ -77,7 +92,7 @@ pub async fn insert(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
 }
 
 /// Writes the mutable fields of `app` back.
-pub async fn update(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
+pub async fn update(c: &mut impl Exec, app: &StoredApplication) -> StoreResult<()> {
     const SQL: &str = "UPDATE applications SET name = $3, description = $4, oidc_client_metadata = $5, \
                        custom_client_metadata = $6, custom_data = $7 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
@@ -85,23 +100,23 @@ pub async fn update(c: &mut impl Exec, app: &Application) -> StoreResult<()> {
         .bind(&app.id)
         .bind(&app.name)
         .bind(&app.description)
-        .bind(Json(&app.oidc_client_metadata))
-        .bind(Json(&app.custom_client_metadata))
-        .bind(Json(&app.custom_data))
+        .bind(&app.oidc_client_metadata)
+        .bind(&app.custom_client_metadata)
+        .bind(&app.custom_data)
         .execute(&mut *c)
         .await?
         .rows_affected());
     Ok(())
 }
 
-pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Application>> {
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredApplication>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE tenant_id = $1 AND id = $2");
     let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
         .await?);
-    row.map(Application::try_from).transpose()
+    row.map(StoredApplication::try_from).transpose()
 }
 
 /// Newest first; `page` absent means the whole list. Returns the page and the total.
@@ -110,9 +125,10 @@ pub async fn list(
     tenant: &TenantId,
     filter: &ApplicationFilter,
     page: Option<Page>,
-) -> StoreResult<(Vec<Application>, i64)> {
+) -> StoreResult<(Vec<StoredApplication>, i64)> {
     // Binds: $1 tenant, then the optional filters in order.
-    let mut conditions = vec!["a.tenant_id = $1".to_owned()];
+    // The built-in Live Preview app is never listed (Logto keeps it out of its table).
+    let mut conditions = vec!["a.tenant_id = $1".to_owned(), format!("a.id <> '{DEMO_APP_ID}'")];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     if !filter.types.is_empty() {
         conditions.push(format!("a.type IN ({})", placeholders(1 + binds.len(), filter.types.len())));
@@ -167,30 +183,18 @@ pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResu
 
 // --- secrets ---------------------------------------------------------------------------
 
-#[derive(sqlx::FromRow)]
-struct SecretRow {
-    tenant_id: String,
-    application_id: String,
-    name: String,
-    value: String,
-    created_at: i64,
-    expires_at: Option<i64>,
+/// A secret of an application.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredApplicationSecret {
+    pub tenant_id: String,
+    pub application_id: String,
+    pub name: String,
+    pub value: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
 }
 
-impl From<SecretRow> for ApplicationSecret {
-    fn from(r: SecretRow) -> Self {
-        ApplicationSecret {
-            tenant_id: r.tenant_id,
-            application_id: r.application_id,
-            name: r.name,
-            value: r.value,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
-pub async fn insert_secret(c: &mut impl Exec, secret: &ApplicationSecret) -> StoreResult<()> {
+pub async fn insert_secret(c: &mut impl Exec, secret: &StoredApplicationSecret) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO application_secrets (tenant_id, application_id, name, value, created_at, expires_at) \
                        VALUES ($1, $2, $3, $4, $5, $6)";
     run!(c, |c| sqlx::query(SQL)
@@ -207,12 +211,14 @@ pub async fn insert_secret(c: &mut impl Exec, secret: &ApplicationSecret) -> Sto
 }
 
 /// Oldest first, as Logto lists them.
-pub async fn list_secrets(c: &mut impl Exec, tenant: &TenantId, app_id: &str) -> StoreResult<Vec<ApplicationSecret>> {
+pub async fn list_secrets(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    app_id: &str,
+) -> StoreResult<Vec<StoredApplicationSecret>> {
     const SQL: &str = "SELECT tenant_id, application_id, name, value, created_at, expires_at FROM application_secrets \
                        WHERE tenant_id = $1 AND application_id = $2 ORDER BY created_at, name";
-    let rows: Vec<SecretRow> =
-        run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(app_id).fetch_all(&mut *c).await?);
-    Ok(rows.into_iter().map(Into::into).collect())
+    Ok(run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(app_id).fetch_all(&mut *c).await?))
 }
 
 /// Renames a secret; false when there is no secret of that name.

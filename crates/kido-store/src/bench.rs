@@ -6,6 +6,9 @@ use kido_proto::TenantId;
 use crate::db::{Backend, Exec, run};
 use crate::error::{StoreError, StoreResult};
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 /// Inserts users number `from..=to` (of `count`) into `tenant` on PostgreSQL: ids, usernames
 /// and emails carry the row number (unique, and searchable by the bench), sign-ups spread
 /// `step_ms` apart ending at `now`. Returns the rows inserted.

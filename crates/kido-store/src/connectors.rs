@@ -8,6 +8,9 @@ use sqlx::types::Json;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredConnector {
     pub tenant_id: String,

@@ -19,6 +19,12 @@ pub enum StoreError {
     Unsupported(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database URL cannot be used (unknown scheme, bad port…); carries why, without the password.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// The server took the connection but never completed the database's start-up.
+    #[error("{0}")]
+    NoAnswer(String),
     /// The database's disk (or its configured size cap) is full: nothing can be written until
     /// space is freed. Transient: the connection that saw it is not reused dirty.
     #[error("the database's disk is full: {0}")]
@@ -29,7 +35,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// SQLite names a unique index on plain columns by its columns; these are the ones of the
 /// migrations whose violation a caller tells apart, by the index's name.
-const SQLITE_COLUMN_INDEXES: &[(&str, &str)] = &[("users.tenant_id, users.primary_phone", "users__primary_phone")];
+const SQLITE_COLUMN_INDEXES: &[(&str, &str)] = &[
+    ("users.tenant_id, users.primary_phone", "users__primary_phone"),
+    ("users.tenant_id, users.username", "users__username"),
+    (
+        "user_mfa_verifications.tenant_id, user_mfa_verifications.credential_id",
+        "user_mfa_verifications__webauthn_credential",
+    ),
+];
 
 /// The name of the unique constraint or index a write broke: PostgreSQL reports it; SQLite
 /// says `UNIQUE constraint failed: index 'NAME'` for expression indexes and lists the

@@ -9,10 +9,13 @@ mod db;
 mod error;
 
 pub mod applications;
+pub mod backup;
 pub mod bench;
 pub mod connectors;
 pub mod logs;
+pub mod mfa_verifications;
 pub mod oidc;
+pub mod one_time_tokens;
 pub mod organization_invitations;
 pub mod organization_jit;
 pub mod organization_template;
@@ -28,10 +31,23 @@ pub mod tenants;
 pub mod users;
 pub mod verification_codes;
 
-pub use db::{Backend, Conn, Exec, Store, StoreOptions, Tx, create_postgres_database, drop_postgres_database};
+pub use db::{
+    Backend, Conn, Exec, PoolUsage, SchemaState, Store, StoreOptions, Tx, create_postgres_database,
+    drop_postgres_database, postgres_address,
+};
 pub use error::{StoreError, StoreResult};
 use kido_proto::Page;
 pub use sqlx::types::Json;
+
+/// A row referred to by id with its name (a role, a scope, a resource) in a list of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIdName {
+    pub id: String,
+    pub name: String,
+}
+
+/// Whether this module's statements may change a cached table (`run!`): the list query only reads.
+const TOUCHES_CACHED_TABLES: bool = false;
 
 /// `$start, $start+1, …` for `IN (…)` lists of `n` binds (the same text works on both dialects).
 pub(crate) fn placeholders(start: usize, n: usize) -> String {

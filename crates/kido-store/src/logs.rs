@@ -9,6 +9,9 @@ use crate::db::{Exec, run};
 use crate::error::StoreResult;
 use crate::{ListQuery, Page};
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredLog {
     pub tenant_id: String,
@@ -23,18 +26,40 @@ pub struct StoredLog {
 const COLUMNS: &str = "tenant_id, id, key, user_id, application_id, payload, created_at";
 
 pub async fn insert(c: &mut impl Exec, log: &StoredLog) -> StoreResult<()> {
-    let sql = format!("INSERT INTO logs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
-    run!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(&log.tenant_id)
-        .bind(&log.id)
-        .bind(&log.key)
-        .bind(&log.user_id)
-        .bind(&log.application_id)
-        .bind(&log.payload)
-        .bind(log.created_at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    insert_many(c, std::slice::from_ref(log)).await
+}
+
+/// Rows one `INSERT` carries (7 parameters each, well under both databases' limits).
+const ROWS_PER_INSERT: usize = 500;
+
+/// Several entries, one statement per [`ROWS_PER_INSERT`] (the audit queue's batches).
+pub async fn insert_many(c: &mut impl Exec, logs: &[StoredLog]) -> StoreResult<()> {
+    for chunk in logs.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 7;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7)
+            })
+            .collect();
+        let sql = format!("INSERT INTO logs ({COLUMNS}) VALUES {}", rows.join(", "));
+        run!(c, |c| {
+            // A single row's statement is always the same text, worth preparing once; a
+            // batch's text varies with its size, and caching every size would push the
+            // request paths' prepared statements out of the connection's cache.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(chunk.len() == 1);
+            for log in chunk {
+                query = query
+                    .bind(&log.tenant_id)
+                    .bind(&log.id)
+                    .bind(&log.key)
+                    .bind(&log.user_id)
+                    .bind(&log.application_id)
+                    .bind(&log.payload)
+                    .bind(log.created_at);
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 

@@ -8,6 +8,10 @@ use sqlx::types::Json;
 
 use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
+use crate::users::StoredUser;
+
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
 
 // --- interactions ---------------------------------------------------------------------------
 
@@ -23,28 +27,30 @@ pub struct StoredInteraction {
     pub created_at: i64,
     /// Digest of the address that started it (absent when unknown).
     pub client_ip_hash: Option<String>,
+    /// The answer to the consent prompt, once given (`set_interaction_consent`; never
+    /// written by the insert).
+    pub consent: Option<Json<Value>>,
 }
 
 const INTERACTION_COLUMNS: &str =
     "tenant_id, id, cookie_hash, client_id, params, state, expires_at, created_at, client_ip_hash";
 
 /// Stores the interaction unless its client address already holds `max_per_client_ip` live
-/// ones (counted and inserted in one statement); false when refused. An interaction
-/// without an address is not counted. On PostgreSQL run it in a transaction: the count is
-/// serialized per address by a transaction-level advisory lock, so a parallel burst cannot
-/// overshoot. On SQLite the one statement is enough (a write statement holds the write lock
-/// from its start).
+/// ones, counted and inserted by one statement; false when refused. An interaction without
+/// an address is not counted. SQLite: the statement holds the write lock from its start.
+/// PostgreSQL: the statement calls migration 0013's function, which serialises the count per
+/// address with a transaction-level advisory lock; either way a parallel burst cannot
+/// overshoot, and no transaction is needed around the call.
 pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_per_client_ip: i64) -> StoreResult<bool> {
-    if let (Some(ip), Backend::Postgres) = (&i.client_ip_hash, c.backend()) {
-        const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('oidc_interactions:' || $1))";
-        run!(c, |c| sqlx::query(LOCK).bind(ip).execute(&mut *c).await?.rows_affected());
-    }
-    let sql = format!(
-        "INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
-         WHERE $9 IS NULL OR (SELECT COUNT(*) FROM oidc_interactions \
-           WHERE tenant_id = $1 AND client_ip_hash = $9 AND expires_at > $8) < $10"
-    );
-    let inserted = run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+    let sql = match c.backend() {
+        Backend::Sqlite => format!(
+            "INSERT INTO oidc_interactions ({INTERACTION_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE $9 IS NULL OR (SELECT COUNT(*) FROM oidc_interactions \
+               WHERE tenant_id = $1 AND client_ip_hash = $9 AND expires_at > $8) < $10 RETURNING 1 = 1"
+        ),
+        Backend::Postgres => "SELECT insert_capped_interaction($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)".to_owned(),
+    };
+    let inserted: Option<bool> = run!(c, |c| sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
         .bind(&i.tenant_id)
         .bind(&i.id)
         .bind(&i.cookie_hash)
@@ -55,10 +61,9 @@ pub async fn insert_interaction(c: &mut impl Exec, i: &StoredInteraction, max_pe
         .bind(i.created_at)
         .bind(&i.client_ip_hash)
         .bind(max_per_client_ip)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    Ok(inserted == 1)
+        .fetch_optional(&mut *c)
+        .await?);
+    Ok(inserted == Some(true))
 }
 
 /// How many sign-ins are pending in a tenant (live interactions).
@@ -75,11 +80,34 @@ pub async fn find_interaction(
     now: i64,
 ) -> StoreResult<Option<StoredInteraction>> {
     let sql = format!(
-        "SELECT {INTERACTION_COLUMNS} FROM oidc_interactions WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
+        "SELECT {INTERACTION_COLUMNS}, consent FROM oidc_interactions \
+         WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
     );
     Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(cookie_hash)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Records `consent` on the live interaction of `client_id` that `cookie_hash` names, in
+/// one statement; its id, or `None` when the cookie names no such interaction.
+pub async fn set_interaction_consent(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie_hash: &str,
+    client_id: &str,
+    consent: &Value,
+    now: i64,
+) -> StoreResult<Option<String>> {
+    const SQL: &str = "UPDATE oidc_interactions SET consent = $4 \
+                       WHERE tenant_id = $1 AND cookie_hash = $2 AND client_id = $3 AND expires_at > $5 RETURNING id";
+    Ok(run!(c, |c| sqlx::query_scalar::<_, String>(SQL)
+        .bind(tenant.as_str())
+        .bind(cookie_hash)
+        .bind(client_id)
+        .bind(Json(consent))
         .bind(now)
         .fetch_optional(&mut *c)
         .await?))
@@ -180,6 +208,32 @@ pub async fn delete_interaction(c: &mut impl Exec, tenant: &TenantId, id: &str) 
     Ok(n > 0)
 }
 
+/// Spends the live interaction `id` that `cookie_hash` names, if its sign-in was submitted
+/// (its state holds a `result`) and its consent prompt answered (`consent` set, granted or
+/// not): deletes it and returns it in one statement, so of two requests finishing it
+/// exactly one gets it. `None` when there is no such interaction or it is not that far (it
+/// is then left as it is).
+pub async fn take_answered_interaction(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    cookie_hash: &str,
+    now: i64,
+) -> StoreResult<Option<StoredInteraction>> {
+    // `->>` is NULL for a missing key and for JSON null alike, on both backends.
+    let sql = format!(
+        "DELETE FROM oidc_interactions WHERE tenant_id = $1 AND id = $2 AND cookie_hash = $3 AND expires_at > $4 \
+         AND state ->> 'result' IS NOT NULL AND consent IS NOT NULL RETURNING {INTERACTION_COLUMNS}, consent"
+    );
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(cookie_hash)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
 // --- sessions -------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -196,21 +250,35 @@ pub struct StoredSession {
 
 const SESSION_COLUMNS: &str = "tenant_id, id, cookie_hash, user_id, auth_time, xsrf, expires_at, created_at";
 
-pub async fn insert_session(c: &mut impl Exec, s: &StoredSession) -> StoreResult<()> {
-    let sql = format!("INSERT INTO oidc_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
-        .bind(&s.tenant_id)
-        .bind(&s.id)
-        .bind(&s.cookie_hash)
-        .bind(&s.user_id)
-        .bind(s.auth_time)
-        .bind(&s.xsrf)
-        .bind(s.expires_at)
-        .bind(s.created_at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    Ok(())
+/// Stores the session. With `password_stamp`, only if the user's password stamp
+/// (`password_updated_at`, 0 when never set: what kido-core's `users::credential_stamp`
+/// computes) still equals it, checked by the insert itself (`INSERT … SELECT … FROM users`),
+/// so a concurrent password change cannot slip between check and insert. False when the
+/// check refused it (or the user is gone); without a stamp a missing user is
+/// `MissingReference`.
+pub async fn insert_session(c: &mut impl Exec, s: &StoredSession, password_stamp: Option<i64>) -> StoreResult<bool> {
+    let source = match password_stamp {
+        None => "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        Some(_) => {
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM users \
+             WHERE tenant_id = $1 AND id = $4 AND COALESCE(password_updated_at, 0) = $9"
+        }
+    };
+    let sql = format!("INSERT INTO oidc_sessions ({SESSION_COLUMNS}) {source}");
+    let n = run!(c, |c| {
+        let q = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(&s.tenant_id)
+            .bind(&s.id)
+            .bind(&s.cookie_hash)
+            .bind(&s.user_id)
+            .bind(s.auth_time)
+            .bind(&s.xsrf)
+            .bind(s.expires_at)
+            .bind(s.created_at);
+        let q = if let Some(stamp) = password_stamp { q.bind(stamp) } else { q };
+        q.execute(&mut *c).await?.rows_affected()
+    });
+    Ok(n == 1)
 }
 
 pub async fn find_session(
@@ -347,22 +415,137 @@ const TOKEN_COLUMNS: &str =
     "tenant_id, token_hash, kind, grant_id, client_id, scope, data, expires_at, consumed_at, created_at";
 
 pub async fn insert_token(c: &mut impl Exec, t: &StoredToken) -> StoreResult<()> {
-    let sql = format!("INSERT INTO oidc_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-    run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
-        .bind(&t.tenant_id)
-        .bind(&t.token_hash)
-        .bind(&t.kind)
-        .bind(&t.grant_id)
-        .bind(&t.client_id)
-        .bind(&t.scope)
-        .bind(&t.data)
-        .bind(t.expires_at)
-        .bind(t.consumed_at)
-        .bind(t.created_at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    insert_tokens(c, std::slice::from_ref(t)).await
+}
+
+/// At most this many tokens are stored by one statement.
+pub const MAX_TOKENS_PER_INSERT: usize = 4;
+
+/// Stores `tokens` (at most [`MAX_TOKENS_PER_INSERT`]) in one statement.
+pub async fn insert_tokens(c: &mut impl Exec, tokens: &[StoredToken]) -> StoreResult<()> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    if tokens.len() > MAX_TOKENS_PER_INSERT {
+        return Err(crate::StoreError::Corrupt(format!("{} tokens in one insert", tokens.len())));
+    }
+    let rows: Vec<String> = (0..tokens.len()).map(|i| format!("({})", crate::placeholders(i * 10 + 1, 10))).collect();
+    let sql = format!("INSERT INTO oidc_tokens ({TOKEN_COLUMNS}) VALUES {}", rows.join(", "));
+    run!(c, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+        for t in tokens {
+            q = q
+                .bind(&t.tenant_id)
+                .bind(&t.token_hash)
+                .bind(&t.kind)
+                .bind(&t.grant_id)
+                .bind(&t.client_id)
+                .bind(&t.scope)
+                .bind(&t.data)
+                .bind(t.expires_at)
+                .bind(t.consumed_at)
+                .bind(t.created_at);
+        }
+        q.execute(&mut *c).await?.rows_affected()
+    });
     Ok(())
+}
+
+/// A token with its grant and the grant's user, read together (what a token grant checks).
+#[derive(Debug, Clone)]
+pub struct TokenOfUser {
+    pub token: StoredToken,
+    pub grant: StoredGrant,
+    pub user: StoredUser,
+    /// The names of the user's (global) roles, sorted: the `roles` claim, read by the same
+    /// statement so an exchange asking for it needs no second query.
+    pub role_names: Vec<String>,
+}
+
+/// The row of [`find_token_of_user`]: the user's columns as they are, the token's and the
+/// grant's prefixed.
+#[derive(sqlx::FromRow)]
+struct TokenOfUserRow {
+    #[sqlx(flatten)]
+    user: StoredUser,
+    t_token_hash: String,
+    t_kind: String,
+    t_client_id: String,
+    t_scope: String,
+    t_data: Json<Value>,
+    t_expires_at: i64,
+    t_consumed_at: Option<i64>,
+    t_created_at: i64,
+    g_id: String,
+    g_client_id: String,
+    g_session_id: Option<String>,
+    g_scope: String,
+    g_resources: Json<Vec<String>>,
+    g_auth_time: i64,
+    g_expires_at: i64,
+    g_created_at: i64,
+    role_names: Json<Vec<String>>,
+}
+
+/// A token by digest (expired or not) with its grant (expired or not), the grant's user and
+/// the user's role names, in one statement; `None` when any of the first three is missing.
+pub async fn find_token_of_user(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    token_hash: &str,
+) -> StoreResult<Option<TokenOfUser>> {
+    let user_columns: Vec<String> = crate::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
+    // The role names as one JSON array (empty when none): the dialects name the aggregate differently.
+    let role_names = match c.backend() {
+        Backend::Sqlite => "json_group_array(r.name ORDER BY r.name)",
+        Backend::Postgres => "COALESCE(jsonb_agg(r.name ORDER BY r.name), '[]'::jsonb)",
+    };
+    let sql = format!(
+        "SELECT {}, t.token_hash AS t_token_hash, t.kind AS t_kind, t.client_id AS t_client_id, \
+         t.scope AS t_scope, t.data AS t_data, t.expires_at AS t_expires_at, t.consumed_at AS t_consumed_at, \
+         t.created_at AS t_created_at, g.id AS g_id, g.client_id AS g_client_id, g.session_id AS g_session_id, \
+         g.scope AS g_scope, g.resources AS g_resources, g.auth_time AS g_auth_time, \
+         g.expires_at AS g_expires_at, g.created_at AS g_created_at, \
+         (SELECT {role_names} FROM users_roles ur JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id \
+          WHERE ur.tenant_id = u.tenant_id AND ur.user_id = u.id) AS role_names \
+         FROM oidc_tokens t \
+         JOIN oidc_grants g ON g.tenant_id = t.tenant_id AND g.id = t.grant_id \
+         JOIN users u ON u.tenant_id = g.tenant_id AND u.id = g.user_id \
+         WHERE t.tenant_id = $1 AND t.token_hash = $2",
+        user_columns.join(", ")
+    );
+    let row: Option<TokenOfUserRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(token_hash)
+        .fetch_optional(&mut *c)
+        .await?);
+    Ok(row.map(|r| {
+        let token = StoredToken {
+            tenant_id: r.user.tenant_id.clone(),
+            token_hash: r.t_token_hash,
+            kind: r.t_kind,
+            grant_id: r.g_id.clone(),
+            client_id: r.t_client_id,
+            scope: r.t_scope,
+            data: r.t_data,
+            expires_at: r.t_expires_at,
+            consumed_at: r.t_consumed_at,
+            created_at: r.t_created_at,
+        };
+        let grant = StoredGrant {
+            tenant_id: r.user.tenant_id.clone(),
+            id: r.g_id,
+            client_id: r.g_client_id,
+            user_id: r.user.id.clone(),
+            session_id: r.g_session_id,
+            scope: r.g_scope,
+            resources: r.g_resources,
+            auth_time: r.g_auth_time,
+            expires_at: r.g_expires_at,
+            created_at: r.g_created_at,
+        };
+        TokenOfUser { token, grant, user: r.user, role_names: r.role_names.0 }
+    }))
 }
 
 /// A token by digest, expired or not (the caller tells an expired code from an unknown one).

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 
 use kido_proto::TenantId;
 use kido_proto::organizations::InvitationFilter;
-use kido_proto::organizations::{IdName, InvitationStatus};
+use kido_proto::organizations::InvitationStatus;
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
-use crate::placeholders;
+use crate::{StoredIdName, placeholders};
+
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
 
 const COLUMNS: &str =
     "tenant_id, id, inviter_id, invitee, accepted_user_id, organization_id, status, created_at, updated_at, expires_at";
@@ -153,7 +156,7 @@ pub async fn roles_of(
     c: &mut impl Exec,
     tenant: &TenantId,
     invitation_ids: &[String],
-) -> StoreResult<HashMap<String, Vec<IdName>>> {
+) -> StoreResult<HashMap<String, Vec<StoredIdName>>> {
     if invitation_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -170,9 +173,9 @@ pub async fn roles_of(
         }
         q.fetch_all(&mut *c).await?
     });
-    let mut out: HashMap<String, Vec<IdName>> = HashMap::new();
+    let mut out: HashMap<String, Vec<StoredIdName>> = HashMap::new();
     for (invitation, id, name) in rows {
-        out.entry(invitation).or_default().push(IdName { id, name });
+        out.entry(invitation).or_default().push(StoredIdName { id, name });
     }
     Ok(out)
 }

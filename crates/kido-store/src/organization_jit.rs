@@ -9,6 +9,9 @@ use crate::db::{Exec, run};
 use crate::error::StoreResult;
 use crate::{Page, placeholders};
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Jit {
     EmailDomains,

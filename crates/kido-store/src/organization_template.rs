@@ -5,18 +5,30 @@ use std::collections::HashMap;
 
 use kido_proto::TenantId;
 use kido_proto::organizations::{Grants, RoleFilter};
-use kido_proto::organizations::{IdName, OrganizationRole, OrganizationScope, ResourceScopeRef};
 use kido_proto::roles::RoleType;
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
 use crate::organizations::held_by_member;
-use crate::{ListQuery, Page, placeholders};
+use crate::{ListQuery, Page, StoredIdName, placeholders};
+
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
 
 // --- roles ---------------------------------------------------------------------------------
 
 const ROLE_COLUMNS: &str = "tenant_id, id, name, description, type";
+
+/// An organization role of the template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOrganizationRole {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub role_type: RoleType,
+}
 
 #[derive(sqlx::FromRow)]
 struct RoleRow {
@@ -28,20 +40,26 @@ struct RoleRow {
     role_type: String,
 }
 
-impl TryFrom<RoleRow> for OrganizationRole {
+impl TryFrom<RoleRow> for StoredOrganizationRole {
     type Error = StoreError;
     fn try_from(r: RoleRow) -> StoreResult<Self> {
         let role_type = RoleType::parse(&r.role_type)
             .ok_or_else(|| StoreError::Corrupt(format!("organization role {} has type {}", r.id, r.role_type)))?;
-        Ok(OrganizationRole { tenant_id: r.tenant_id, id: r.id, name: r.name, description: r.description, role_type })
+        Ok(StoredOrganizationRole {
+            tenant_id: r.tenant_id,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            role_type,
+        })
     }
 }
 
-fn to_roles(rows: Vec<RoleRow>) -> StoreResult<Vec<OrganizationRole>> {
-    rows.into_iter().map(OrganizationRole::try_from).collect()
+fn to_roles(rows: Vec<RoleRow>) -> StoreResult<Vec<StoredOrganizationRole>> {
+    rows.into_iter().map(StoredOrganizationRole::try_from).collect()
 }
 
-pub async fn insert_role(c: &mut impl Exec, role: &OrganizationRole, created_at: i64) -> StoreResult<()> {
+pub async fn insert_role(c: &mut impl Exec, role: &StoredOrganizationRole, created_at: i64) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO organization_roles (tenant_id, id, name, description, type, created_at) \
                        VALUES ($1, $2, $3, $4, $5, $6)";
     run!(c, |c| sqlx::query(SQL)
@@ -57,7 +75,7 @@ pub async fn insert_role(c: &mut impl Exec, role: &OrganizationRole, created_at:
     Ok(())
 }
 
-pub async fn update_role(c: &mut impl Exec, role: &OrganizationRole) -> StoreResult<()> {
+pub async fn update_role(c: &mut impl Exec, role: &StoredOrganizationRole) -> StoreResult<()> {
     const SQL: &str =
         "UPDATE organization_roles SET name = $3, description = $4, type = $5 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
@@ -73,7 +91,11 @@ pub async fn update_role(c: &mut impl Exec, role: &OrganizationRole) -> StoreRes
 }
 
 /// The roles among `ids` that exist in this tenant.
-pub async fn find_roles(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<OrganizationRole>> {
+pub async fn find_roles(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    ids: &[String],
+) -> StoreResult<Vec<StoredOrganizationRole>> {
     find_roles_by(c, tenant, "id", ids).await
 }
 
@@ -82,7 +104,7 @@ pub async fn find_roles_by_name(
     c: &mut impl Exec,
     tenant: &TenantId,
     names: &[String],
-) -> StoreResult<Vec<OrganizationRole>> {
+) -> StoreResult<Vec<StoredOrganizationRole>> {
     find_roles_by(c, tenant, "name", names).await
 }
 
@@ -91,7 +113,7 @@ async fn find_roles_by(
     tenant: &TenantId,
     column: &'static str,
     values: &[String],
-) -> StoreResult<Vec<OrganizationRole>> {
+) -> StoreResult<Vec<StoredOrganizationRole>> {
     if values.is_empty() {
         return Ok(Vec::new());
     }
@@ -108,7 +130,7 @@ async fn find_roles_by(
     })
 }
 
-pub async fn find_role(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<OrganizationRole>> {
+pub async fn find_role(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredOrganizationRole>> {
     Ok(find_roles(c, tenant, std::slice::from_ref(&id.to_owned())).await?.pop())
 }
 
@@ -124,7 +146,7 @@ pub async fn list_roles(
     tenant: &TenantId,
     filter: &RoleFilter,
     page: Option<Page>,
-) -> StoreResult<(Vec<OrganizationRole>, i64)> {
+) -> StoreResult<(Vec<StoredOrganizationRole>, i64)> {
     let mut conditions = vec!["r.tenant_id = $1".to_owned()];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     search_condition(&filter.search, "r", &mut conditions, &mut binds);
@@ -173,21 +195,16 @@ fn search_condition(search: &Option<String>, alias: &str, conditions: &mut Vec<S
 
 const SCOPE_COLUMNS: &str = "tenant_id, id, name, description";
 
-#[derive(sqlx::FromRow)]
-struct ScopeRow {
-    tenant_id: String,
-    id: String,
-    name: String,
-    description: Option<String>,
+/// An organization scope of the template.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredOrganizationScope {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
 }
 
-impl From<ScopeRow> for OrganizationScope {
-    fn from(r: ScopeRow) -> Self {
-        OrganizationScope { tenant_id: r.tenant_id, id: r.id, name: r.name, description: r.description }
-    }
-}
-
-pub async fn insert_scope(c: &mut impl Exec, scope: &OrganizationScope, created_at: i64) -> StoreResult<()> {
+pub async fn insert_scope(c: &mut impl Exec, scope: &StoredOrganizationScope, created_at: i64) -> StoreResult<()> {
     const SQL: &str = "INSERT INTO organization_scopes (tenant_id, id, name, description, created_at) \
                        VALUES ($1, $2, $3, $4, $5)";
     run!(c, |c| sqlx::query(SQL)
@@ -202,7 +219,7 @@ pub async fn insert_scope(c: &mut impl Exec, scope: &OrganizationScope, created_
     Ok(())
 }
 
-pub async fn update_scope(c: &mut impl Exec, scope: &OrganizationScope) -> StoreResult<()> {
+pub async fn update_scope(c: &mut impl Exec, scope: &StoredOrganizationScope) -> StoreResult<()> {
     const SQL: &str = "UPDATE organization_scopes SET name = $3, description = $4 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
         .bind(&scope.tenant_id)
@@ -215,7 +232,11 @@ pub async fn update_scope(c: &mut impl Exec, scope: &OrganizationScope) -> Store
     Ok(())
 }
 
-pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<OrganizationScope>> {
+pub async fn find_scopes(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    ids: &[String],
+) -> StoreResult<Vec<StoredOrganizationScope>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -224,15 +245,19 @@ pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -
         placeholders(2, ids.len())
     );
     run!(c, |c| {
-        let mut q = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+        let mut q = sqlx::query_as::<_, StoredOrganizationScope>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
         for id in ids {
             q = q.bind(id);
         }
-        Ok(q.fetch_all(&mut *c).await?.into_iter().map(OrganizationScope::from).collect())
+        Ok(q.fetch_all(&mut *c).await?)
     })
 }
 
-pub async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<OrganizationScope>> {
+pub async fn find_scope(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+) -> StoreResult<Option<StoredOrganizationScope>> {
     Ok(find_scopes(c, tenant, std::slice::from_ref(&id.to_owned())).await?.pop())
 }
 
@@ -249,7 +274,7 @@ pub async fn list_scopes(
     search: &Option<String>,
     role_id: Option<&str>,
     page: Option<Page>,
-) -> StoreResult<(Vec<OrganizationScope>, i64)> {
+) -> StoreResult<(Vec<StoredOrganizationScope>, i64)> {
     let mut conditions = vec!["s.tenant_id = $1".to_owned()];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     search_condition(search, "s", &mut conditions, &mut binds);
@@ -269,8 +294,7 @@ pub async fn list_scopes(
         order_by: "s.name, s.id",
         binds: &binds,
     };
-    let (rows, total) = query.fetch::<ScopeRow>(c, page).await?;
-    Ok((rows.into_iter().map(OrganizationScope::from).collect(), total))
+    query.fetch::<StoredOrganizationScope>(c, page).await
 }
 
 // --- what roles grant ----------------------------------------------------------------------
@@ -379,7 +403,7 @@ pub async fn scopes_of_roles(
     c: &mut impl Exec,
     tenant: &TenantId,
     role_ids: &[String],
-) -> StoreResult<HashMap<String, Vec<IdName>>> {
+) -> StoreResult<HashMap<String, Vec<StoredIdName>>> {
     if role_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -396,11 +420,20 @@ pub async fn scopes_of_roles(
         }
         q.fetch_all(&mut *c).await?
     });
-    let mut out: HashMap<String, Vec<IdName>> = HashMap::new();
+    let mut out: HashMap<String, Vec<StoredIdName>> = HashMap::new();
     for (role, id, name) in rows {
-        out.entry(role).or_default().push(IdName { id, name });
+        out.entry(role).or_default().push(StoredIdName { id, name });
     }
     Ok(out)
+}
+
+/// An API-resource scope an organization role grants, with its resource's id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResourceScope {
+    pub id: String,
+    pub name: String,
+    pub resource_id: String,
+    pub resource_name: String,
 }
 
 /// Per role: the API-resource scopes it grants, each with its resource.
@@ -408,7 +441,7 @@ pub async fn resource_scopes_of_roles(
     c: &mut impl Exec,
     tenant: &TenantId,
     role_ids: &[String],
-) -> StoreResult<HashMap<String, Vec<ResourceScopeRef>>> {
+) -> StoreResult<HashMap<String, Vec<StoredResourceScope>>> {
     if role_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -426,13 +459,9 @@ pub async fn resource_scopes_of_roles(
         }
         q.fetch_all(&mut *c).await?
     });
-    let mut out: HashMap<String, Vec<ResourceScopeRef>> = HashMap::new();
+    let mut out: HashMap<String, Vec<StoredResourceScope>> = HashMap::new();
     for (role, id, name, resource_id, resource_name) in rows {
-        out.entry(role).or_default().push(ResourceScopeRef {
-            id,
-            name,
-            resource: IdName { id: resource_id, name: resource_name },
-        });
+        out.entry(role).or_default().push(StoredResourceScope { id, name, resource_id, resource_name });
     }
     Ok(out)
 }

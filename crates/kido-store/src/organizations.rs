@@ -4,66 +4,54 @@
 use std::collections::HashMap;
 
 use kido_proto::TenantId;
-use kido_proto::organizations::{IdName, Organization, OrganizationBranding, OrganizationColor};
 use kido_proto::organizations::{MemberKind, OrganizationFilter};
-use kido_proto::roles::FeaturedUser;
+use kido_proto::organizations::{OrganizationBranding, OrganizationColor};
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
+use crate::StoredIdName;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
+use crate::users::StoredFeaturedUser;
 use crate::{ListQuery, Page, placeholders};
+
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
 
 const COLUMNS: &str =
     "tenant_id, id, name, description, custom_data, is_mfa_required, color, branding, custom_css, created_at";
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    tenant_id: String,
-    id: String,
-    name: String,
-    description: Option<String>,
-    custom_data: Json<Value>,
-    is_mfa_required: bool,
-    color: Json<OrganizationColor>,
-    branding: Json<OrganizationBranding>,
-    custom_css: Option<String>,
-    created_at: i64,
-}
-
-impl From<Row> for Organization {
-    fn from(r: Row) -> Self {
-        Organization {
-            tenant_id: r.tenant_id,
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            custom_data: r.custom_data.0,
-            is_mfa_required: r.is_mfa_required,
-            color: r.color.0,
-            branding: r.branding.0,
-            custom_css: r.custom_css,
-            created_at: r.created_at,
-        }
-    }
+/// An organization row (members and their roles live in relation tables).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredOrganization {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub custom_data: Json<Value>,
+    pub is_mfa_required: bool,
+    pub color: Json<OrganizationColor>,
+    pub branding: Json<OrganizationBranding>,
+    pub custom_css: Option<String>,
+    pub created_at: i64,
 }
 
 fn prefixed(alias: &str) -> String {
     COLUMNS.split(", ").map(|col| format!("{alias}.{col}")).collect::<Vec<_>>().join(", ")
 }
 
-pub async fn insert(c: &mut impl Exec, o: &Organization) -> StoreResult<()> {
+pub async fn insert(c: &mut impl Exec, o: &StoredOrganization) -> StoreResult<()> {
     let sql = format!("INSERT INTO organizations ({COLUMNS}) VALUES ({})", placeholders(1, 10));
     run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&o.tenant_id)
         .bind(&o.id)
         .bind(&o.name)
         .bind(&o.description)
-        .bind(Json(&o.custom_data))
+        .bind(&o.custom_data)
         .bind(o.is_mfa_required)
-        .bind(Json(&o.color))
-        .bind(Json(&o.branding))
+        .bind(&o.color)
+        .bind(&o.branding)
         .bind(&o.custom_css)
         .bind(o.created_at)
         .execute(&mut *c)
@@ -72,7 +60,7 @@ pub async fn insert(c: &mut impl Exec, o: &Organization) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn update(c: &mut impl Exec, o: &Organization) -> StoreResult<()> {
+pub async fn update(c: &mut impl Exec, o: &StoredOrganization) -> StoreResult<()> {
     const SQL: &str = "UPDATE organizations SET name = $3, description = $4, custom_data = $5, is_mfa_required = $6, \
                        color = $7, branding = $8, custom_css = $9 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
@@ -80,10 +68,10 @@ pub async fn update(c: &mut impl Exec, o: &Organization) -> StoreResult<()> {
         .bind(&o.id)
         .bind(&o.name)
         .bind(&o.description)
-        .bind(Json(&o.custom_data))
+        .bind(&o.custom_data)
         .bind(o.is_mfa_required)
-        .bind(Json(&o.color))
-        .bind(Json(&o.branding))
+        .bind(&o.color)
+        .bind(&o.branding)
         .bind(&o.custom_css)
         .execute(&mut *c)
         .await?
@@ -91,14 +79,13 @@ pub async fn update(c: &mut impl Exec, o: &Organization) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Organization>> {
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredOrganization>> {
     let sql = format!("SELECT {COLUMNS} FROM organizations WHERE tenant_id = $1 AND id = $2");
-    let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+    Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
-        .await?);
-    Ok(row.map(Organization::from))
+        .await?))
 }
 
 pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
@@ -113,7 +100,7 @@ pub async fn list(
     tenant: &TenantId,
     filter: &OrganizationFilter,
     page: Option<Page>,
-) -> StoreResult<(Vec<Organization>, i64)> {
+) -> StoreResult<(Vec<StoredOrganization>, i64)> {
     let mut conditions = vec!["o.tenant_id = $1".to_owned()];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     if let Some(s) = &filter.search {
@@ -140,8 +127,7 @@ pub async fn list(
         order_by: "o.created_at DESC, o.id",
         binds: &binds,
     };
-    let (rows, total) = query.fetch::<Row>(c, page).await?;
-    Ok((rows.into_iter().map(Organization::from).collect(), total))
+    query.fetch::<StoredOrganization>(c, page).await
 }
 
 /// Per organization: how many users are members, and the first three of them.
@@ -149,7 +135,7 @@ pub async fn user_stats(
     c: &mut impl Exec,
     tenant: &TenantId,
     organization_ids: &[String],
-) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
+) -> StoreResult<HashMap<String, (i64, Vec<StoredFeaturedUser>)>> {
     crate::users::featured_users(c, tenant, "organization_user_relations", "organization_id", organization_ids).await
 }
 
@@ -365,7 +351,7 @@ pub async fn member_roles(
     organization_id: Option<&str>,
     kind: MemberKind,
     member_ids: &[String],
-) -> StoreResult<HashMap<String, Vec<(String, IdName)>>> {
+) -> StoreResult<HashMap<String, Vec<(String, StoredIdName)>>> {
     if member_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -391,9 +377,9 @@ pub async fn member_roles(
         }
         q.fetch_all(&mut *c).await?
     });
-    let mut out: HashMap<String, Vec<(String, IdName)>> = HashMap::new();
+    let mut out: HashMap<String, Vec<(String, StoredIdName)>> = HashMap::new();
     for (member, org, id, name) in rows {
-        out.entry(member).or_default().push((org, IdName { id, name }));
+        out.entry(member).or_default().push((org, StoredIdName { id, name }));
     }
     Ok(out)
 }
@@ -481,6 +467,14 @@ pub async fn organization_ids_of_user(c: &mut impl Exec, tenant: &TenantId, user
     const SQL: &str = "SELECT organization_id FROM organization_user_relations WHERE tenant_id = $1 AND user_id = $2 \
                        ORDER BY created_at, organization_id";
     Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_all(&mut *c).await?))
+}
+
+/// Whether the user belongs to an organization that requires MFA of its members.
+pub async fn in_mfa_required_organization(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<bool> {
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM organization_user_relations r JOIN organizations o \
+                       ON o.tenant_id = r.tenant_id AND o.id = r.organization_id \
+                       WHERE r.tenant_id = $1 AND r.user_id = $2 AND o.is_mfa_required)";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_one(&mut *c).await?))
 }
 
 /// Every member of this kind, oldest first.

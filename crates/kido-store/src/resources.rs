@@ -1,7 +1,6 @@
 //! API resources and their scopes.
 
 use kido_proto::TenantId;
-use kido_proto::resources::{Resource, Scope};
 
 use sqlx::AssertSqlSafe;
 
@@ -9,56 +8,35 @@ use crate::db::{Exec, run};
 use crate::error::StoreResult;
 use crate::{ListQuery, Page, placeholders};
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 const RESOURCE_COLUMNS: &str = "tenant_id, id, name, indicator, is_default, access_token_ttl";
 const SCOPE_COLUMNS: &str = "tenant_id, id, resource_id, name, description, created_at";
 
-#[derive(sqlx::FromRow)]
-struct ResourceRow {
-    tenant_id: String,
-    id: String,
-    name: String,
-    indicator: String,
-    is_default: bool,
-    access_token_ttl: i64,
+/// A resource row (its scopes live in their own table).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredResource {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub indicator: String,
+    pub is_default: bool,
+    pub access_token_ttl: i64,
 }
 
-impl From<ResourceRow> for Resource {
-    fn from(r: ResourceRow) -> Self {
-        Resource {
-            tenant_id: r.tenant_id,
-            id: r.id,
-            name: r.name,
-            indicator: r.indicator,
-            is_default: r.is_default,
-            access_token_ttl: r.access_token_ttl,
-        }
-    }
+/// A scope row of an API resource.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredScope {
+    pub tenant_id: String,
+    pub id: String,
+    pub resource_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct ScopeRow {
-    tenant_id: String,
-    id: String,
-    resource_id: String,
-    name: String,
-    description: Option<String>,
-    created_at: i64,
-}
-
-impl From<ScopeRow> for Scope {
-    fn from(r: ScopeRow) -> Self {
-        Scope {
-            tenant_id: r.tenant_id,
-            id: r.id,
-            resource_id: r.resource_id,
-            name: r.name,
-            description: r.description,
-            created_at: r.created_at,
-        }
-    }
-}
-
-pub async fn insert(c: &mut impl Exec, resource: &Resource, created_at: i64) -> StoreResult<()> {
+pub async fn insert(c: &mut impl Exec, resource: &StoredResource, created_at: i64) -> StoreResult<()> {
     let sql = format!("INSERT INTO resources ({RESOURCE_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)");
     run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&resource.tenant_id)
@@ -74,7 +52,7 @@ pub async fn insert(c: &mut impl Exec, resource: &Resource, created_at: i64) -> 
     Ok(())
 }
 
-pub async fn update(c: &mut impl Exec, resource: &Resource) -> StoreResult<()> {
+pub async fn update(c: &mut impl Exec, resource: &StoredResource) -> StoreResult<()> {
     const SQL: &str = "UPDATE resources SET name = $3, access_token_ttl = $4 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
         .bind(&resource.tenant_id)
@@ -104,35 +82,39 @@ pub async fn set_default(c: &mut impl Exec, tenant: &TenantId, id: &str, is_defa
     Ok(())
 }
 
-pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Resource>> {
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredResource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND id = $2");
-    let row: Option<ResourceRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+    let row: Option<StoredResource> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
         .await?);
-    Ok(row.map(Into::into))
+    Ok(row)
 }
 
-pub async fn find_by_indicator(c: &mut impl Exec, tenant: &TenantId, indicator: &str) -> StoreResult<Option<Resource>> {
+pub async fn find_by_indicator(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    indicator: &str,
+) -> StoreResult<Option<StoredResource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND indicator = $2");
-    let row: Option<ResourceRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+    let row: Option<StoredResource> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(indicator)
         .fetch_optional(&mut *c)
         .await?);
-    Ok(row.map(Into::into))
+    Ok(row)
 }
 
-pub async fn find_default(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Option<Resource>> {
+pub async fn find_default(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Option<StoredResource>> {
     let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources WHERE tenant_id = $1 AND is_default");
-    let row: Option<ResourceRow> =
+    let row: Option<StoredResource> =
         run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).fetch_optional(&mut *c).await?);
-    Ok(row.map(Into::into))
+    Ok(row)
 }
 
 /// Oldest first; `page` absent means all.
-pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> StoreResult<(Vec<Resource>, i64)> {
+pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> StoreResult<(Vec<StoredResource>, i64)> {
     let binds = [tenant.to_string()];
     let query = ListQuery {
         columns: RESOURCE_COLUMNS,
@@ -141,8 +123,8 @@ pub async fn list(c: &mut impl Exec, tenant: &TenantId, page: Option<Page>) -> S
         order_by: "created_at, id",
         binds: &binds,
     };
-    let (rows, total) = query.fetch::<ResourceRow>(c, page).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    let (rows, total) = query.fetch::<StoredResource>(c, page).await?;
+    Ok((rows, total))
 }
 
 pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<bool> {
@@ -153,7 +135,7 @@ pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResu
 
 // --- scopes ----------------------------------------------------------------------------
 
-pub async fn insert_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
+pub async fn insert_scope(c: &mut impl Exec, scope: &StoredScope) -> StoreResult<()> {
     let sql = format!("INSERT INTO scopes ({SCOPE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
     run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&scope.tenant_id)
@@ -168,7 +150,7 @@ pub async fn insert_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn update_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
+pub async fn update_scope(c: &mut impl Exec, scope: &StoredScope) -> StoreResult<()> {
     const SQL: &str = "UPDATE scopes SET name = $3, description = $4 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
         .bind(&scope.tenant_id)
@@ -181,29 +163,29 @@ pub async fn update_scope(c: &mut impl Exec, scope: &Scope) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Scope>> {
+pub async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredScope>> {
     let sql = format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id = $2");
-    let row: Option<ScopeRow> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+    let row: Option<StoredScope> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
         .await?);
-    Ok(row.map(Into::into))
+    Ok(row)
 }
 
 /// The scopes among `ids` that exist in this tenant.
-pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<Scope>> {
+pub async fn find_scopes(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<StoredScope>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql =
         format!("SELECT {SCOPE_COLUMNS} FROM scopes WHERE tenant_id = $1 AND id IN ({})", placeholders(2, ids.len()));
     run!(c, |c| {
-        let mut q = sqlx::query_as::<_, ScopeRow>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
+        let mut q = sqlx::query_as::<_, StoredScope>(AssertSqlSafe(sql.as_str())).bind(tenant.as_str());
         for id in ids {
             q = q.bind(id);
         }
-        Ok(q.fetch_all(&mut *c).await?.into_iter().map(Into::into).collect())
+        Ok(q.fetch_all(&mut *c).await?)
     })
 }
 
@@ -215,7 +197,7 @@ pub async fn list_scopes(
     resource_ids: &[String],
     search: Option<&str>,
     page: Option<Page>,
-) -> StoreResult<(Vec<Scope>, i64)> {
+) -> StoreResult<(Vec<StoredScope>, i64)> {
     if resource_ids.is_empty() {
         return Ok((Vec::new(), 0));
     }
@@ -234,8 +216,8 @@ pub async fn list_scopes(
         order_by: "created_at, id",
         binds: &binds,
     };
-    let (rows, total) = query.fetch::<ScopeRow>(c, page).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    let (rows, total) = query.fetch::<StoredScope>(c, page).await?;
+    Ok((rows, total))
 }
 
 pub async fn delete_scope(c: &mut impl Exec, tenant: &TenantId, resource_id: &str, id: &str) -> StoreResult<bool> {
@@ -256,7 +238,7 @@ pub async fn scopes_of_organization_role(
     tenant: &TenantId,
     organization_role_id: &str,
     page: Option<Page>,
-) -> StoreResult<(Vec<Scope>, i64)> {
+) -> StoreResult<(Vec<StoredScope>, i64)> {
     let binds = vec![tenant.to_string(), organization_role_id.to_owned()];
     let query = ListQuery {
         columns: "s.tenant_id, s.id, s.resource_id, s.name, s.description, s.created_at",
@@ -266,6 +248,6 @@ pub async fn scopes_of_organization_role(
         order_by: "s.name, s.id",
         binds: &binds,
     };
-    let (rows, total) = query.fetch::<ScopeRow>(c, page).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    let (rows, total) = query.fetch::<StoredScope>(c, page).await?;
+    Ok((rows, total))
 }

@@ -4,17 +4,39 @@ use std::collections::HashMap;
 
 use kido_proto::TenantId;
 use kido_proto::applications::ApplicationType;
-use kido_proto::resources::{Resource, Scope};
 use kido_proto::roles::RoleFilter;
-use kido_proto::roles::{FeaturedApplication, Role, RoleType};
+use kido_proto::roles::RoleType;
 
 use sqlx::AssertSqlSafe;
 
 use crate::db::{Exec, run};
 use crate::error::{StoreError, StoreResult};
+use crate::resources::{StoredResource, StoredScope};
 use crate::{ListQuery, Page, placeholders};
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 const COLUMNS: &str = "tenant_id, id, name, description, type, is_default";
+
+/// A global role row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRole {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub role_type: RoleType,
+    pub is_default: bool,
+}
+
+/// An application among the first few holding a role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFeaturedApplication {
+    pub id: String,
+    pub name: String,
+    pub app_type: ApplicationType,
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -27,12 +49,12 @@ struct Row {
     is_default: bool,
 }
 
-impl TryFrom<Row> for Role {
+impl TryFrom<Row> for StoredRole {
     type Error = StoreError;
     fn try_from(r: Row) -> StoreResult<Self> {
         let role_type = RoleType::parse(&r.role_type)
             .ok_or_else(|| StoreError::Corrupt(format!("role {} has type {}", r.id, r.role_type)))?;
-        Ok(Role {
+        Ok(StoredRole {
             tenant_id: r.tenant_id,
             id: r.id,
             name: r.name,
@@ -43,11 +65,11 @@ impl TryFrom<Row> for Role {
     }
 }
 
-fn to_roles(rows: Vec<Row>) -> StoreResult<Vec<Role>> {
-    rows.into_iter().map(Role::try_from).collect()
+fn to_roles(rows: Vec<Row>) -> StoreResult<Vec<StoredRole>> {
+    rows.into_iter().map(StoredRole::try_from).collect()
 }
 
-pub async fn insert(c: &mut impl Exec, role: &Role, created_at: i64) -> StoreResult<()> {
+pub async fn insert(c: &mut impl Exec, role: &StoredRole, created_at: i64) -> StoreResult<()> {
     let sql = format!("INSERT INTO roles ({COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)");
     run!(c, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(&role.tenant_id)
@@ -63,7 +85,7 @@ pub async fn insert(c: &mut impl Exec, role: &Role, created_at: i64) -> StoreRes
     Ok(())
 }
 
-pub async fn update(c: &mut impl Exec, role: &Role) -> StoreResult<()> {
+pub async fn update(c: &mut impl Exec, role: &StoredRole) -> StoreResult<()> {
     const SQL: &str = "UPDATE roles SET name = $3, description = $4, is_default = $5 WHERE tenant_id = $1 AND id = $2";
     run!(c, |c| sqlx::query(SQL)
         .bind(&role.tenant_id)
@@ -77,28 +99,28 @@ pub async fn update(c: &mut impl Exec, role: &Role) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<Role>> {
+pub async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResult<Option<StoredRole>> {
     let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND id = $2");
     let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&mut *c)
         .await?);
-    row.map(Role::try_from).transpose()
+    row.map(StoredRole::try_from).transpose()
 }
 
-pub async fn find_by_name(c: &mut impl Exec, tenant: &TenantId, name: &str) -> StoreResult<Option<Role>> {
+pub async fn find_by_name(c: &mut impl Exec, tenant: &TenantId, name: &str) -> StoreResult<Option<StoredRole>> {
     let sql = format!("SELECT {COLUMNS} FROM roles WHERE tenant_id = $1 AND name = $2");
     let row: Option<Row> = run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
         .bind(name)
         .fetch_optional(&mut *c)
         .await?);
-    row.map(Role::try_from).transpose()
+    row.map(StoredRole::try_from).transpose()
 }
 
 /// The roles among `ids` that exist in this tenant.
-pub async fn find_many(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<Role>> {
+pub async fn find_many(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> StoreResult<Vec<StoredRole>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -118,7 +140,7 @@ pub async fn list(
     tenant: &TenantId,
     filter: &RoleFilter,
     page: Option<Page>,
-) -> StoreResult<(Vec<Role>, i64)> {
+) -> StoreResult<(Vec<StoredRole>, i64)> {
     let mut conditions = vec!["r.tenant_id = $1".to_owned()];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     if let Some(t) = filter.role_type {
@@ -165,7 +187,7 @@ pub async fn application_stats(
     c: &mut impl Exec,
     tenant: &TenantId,
     role_ids: &[String],
-) -> StoreResult<HashMap<String, (i64, Vec<FeaturedApplication>)>> {
+) -> StoreResult<HashMap<String, (i64, Vec<StoredFeaturedApplication>)>> {
     let holders = Holders {
         relation: "applications_roles",
         group_key: "role_id",
@@ -174,12 +196,12 @@ pub async fn application_stats(
         columns: &["id", "name", "type"],
     };
     let (counts, featured) = holders.stats::<(String, String, String, String)>(c, tenant, role_ids).await?;
-    let mut stats: HashMap<String, (i64, Vec<FeaturedApplication>)> =
+    let mut stats: HashMap<String, (i64, Vec<StoredFeaturedApplication>)> =
         counts.into_iter().map(|(role, n)| (role, (n, Vec::new()))).collect();
     for (role_id, id, name, app_type) in featured {
         let app_type = ApplicationType::parse(&app_type)
             .ok_or_else(|| StoreError::Corrupt(format!("application {id} has type {app_type}")))?;
-        stats.entry(role_id).or_default().1.push(FeaturedApplication { id, name, app_type });
+        stats.entry(role_id).or_default().1.push(StoredFeaturedApplication { id, name, app_type });
     }
     Ok(stats)
 }
@@ -277,7 +299,7 @@ pub async fn list_scopes(
     tenant: &TenantId,
     role_id: &str,
     page: Option<Page>,
-) -> StoreResult<(Vec<(Scope, Resource)>, i64)> {
+) -> StoreResult<(Vec<(StoredScope, StoredResource)>, i64)> {
     const COUNT: &str = "SELECT COUNT(*) FROM roles_scopes WHERE tenant_id = $1 AND role_id = $2";
     let mut sql = "SELECT s.tenant_id, s.id, s.resource_id, s.name, s.description, s.created_at, \
                    r.name AS r_name, r.indicator AS r_indicator, r.is_default AS r_is_default, \
@@ -301,7 +323,7 @@ pub async fn list_scopes(
         let pairs = rows
             .into_iter()
             .map(|r| {
-                let resource = Resource {
+                let resource = StoredResource {
                     tenant_id: r.tenant_id.clone(),
                     id: r.resource_id.clone(),
                     name: r.r_name,
@@ -309,7 +331,7 @@ pub async fn list_scopes(
                     is_default: r.r_is_default,
                     access_token_ttl: r.r_access_token_ttl,
                 };
-                let scope = Scope {
+                let scope = StoredScope {
                     tenant_id: r.tenant_id,
                     id: r.id,
                     resource_id: r.resource_id,
@@ -450,12 +472,4 @@ pub async fn user_scope_names(
         .bind(resource_id)
         .fetch_all(&mut *c)
         .await?))
-}
-
-/// Names of the roles a user holds (the `roles` claim).
-pub async fn user_role_names(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<Vec<String>> {
-    const SQL: &str = "SELECT r.name FROM users_roles ur \
-                       JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id \
-                       WHERE ur.tenant_id = $1 AND ur.user_id = $2 ORDER BY r.name";
-    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_all(&mut *c).await?))
 }

@@ -7,6 +7,9 @@ use sqlx::types::Json;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 pub const DEFAULT_ID: &str = "default";
 
 pub async fn get(c: &mut impl Exec, tenant: &TenantId) -> StoreResult<Option<Value>> {

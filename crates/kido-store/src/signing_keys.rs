@@ -5,6 +5,9 @@ use kido_proto::TenantId;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredSigningKey {
     pub id: String,

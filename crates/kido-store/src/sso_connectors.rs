@@ -9,6 +9,9 @@ use crate::db::{Exec, run};
 use crate::error::StoreResult;
 use crate::{ListQuery, Page, placeholders};
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 const COLUMNS: &str =
     "tenant_id, id, provider_name, connector_name, config, domains, branding, sync_profile, created_at";
 

@@ -5,6 +5,9 @@ use kido_proto::TenantId;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
 
+/// Whether this module's statements may change a cached table (`run!`): its tables (or their cascades) feed a cache.
+const TOUCHES_CACHED_TABLES: bool = true;
+
 /// Creates the tenant unless it exists; returns whether it was created.
 pub async fn ensure(c: &mut impl Exec, tenant: &TenantId, name: &str, now: i64) -> StoreResult<bool> {
     const SQL: &str = "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use kido_proto::TenantId;
-use kido_proto::roles::FeaturedUser;
+use kido_proto::mfa::UserLogtoConfig;
 use kido_proto::users::UserProfile;
 use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
 use serde_json::Value;
@@ -13,9 +13,12 @@ use crate::db::{Backend, Exec, run};
 use crate::error::{StoreError, StoreResult};
 use crate::{ListQuery, Page, placeholders};
 
-const COLUMNS: &str = "tenant_id, id, username, primary_email, primary_phone, password_encrypted, \
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
+pub(crate) const COLUMNS: &str = "tenant_id, id, username, primary_email, primary_phone, password_encrypted, \
                        password_encryption_method, name, avatar, application_id, profile, identities, custom_data, \
-                       is_suspended, last_sign_in_at, password_updated_at, created_at, updated_at";
+                       is_suspended, last_sign_in_at, password_updated_at, created_at, updated_at, logto_config";
 
 /// A user row, password hash included (never leaves the domain).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,10 +41,11 @@ pub struct StoredUser {
     pub password_updated_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub logto_config: Json<UserLogtoConfig>,
 }
 
 pub async fn insert(c: &mut impl Exec, u: &StoredUser) -> StoreResult<()> {
-    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ({})", placeholders(1, 18));
+    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ({})", placeholders(1, 19));
     run!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&u.tenant_id)
         .bind(&u.id)
@@ -61,6 +65,7 @@ pub async fn insert(c: &mut impl Exec, u: &StoredUser) -> StoreResult<()> {
         .bind(u.password_updated_at)
         .bind(u.created_at)
         .bind(u.updated_at)
+        .bind(&u.logto_config)
         .execute(&mut *c)
         .await?
         .rows_affected());
@@ -111,19 +116,39 @@ pub async fn delete(c: &mut impl Exec, tenant: &TenantId, id: &str) -> StoreResu
     Ok(n > 0)
 }
 
-/// Which identifier columns are taken (case-insensitively for username and email) by a
-/// user other than `except_id`. Returns the names of the taken fields.
+/// How usernames compare: the sign-in experience's `usernamePolicy.caseSensitive` (the
+/// unique index is on the exact name; case-insensitive tenants compare lower-cased).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsernameCase {
+    Sensitive,
+    Insensitive,
+}
+
+impl UsernameCase {
+    /// The condition on `username` for bind `$2`, and the value to bind.
+    fn condition(self, username: &str) -> (&'static str, String) {
+        match self {
+            Self::Sensitive => ("username = $2", username.to_owned()),
+            Self::Insensitive => ("lower(username) = $2", username.to_ascii_lowercase()),
+        }
+    }
+}
+
+/// Which identifier columns are taken (username as `usernames` says, email
+/// case-insensitively, phone exactly) by a user other than `except_id`. Returns the names
+/// of the taken fields.
 pub async fn taken_identifiers(
     c: &mut impl Exec,
     tenant: &TenantId,
-    username: Option<&str>,
+    (username, usernames): (Option<&str>, UsernameCase),
     email: Option<&str>,
     phone: Option<&str>,
     except_id: Option<&str>,
 ) -> StoreResult<Vec<&'static str>> {
     let mut taken = Vec::new();
+    let username = username.map(|u| usernames.condition(u));
     let checks = [
-        ("username", "lower(username) = $2", username.map(str::to_ascii_lowercase)),
+        ("username", username.as_ref().map_or("", |(sql, _)| *sql), username.as_ref().map(|(_, v)| v.clone())),
         ("primaryEmail", "lower(primary_email) = $2", email.map(str::to_ascii_lowercase)),
         ("primaryPhone", "primary_phone = $2", phone.map(str::to_owned)),
     ];
@@ -311,10 +336,13 @@ fn match_sql(backend: Backend, m: &FieldMatch, case_sensitive: bool, binds: &mut
         MatchMode::SimilarTo => match backend {
             Backend::Postgres if case_sensitive => format!("{col} SIMILAR TO {}", bind(m.value.clone())),
             Backend::Postgres => format!("lower({col}) SIMILAR TO {}", bind(m.value.to_lowercase())),
+            // SQLite has no SIMILAR TO: the pattern becomes the regular expression PostgreSQL
+            // itself turns it into, matched by the REGEXP function sqlx registers (the
+            // `regex` crate: linear time, bounded compiled size, so no pattern can hang).
             Backend::Sqlite => {
-                return Err(StoreError::Unsupported(
-                    "search mode `similar_to` needs PostgreSQL; use `like`, `exact` or `posix` on SQLite".into(),
-                ));
+                let regex = similar_to_regex(&m.value);
+                let pattern = if case_sensitive { regex } else { format!("(?i){regex}") };
+                format!("{col} REGEXP {}", bind(pattern))
             }
         },
     })
@@ -350,6 +378,61 @@ fn successor(s: &str) -> Option<String> {
 }
 
 /// A LIKE pattern as a GLOB pattern (case-sensitive matching on SQLite).
+/// A SQL `SIMILAR TO` pattern as the anchored regular expression it means (PostgreSQL's
+/// own translation): `%` any run, `_` one character, `(` a group; `|`, `*`, `+`, `?`,
+/// `{m,n}` and bracket expressions keep their regex meaning; `\` escapes the next
+/// character, and `.`, `^`, `$` are literal.
+fn similar_to_regex(pattern: &str) -> String {
+    let mut out = String::from("^(?:");
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(ch) = chars.next() {
+        if in_class {
+            match ch {
+                ']' => in_class = false,
+                '\\' => out.push('\\'),
+                _ => {}
+            }
+            out.push(ch);
+            continue;
+        }
+        match ch {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '(' => out.push_str("(?:"),
+            '[' => {
+                in_class = true;
+                out.push('[');
+                // A leading `]` (after an optional `^`) is a member, not the end.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push_str("\\]");
+                    chars.next();
+                }
+            }
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    push_regex_literal(&mut out, next);
+                }
+            }
+            '.' | '^' | '$' => push_regex_literal(&mut out, ch),
+            other => out.push(other),
+        }
+    }
+    out.push_str(")$");
+    out
+}
+
+fn push_regex_literal(out: &mut String, ch: char) {
+    if "\\.+*?()|[]{}^$#&-~".contains(ch) {
+        out.push('\\');
+    }
+    out.push(ch);
+}
+
 fn like_to_glob(pattern: &str) -> String {
     let mut out = String::new();
     let mut chars = pattern.chars();
@@ -425,12 +508,20 @@ pub async fn remove_role(c: &mut impl Exec, tenant: &TenantId, user_id: &str, ro
     Ok(n > 0)
 }
 
+/// A user among the first few in a group (holding a role, member of an organization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFeaturedUser {
+    pub id: String,
+    pub avatar: Option<String>,
+    pub name: Option<String>,
+}
+
 /// How many users hold each role, and the first three of them.
 pub async fn role_stats(
     c: &mut impl Exec,
     tenant: &TenantId,
     role_ids: &[String],
-) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
+) -> StoreResult<HashMap<String, (i64, Vec<StoredFeaturedUser>)>> {
     featured_users(c, tenant, "users_roles", "role_id", role_ids).await
 }
 
@@ -442,7 +533,7 @@ pub(crate) async fn featured_users(
     relation: &'static str,
     group_key: &'static str,
     group_ids: &[String],
-) -> StoreResult<HashMap<String, (i64, Vec<FeaturedUser>)>> {
+) -> StoreResult<HashMap<String, (i64, Vec<StoredFeaturedUser>)>> {
     let holders = crate::roles::Holders {
         relation,
         group_key,
@@ -452,10 +543,10 @@ pub(crate) async fn featured_users(
     };
     type Featured = (String, String, Option<String>, Option<String>);
     let (counts, featured) = holders.stats::<Featured>(c, tenant, group_ids).await?;
-    let mut stats: HashMap<String, (i64, Vec<FeaturedUser>)> =
+    let mut stats: HashMap<String, (i64, Vec<StoredFeaturedUser>)> =
         counts.into_iter().map(|(group, n)| (group, (n, Vec::new()))).collect();
     for (group_id, id, avatar, name) in featured {
-        stats.entry(group_id).or_default().1.push(FeaturedUser { id, avatar, name });
+        stats.entry(group_id).or_default().1.push(StoredFeaturedUser { id, avatar, name });
     }
     Ok(stats)
 }
@@ -473,6 +564,17 @@ mod tests {
         assert_eq!(successor("abc").as_deref(), Some("abd"));
         assert_eq!(successor("").as_deref(), None);
         assert_eq!(like_to_glob("J_hn%[x]"), "J?hn*[[]x[]]");
+    }
+
+    #[test]
+    fn similar_to_becomes_an_anchored_regex() {
+        assert_eq!(similar_to_regex("(alpha|gamma)"), "^(?:(?:alpha|gamma))$");
+        assert_eq!(similar_to_regex("a%b_c"), "^(?:a.*b.c)$");
+        assert_eq!(similar_to_regex("a.b^$"), "^(?:a\\.b\\^\\$)$");
+        assert_eq!(similar_to_regex("\\%x\\_"), "^(?:%x_)$");
+        assert_eq!(similar_to_regex("[%_a-z]+"), "^(?:[%_a-z]+)$");
+        assert_eq!(similar_to_regex("[]x]"), "^(?:[\\]x])$");
+        assert_eq!(similar_to_regex("ab{2}c*"), "^(?:ab{2}c*)$");
     }
 }
 
@@ -496,15 +598,17 @@ pub fn taken_identifier(e: &StoreError) -> Option<SignInIdentifier> {
     }
 }
 
-/// The user a sign-in identifier names (username and email case-insensitively).
+/// The user a sign-in identifier names (username as `usernames` says, email
+/// case-insensitively, phone exactly).
 pub async fn find_by_identifier(
     c: &mut impl Exec,
     tenant: &TenantId,
     identifier: SignInIdentifier,
     value: &str,
+    usernames: UsernameCase,
 ) -> StoreResult<Option<StoredUser>> {
     let (condition, value) = match identifier {
-        SignInIdentifier::Username => ("lower(username) = $2", value.to_ascii_lowercase()),
+        SignInIdentifier::Username => usernames.condition(value),
         SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
         SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
     };
@@ -516,9 +620,70 @@ pub async fn find_by_identifier(
         .await?))
 }
 
+/// Usernames that differ only by case, lower-cased, at most `limit` of them, and how many
+/// such groups there are: what makes a tenant unable to turn case-insensitive.
+pub async fn username_case_conflicts(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    limit: i64,
+) -> StoreResult<(i64, Vec<String>)> {
+    const GROUPS: &str = "SELECT lower(username) FROM users WHERE tenant_id = $1 AND username IS NOT NULL \
+                          GROUP BY lower(username) HAVING COUNT(*) > 1";
+    let count_sql = format!("SELECT COUNT(*) FROM ({GROUPS}) AS conflicts");
+    let total: i64 = run!(c, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
+        .bind(tenant.as_str())
+        .fetch_one(&mut *c)
+        .await?);
+    let sample_sql = format!("{GROUPS} ORDER BY lower(username) LIMIT $2");
+    let samples: Vec<String> = run!(c, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sample_sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?);
+    Ok((total, samples))
+}
+
 /// Records a completed sign-in.
-pub async fn set_last_sign_in(c: &mut impl Exec, tenant: &TenantId, id: &str, at: i64) -> StoreResult<()> {
-    const SQL: &str = "UPDATE users SET last_sign_in_at = $3 WHERE tenant_id = $1 AND id = $2";
-    run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(id).bind(at).execute(&mut *c).await?.rows_affected());
-    Ok(())
+/// Records a sign-in and returns the user as it now stands (`None`: no such user), so the
+/// sign-in reads the row it checks in the same statement.
+pub async fn set_last_sign_in(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    at: i64,
+) -> StoreResult<Option<StoredUser>> {
+    let sql = format!("UPDATE users SET last_sign_in_at = $3 WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}");
+    Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(at)
+        .fetch_optional(&mut *c)
+        .await?))
+}
+
+/// Replaces the user's second-factor choices; false when there is no such user.
+pub async fn set_logto_config(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    config: &Json<UserLogtoConfig>,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE users SET logto_config = $3 WHERE tenant_id = $1 AND id = $2";
+    Ok(run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(config)
+        .execute(&mut *c)
+        .await?
+        .rows_affected())
+        > 0)
+}
+
+/// Names of the roles a user holds (the `roles` claim). Here rather than in roles.rs:
+/// a read on a sign-in's path, in a module that writes no cached table (db.rs, `run!`).
+pub async fn role_names(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT r.name FROM users_roles ur \
+                       JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id \
+                       WHERE ur.tenant_id = $1 AND ur.user_id = $2 ORDER BY r.name";
+    Ok(run!(c, |c| sqlx::query_scalar(SQL).bind(tenant.as_str()).bind(user_id).fetch_all(&mut *c).await?))
 }

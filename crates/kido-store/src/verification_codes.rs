@@ -6,6 +6,9 @@ use sqlx::AssertSqlSafe;
 use crate::db::{Exec, run};
 use crate::error::StoreResult;
 
+/// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
+const TOUCHES_CACHED_TABLES: bool = false;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredCode {
     pub tenant_id: String,

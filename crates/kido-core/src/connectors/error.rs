@@ -2,8 +2,9 @@
 //! can name it without using their parent).
 
 use kido_proto::connectors::ConnectorType;
-use kido_store::StoreError;
 use thiserror::Error;
+
+use crate::storage::{self, StorageError};
 
 #[derive(Debug, Error)]
 pub enum ConnectorError {
@@ -36,5 +37,7 @@ pub enum ConnectorError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
 }
+
+storage::from_store_error!(ConnectorError);

@@ -85,6 +85,9 @@ fn smtp_template() -> Value {
             template("Register", "Your registration code"),
             template("ForgotPassword", "Your password reset code"),
             template("Generic", "Your verification code"),
+            json!({"usageType": "OrganizationInvitation", "contentType": "text/plain",
+                   "subject": "You are invited to join an organization",
+                   "content": "Accept the invitation: {{link}}"}),
         ]
     })
 }

@@ -157,18 +157,16 @@ impl Connectors<'_> {
             Delivery::Http(_) => None,
             Delivery::Smtp(_) | Delivery::Outbox => self.email_template(tenant, &message).await?,
         };
-        Ok(Outgoing {
-            delivery,
-            message,
-            localized,
-            http: self.core.http.clone(),
-            outbox_dir: self.core.outbox_dir.clone(),
-        })
+        let http = match delivery {
+            Delivery::Http(_) => Some(self.core.http_client().await?),
+            Delivery::Smtp(_) | Delivery::Outbox => None,
+        };
+        Ok(Outgoing { delivery, message, localized, http, outbox_dir: self.core.outbox_dir.clone() })
     }
 
     /// The tenant's email template for the message's type in the best language: the
     /// message's locale, its primary language, the sign-in experience's fallback language;
-    /// then `Generic` in the fallback language.
+    /// then `Generic` in the fallback language where that may stand in.
     async fn email_template(&self, tenant: &TenantId, message: &Message) -> Result<Option<EmailTemplateDetails>> {
         let fallback = self
             .core
@@ -189,7 +187,7 @@ impl Connectors<'_> {
         let found = templates::languages(message.locale(), &fallback)
             .iter()
             .find_map(|lang| pick(lang, wanted))
-            .or_else(|| pick(&fallback, "Generic"));
+            .or_else(|| message.template.generic_may_stand_in().then(|| pick(&fallback, "Generic")).flatten());
         Ok(found.and_then(|t| serde_json::from_value(t.details.0.clone()).ok()))
     }
 }
@@ -199,7 +197,8 @@ pub struct Outgoing {
     delivery: Delivery,
     message: Message,
     localized: Option<EmailTemplateDetails>,
-    http: reqwest::Client,
+    /// The process's HTTP client, for an HTTP connector's delivery.
+    http: Option<reqwest::Client>,
     outbox_dir: Option<std::path::PathBuf>,
 }
 
@@ -208,7 +207,10 @@ impl Outgoing {
         let message = &self.message;
         let render = |text: &str| templates::render(text, &message.payload);
         match &self.delivery {
-            Delivery::Http(config) => config.send(&self.http, message).await,
+            Delivery::Http(config) => match &self.http {
+                Some(client) => config.send(client, message).await,
+                None => Err(ConnectorError::Delivery("no HTTP client".into())),
+            },
             Delivery::Smtp(config) => {
                 // A template's `replyTo` is free text and may use variables.
                 let reply_to = self.localized.as_ref().and_then(|t| t.reply_to.as_deref()).map(render);
@@ -227,7 +229,7 @@ impl Outgoing {
                     },
                     None => {
                         let t = config
-                            .template(message.template.as_str())
+                            .template(message.template)
                             .ok_or_else(|| ConnectorError::TemplateNotFound(message.template.as_str().into()))?;
                         smtp::Mail {
                             to: &message.to,
@@ -247,7 +249,7 @@ impl Outgoing {
                 })?;
                 let (subject, text) = match &self.localized {
                     Some(t) => (Some(render(&t.subject)), render(&t.content)),
-                    None => (None, render("Your verification code is {{code}}.")),
+                    None => (None, render(outbox::default_text(message.template))),
                 };
                 outbox::write(dir, message, subject.as_deref(), &text).await
             }

@@ -3,10 +3,19 @@
 
 use std::path::Path;
 
+use kido_proto::connectors::TemplateType;
 use serde_json::json;
 
 use super::error::ConnectorError;
 use super::message::Message;
+
+/// The text of a message the tenant has no template for: the code, or the invitation's link.
+pub fn default_text(template: TemplateType) -> &'static str {
+    match template {
+        TemplateType::OrganizationInvitation => "You are invited to join an organization: {{link}}",
+        _ => "Your verification code is {{code}}.",
+    }
+}
 
 pub async fn write(dir: &Path, message: &Message, subject: Option<&str>, text: &str) -> Result<(), ConnectorError> {
     // Messages carry codes and links: owner-only, like the rest of the data directory.

@@ -1,10 +1,12 @@
 //! The SMTP email connector (Logto's `simple-mail-transfer-protocol` config shape):
 //! implicit TLS when `secure`, otherwise STARTTLS when offered (required with
-//! `requireTLS`, skipped with `ignoreTLS`), login or XOAUTH2 authentication.
+//! `requireTLS`, skipped with `ignoreTLS`), login or XOAUTH2 authentication, or none (a
+//! local relay or mail sink: no `auth`, or an empty one).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kido_proto::connectors::TemplateType;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
@@ -32,15 +34,11 @@ pub enum ContentKind {
     Html,
 }
 
+/// How to log in to the server. OAuth2 is tried first: a login's `user`/`pass` default to
+/// empty, and an empty login (`{}`, or `""`/`""` as Logto's console saves it) means none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SmtpAuth {
-    Login {
-        user: String,
-        pass: String,
-        #[serde(default, rename = "type")]
-        kind: Option<String>,
-    },
     OAuth2 {
         user: String,
         #[serde(rename = "accessToken")]
@@ -48,6 +46,30 @@ pub enum SmtpAuth {
         #[serde(default, rename = "type")]
         kind: Option<String>,
     },
+    Login {
+        #[serde(default)]
+        user: String,
+        #[serde(default)]
+        pass: String,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+    },
+}
+
+impl SmtpAuth {
+    /// The credentials and mechanisms to log in with; `None` for a server that takes mail
+    /// without a login (a local relay or mail sink).
+    fn login(&self) -> Option<(Credentials, Vec<Mechanism>)> {
+        match self {
+            Self::Login { user, pass, .. } if user.is_empty() && pass.is_empty() => None,
+            Self::Login { user, pass, .. } => {
+                Some((Credentials::new(user.clone(), pass.clone()), vec![Mechanism::Plain, Mechanism::Login]))
+            }
+            Self::OAuth2 { user, access_token, .. } => {
+                Some((Credentials::new(user.clone(), access_token.clone()), vec![Mechanism::Xoauth2]))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,7 +98,9 @@ fn default_connection_timeout() -> u64 {
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
-    pub auth: SmtpAuth,
+    /// Absent for a server that takes mail without a login.
+    #[serde(default)]
+    pub auth: Option<SmtpAuth>,
     pub from_email: String,
     #[serde(default)]
     pub reply_to: Option<String>,
@@ -142,12 +166,10 @@ impl SmtpConfig {
         Ok(())
     }
 
-    /// The config template for a usage type, else the `Generic` one.
-    pub fn template(&self, usage_type: &str) -> Option<&SmtpTemplate> {
-        self.templates
-            .iter()
-            .find(|t| t.usage_type == usage_type)
-            .or_else(|| self.templates.iter().find(|t| t.usage_type == "Generic"))
+    /// The config template for a usage type, else the `Generic` one where that may stand in.
+    pub fn template(&self, usage: TemplateType) -> Option<&SmtpTemplate> {
+        let find = |wanted: TemplateType| self.templates.iter().find(|t| t.usage_type == wanted.as_str());
+        find(usage).or_else(|| usage.generic_may_stand_in().then(|| find(TemplateType::Generic)).flatten())
     }
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, ConnectorError> {
@@ -166,20 +188,13 @@ impl SmtpConfig {
         } else {
             Tls::Opportunistic(params)
         };
-        let (credentials, mechanisms) = match &self.auth {
-            SmtpAuth::Login { user, pass, .. } => {
-                (Credentials::new(user.clone(), pass.clone()), vec![Mechanism::Plain, Mechanism::Login])
-            }
-            SmtpAuth::OAuth2 { user, access_token, .. } => {
-                (Credentials::new(user.clone(), access_token.clone()), vec![Mechanism::Xoauth2])
-            }
-        };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
             .tls(tls)
-            .credentials(credentials)
-            .authentication(mechanisms)
             .timeout(Some(Duration::from_millis(self.connection_timeout)));
+        if let Some((credentials, mechanisms)) = self.auth.as_ref().and_then(SmtpAuth::login) {
+            builder = builder.credentials(credentials).authentication(mechanisms);
+        }
         if let Some(name) = &self.name {
             builder = builder.hello_name(lettre::transport::smtp::extension::ClientId::Domain(name.clone()));
         }

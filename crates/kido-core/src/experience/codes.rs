@@ -1,11 +1,12 @@
 //! Verification by a one-time code sent to an email address or phone number
 //! (`POST /api/experience/verification/verification-code[/verify]`).
 
+use kido_proto::connectors::TemplateType;
 use kido_store::users as user_store;
 use serde_json::json;
 
 use super::{
-    Experience, ExperienceError, Identifier, IdentifierType, InteractionCookie, InteractionEvent, Result,
+    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent, Result,
     VerificationKind, VerificationRecord, blocked, event_of, sentinel,
 };
 use crate::interaction::{audit_keys, rules};
@@ -17,6 +18,18 @@ use crate::{TenantContext, clock};
 pub struct Origin {
     pub locale: Option<String>,
     pub ip: Option<String>,
+}
+
+/// A code to send: the record it makes, where it goes, with which message.
+pub(super) struct CodeRequest {
+    pub kind: VerificationKind,
+    pub identifier: Identifier,
+    /// The event the code is for (audited as).
+    pub event: InteractionEvent,
+    pub template: TemplateType,
+    pub delivery: Delivery,
+    /// The identified user the code is a second factor of.
+    pub user_id: Option<String>,
 }
 
 /// A code identifier's record type and recipient (usernames receive no codes).
@@ -42,11 +55,17 @@ impl Experience<'_> {
         event: InteractionEvent,
         origin: Origin,
     ) -> Result<String> {
+        let identifier = identifier.canonical();
         let mut interaction = self.load(tenant, cookie).await?;
         event_of(&interaction)?;
-        let (kind, to) = channel(&identifier)?;
+        let (kind, _) = channel(&identifier)?;
         let sie = self.sign_in_experience(tenant).await?;
-        if !rules::channel_used(&sie, identifier.kind, event) {
+        // An identified user binding an email or phone as a second factor (one the sign-up
+        // does not ask for) gets Logto's `BindMfa` message.
+        let binds_mfa = interaction.state.user_id.is_some()
+            && event != InteractionEvent::ForgotPassword
+            && rules::binds_mfa_channel(&sie, identifier.kind);
+        if !binds_mfa && !rules::channel_used(&sie, identifier.kind, event) {
             return Err(if event == InteractionEvent::ForgotPassword {
                 ExperienceError::ResetChannelNotEnabled
             } else {
@@ -55,13 +74,36 @@ impl Experience<'_> {
         }
         let delivery = if event == InteractionEvent::ForgotPassword {
             let mut c = self.core.store.conn().await?;
-            let known =
-                user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value).await?;
+            let usernames = crate::users::username_case(&sie);
+            let known = user_store::find_by_identifier(
+                &mut c,
+                &tenant.id,
+                identifier.kind.store(),
+                &identifier.value,
+                usernames,
+            )
+            .await?;
             if known.is_some() { Delivery::Detached } else { Delivery::Withheld }
         } else {
             Delivery::Now
         };
-        let template = event.template();
+        let template = if binds_mfa { TemplateType::BindMfa } else { event.template() };
+        let request = CodeRequest { kind, identifier, event, template, delivery, user_id: None };
+        self.send_code_of(tenant, cookie, &mut interaction, request, origin).await
+    }
+
+    /// Sends a code and records an unverified verification of its kind (replacing an earlier
+    /// one: a resend makes the old id useless), audited as the interaction's event; saves.
+    pub(super) async fn send_code_of(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        request: CodeRequest,
+        origin: Origin,
+    ) -> Result<String> {
+        let CodeRequest { kind, identifier, event, template, delivery, user_id } = request;
+        let (_, to) = channel(&identifier)?;
         // The language the app asked for, else the browser's.
         let ui_locale = interaction.params.ui_locales.as_deref().and_then(|l| l.split(' ').next()).map(str::to_owned);
         let locale = ui_locale.or(origin.locale);
@@ -73,16 +115,18 @@ impl Experience<'_> {
             kind,
             identifier: identifier.clone(),
             verified: false,
-            user_id: None,
+            user_id,
             template: Some(template),
             credential_stamp: None,
+            password_encrypted: None,
+            one_time_token_context: None,
         });
         let mut c = self.core.store.conn().await?;
         let key = audit_keys::verification_create(event, kind);
         let details = json!({"identifier": identifier, "interactionEvent": event});
-        self.audit(&mut c, tenant, &interaction, &key, None, details).await?;
+        self.audit(&mut c, tenant, interaction, &key, None, details).await?;
         drop(c);
-        self.save(tenant, &interaction, cookie).await?;
+        self.save(tenant, interaction, cookie).await?;
         Ok(id)
     }
 
@@ -97,8 +141,31 @@ impl Experience<'_> {
         code: &str,
     ) -> Result<String> {
         let mut interaction = self.load(tenant, cookie).await?;
-        let event = event_of(&interaction)?;
-        let (kind, _) = channel(&identifier)?;
+        let identifier = identifier.canonical();
+        let verified = match channel(&identifier) {
+            Ok((kind, _)) => self.check_code(tenant, &mut interaction, kind, identifier, verification_id, code).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &verified {
+            self.report_sign_in(tenant, &interaction, None, Err(e));
+        }
+        let id = verified?;
+        self.save(tenant, &interaction, cookie).await?;
+        Ok(id)
+    }
+
+    /// Checks a code against the interaction's record `verification_id` of `kind` (sent to
+    /// `identifier`) and marks it verified, without the report; the caller saves.
+    pub(super) async fn check_code(
+        &self,
+        tenant: &TenantContext,
+        interaction: &mut Interaction,
+        kind: VerificationKind,
+        identifier: Identifier,
+        verification_id: &str,
+        code: &str,
+    ) -> Result<String> {
+        let event = event_of(interaction)?;
         let index = interaction
             .state
             .verification_records
@@ -132,19 +199,18 @@ impl Experience<'_> {
                 map.insert("result".into(), "Error".into());
                 map.insert("error".into(), e.to_string().into());
             }
-            self.audit(&mut c, tenant, &interaction, &audit_key, None, details).await?;
+            self.audit(&mut c, tenant, interaction, &audit_key, None, details).await?;
             if !matches!(e, CodeError::Mismatch | CodeError::ExceedMaxTry) {
                 sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
             } else if let Some(until) = sentinel::failed(&mut c, &tenant.id, &key, attempt, limits, now).await? {
-                return Err(blocked(until, now));
+                return Err(self.locked_out(tenant, interaction, None, until, now));
             }
             return Err(e.into());
         }
         sentinel::not_a_failure(&mut c, &tenant.id, &key, attempt).await?;
-        self.audit(&mut c, tenant, &interaction, &audit_key, None, audit_details).await?;
+        self.audit(&mut c, tenant, interaction, &audit_key, None, audit_details).await?;
         drop(c);
         interaction.state.verification_records[index].verified = true;
-        self.save(tenant, &interaction, cookie).await?;
         Ok(record.id)
     }
 }

@@ -1,18 +1,20 @@
 //! One operation per hosted form post: the Experience API's steps run on one loaded
 //! interaction, which is saved once, and the user is read once. A failed step saves
-//! nothing (the form starts the interaction over on its next post).
+//! nothing (the form starts the interaction over on its next post), except a sign-in or
+//! registration that needs a second factor first: it is kept for the second-factor pages.
 
 use serde_json::json;
 
 use super::identify::{check_identifying_record, identify_user};
 use super::submit::AuditEntry;
 use super::{
-    Experience, ExperienceError, Identifier, Interaction, InteractionCookie, InteractionEvent, ProfileInput, Result,
-    begin,
+    Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent,
+    ProfileInput, Result, begin,
 };
 use crate::TenantContext;
 use crate::interaction::audit_keys;
 use crate::sign_in_experience::password_policy;
+use kido_proto::sign_in_experience::{MfaFactor, SignInExperience};
 
 /// What the password sign-in form posts.
 pub struct PasswordSignIn {
@@ -21,6 +23,21 @@ pub struct PasswordSignIn {
     /// The "I agree to the terms" box was ticked.
     pub agreed: bool,
     pub ip: Option<String>,
+}
+
+/// What a second-factor page posts.
+pub enum SecondFactorForm<'a> {
+    /// A code of a bound factor: TOTP, a backup code, or the code sent (verification `sent`)
+    /// to the user's email or phone.
+    Prove { factor: MfaFactor, code: &'a str, sent: Option<&'a str> },
+    /// A code of the new TOTP secret made by `verification_id`, which is then bound.
+    BindTotp { verification_id: &'a str, code: &'a str },
+    /// The backup codes made by `verification_id`, saved by the user: bound.
+    BindBackupCodes { verification_id: &'a str },
+    /// The user declines to bind a factor.
+    Skip,
+    /// The user declines the suggestion of another factor.
+    SkipSuggestion,
 }
 
 /// What the username registration form posts.
@@ -58,7 +75,7 @@ impl Experience<'_> {
             key: audit_keys::identifier_submit(InteractionEvent::SignIn),
             details: json!({"verificationType": record.kind}),
         };
-        self.finish(tenant, cookie, &mut interaction, &sie, Some(&user), Some(identified)).await
+        self.finish_form(tenant, cookie, &mut interaction, &sie, Some(identified)).await
     }
 
     /// The username registration form: start, agree, username, password, create the user,
@@ -78,7 +95,73 @@ impl Experience<'_> {
         self.update_profile(tenant, &mut interaction, &sie, ProfileInput::Password(form.password)).await?;
         self.audit_profile(tenant, &interaction).await?;
         self.create_user(tenant, &mut interaction, &sie).await?;
-        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
+        self.finish_form(tenant, cookie, &mut interaction, &sie, None).await
+    }
+
+    /// Submit at the end of a form's steps. When a second factor is needed first, the steps
+    /// so far are kept (the interaction saved with its user identified, as the Experience
+    /// API's steps would have left it) so the second-factor pages go on from there.
+    async fn finish_form(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        sie: &SignInExperience,
+        earlier: Option<AuditEntry>,
+    ) -> Result<Option<String>> {
+        let kept = earlier.clone();
+        match self.finish(tenant, cookie, interaction, sie, earlier).await {
+            Err(ExperienceError::Mfa(demand)) => {
+                if let Some(entry) = kept {
+                    let mut c = self.core.store.conn().await?;
+                    let user_id = interaction.state.user_id.clone();
+                    self.audit(&mut c, tenant, interaction, &entry.key, user_id.as_deref(), entry.details).await?;
+                }
+                self.save(tenant, interaction, cookie).await?;
+                Err(ExperienceError::Mfa(demand))
+            }
+            other => other,
+        }
+    }
+
+    /// A second-factor page's post: its step, then submit. Returns where the browser goes next
+    /// (a further second-factor step is `ExperienceError::Mfa`, with the step kept).
+    pub async fn second_factor_form(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        form: SecondFactorForm<'_>,
+    ) -> Result<Option<String>> {
+        let mut interaction = self.load(tenant, cookie).await?;
+        let i = &mut interaction;
+        match form {
+            SecondFactorForm::Prove { factor: MfaFactor::Totp, code, .. } => {
+                self.prove_totp(tenant, i, code, None).await?;
+            }
+            SecondFactorForm::Prove { factor: MfaFactor::BackupCode, code, .. } => {
+                self.prove_backup_code(tenant, i, code).await?;
+            }
+            SecondFactorForm::Prove { factor: MfaFactor::EmailVerificationCode, code, sent } => {
+                self.prove_mfa_code(tenant, i, IdentifierType::Email, sent.unwrap_or_default(), code).await?;
+            }
+            SecondFactorForm::Prove { factor: MfaFactor::PhoneVerificationCode, code, sent } => {
+                self.prove_mfa_code(tenant, i, IdentifierType::Phone, sent.unwrap_or_default(), code).await?;
+            }
+            SecondFactorForm::Prove { factor: MfaFactor::WebAuthn, .. } => {
+                return Err(ExperienceError::MfaFactorNotEnabled);
+            }
+            SecondFactorForm::BindTotp { verification_id, code } => {
+                self.prove_totp(tenant, i, code, Some(verification_id)).await?;
+                self.bind(tenant, i, MfaFactor::Totp, verification_id).await?;
+            }
+            SecondFactorForm::BindBackupCodes { verification_id } => {
+                self.bind(tenant, i, MfaFactor::BackupCode, verification_id).await?;
+            }
+            SecondFactorForm::Skip => self.skip(tenant, i).await?,
+            SecondFactorForm::SkipSuggestion => self.skip_suggestion(tenant, i).await?,
+        }
+        let sie = self.sign_in_experience(tenant).await?;
+        self.finish_form(tenant, cookie, &mut interaction, &sie, None).await
     }
 
     /// The new-password form of a password reset: the new password, then submit (the
@@ -94,6 +177,6 @@ impl Experience<'_> {
         password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
         self.stage_new_password(tenant, &mut interaction, password).await?;
         let sie = self.sign_in_experience(tenant).await?;
-        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await.map(|_| ())
+        self.finish(tenant, cookie, &mut interaction, &sie, None).await.map(|_| ())
     }
 }

@@ -26,9 +26,10 @@ impl Experience<'_> {
         let mut interaction = self.load(tenant, cookie).await?;
         let event = event_of(&interaction)?;
         let sie = self.sign_in_experience(tenant).await?;
-        rules::mode_allows(&sie, event)?;
+        rules::mode_allows_in(&sie, event, &interaction.state)?;
         if event == InteractionEvent::Register {
             let staged = self.stage_verification(tenant, &mut interaction, &sie, verification_id).await?;
+            rules::invited_email_staged(&sie, &interaction.state)?;
             let created = self.create_user(tenant, &mut interaction, &sie).await;
             // A staged identifier stays staged even if the profile is still incomplete.
             if staged || created.is_ok() {
@@ -47,8 +48,8 @@ impl Experience<'_> {
                 user_store::find(&mut c, &tenant.id, &user_id).await?
             }
             _ => {
-                let kind = record.identifier.kind.store();
-                user_store::find_by_identifier(&mut c, &tenant.id, kind, &record.identifier.value).await?
+                let (kind, usernames) = (record.identifier.kind.store(), crate::users::username_case(&sie));
+                user_store::find_by_identifier(&mut c, &tenant.id, kind, &record.identifier.value, usernames).await?
             }
         };
         let user = user.ok_or(ExperienceError::UserNotExist)?;
@@ -76,11 +77,18 @@ impl Experience<'_> {
         let Some(id) = verification_id else { return Ok(false) };
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
-        if record.kind == VerificationKind::Password {
+        match record.kind {
             // A password identifies an existing account; it cannot create one.
-            return Err(ExperienceError::InvalidInteractionType);
+            VerificationKind::Password => return Err(ExperienceError::InvalidInteractionType),
+            VerificationKind::NewPasswordIdentity => stage_new_identity(interaction, sie, &record)?,
+            VerificationKind::EmailVerificationCode
+            | VerificationKind::PhoneVerificationCode
+            | VerificationKind::OneTimeToken => self.stage_verified(tenant, interaction, sie, &record).await?,
+            // A second factor proves who is already identified; it creates no one.
+            VerificationKind::MfaEmailVerificationCode | VerificationKind::MfaPhoneVerificationCode => {
+                return Err(ExperienceError::VerificationFailed);
+            }
         }
-        self.stage_verified(tenant, interaction, sie, &record).await?;
         Ok(true)
     }
 
@@ -131,11 +139,16 @@ impl Experience<'_> {
             return Err(ExperienceError::VerificationFailed);
         }
         let kind = record.identifier.kind;
-        if !rules::sign_up_accepts(sie, kind) {
+        // A one-time token registers its email whatever the sign-up identifiers (Logto's invitations).
+        if record.kind != VerificationKind::OneTimeToken && !rules::sign_up_accepts(sie, kind) {
             return Err(ExperienceError::SignUpMethodNotEnabled);
         }
         let mut c = self.core.store.conn().await?;
-        if user_store::find_by_identifier(&mut c, &tenant.id, kind.store(), &record.identifier.value).await?.is_some() {
+        let usernames = crate::users::username_case(sie);
+        let existing =
+            user_store::find_by_identifier(&mut c, &tenant.id, kind.store(), &record.identifier.value, usernames)
+                .await?;
+        if existing.is_some() {
             return Err(match kind {
                 IdentifierType::Email => ExperienceError::EmailInUse,
                 IdentifierType::Phone => ExperienceError::PhoneInUse,
@@ -152,12 +165,33 @@ impl Experience<'_> {
     }
 }
 
+/// Registration: the username and hashed password of a new-password-identity record
+/// become the profile (taken usernames are refused when the user is created).
+fn stage_new_identity(
+    interaction: &mut Interaction,
+    sie: &SignInExperience,
+    record: &VerificationRecord,
+) -> Result<()> {
+    let hash = record.password_encrypted.clone().filter(|_| record.verified);
+    let hash = hash.ok_or(ExperienceError::VerificationFailed)?;
+    if !rules::sign_up_takes_username(sie) {
+        return Err(ExperienceError::SignUpMethodNotEnabled);
+    }
+    interaction.state.profile.username = Some(record.identifier.value.clone());
+    interaction.state.profile.password_encrypted = Some(hash);
+    Ok(())
+}
+
 /// Whether this record may identify a user for a sign-in or a password reset.
 pub(super) fn check_identifying_record(
     sie: &SignInExperience,
     event: InteractionEvent,
     record: &VerificationRecord,
 ) -> Result<()> {
+    // A second factor proves who is already identified; it identifies no one.
+    if record.kind.mfa_factor().is_some() {
+        return Err(ExperienceError::VerificationFailed);
+    }
     if event == InteractionEvent::ForgotPassword && !rules::reset_method_enabled(sie, record) {
         // A password proves nothing here; only a code sent to an enabled channel does.
         return Err(ExperienceError::ResetChannelNotEnabled);

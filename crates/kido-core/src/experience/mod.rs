@@ -4,18 +4,26 @@
 //! operation per form post (`forms`), built from the same steps.
 
 pub mod codes;
+pub mod consent;
 pub mod forms;
 mod identify;
+mod mfa;
+mod new_password;
+mod one_time_token;
 mod password;
 mod profile;
 pub mod sentinel;
 mod submit;
+mod webauthn;
+
+pub use mfa::NewTotpSecret;
 
 use kido_proto::sign_in_experience::{PasswordIssue, SignInExperience};
 use kido_store::users::StoredUser;
 use serde_json::{Value, json};
 use thiserror::Error;
 
+use crate::events::{Event, FailureReason, SignInOutcome};
 use crate::interaction::rules::{self, Refusal};
 pub use crate::interaction::rules::{missing_profile, sends_codes, terms_required};
 use crate::interaction::store as interactions;
@@ -23,9 +31,12 @@ pub use crate::interaction::{
     ExperienceState, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent, InteractionProfile,
     LoginResult, VerificationKind, VerificationRecord,
 };
+use crate::mfa::policy::MfaDemand;
+use crate::one_time_tokens::OneTimeTokenError;
 use crate::passwords::PasswordError;
+use crate::storage::{self, StorageError};
 use crate::verification_codes::CodeError;
-use crate::{Core, StoreError, TenantContext, audit};
+use crate::{Core, TenantContext, audit};
 
 /// What `POST /profile` may set in this version.
 pub enum ProfileInput {
@@ -87,6 +98,8 @@ pub enum ExperienceError {
     NewPasswordRequired,
     #[error(transparent)]
     Code(#[from] CodeError),
+    #[error(transparent)]
+    OneTimeToken(#[from] OneTimeTokenError),
     #[error("password rejected by the policy")]
     PasswordRejected(Vec<PasswordIssue>),
     #[error("too many failed attempts")]
@@ -102,11 +115,35 @@ pub enum ExperienceError {
     /// Empty or longer than `password_policy::MAX_PASSWORD_LEN`.
     #[error("{0}")]
     PasswordLength(String),
+    /// What the MFA policy asks before the sign-in can finish.
+    #[error("a second factor is needed: {0:?}")]
+    Mfa(MfaDemand),
+    #[error("this MFA factor is not enabled")]
+    MfaFactorNotEnabled,
+    #[error("the TOTP code is wrong or was used already")]
+    InvalidTotpCode,
+    #[error("the backup code is wrong or was used already")]
+    InvalidBackupCode,
+    #[error("the verification has no new secret or codes to bind")]
+    MfaPendingInfoNotFound,
+    #[error("the user already has a TOTP factor")]
+    TotpInUse,
+    #[error("backup codes cannot be a user's only factor; bind another factor first")]
+    BackupCodeAlone,
+    #[error("the MFA policy does not let users skip binding a factor")]
+    MfaNotSkippable,
+    /// A passkey registration or assertion that does not verify (why, for the message).
+    #[error("{0}")]
+    WebAuthnFailed(String),
+    #[error("the user has no passkey")]
+    WebAuthnNotFound,
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
 }
+
+storage::from_store_error!(ExperienceError);
 
 impl From<Refusal> for ExperienceError {
     fn from(r: Refusal) -> Self {
@@ -133,6 +170,26 @@ fn saved(found: bool) -> Result<()> {
 
 fn blocked(until: i64, now: i64) -> ExperienceError {
     ExperienceError::Blocked { minutes: ((until - now) as f64 / 60_000.0).ceil() as i64 }
+}
+
+/// The class of a failed sign-in step (a bounded metrics label).
+fn failure_reason(error: &ExperienceError) -> FailureReason {
+    match error {
+        ExperienceError::InvalidCredentials | ExperienceError::UserNotExist => FailureReason::InvalidCredentials,
+        ExperienceError::Code(
+            CodeError::Mismatch | CodeError::ExceedMaxTry | CodeError::Expired | CodeError::NotFound,
+        )
+        | ExperienceError::InvalidTotpCode
+        | ExperienceError::InvalidBackupCode
+        | ExperienceError::OneTimeToken(_)
+        | ExperienceError::WebAuthnFailed(_) => FailureReason::InvalidCode,
+        ExperienceError::Blocked { .. } => FailureReason::Locked,
+        ExperienceError::Password(PasswordError::RateLimited { .. }) => FailureReason::RateLimited,
+        ExperienceError::Password(PasswordError::Busy) => FailureReason::Busy,
+        ExperienceError::Suspended => FailureReason::Suspended,
+        ExperienceError::SignInMethodNotEnabled | ExperienceError::Forbidden => FailureReason::NotAllowed,
+        _ => FailureReason::Other,
+    }
 }
 
 /// The event an interaction was started with.
@@ -163,7 +220,7 @@ impl Experience<'_> {
         &self,
         tenant: &TenantContext,
         cookie: &InteractionCookie,
-    ) -> std::result::Result<Option<String>, StoreError> {
+    ) -> std::result::Result<Option<String>, StorageError> {
         if let Some(fresh) = cookie.moved_to() {
             return Ok(Some(fresh));
         }
@@ -173,6 +230,45 @@ impl Experience<'_> {
 
     async fn sign_in_experience(&self, tenant: &TenantContext) -> Result<SignInExperience> {
         self.core.sign_in_experiences().get(&tenant.id).await.map_err(|e| ExperienceError::Internal(e.to_string()))
+    }
+
+    /// Reports a sign-in step's outcome (`crate::events`): a credential check that failed,
+    /// or a sign-in that ended with the user signed in.
+    fn report_sign_in(
+        &self,
+        tenant: &TenantContext,
+        interaction: &Interaction,
+        user_id: Option<&str>,
+        outcome: std::result::Result<(), &ExperienceError>,
+    ) {
+        let outcome = match outcome {
+            Ok(()) => SignInOutcome::Success,
+            Err(e) => SignInOutcome::Failure(failure_reason(e)),
+        };
+        self.core.report(Event::SignIn {
+            tenant: &tenant.id,
+            client_id: &interaction.params.client_id,
+            user_id,
+            flow: interaction.state.interaction_event.unwrap_or(InteractionEvent::SignIn),
+            outcome,
+        });
+    }
+
+    /// The identifier just reached the sentinel's limit: reported, and answered "locked".
+    fn locked_out(
+        &self,
+        tenant: &TenantContext,
+        interaction: &Interaction,
+        user_id: Option<&str>,
+        until: i64,
+        now: i64,
+    ) -> ExperienceError {
+        let error = blocked(until, now);
+        if let ExperienceError::Blocked { minutes } = error {
+            let client_id = &interaction.params.client_id;
+            self.core.report(Event::Lockout { tenant: &tenant.id, client_id, user_id, minutes });
+        }
+        error
     }
 
     /// An audit entry about this interaction (its application in the details).
@@ -220,7 +316,7 @@ impl Experience<'_> {
         let mut interaction = self.load(tenant, cookie).await?;
         let current = event_of(&interaction)?;
         rules::may_switch(current, event)?;
-        rules::mode_allows(&self.sign_in_experience(tenant).await?, event)?;
+        rules::mode_allows_in(&self.sign_in_experience(tenant).await?, event, &interaction.state)?;
         if current != event {
             interaction.state.profile = InteractionProfile::default();
             interaction.state.interaction_event = Some(event);
@@ -243,12 +339,31 @@ impl Experience<'_> {
                 profile.insert(key.into(), v.clone().into());
             }
         }
-        let records: Vec<Value> = s
+        let mut records: Vec<Value> = s
             .verification_records
             .iter()
             .map(|r| json!({"id": r.id, "type": r.kind, "identifier": r.identifier, "verified": r.verified}))
             .collect();
-        let mut out = json!({"interactionEvent": event.as_str(), "profile": profile, "verificationRecords": records});
+        // Second-factor records without their secret or codes.
+        records.extend(s.mfa.records.iter().map(|r| {
+            json!({"id": r.id, "type": crate::mfa::policy::name_of(r.factor), "userId": r.user_id, "verified": r.verified})
+        }));
+        let mut mfa = serde_json::Map::new();
+        if s.mfa.skipped {
+            mfa.insert("mfaSkipped".into(), true.into());
+        }
+        for factor in s.mfa.pending_factors() {
+            use kido_proto::sign_in_experience::MfaFactor;
+            let described = json!({"type": crate::mfa::policy::name_of(factor)});
+            match factor {
+                // Passkeys are a list (several per user), as Logto's `webAuthn`.
+                MfaFactor::WebAuthn => mfa.insert("webAuthn".into(), json!([described])),
+                MfaFactor::Totp => mfa.insert("totp".into(), described),
+                _ => mfa.insert("backupCode".into(), described),
+            };
+        }
+        let mut out = json!({"interactionEvent": event.as_str(), "profile": profile, "verificationRecords": records,
+                             "mfa": mfa});
         if let (Some(user_id), Some(map)) = (&s.user_id, out.as_object_mut()) {
             map.insert("userId".into(), user_id.clone().into());
         }
@@ -274,4 +389,9 @@ fn begin(interaction: &mut Interaction, sie: &SignInExperience, event: Interacti
 /// The state of an interaction started (over) with `event`.
 fn fresh_state(event: InteractionEvent) -> ExperienceState {
     ExperienceState { interaction_event: Some(event), ..ExperienceState::default() }
+}
+
+/// Where the browser goes once the interaction has news for the client: `{issuer}/auth/{uid}`.
+fn resume_url(tenant: &TenantContext, uid: &str) -> String {
+    format!("{}/auth/{uid}", tenant.issuer)
 }

@@ -50,6 +50,28 @@ impl Experience<'_> {
         password: String,
         ip: Option<&str>,
     ) -> Result<(String, StoredUser)> {
+        let mut account = None;
+        let checked = self.check_password_of(tenant, interaction, sie, identifier, password, ip, &mut account).await;
+        if let Err(e) = &checked {
+            self.report_sign_in(tenant, interaction, account.as_deref(), Err(e));
+        }
+        checked
+    }
+
+    /// [`Self::check_password`] without the report; `account` is the id of the account the
+    /// identifier names, once it is known (the failure's report names it).
+    #[allow(clippy::too_many_arguments)]
+    async fn check_password_of(
+        &self,
+        tenant: &TenantContext,
+        interaction: &mut Interaction,
+        sie: &SignInExperience,
+        identifier: Identifier,
+        password: String,
+        ip: Option<&str>,
+        account: &mut Option<String>,
+    ) -> Result<(String, StoredUser)> {
+        let identifier = identifier.canonical();
         if !rules::password_sign_in_enabled(sie, identifier.kind) {
             return Err(ExperienceError::SignInMethodNotEnabled);
         }
@@ -63,9 +85,12 @@ impl Experience<'_> {
             Ok(attempt) => attempt,
             Err(until) => return Err(blocked(until, now)),
         };
+        let usernames = crate::users::username_case(sie);
         let user =
-            user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value).await?;
+            user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value, usernames)
+                .await?;
         drop(c);
+        account.clone_from(&user.as_ref().map(|u| u.id.clone()));
         let verified = self
             .core
             .users()
@@ -75,7 +100,7 @@ impl Experience<'_> {
         let mut c = self.core.store.conn().await?;
         let Some(user) = user.filter(|_| verified) else {
             if let Some(until) = sentinel::failed(&mut c, &tenant.id, &key, attempt, limits, now).await? {
-                return Err(blocked(until, now));
+                return Err(self.locked_out(tenant, interaction, account.as_deref(), until, now));
             }
             return Err(ExperienceError::InvalidCredentials);
         };
@@ -91,6 +116,8 @@ impl Experience<'_> {
             user_id: Some(user.id.clone()),
             template: None,
             credential_stamp: Some(credential_stamp(&user)),
+            password_encrypted: None,
+            one_time_token_context: None,
         });
         Ok((id, user))
     }

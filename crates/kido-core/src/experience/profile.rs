@@ -59,11 +59,14 @@ impl Experience<'_> {
         match input {
             ProfileInput::Username(username) => {
                 crate::users::check_username(&username).map_err(|e| ExperienceError::Invalid(e.to_string()))?;
+                crate::users::check_username_policy(&sie.username_policy, &username)
+                    .map_err(ExperienceError::Invalid)?;
                 if !rules::sign_up_takes_username(sie) {
                     return Err(ExperienceError::SignUpMethodNotEnabled);
                 }
                 let mut c = self.core.store.conn().await?;
-                if user_store::find_by_identifier(&mut c, &tenant.id, StoreIdentifier::Username, &username)
+                let usernames = crate::users::username_case(sie);
+                if user_store::find_by_identifier(&mut c, &tenant.id, StoreIdentifier::Username, &username, usernames)
                     .await?
                     .is_some()
                 {

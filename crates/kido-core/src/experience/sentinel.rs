@@ -11,7 +11,8 @@ use kido_proto::sign_in_experience::SentinelPolicy;
 use kido_store::Exec;
 use kido_store::oidc as store;
 
-use crate::{StoreError, ids};
+use crate::ids;
+use crate::storage::StorageError;
 
 const WINDOW_MS: i64 = 3600 * 1000;
 const DEFAULT_MAX_ATTEMPTS: u32 = 100;
@@ -58,7 +59,7 @@ pub async fn begin(
     key: &str,
     limits: Limits,
     now: i64,
-) -> Result<Result<Attempt, i64>, StoreError> {
+) -> Result<Result<Attempt, i64>, StorageError> {
     match store::reserve_sign_in_attempt(c, tenant, key, now, now - WINDOW_MS, limits.max()).await? {
         Some(number) => Ok(Ok(Attempt { number })),
         None => {
@@ -78,7 +79,7 @@ pub async fn failed(
     attempt: Attempt,
     limits: Limits,
     now: i64,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<i64>, StorageError> {
     if attempt.number < limits.max() {
         return Ok(None);
     }
@@ -86,11 +87,11 @@ pub async fn failed(
 }
 
 /// The attempt succeeded or did not test a secret: it gives its place back.
-pub async fn not_a_failure(c: &mut impl Exec, tenant: &TenantId, key: &str, _: Attempt) -> Result<(), StoreError> {
-    store::release_sign_in_attempt(c, tenant, key).await
+pub async fn not_a_failure(c: &mut impl Exec, tenant: &TenantId, key: &str, _: Attempt) -> Result<(), StorageError> {
+    Ok(store::release_sign_in_attempt(c, tenant, key).await?)
 }
 
 /// Deletes windows that no longer count (all tenants).
-pub async fn sweep(c: &mut impl Exec, now: i64) -> Result<u64, StoreError> {
-    store::delete_expired_sign_in_failures(c, now, now - WINDOW_MS).await
+pub async fn sweep(c: &mut impl Exec, now: i64) -> Result<u64, StorageError> {
+    Ok(store::delete_expired_sign_in_failures(c, now, now - WINDOW_MS).await?)
 }

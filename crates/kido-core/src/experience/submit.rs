@@ -1,18 +1,22 @@
 //! `POST /api/experience/submit`: the end of an interaction.
 
+use kido_proto::UserId;
 use kido_proto::sign_in_experience::SignInExperience;
-use kido_store::users::{self as user_store, StoredUser};
+use kido_store::users as user_store;
 use serde_json::json;
 
+use super::one_time_token::token_organizations;
 use super::{
     Experience, ExperienceError, ExperienceState, Interaction, InteractionCookie, InteractionEvent, LoginResult,
-    Result, allow_sign_in, event_of, saved,
+    Result, allow_sign_in, event_of, resume_url, saved,
 };
 use crate::interaction::{audit_keys, rules, store as interactions};
+use crate::organizations::jit;
 use crate::users::UserError;
 use crate::{TenantContext, clock};
 
 /// An audit entry written with the submit, in its transaction.
+#[derive(Clone)]
 pub(super) struct AuditEntry {
     pub key: String,
     pub details: serde_json::Value,
@@ -25,12 +29,12 @@ impl Experience<'_> {
     pub async fn submit(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<Option<String>> {
         let mut interaction = self.load(tenant, cookie).await?;
         let sie = self.sign_in_experience(tenant).await?;
-        self.finish(tenant, cookie, &mut interaction, &sie, None, None).await
+        self.finish(tenant, cookie, &mut interaction, &sie, None).await
     }
 
-    /// The submit step on a loaded interaction. `user` is the identified user when this
-    /// request already read it (the hosted forms), else it is read here; `earlier` is an
-    /// audit entry of an earlier step of the same request, written in the same transaction.
+    /// The submit step on a loaded interaction. `earlier` is an audit entry of an earlier
+    /// step of the same request, written in the same transaction. The user is read by the
+    /// statement that records the sign-in (and checked before the transaction commits).
     /// Saves the interaction (once).
     pub(super) async fn finish(
         &self,
@@ -38,29 +42,28 @@ impl Experience<'_> {
         cookie: &InteractionCookie,
         interaction: &mut Interaction,
         sie: &SignInExperience,
-        user: Option<&StoredUser>,
         earlier: Option<AuditEntry>,
     ) -> Result<Option<String>> {
         let event = event_of(interaction)?;
         let user_id = interaction.state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
-        rules::mode_allows(sie, event)?;
+        rules::mode_allows_in(sie, event, &interaction.state)?;
         if event == InteractionEvent::ForgotPassword {
             return self.finish_reset(tenant, cookie, interaction, &user_id).await.map(|()| None);
         }
         rules::terms_satisfied(sie, event, interaction.state.terms_agreed)?;
         let now = clock::now_ms();
         let mut tx = self.core.store.begin().await?;
-        let read;
-        let user = match user {
-            Some(user) => user,
-            None => {
-                read = user_store::find(&mut tx, &tenant.id, &user_id).await?.ok_or(ExperienceError::UserNotExist)?;
-                &read
-            }
-        };
-        allow_sign_in(user)?;
-        rules::credentials_unchanged(interaction.state.credential_stamp, user)?;
-        user_store::set_last_sign_in(&mut tx, &tenant.id, &user_id, now).await?;
+        // A refused user rolls the transaction back, last sign-in included.
+        let user = user_store::set_last_sign_in(&mut tx, &tenant.id, &user_id, now)
+            .await?
+            .ok_or(ExperienceError::UserNotExist)?;
+        allow_sign_in(&user)?;
+        rules::credentials_unchanged(interaction.state.credential_stamp, &user)?;
+        self.settle_mfa(&mut tx, tenant, sie, interaction, &user).await?;
+        let organizations = token_organizations(&interaction.state, &user);
+        if !organizations.is_empty() {
+            jit::provision_by_one_time_token(&mut tx, &tenant.id, &user.id, &organizations).await?;
+        }
         if let Some(entry) = earlier {
             self.audit(&mut tx, tenant, interaction, &entry.key, Some(&user_id), entry.details).await?;
         }
@@ -68,7 +71,8 @@ impl Experience<'_> {
         interaction.state.result = Some(LoginResult { account_id: user_id, login_ts: now / 1000 });
         saved(interactions::save(&mut tx, &tenant.id, interaction, cookie).await?)?;
         tx.commit().await?;
-        Ok(Some(format!("{}/auth/{}", tenant.issuer, interaction.id)))
+        self.report_sign_in(tenant, interaction, Some(&user.id), Ok(()));
+        Ok(Some(resume_url(tenant, &interaction.id)))
     }
 
     /// Stores the new password, signs the user out everywhere, and leaves the interaction
@@ -81,7 +85,7 @@ impl Experience<'_> {
         user_id: &str,
     ) -> Result<()> {
         let hash = interaction.state.profile.password_encrypted.clone().ok_or(ExperienceError::NewPasswordRequired)?;
-        self.core.users().reset_password(&tenant.id, user_id, hash).await.map_err(|e| match e {
+        self.core.users().reset_password(&tenant.id, &UserId::new(user_id), hash).await.map_err(|e| match e {
             UserError::NotFound(_) => ExperienceError::UserNotExist,
             other => ExperienceError::Internal(other.to_string()),
         })?;

@@ -1,5 +1,7 @@
 //! The `Interaction.*` audit log keys (Logto's), in one place.
 
+use kido_proto::sign_in_experience::MfaFactor;
+
 use super::{InteractionEvent, VerificationKind};
 
 pub const REGISTER_PROFILE_UPDATE: &str = "Interaction.Register.Profile.Update";
@@ -23,4 +25,16 @@ pub fn verification_create(event: InteractionEvent, kind: VerificationKind) -> S
 /// `Interaction.<event>.Verification.<kind>.Submit`: a code was checked.
 pub fn verification_submit(event: InteractionEvent, kind: VerificationKind) -> String {
     format!("Interaction.{}.Verification.{}.Submit", event.as_str(), kind.as_str())
+}
+
+/// `Interaction.<event>.Verification.<Totp|BackupCode>.<Create|Submit>`: a new secret or code
+/// set was made (`Create`), or a code was checked (`Submit`).
+pub fn mfa_verification(event: InteractionEvent, factor: MfaFactor, created: bool) -> String {
+    let action = if created { "Create" } else { "Submit" };
+    format!("Interaction.{}.Verification.{}.{action}", event.as_str(), crate::mfa::policy::name_of(factor))
+}
+
+/// `Interaction.<event>.BindMfa.<factor>.Submit`: a factor was chosen to be bound at submit.
+pub fn bind_mfa_submit(event: InteractionEvent, factor: MfaFactor) -> String {
+    format!("Interaction.{}.BindMfa.{}.Submit", event.as_str(), crate::mfa::policy::name_of(factor))
 }

@@ -6,18 +6,22 @@
 //! - `rules`: pure functions deciding what may happen next (unit-tested without a database);
 //! - `audit_keys`: the `Interaction.*` audit log keys;
 //! - `store`: loading an interaction by its cookie and saving it (once per request);
-//! - `cookie`: the `_interaction` cookie of one request, rotated by its save.
+//! - `cookie`: the `_interaction` cookie of one request, rotated by its save;
+//! - `mfa`: the second-factor proofs, pending bindings and choices of the sign-in.
 
 pub mod audit_keys;
 mod cookie;
+mod identifier;
+pub mod mfa;
 pub mod rules;
 pub mod store;
 
 pub use cookie::InteractionCookie;
+pub use identifier::{Identifier, IdentifierType};
 
 use kido_proto::connectors::TemplateType;
-use kido_proto::sign_in_experience::SignInIdentifier;
-use kido_store::users::SignInIdentifier as StoreIdentifier;
+use kido_proto::one_time_tokens::OneTimeTokenContext;
+use kido_proto::sign_in_experience::MfaFactor;
 use serde::{Deserialize, Serialize};
 
 /// How long a sign-in may stay pending.
@@ -49,47 +53,6 @@ impl InteractionEvent {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum IdentifierType {
-    Username,
-    Email,
-    Phone,
-}
-
-impl IdentifierType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Username => "username",
-            Self::Email => "email",
-            Self::Phone => "phone",
-        }
-    }
-
-    pub fn sign_in(self) -> SignInIdentifier {
-        match self {
-            Self::Username => SignInIdentifier::Username,
-            Self::Email => SignInIdentifier::Email,
-            Self::Phone => SignInIdentifier::Phone,
-        }
-    }
-
-    pub(crate) fn store(self) -> StoreIdentifier {
-        match self {
-            Self::Username => StoreIdentifier::Username,
-            Self::Email => StoreIdentifier::Email,
-            Self::Phone => StoreIdentifier::Phone,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identifier {
-    #[serde(rename = "type")]
-    pub kind: IdentifierType,
-    pub value: String,
-}
-
 /// Verification record types (Logto's `VerificationType`; the serde names are the stored
 /// and wire strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +60,14 @@ pub enum VerificationKind {
     Password,
     EmailVerificationCode,
     PhoneVerificationCode,
+    /// A new username and its password, checked for a registration (Logto's sign-up UI).
+    NewPasswordIdentity,
+    /// A code sent to the identified user's own email or phone as a second factor; it never
+    /// identifies anyone.
+    MfaEmailVerificationCode,
+    MfaPhoneVerificationCode,
+    /// An email proven by a one-time token (a magic link) the Management API issued.
+    OneTimeToken,
 }
 
 impl VerificationKind {
@@ -105,12 +76,25 @@ impl VerificationKind {
             Self::Password => "Password",
             Self::EmailVerificationCode => "EmailVerificationCode",
             Self::PhoneVerificationCode => "PhoneVerificationCode",
+            Self::NewPasswordIdentity => "NewPasswordIdentity",
+            Self::MfaEmailVerificationCode => "MfaEmailVerificationCode",
+            Self::MfaPhoneVerificationCode => "MfaPhoneVerificationCode",
+            Self::OneTimeToken => "OneTimeToken",
         }
     }
 
-    /// Whether the record proves an identifier by a one-time code.
+    /// Whether the record proves an identifier by a one-time code (and may identify).
     pub fn is_code(self) -> bool {
-        self != Self::Password
+        matches!(self, Self::EmailVerificationCode | Self::PhoneVerificationCode)
+    }
+
+    /// The second factor a code record of this kind proves, if it is a second-factor code.
+    pub fn mfa_factor(self) -> Option<MfaFactor> {
+        match self {
+            Self::MfaEmailVerificationCode => Some(MfaFactor::EmailVerificationCode),
+            Self::MfaPhoneVerificationCode => Some(MfaFactor::PhoneVerificationCode),
+            _ => None,
+        }
     }
 }
 
@@ -131,6 +115,12 @@ pub struct VerificationRecord {
     /// (`users::credential_stamp`); a later change voids the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_stamp: Option<i64>,
+    /// For new-password-identity records: the new password, hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_encrypted: Option<String>,
+    /// For one-time-token records: what the spent token carried (organizations to join).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_time_token_context: Option<OneTimeTokenContext>,
 }
 
 /// The profile a registration builds. The password is kept hashed, never in clear.
@@ -175,6 +165,20 @@ pub struct ExperienceState {
     pub credential_stamp: Option<i64>,
     #[serde(default)]
     pub result: Option<LoginResult>,
+    /// Second factors: proofs, pending bindings, choices.
+    #[serde(default)]
+    pub mfa: mfa::MfaState,
+}
+
+/// What the user answered when the client asked for consent (first-party clients are
+/// answered for them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consent {
+    pub granted: bool,
+    /// The organizations the client may act in (`organizationIds` of the consent).
+    #[serde(default)]
+    pub organization_ids: Vec<String>,
 }
 
 impl ExperienceState {
@@ -228,10 +232,12 @@ impl AuthorizationParams {
     }
 }
 
-/// A loaded interaction: its id, its authorization request and its state.
+/// A loaded interaction: its id, its authorization request, its state and the answer to
+/// the consent prompt (written apart from the state: `store::record_consent`).
 #[derive(Debug, Clone)]
 pub struct Interaction {
     pub id: String,
     pub params: AuthorizationParams,
     pub state: ExperienceState,
+    pub consent: Option<Consent>,
 }

@@ -3,25 +3,57 @@
 
 use kido_proto::TenantId;
 use kido_store::Exec;
-use kido_store::oidc as store;
+use kido_store::oidc::{self as store, StoredInteraction};
 
-use super::{ExperienceState, Interaction, InteractionCookie};
-use crate::{StoreError, clock, ids};
+use super::{Consent, ExperienceState, Interaction, InteractionCookie};
+use crate::storage::StorageError;
+use crate::{clock, ids};
 
 /// The live interaction the cookie points at.
 pub async fn load(
     c: &mut impl Exec,
     tenant: &TenantId,
     cookie: &InteractionCookie,
-) -> Result<Option<Interaction>, StoreError> {
+) -> Result<Option<Interaction>, StorageError> {
     let Some(cookie) = cookie.current() else { return Ok(None) };
-    let Some(row) = store::find_interaction(c, tenant, &ids::digest(&cookie), clock::now_ms()).await? else {
-        return Ok(None);
-    };
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("interaction {}: {e}", row.id));
+    let row = store::find_interaction(c, tenant, &ids::digest(&cookie), clock::now_ms()).await?;
+    row.map(decode).transpose()
+}
+
+/// Spends the live, submitted interaction `id` that the cookie value names once its consent
+/// prompt is answered: deleted and returned by one statement (`None` when the cookie names
+/// no such interaction, its sign-in is not submitted yet or the prompt not answered).
+pub async fn take_answered(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    cookie: &str,
+) -> Result<Option<Interaction>, StorageError> {
+    let row = store::take_answered_interaction(c, tenant, id, &ids::digest(cookie), clock::now_ms()).await?;
+    row.map(decode).transpose()
+}
+
+fn decode(row: StoredInteraction) -> Result<Interaction, StorageError> {
+    let corrupt = |e: serde_json::Error| StorageError::Corrupt(format!("interaction {}: {e}", row.id));
     let params = serde_json::from_value(row.params.0.clone()).map_err(corrupt)?;
     let state = serde_json::from_value(row.state.0.clone()).map_err(corrupt)?;
-    Ok(Some(Interaction { id: row.id, params, state }))
+    let consent = row.consent.map(|c| serde_json::from_value(c.0)).transpose().map_err(corrupt)?;
+    Ok(Interaction { id: row.id, params, state, consent })
+}
+
+/// Records the answer to `client_id`'s consent prompt on the interaction the cookie names
+/// (one statement, the state neither read nor written); its id, or `None` when the cookie
+/// names no live interaction of that client.
+pub async fn record_consent(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie: &InteractionCookie,
+    client_id: &str,
+    consent: &Consent,
+) -> Result<Option<String>, StorageError> {
+    let Some(current) = cookie.current() else { return Ok(None) };
+    let consent = serde_json::to_value(consent).map_err(|e| StorageError::Corrupt(format!("consent: {e}")))?;
+    Ok(store::set_interaction_consent(c, tenant, &ids::digest(&current), client_id, &consent, clock::now_ms()).await?)
 }
 
 /// Writes the interaction's state (and moves its cookie when one is due); false when the
@@ -31,9 +63,9 @@ pub async fn save(
     tenant: &TenantId,
     interaction: &Interaction,
     cookie: &InteractionCookie,
-) -> Result<bool, StoreError> {
+) -> Result<bool, StorageError> {
     let state = serde_json::to_value(&interaction.state)
-        .map_err(|e| StoreError::Corrupt(format!("interaction {}: {e}", interaction.id)))?;
+        .map_err(|e| StorageError::Corrupt(format!("interaction {}: {e}", interaction.id)))?;
     let Some((old, fresh)) = cookie.pending_move() else {
         store::update_interaction_state(c, tenant, &interaction.id, &state).await?;
         return Ok(true);
@@ -53,9 +85,9 @@ pub async fn replace(
     tenant: &TenantId,
     cookie: &InteractionCookie,
     state: &ExperienceState,
-) -> Result<bool, StoreError> {
+) -> Result<bool, StorageError> {
     let Some(current) = cookie.current() else { return Ok(false) };
-    let state = serde_json::to_value(state).map_err(|e| StoreError::Corrupt(format!("interaction state: {e}")))?;
+    let state = serde_json::to_value(state).map_err(|e| StorageError::Corrupt(format!("interaction state: {e}")))?;
     let old = ids::digest(&current);
     let fresh = cookie.pending_move().map_or_else(|| old.clone(), |(_, fresh)| ids::digest(&fresh));
     let replaced = store::replace_interaction_state(c, tenant, &old, &fresh, &state, clock::now_ms()).await?;
@@ -72,7 +104,7 @@ pub async fn settle(
     c: &mut impl Exec,
     tenant: &TenantId,
     cookie: &InteractionCookie,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<String>, StorageError> {
     if let Some(fresh) = cookie.moved_to() {
         return Ok(Some(fresh));
     }

@@ -7,17 +7,19 @@
 
 use std::sync::Arc;
 
+use kido_store::Json;
 use kido_store::oidc::{self as store, StoredGrant, StoredInteraction, StoredSession, StoredToken};
-use kido_store::{Backend, Json};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use super::clients::{self, Client};
 use super::params::{Params, is_pkce_value};
 use super::sessions;
 use super::token::parse_scope;
 pub use crate::interaction::{AuthorizationParams, FirstScreen, INTERACTION_TTL_MS};
-use crate::interaction::{ExperienceState, InteractionCookie, rules, store as interactions};
-use crate::{Core, TenantContext, clock, ids, limits, validate};
+use crate::interaction::{ExperienceState, Interaction, InteractionCookie, rules, store as interactions};
+use crate::storage::StorageError;
+use crate::{Core, TenantContext, clock, ids, limits, redirect_uris, validate};
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 const CODE_TTL_MS: i64 = 600 * 1000;
@@ -49,14 +51,20 @@ impl PageError {
 pub enum AuthorizeOutcome {
     /// Back to the client: its redirect URI with a code, or with an error.
     Redirect(String),
-    /// The user must sign in: set the interaction cookie and go to the hosted page.
-    SignIn { interaction_cookie: String, location: String },
+    /// The user must sign in: set the interaction cookie (`client_id`'s) and go to the
+    /// hosted page.
+    SignIn { interaction_cookie: String, client_id: String, location: String },
 }
 
-pub struct ResumeOutcome {
-    pub location: String,
-    /// A new `_session` cookie to set (absent when the browser keeps its session).
-    pub session_cookie: Option<String>,
+pub enum ResumeOutcome {
+    /// Not signed in yet: back to the page the sign-in started on.
+    SignIn { location: String },
+    /// Signed in, consent not answered yet: to `/consent`; `session_cookie` is the browser's
+    /// `_session` from now on (its row is made once consent is given).
+    Consent { location: String, session_cookie: String },
+    /// Back to the client (a code, or `access_denied`); the interaction of `client_id` is
+    /// spent. `session_cookie` is set when a session was made.
+    Done { location: String, session_cookie: Option<String>, client_id: String },
 }
 
 /// An error for the client, sent to its (verified) redirect URI.
@@ -113,8 +121,9 @@ impl Authorization<'_> {
             .single("redirect_uri")
             .map_err(bad)?
             .ok_or_else(|| bad("missing required parameter 'redirect_uri'".into()))?;
-        // Exact string comparison: no prefix, no normalisation, no wildcard.
-        if !client.app.oidc_client_metadata.redirect_uris.iter().any(|r| r == redirect_uri) {
+        // String comparison: no prefix, no normalisation; a registered wildcard stands for
+        // one DNS label. The code exchange then compares with the URI used here.
+        if !client.app.oidc_client_metadata.redirect_uris.iter().any(|r| redirect_uris::matches(r, redirect_uri)) {
             return Err(PageError::new(
                 "invalid_redirect_uri",
                 "redirect_uri did not match any of the client's registered redirect_uris",
@@ -203,25 +212,17 @@ impl Authorization<'_> {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        if !resources.is_empty() {
-            let mut c = self
-                .core
-                .store
-                .conn()
-                .await
-                .map_err(|e| redirect_error("server_error", PageError::server(e).description))?;
-            for indicator in &resources {
-                // The reserved organizations resource names no API; SDKs send it with the
-                // organizations scope, and organization tokens are asked for by id later.
-                let known = indicator == super::organizations::ORGANIZATIONS_RESOURCE
-                    || validate::resource_indicator(indicator)
-                        && kido_store::resources::find_by_indicator(&mut c, &tenant.id, indicator)
-                            .await
-                            .map_err(|e| redirect_error("server_error", PageError::server(e).description))?
-                            .is_some();
-                if !known {
-                    return Err(redirect_error("invalid_target", "resource indicator is missing, or unknown"));
-                }
+        for indicator in &resources {
+            // The reserved organizations resource names no API; SDKs send it with the
+            // organizations scope, and organization tokens are asked for by id later.
+            let known = indicator == super::organizations::ORGANIZATIONS_RESOURCE
+                || validate::resource_indicator(indicator)
+                    && clients::resource_grant(self.core, tenant, client.id(), Some(indicator))
+                        .await
+                        .map_err(|e| redirect_error("server_error", PageError::server(e).description))?
+                        .is_some();
+            if !known {
+                return Err(redirect_error("invalid_target", "resource indicator is missing, or unknown"));
             }
         }
 
@@ -286,30 +287,19 @@ impl Authorization<'_> {
             expires_at: now + INTERACTION_TTL_MS,
             created_at: now,
             client_ip_hash: client_ip.map(ids::digest),
+            consent: None,
         };
         let max = i64::from(self.core.max_pending_interactions_per_ip);
-        let stored = match self.core.store.backend() {
-            // One statement counts and inserts; SQLite runs a write statement under its
-            // write lock, so a parallel burst cannot overshoot without a transaction.
-            Backend::Sqlite => {
-                let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-                store::insert_interaction(&mut c, &row, max).await.map_err(PageError::server)?
-            }
-            // PostgreSQL serializes the count per address with a transaction-level lock.
-            Backend::Postgres => {
-                let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
-                let stored = store::insert_interaction(&mut tx, &row, max).await.map_err(PageError::server)?;
-                tx.commit().await.map_err(PageError::server)?;
-                stored
-            }
-        };
+        // One statement counts the address's pending sign-ins and stores this one.
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        let stored = store::insert_interaction(&mut c, &row, max).await.map_err(PageError::server)?;
         if !stored {
             return Err(PageError::new(
                 PageError::TOO_MANY_PENDING,
                 "too many sign-ins are pending from this address; finish one or try again later",
             ));
         }
-        Ok(AuthorizeOutcome::SignIn { interaction_cookie: cookie, location })
+        Ok(AuthorizeOutcome::SignIn { interaction_cookie: cookie, client_id: client.id().to_owned(), location })
     }
 
     /// The browser's session if it is live and its user may still sign in.
@@ -326,74 +316,120 @@ impl Authorization<'_> {
         Ok(user.filter(rules::may_sign_in).map(|_| session))
     }
 
-    /// `GET /oidc/auth/{uid}`: the user finished on the hosted pages; make the session and
-    /// send the browser back to the client with a code.
+    /// `GET /oidc/auth/{uid}`: back from the sign-in (`interaction_cookies`: the browser's
+    /// interaction cookie values, newest first). Signed in without an answer to the consent
+    /// prompt: the session cookie is handed out and the browser goes to `/consent` (as
+    /// Logto). Answered: the interaction is spent, and the browser goes back to the client
+    /// with a code (the session made) or with `access_denied`.
     pub async fn resume(
         &self,
         tenant: &TenantContext,
         uid: &str,
-        interaction_cookie: Option<&str>,
+        interaction_cookies: &[String],
         session_cookie: Option<&str>,
     ) -> Result<ResumeOutcome, PageError> {
-        let lost = || PageError::new("session_not_found", "interaction session not found");
+        let key = self.core.cookie_key(&tenant.id).ok_or_else(|| PageError::server("no cookie key loaded"))?;
+        let new_session = key.session_cookie(uid);
         let mut c = self.core.store.conn().await.map_err(PageError::server)?;
-        let cookie = InteractionCookie::read_only(interaction_cookie);
-        let interaction = interactions::load(&mut c, &tenant.id, &cookie).await.map_err(PageError::server)?;
-        drop(c);
-        let interaction = interaction.filter(|i| i.id == uid).ok_or_else(lost)?;
-        let (params, state) = (interaction.params, interaction.state);
-        let Some(login) = state.result else {
-            // Not signed in yet: back to the page it started on.
-            return Ok(ResumeOutcome { location: params.sign_in_location(), session_cookie: None });
-        };
-        let now = clock::now_ms();
-        // One transaction: the interaction is spent, the session made, the code issued.
-        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
-        if !store::delete_interaction(&mut tx, &tenant.id, &interaction.id).await.map_err(PageError::server)? {
-            return Err(lost());
-        }
-        // The password it was verified with must still be the user's.
-        if state.credential_stamp.is_some() {
-            let user = kido_store::users::find(&mut tx, &tenant.id, &login.account_id)
-                .await
-                .map_err(PageError::server)?
-                .ok_or_else(lost)?;
-            if rules::credentials_unchanged(state.credential_stamp, &user).is_err() {
-                // The interaction is spent either way: the browser starts a new sign-in.
-                tx.commit().await.map_err(PageError::server)?;
-                return Err(PageError::new(
-                    "credentials_changed",
-                    "the password changed during sign-in; sign in again",
-                ));
+        // Back from the consent prompt (the browser holds the session cookie this sign-in
+        // handed out): spend the interaction at once, unread. The statement's conditions
+        // decide; the cookie only saves the read when they hold.
+        let back_from_consent = session_cookie.is_some_and(|s| bool::from(s.as_bytes().ct_eq(new_session.as_bytes())));
+        if back_from_consent {
+            for value in interaction_cookies {
+                let taken =
+                    interactions::take_answered(&mut c, &tenant.id, uid, value).await.map_err(PageError::server)?;
+                if let Some(interaction) = taken {
+                    return self.finish_resume(&mut c, tenant, interaction, session_cookie, new_session).await;
+                }
             }
         }
-        // A new sign-in replaces whatever session the browser had.
-        if let Some(old) = session_cookie
-            && let Some(s) =
-                store::find_session(&mut tx, &tenant.id, &ids::digest(old), now).await.map_err(PageError::server)?
-        {
-            store::delete_session(&mut tx, &tenant.id, &s.id).await.map_err(PageError::server)?;
+        let mut found = None;
+        for value in interaction_cookies {
+            let cookie = InteractionCookie::read_only(Some(value));
+            let interaction = interactions::load(&mut c, &tenant.id, &cookie).await.map_err(PageError::server)?;
+            if let Some(interaction) = interaction.filter(|i| i.id == uid) {
+                found = Some((interaction, value.as_str()));
+                break;
+            }
         }
-        let cookie = ids::new_opaque_token();
+        let (interaction, cookie) = found.ok_or_else(lost)?;
+        if interaction.state.result.is_none() {
+            // Not signed in yet: back to the page it started on.
+            return Ok(ResumeOutcome::SignIn { location: interaction.params.sign_in_location() });
+        }
+        if interaction.consent.is_none() {
+            // A new sign-in replaces whatever session the browser had.
+            replace_session(&mut c, tenant, session_cookie, &new_session).await?;
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("app_id", &interaction.params.client_id);
+            let location = format!("/consent?{}", query.finish());
+            return Ok(ResumeOutcome::Consent { location, session_cookie: new_session });
+        }
+        let taken = interactions::take_answered(&mut c, &tenant.id, uid, cookie).await.map_err(PageError::server)?;
+        let interaction = taken.ok_or_else(lost)?;
+        self.finish_resume(&mut c, tenant, interaction, session_cookie, new_session).await
+    }
+
+    /// The end of a resume, on an interaction just spent (deleted and read by one
+    /// statement: of two requests finishing it exactly one gets it) whose consent prompt
+    /// was answered: denied, back to the client with `access_denied`; granted, the session
+    /// made and the code issued. No transaction: a failure after the spend leaves a spent
+    /// interaction and rows no browser holds the secrets of; the browser signs in again.
+    async fn finish_resume(
+        &self,
+        c: &mut impl kido_store::Exec,
+        tenant: &TenantContext,
+        interaction: Interaction,
+        session_cookie: Option<&str>,
+        new_session: String,
+    ) -> Result<ResumeOutcome, PageError> {
+        let (params, state) = (interaction.params, interaction.state);
+        let client_id = params.client_id.clone();
+        if !interaction.consent.is_some_and(|consent| consent.granted) {
+            let e = redirect_error("access_denied", "End-User aborted interaction");
+            let location = error_redirect(tenant, &params.redirect_uri, params.state.as_deref(), &e);
+            return Ok(ResumeOutcome::Done { location, session_cookie: None, client_id });
+        }
+        let login = state.result.ok_or_else(lost)?;
+        let now = clock::now_ms();
         let session = StoredSession {
             tenant_id: tenant.id.to_string(),
             id: ids::new_id(),
-            cookie_hash: ids::digest(&cookie),
+            cookie_hash: ids::digest(&new_session),
             user_id: login.account_id.clone(),
             auth_time: login.login_ts,
             xsrf: ids::new_opaque_token(),
             expires_at: now + SESSION_TTL_MS,
             created_at: now,
         };
-        store::insert_session(&mut tx, &session).await.map_err(|e| match e {
-            // The user was deleted between submit and now: nothing to sign in to.
-            kido_store::StoreError::MissingReference(_) => lost(),
-            other => PageError::server(other),
+        // The password it was verified with must still be the user's: the insert checks it.
+        let stored = store::insert_session(c, &session, state.credential_stamp).await.map_err(|e| {
+            match StorageError::from(e) {
+                // The user was deleted between submit and now: nothing to sign in to.
+                StorageError::MissingReference(_) => lost(),
+                other => PageError::server(other),
+            }
         })?;
+        if !stored {
+            // The interaction is spent either way: the browser starts a new sign-in.
+            let user = kido_store::users::find(c, &tenant.id, &login.account_id)
+                .await
+                .map_err(PageError::server)?
+                .ok_or_else(lost)?;
+            if rules::credentials_unchanged(state.credential_stamp, &user).is_err() {
+                return Err(PageError::new(
+                    "credentials_changed",
+                    "the password changed during sign-in; sign in again",
+                ));
+            }
+            return Err(PageError::server("the session was refused for an unchanged password"));
+        }
+        // The new sign-in replaces whatever session the browser had (kept when refused).
+        replace_session(c, tenant, session_cookie, &new_session).await?;
         let code = CodeRows::new(tenant, &params, &session.user_id, Some(&session.id), session.auth_time);
-        code.insert(&mut tx).await?;
-        tx.commit().await.map_err(PageError::server)?;
-        Ok(ResumeOutcome { location: code.location, session_cookie: Some(cookie) })
+        code.insert(c).await?;
+        Ok(ResumeOutcome::Done { location: code.location, session_cookie: Some(new_session), client_id })
     }
 
     /// A grant for what was asked and one authorization code under it; returns the
@@ -407,9 +443,8 @@ impl Authorization<'_> {
         auth_time: i64,
     ) -> Result<String, PageError> {
         let code = CodeRows::new(tenant, params, user_id, session_id, auth_time);
-        let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
-        code.insert(&mut tx).await?;
-        tx.commit().await.map_err(PageError::server)?;
+        let mut c = self.core.store.conn().await.map_err(PageError::server)?;
+        code.insert(&mut c).await?;
         Ok(code.location)
     }
 
@@ -474,10 +509,34 @@ impl CodeRows {
         Self { grant, code, location }
     }
 
-    async fn insert(&self, tx: &mut impl kido_store::Exec) -> Result<(), PageError> {
-        store::insert_grant(tx, &self.grant).await.map_err(PageError::server)?;
-        store::insert_token(tx, &self.code).await.map_err(PageError::server)
+    /// The grant, then its code: no transaction, since a grant left without a code (a
+    /// failure between the two) issues nothing.
+    async fn insert(&self, c: &mut impl kido_store::Exec) -> Result<(), PageError> {
+        store::insert_grant(c, &self.grant).await.map_err(PageError::server)?;
+        store::insert_token(c, &self.code).await.map_err(PageError::server)
     }
+}
+
+/// Deletes the browser's earlier session (the cookie it brought) unless it is the one this
+/// sign-in ends in.
+async fn replace_session(
+    c: &mut impl kido_store::Exec,
+    tenant: &TenantContext,
+    old: Option<&str>,
+    new: &str,
+) -> Result<(), PageError> {
+    let Some(old) = old.filter(|old| *old != new) else { return Ok(()) };
+    let found =
+        store::find_session(c, &tenant.id, &ids::digest(old), clock::now_ms()).await.map_err(PageError::server)?;
+    if let Some(s) = found {
+        store::delete_session(c, &tenant.id, &s.id).await.map_err(PageError::server)?;
+    }
+    Ok(())
+}
+
+/// The interaction a resume names is not (or no longer) there.
+fn lost() -> PageError {
+    PageError::new("session_not_found", "interaction session not found")
 }
 
 fn error_redirect(tenant: &TenantContext, redirect_uri: &str, state: Option<&str>, e: &RedirectError) -> String {

@@ -1,9 +1,8 @@
 //! User claims by scope (Logto's table): what the ID token and userinfo say about a user.
 
 use kido_proto::TenantId;
-use kido_proto::organizations::Organization;
 use kido_proto::organizations::{MemberKind, OrganizationFilter};
-use kido_store::organizations as organization_store;
+use kido_store::organizations::{self as organization_store, StoredOrganization};
 use kido_store::users::StoredUser;
 use kido_store::{Exec, StoreResult};
 use serde_json::{Map, Value, json};
@@ -44,17 +43,28 @@ pub enum Audience {
 #[derive(Debug, Default)]
 pub struct Related {
     pub roles: Vec<String>,
-    pub organizations: Vec<Organization>,
+    pub organizations: Vec<StoredOrganization>,
     /// `<organization id>:<role name>`.
     pub organization_roles: Vec<String>,
 }
 
 impl Related {
-    /// Loads what `scopes` need (one query per scope that needs one).
-    pub async fn load(c: &mut impl Exec, tenant: &TenantId, user_id: &str, scopes: &[&str]) -> StoreResult<Self> {
+    /// Loads what `scopes` need (one query per scope that needs one). `role_names`: the
+    /// user's role names when the caller read them already (the token grants read them with
+    /// the token), else they are read here if `roles` is asked for.
+    pub async fn load(
+        c: &mut impl Exec,
+        tenant: &TenantId,
+        user_id: &str,
+        scopes: &[&str],
+        role_names: Option<&[String]>,
+    ) -> StoreResult<Self> {
         let mut out = Self::default();
         if scopes.contains(&"roles") {
-            out.roles = kido_store::roles::user_role_names(c, tenant, user_id).await?;
+            out.roles = match role_names {
+                Some(names) => names.to_vec(),
+                None => kido_store::users::role_names(c, tenant, user_id).await?,
+            };
         }
         if scopes.contains(&ORGANIZATIONS_SCOPE) {
             let filter =
@@ -181,6 +191,7 @@ mod tests {
             password_updated_at: None,
             created_at: 1,
             updated_at: 2,
+            logto_config: Default::default(),
         }
     }
 

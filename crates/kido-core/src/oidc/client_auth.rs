@@ -25,6 +25,15 @@ pub(crate) async fn authenticate(
     tenant: &TenantContext,
     presented: &ClientAuth,
 ) -> Result<Arc<Client>, TokenError> {
+    authenticate_naming_secret(core, tenant, presented).await.map(|(client, _)| client)
+}
+
+/// [`authenticate`], with the index in `client.secrets` of the secret that matched.
+pub(crate) async fn authenticate_naming_secret(
+    core: &Core,
+    tenant: &TenantContext,
+    presented: &ClientAuth,
+) -> Result<(Arc<Client>, Option<usize>), TokenError> {
     let failed = || TokenError::InvalidClient("client authentication failed".into());
     let (client_id, secret) = match presented {
         ClientAuth::Secret { client_id, client_secret } => (client_id, Some(client_secret)),
@@ -33,7 +42,7 @@ pub(crate) async fn authenticate(
     let client = clients::find(core, tenant, client_id).await?.ok_or_else(failed)?;
     let Some(secret) = secret else {
         return if client.is_public() {
-            Ok(client)
+            Ok((client, None))
         } else {
             Err(TokenError::InvalidClient(
                 "client authentication failed: this client must authenticate with its secret".into(),
@@ -46,14 +55,19 @@ pub(crate) async fn authenticate(
     }
     let now = clock::now_ms();
     let mut matched_expired = false;
-    for (value, expires_at) in &client.secrets {
-        if bool::from(value.as_bytes().ct_eq(secret.as_bytes())) {
-            if expires_at.is_some_and(|at| at <= now) {
+    let mut matched = None;
+    // Every secret is compared, so the time taken does not say which one matched.
+    for (i, s) in client.secrets.iter().enumerate() {
+        if bool::from(s.value.as_bytes().ct_eq(secret.as_bytes())) {
+            if s.expires_at.is_some_and(|at| at <= now) {
                 matched_expired = true;
-                continue;
+            } else if matched.is_none() {
+                matched = Some(i);
             }
-            return Ok(client);
         }
+    }
+    if matched.is_some() {
+        return Ok((client, matched));
     }
     if matched_expired {
         return Err(TokenError::InvalidRequest("client secret has expired".into()));

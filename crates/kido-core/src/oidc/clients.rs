@@ -9,18 +9,27 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kido_proto::TenantId;
-use kido_proto::applications::{Application, ApplicationType};
+use kido_proto::applications::{Application, ApplicationType, DEMO_APP_ID, OidcClientMetadata};
 
 use super::token_error::{TokenError, server_error};
 use crate::bounded_cache::BoundedCache;
+use crate::usage::{CacheUsage, HitCounts};
 use crate::{Core, TenantContext, limits};
 
 /// An OAuth client: its application and the secrets it may authenticate with.
 #[derive(Debug)]
 pub struct Client {
     pub app: Application,
-    /// (value, expires_at in epoch ms)
-    pub secrets: Vec<(String, Option<i64>)>,
+    pub secrets: Vec<ClientSecret>,
+}
+
+/// A secret the client may authenticate with; the name is what the audit log records.
+#[derive(Debug)]
+pub struct ClientSecret {
+    pub name: String,
+    pub value: String,
+    /// Epoch ms.
+    pub expires_at: Option<i64>,
 }
 
 impl Client {
@@ -58,6 +67,9 @@ pub struct ClientCache {
     missing_clients: RwLock<BoundedCache<(TenantId, String), ()>>,
     grants: RwLock<BoundedCache<(TenantId, String, String), Arc<ResourceGrant>>>,
     missing_grants: RwLock<BoundedCache<(TenantId, String, String), ()>>,
+    /// Lookups of clients and of grants that the cache answered (a cached miss included).
+    client_hits: HitCounts,
+    grant_hits: HitCounts,
 }
 
 /// Bounds of the client cache (entries, bytes), per part.
@@ -70,7 +82,7 @@ const ENTRY_OVERHEAD: usize = 160;
 
 fn client_weight(id: &str, c: &Client) -> usize {
     let app = serde_json::to_vec(&c.app).map(|v| v.len()).unwrap_or(4096);
-    let secrets: usize = c.secrets.iter().map(|(s, _)| s.len() + 32).sum();
+    let secrets: usize = c.secrets.iter().map(|s| s.name.len() + s.value.len() + 32).sum();
     ENTRY_OVERHEAD + id.len() + app + secrets
 }
 
@@ -94,6 +106,8 @@ impl ClientCache {
             missing_clients: cache(ttl, MAX_MISSING_CLIENTS),
             grants: cache(ttl, MAX_GRANTS),
             missing_grants: cache(ttl, MAX_MISSING_GRANTS),
+            client_hits: HitCounts::default(),
+            grant_hits: HitCounts::default(),
         }
     }
 
@@ -103,11 +117,20 @@ impl ClientCache {
     }
 
     pub fn client(&self, tenant: &TenantId, id: &str) -> Option<Option<Arc<Client>>> {
+        self.client_hits.count(self.cached_client(tenant, id))
+    }
+
+    fn cached_client(&self, tenant: &TenantId, id: &str) -> Option<Option<Arc<Client>>> {
         let key = (tenant.clone(), id.to_owned());
         if let Some(found) = self.clients.read().ok()?.get(&key) {
             return Some(Some(found));
         }
         self.missing_clients.read().ok()?.get(&key).map(|()| None)
+    }
+
+    /// Lookups of clients and of grants since start.
+    pub fn usage(&self) -> [CacheUsage; 2] {
+        [self.client_hits.read("clients"), self.grant_hits.read("grants")]
     }
 
     /// Caches `value`, read at `generation`, unless an invalidation came in between.
@@ -131,6 +154,10 @@ impl ClientCache {
     }
 
     pub fn grant(&self, tenant: &TenantId, client_id: &str, indicator: &str) -> Option<Option<Arc<ResourceGrant>>> {
+        self.grant_hits.count(self.cached_grant(tenant, client_id, indicator))
+    }
+
+    fn cached_grant(&self, tenant: &TenantId, client_id: &str, indicator: &str) -> Option<Option<Arc<ResourceGrant>>> {
         let key = (tenant.clone(), client_id.to_owned(), indicator.to_owned());
         if let Some(found) = self.grants.read().ok()?.get(&key) {
             return Some(Some(found));
@@ -211,13 +238,62 @@ pub(crate) async fn find(
     let client = match app {
         None => None,
         Some(app) => {
+            let mut app = crate::rows::application(app);
+            if app.id == DEMO_APP_ID {
+                app.oidc_client_metadata = demo_app_uris(&tenant.issuer);
+            }
             let secrets =
                 kido_store::applications::list_secrets(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
-            Some(Arc::new(Client { app, secrets: secrets.into_iter().map(|s| (s.value, s.expires_at)).collect() }))
+            let secrets = secrets
+                .into_iter()
+                .map(|s| ClientSecret { name: s.name, value: s.value, expires_at: s.expires_at })
+                .collect();
+            Some(Arc::new(Client { app, secrets }))
         }
     };
     cache.put_client(generation, &tenant.id, client_id, client.clone());
     Ok(client)
+}
+
+/// The Live Preview app signs in and out at `<endpoint>/demo-app` of whatever endpoint the
+/// tenant has now (the issuer is `<endpoint>/oidc`), as Logto builds it per request.
+fn demo_app_uris(issuer: &str) -> OidcClientMetadata {
+    let endpoint = issuer.strip_suffix("/oidc").unwrap_or(issuer);
+    let uri = format!("{endpoint}/demo-app");
+    OidcClientMetadata { redirect_uris: vec![uri.clone()], post_logout_redirect_uris: vec![uri], ..Default::default() }
+}
+
+/// What `client_id` may get for the resource `indicator` names (the tenant's default
+/// resource without one), from the cache when warm; `None` when there is no such resource.
+pub(crate) async fn resource_grant(
+    core: &Core,
+    tenant: &TenantContext,
+    client_id: &str,
+    indicator: Option<&str>,
+) -> Result<Option<Arc<ResourceGrant>>, TokenError> {
+    let cache = &core.clients;
+    let key = indicator.unwrap_or("");
+    if let Some(hit) = cache.grant(&tenant.id, client_id, key) {
+        return Ok(hit);
+    }
+    let generation = cache.generation();
+    let mut c = core.store.conn().await.map_err(server_error)?;
+    let resource = match indicator {
+        Some(i) => kido_store::resources::find_by_indicator(&mut c, &tenant.id, i).await,
+        None => kido_store::resources::find_default(&mut c, &tenant.id).await,
+    }
+    .map_err(server_error)?;
+    let grant = match resource {
+        None => None,
+        Some(r) => {
+            let scopes = kido_store::roles::application_scope_names(&mut c, &tenant.id, client_id, &r.id)
+                .await
+                .map_err(server_error)?;
+            Some(Arc::new(ResourceGrant { indicator: r.indicator, access_token_ttl: r.access_token_ttl, scopes }))
+        }
+    };
+    cache.put_grant(generation, &tenant.id, client_id, key, grant.clone());
+    Ok(grant)
 }
 
 #[cfg(test)]
@@ -232,7 +308,8 @@ mod tests {
             "createdAt": 0
         }))
         .unwrap();
-        Arc::new(Client { app, secrets: vec![("s".repeat(32), None)] })
+        let secret = ClientSecret { name: "Default secret".into(), value: "s".repeat(32), expires_at: None };
+        Arc::new(Client { app, secrets: vec![secret] })
     }
 
     #[test]

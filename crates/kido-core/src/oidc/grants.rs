@@ -8,9 +8,9 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kido_proto::organizations::MemberKind;
-use kido_store::oidc::{self as store, StoredGrant, StoredToken};
+use kido_store::oidc::{self as store, StoredGrant, StoredToken, TokenOfUser};
 use kido_store::users::StoredUser;
-use kido_store::{Exec, Json, Tx};
+use kido_store::{Exec, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -25,6 +25,8 @@ use super::params::is_pkce_value;
 use super::token::{AccessToken, parse_scope};
 use super::token_error::{TokenError, server_error};
 use crate::audit;
+use crate::events::{Event, GrantType};
+use crate::storage::StorageError;
 use crate::{Core, TenantContext, clock, ids, validate};
 
 pub const KIND_CODE: &str = "AuthorizationCode";
@@ -89,11 +91,10 @@ impl UserGrants<'_> {
         let client = self.user_client(tenant, auth).await?;
         let hash = ids::digest(&request.code);
         let mut c = self.core.store.conn().await.map_err(server_error)?;
-        let code = store::find_token(&mut c, &tenant.id, &hash)
-            .await
-            .map_err(server_error)?
-            .filter(|t| t.kind == KIND_CODE)
-            .ok_or_else(|| invalid_grant("authorization code not found"))?;
+        let found = store::find_token_of_user(&mut c, &tenant.id, &hash).await.map_err(server_error)?;
+        let found =
+            found.filter(|f| f.token.kind == KIND_CODE).ok_or_else(|| invalid_grant("authorization code not found"))?;
+        let TokenOfUser { token: code, grant, user, .. } = &found;
         if code.client_id != client.id() {
             return Err(invalid_grant("client mismatch"));
         }
@@ -111,31 +112,30 @@ impl UserGrants<'_> {
         }
         check_pkce(data.code_challenge.as_deref(), request.code_verifier.as_deref())?;
         if code.consumed_at.is_some() {
-            self.revoke_grant(tenant, &code.grant_id).await?;
+            self.revoke_grant(&mut c, tenant, &code.grant_id).await?;
             return Err(invalid_grant("authorization code already consumed"));
         }
-        let grant = self.live_grant(&mut c, tenant, &code.grant_id).await?;
-        let user = self.grant_user(&mut c, tenant, &grant).await?;
-        drop(c);
+        check_live(grant, user)?;
 
         let scope: Vec<String> = grant.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        let resource = single_resource(&request.resources, &grant)?;
-        let mut tx = self.core.store.begin().await.map_err(server_error)?;
-        if !store::consume_token(&mut tx, &tenant.id, &hash, clock::now_ms()).await.map_err(server_error)? {
-            drop(tx);
-            self.revoke_grant(tenant, &code.grant_id).await?;
+        let resource = single_resource(&request.resources, grant)?;
+        let (issued, access_row) =
+            self.issue_tokens(&mut c, tenant, &client, &found, &scope, resource, None, data.nonce.as_deref()).await?;
+        // The code is spent by one conditional statement (of two exchanges exactly one
+        // wins) before anything is stored under it. No transaction: a failure after it
+        // leaves a spent code and tokens nobody received, both harmless.
+        if !store::consume_token(&mut c, &tenant.id, &hash, clock::now_ms()).await.map_err(server_error)? {
+            self.revoke_grant(&mut c, tenant, &code.grant_id).await?;
             return Err(invalid_grant("authorization code already consumed"));
         }
-        let refresh_token = if scope.iter().any(|s| s == "offline_access") {
-            Some(self.insert_refresh_token(&mut tx, tenant, &client, &grant, &grant.scope).await?)
-        } else {
-            None
-        };
-        let issued = self
-            .issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, None, data.nonce.as_deref())
-            .await?;
+        let refresh = scope
+            .iter()
+            .any(|s| s == "offline_access")
+            .then(|| refresh_token_row(tenant, &client, grant, &grant.scope));
+        let rows: Vec<StoredToken> = refresh.iter().map(|(_, row)| row.clone()).chain(access_row).collect();
+        store::insert_tokens(&mut c, &rows).await.map_err(revoked_meanwhile)?;
         audit::record(
-            &mut tx,
+            &mut c,
             &tenant.id,
             audit::keys::EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE,
             Some(&user.id),
@@ -143,8 +143,8 @@ impl UserGrants<'_> {
         )
         .await
         .map_err(server_error)?;
-        tx.commit().await.map_err(server_error)?;
-        Ok(TokenSet { refresh_token, ..issued })
+        self.issued(tenant, &client, user, GrantType::AuthorizationCode);
+        Ok(TokenSet { refresh_token: refresh.map(|(token, _)| token), ..issued })
     }
 
     /// `grant_type=refresh_token`: new access (and ID) tokens for the same grant, scope
@@ -160,11 +160,10 @@ impl UserGrants<'_> {
         let client = self.user_client(tenant, auth).await?;
         let hash = ids::digest(&request.refresh_token);
         let mut c = self.core.store.conn().await.map_err(server_error)?;
-        let token = store::find_token(&mut c, &tenant.id, &hash)
-            .await
-            .map_err(server_error)?
-            .filter(|t| t.kind == KIND_REFRESH)
-            .ok_or_else(|| invalid_grant("refresh token not found"))?;
+        let found = store::find_token_of_user(&mut c, &tenant.id, &hash).await.map_err(server_error)?;
+        let found =
+            found.filter(|f| f.token.kind == KIND_REFRESH).ok_or_else(|| invalid_grant("refresh token not found"))?;
+        let TokenOfUser { token, grant, user, .. } = &found;
         if token.client_id != client.id() {
             return Err(invalid_grant("client mismatch"));
         }
@@ -173,7 +172,7 @@ impl UserGrants<'_> {
             return Err(invalid_grant("refresh token is expired"));
         }
         if token.consumed_at.is_some() {
-            self.revoke_grant(tenant, &token.grant_id).await?;
+            self.revoke_grant(&mut c, tenant, &token.grant_id).await?;
             return Err(invalid_grant("refresh token already used"));
         }
         let held: Vec<&str> = token.scope.split(' ').filter(|s| !s.is_empty()).collect();
@@ -184,38 +183,38 @@ impl UserGrants<'_> {
         if let Some(missing) = requested.iter().find(|s| !held.contains(s)) {
             return Err(TokenError::InvalidScope(format!("refresh token missing requested scope `{missing}`")));
         }
-        let grant = self.live_grant(&mut c, tenant, &token.grant_id).await?;
-        let user = self.grant_user(&mut c, tenant, &grant).await?;
+        check_live(grant, user)?;
         // Before any rotation, so a refused request does not use the refresh token up.
         if let Some(org) = &request.organization_id {
             organizations::check_user_access(&mut c, tenant, &client, org, &user.id).await?;
         }
-        drop(c);
 
         let scope: Vec<String> =
             if requested.is_empty() { held.iter() } else { requested.iter() }.map(|s| (*s).to_owned()).collect();
-        let resource = single_resource(&request.resources, &grant)?;
+        let resource = single_resource(&request.resources, grant)?;
 
         let rotate = client.app.custom_client_metadata.rotate_refresh_token.unwrap_or(true)
             && (client.is_public()
                 || (now - token.created_at) as f64
                     >= ROTATE_AFTER_SHARE * (token.expires_at - token.created_at) as f64);
-        let mut tx = self.core.store.begin().await.map_err(server_error)?;
-        let refresh_token = if rotate {
-            if !store::consume_token(&mut tx, &tenant.id, &hash, now).await.map_err(server_error)? {
-                drop(tx);
-                self.revoke_grant(tenant, &token.grant_id).await?;
+        let organization_id = request.organization_id.as_deref();
+        let (issued, access_row) =
+            self.issue_tokens(&mut c, tenant, &client, &found, &scope, resource, organization_id, None).await?;
+        // As with codes: the old token is spent by one conditional statement before its
+        // successor is stored; no transaction is needed around the rest.
+        let rotated = if rotate {
+            if !store::consume_token(&mut c, &tenant.id, &hash, now).await.map_err(server_error)? {
+                self.revoke_grant(&mut c, tenant, &token.grant_id).await?;
                 return Err(invalid_grant("refresh token already used"));
             }
-            self.insert_refresh_token(&mut tx, tenant, &client, &grant, &token.scope).await?
+            Some(refresh_token_row(tenant, &client, grant, &token.scope))
         } else {
-            request.refresh_token.clone()
+            None
         };
-        let organization_id = request.organization_id.as_deref();
-        let issued =
-            self.issue_tokens(&mut tx, tenant, &client, &grant, &user, &scope, resource, organization_id, None).await?;
+        let rows: Vec<StoredToken> = rotated.iter().map(|(_, row)| row.clone()).chain(access_row).collect();
+        store::insert_tokens(&mut c, &rows).await.map_err(revoked_meanwhile)?;
         audit::record(
-            &mut tx,
+            &mut c,
             &tenant.id,
             audit::keys::EXCHANGE_TOKEN_BY_REFRESH_TOKEN,
             Some(&user.id),
@@ -223,8 +222,14 @@ impl UserGrants<'_> {
         )
         .await
         .map_err(server_error)?;
-        tx.commit().await.map_err(server_error)?;
+        self.issued(tenant, &client, user, GrantType::RefreshToken);
+        let refresh_token = rotated.map_or_else(|| request.refresh_token.clone(), |(token, _)| token);
         Ok(TokenSet { refresh_token: Some(refresh_token), ..issued })
+    }
+
+    fn issued(&self, tenant: &TenantContext, client: &Client, user: &StoredUser, grant: GrantType) {
+        let user_id = Some(user.id.as_str());
+        self.core.report(Event::TokenIssued { tenant: &tenant.id, client_id: client.id(), user_id, grant });
     }
 
     /// An authenticated client that users sign in to.
@@ -236,84 +241,28 @@ impl UserGrants<'_> {
         Ok(client)
     }
 
-    async fn live_grant(&self, c: &mut impl Exec, tenant: &TenantContext, id: &str) -> Result<StoredGrant, TokenError> {
-        store::find_grant(c, &tenant.id, id, clock::now_ms())
-            .await
-            .map_err(server_error)?
-            .ok_or_else(|| invalid_grant("grant not found"))
-    }
-
-    /// The grant's user, if they may still receive tokens.
-    async fn grant_user(
-        &self,
-        c: &mut impl Exec,
-        tenant: &TenantContext,
-        grant: &StoredGrant,
-    ) -> Result<StoredUser, TokenError> {
-        let user = kido_store::users::find(c, &tenant.id, &grant.user_id)
-            .await
-            .map_err(server_error)?
-            .ok_or_else(|| invalid_grant("user not found"))?;
-        if !crate::interaction::rules::may_sign_in(&user) {
-            return Err(invalid_grant("user is suspended"));
-        }
-        Ok(user)
-    }
-
-    async fn revoke_grant(&self, tenant: &TenantContext, grant_id: &str) -> Result<(), TokenError> {
-        let mut c = self.core.store.conn().await.map_err(server_error)?;
-        store::delete_grant(&mut c, &tenant.id, grant_id).await.map_err(server_error)?;
+    async fn revoke_grant(&self, c: &mut impl Exec, tenant: &TenantContext, grant_id: &str) -> Result<(), TokenError> {
+        store::delete_grant(c, &tenant.id, grant_id).await.map_err(server_error)?;
         tracing::warn!(tenant = %tenant.id, grant = grant_id, "a used code or refresh token was presented again: grant revoked");
         Ok(())
     }
 
-    async fn insert_refresh_token(
-        &self,
-        tx: &mut Tx,
-        tenant: &TenantContext,
-        client: &Client,
-        grant: &StoredGrant,
-        scope: &str,
-    ) -> Result<String, TokenError> {
-        let days = client
-            .app
-            .custom_client_metadata
-            .refresh_token_ttl_in_days
-            .map_or(DEFAULT_REFRESH_TOKEN_TTL_DAYS, |d| d as i64);
-        let now = clock::now_ms();
-        let token = ids::new_opaque_token();
-        let row = StoredToken {
-            tenant_id: tenant.id.to_string(),
-            token_hash: ids::digest(&token),
-            kind: KIND_REFRESH.to_owned(),
-            grant_id: grant.id.clone(),
-            client_id: client.id().to_owned(),
-            scope: scope.to_owned(),
-            data: Json(json!({})),
-            // Never beyond the grant's own end (a year after sign-in).
-            expires_at: now.saturating_add(days.saturating_mul(86_400_000)).min(grant.expires_at),
-            consumed_at: None,
-            created_at: now,
-        };
-        store::insert_token(tx, &row).await.map_err(server_error)?;
-        Ok(token)
-    }
-
     /// The access token (a JWT for an API resource, else an opaque one for userinfo) and,
-    /// with `openid`, the ID token.
+    /// with `openid`, the ID token, for the grant and user of `found`; only reads: an opaque
+    /// access token's row is returned for the caller to store with the rest.
     #[allow(clippy::too_many_arguments)]
     async fn issue_tokens(
         &self,
-        tx: &mut Tx,
+        c: &mut impl Exec,
         tenant: &TenantContext,
         client: &Client,
-        grant: &StoredGrant,
-        user: &StoredUser,
+        found: &TokenOfUser,
         scope: &[String],
         resource: Option<&str>,
         organization_id: Option<&str>,
         nonce: Option<&str>,
-    ) -> Result<TokenSet, TokenError> {
+    ) -> Result<(TokenSet, Option<StoredToken>), TokenError> {
+        let (grant, user) = (&found.grant, &found.user);
         let ring = self.core.key_ring(&tenant.id).ok_or_else(|| TokenError::ServerError("no signing key".into()))?;
         let now = clock::now_secs();
         let requested = |held: &[String]| -> Vec<String> {
@@ -324,11 +273,12 @@ impl UserGrants<'_> {
             AccessToken { subject: &user.id, client_id: client.id(), audience, ttl, scope: &scope, organization_id }
                 .sign(&ring, &tenant.issuer)
         };
+        let mut access_row = None;
         let (access_token, expires_in, granted) = match (resource, organization_id) {
             (None, Some(org)) => {
                 // An organization token: the organization scopes the user's roles there grant.
                 let held =
-                    kido_store::organizations::member_scope_names(tx, &tenant.id, org, MemberKind::User, &user.id)
+                    kido_store::organizations::member_scope_names(c, &tenant.id, org, MemberKind::User, &user.id)
                         .await
                         .map_err(server_error)?;
                 let granted = requested(&held);
@@ -336,18 +286,18 @@ impl UserGrants<'_> {
                 (jwt(&organizations::audience(org), ttl, &granted, None)?, ttl, granted.join(" "))
             }
             (Some(indicator), organization_id) => {
-                let resource = kido_store::resources::find_by_indicator(tx, &tenant.id, indicator)
+                let resource = kido_store::resources::find_by_indicator(c, &tenant.id, indicator)
                     .await
                     .map_err(server_error)?
                     .ok_or_else(|| TokenError::InvalidTarget("resource indicator is missing, or unknown".into()))?;
                 // Global roles, plus organization roles: those of the one organization the
                 // token is for, or of all the user's organizations.
-                let mut held = kido_store::roles::user_scope_names(tx, &tenant.id, &user.id, &resource.id)
+                let mut held = kido_store::roles::user_scope_names(c, &tenant.id, &user.id, &resource.id)
                     .await
                     .map_err(server_error)?;
                 held.extend(
                     kido_store::organizations::member_resource_scope_names(
-                        tx,
+                        c,
                         &tenant.id,
                         organization_id,
                         MemberKind::User,
@@ -376,14 +326,16 @@ impl UserGrants<'_> {
                     consumed_at: None,
                     created_at: clock::now_ms(),
                 };
-                store::insert_token(tx, &row).await.map_err(server_error)?;
+                access_row = Some(row);
                 (token, OPAQUE_ACCESS_TOKEN_TTL_SECS, oidc.join(" "))
             }
         };
 
         let id_token = if scope.iter().any(|s| s == "openid") {
             let scopes: Vec<&str> = scope.iter().map(String::as_str).collect();
-            let related = claims::Related::load(tx, &tenant.id, &user.id, &scopes).await.map_err(server_error)?;
+            let related = claims::Related::load(c, &tenant.id, &user.id, &scopes, Some(&found.role_names))
+                .await
+                .map_err(server_error)?;
             let mut claims = claims::user_claims(user, &related, &scopes, Audience::IdToken);
             let ttl = client.app.custom_client_metadata.id_token_ttl.map_or(DEFAULT_ID_TOKEN_TTL_SECS, |t| t as i64);
             claims.insert("iss".into(), tenant.issuer.clone().into());
@@ -402,14 +354,64 @@ impl UserGrants<'_> {
         } else {
             None
         };
-        Ok(TokenSet {
+        let set = TokenSet {
             access_token,
             expires_in,
             scope: (!granted.is_empty()).then_some(granted),
             id_token,
             refresh_token: None,
-        })
+        };
+        Ok((set, access_row))
     }
+}
+
+/// Storing tokens under a grant that a replay revoked since it was read: the grant is gone.
+fn revoked_meanwhile(e: kido_store::StoreError) -> TokenError {
+    match StorageError::from(e) {
+        StorageError::MissingReference(_) => invalid_grant("grant not found"),
+        other => server_error(other),
+    }
+}
+
+/// The grant is live and its user may still receive tokens.
+fn check_live(grant: &StoredGrant, user: &StoredUser) -> Result<(), TokenError> {
+    if grant.expires_at <= clock::now_ms() {
+        return Err(invalid_grant("grant not found"));
+    }
+    if !crate::interaction::rules::may_sign_in(user) {
+        return Err(invalid_grant("user is suspended"));
+    }
+    Ok(())
+}
+
+/// A new refresh token under `grant` and its row (stored by the caller).
+fn refresh_token_row(
+    tenant: &TenantContext,
+    client: &Client,
+    grant: &StoredGrant,
+    scope: &str,
+) -> (String, StoredToken) {
+    let days = client
+        .app
+        .custom_client_metadata
+        .refresh_token_ttl_in_days
+        .map_or(DEFAULT_REFRESH_TOKEN_TTL_DAYS, |d| d as i64);
+    let now = clock::now_ms();
+    let token = ids::new_opaque_token();
+    let row = StoredToken {
+        tenant_id: tenant.id.to_string(),
+        token_hash: ids::digest(&token),
+        kind: KIND_REFRESH.to_owned(),
+        grant_id: grant.id.clone(),
+        client_id: client.id().to_owned(),
+        scope: scope.to_owned(),
+        data: Json(json!({})),
+        // Never beyond the grant's own end (a year after sign-in).
+        expires_at: now.saturating_add(days.saturating_mul(86_400_000)).min(grant.expires_at),
+        consumed_at: None,
+        created_at: now,
+    };
+    (token, row)
 }
 
 /// The one resource a token request names, which must have been authorized.

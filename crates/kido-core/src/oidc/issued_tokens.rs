@@ -54,8 +54,9 @@ impl IssuedTokens<'_> {
             .map_err(|_| UserinfoError::Server)?
             .filter(crate::interaction::rules::may_sign_in)
             .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
-        let related =
-            claims::Related::load(&mut c, &tenant.id, &user.id, &scopes).await.map_err(|_| UserinfoError::Server)?;
+        let related = claims::Related::load(&mut c, &tenant.id, &user.id, &scopes, None)
+            .await
+            .map_err(|_| UserinfoError::Server)?;
         Ok(claims::user_claims(&user, &related, &scopes, Audience::Userinfo))
     }
 

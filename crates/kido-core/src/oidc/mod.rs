@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod claims;
 mod client_auth;
 pub mod clients;
+pub mod cookie_key;
 pub mod grants;
 pub mod issued_tokens;
 pub mod jwt;

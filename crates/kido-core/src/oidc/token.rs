@@ -10,11 +10,12 @@ use serde_json::json;
 use kido_proto::organizations::MemberKind;
 
 use super::client_auth::{self, ClientAuth};
-use super::clients::ResourceGrant;
+use super::clients::{self, ResourceGrant};
 use super::keys::KeyRing;
 use super::organizations;
 use super::token_error::{TokenError, server_error};
-use crate::{Core, TenantContext, clock, ids, limits, validate};
+use crate::events::{Event, GrantType};
+use crate::{Core, TenantContext, audit, clock, ids, limits, validate};
 
 pub struct ClientCredentialsRequest {
     /// `resource` parameters (RFC 8707); at most one is allowed for this grant.
@@ -39,14 +40,15 @@ pub struct ClientCredentials<'a> {
 impl ClientCredentials<'_> {
     /// OAuth 2.0 client_credentials (RFC 6749 §4.4) for machine-to-machine applications.
     /// Warm path: no database round trip (client and grant come from the cache), one
-    /// constant-time secret comparison, one signature.
+    /// constant-time secret comparison, one signature; the audit entry is queued, not
+    /// written (`audit::record_buffered`).
     pub async fn issue(
         &self,
         tenant: &TenantContext,
         credentials: &ClientAuth,
         request: &ClientCredentialsRequest,
     ) -> Result<IssuedToken, TokenError> {
-        let client = client_auth::authenticate(self.core, tenant, credentials).await?;
+        let (client, secret) = client_auth::authenticate_naming_secret(self.core, tenant, credentials).await?;
         if client.app.app_type != ApplicationType::MachineToMachine {
             return Err(TokenError::UnauthorizedClient("requested grant type is not allowed for this client".into()));
         }
@@ -85,6 +87,18 @@ impl ClientCredentials<'_> {
             organization_id: request.organization_id.as_deref().filter(|_| indicator.is_some()),
         }
         .sign(&ring, &tenant.issuer)?;
+        // As Logto: which application, and which of its secrets by name (never its value).
+        let mut details = json!({ "applicationId": client.id() });
+        if let Some(secret) = secret.and_then(|i| client.secrets.get(i)) {
+            details["applicationSecret"] = json!({ "name": secret.name });
+        }
+        audit::record_buffered(self.core, &tenant.id, audit::keys::EXCHANGE_TOKEN_BY_CLIENT_CREDENTIALS, None, details);
+        self.core.report(Event::TokenIssued {
+            tenant: &tenant.id,
+            client_id: client.id(),
+            user_id: None,
+            grant: GrantType::ClientCredentials,
+        });
         Ok(IssuedToken { access_token, expires_in: grant.access_token_ttl, scope })
     }
 
@@ -96,37 +110,7 @@ impl ClientCredentials<'_> {
         client_id: &str,
         indicator: Option<&str>,
     ) -> Result<Arc<ResourceGrant>, TokenError> {
-        let cache = &self.core.clients;
-        let key = indicator.unwrap_or("");
-        let cached = cache.grant(&tenant.id, client_id, key);
-        let grant = match cached {
-            Some(hit) => hit,
-            None => {
-                let generation = cache.generation();
-                let mut c = self.core.store.conn().await.map_err(server_error)?;
-                let resource = match indicator {
-                    Some(i) => kido_store::resources::find_by_indicator(&mut c, &tenant.id, i).await,
-                    None => kido_store::resources::find_default(&mut c, &tenant.id).await,
-                }
-                .map_err(server_error)?;
-                let grant = match resource {
-                    None => None,
-                    Some(r) => {
-                        let scopes = kido_store::roles::application_scope_names(&mut c, &tenant.id, client_id, &r.id)
-                            .await
-                            .map_err(server_error)?;
-                        Some(Arc::new(ResourceGrant {
-                            indicator: r.indicator,
-                            access_token_ttl: r.access_token_ttl,
-                            scopes,
-                        }))
-                    }
-                };
-                cache.put_grant(generation, &tenant.id, client_id, key, grant.clone());
-                grant
-            }
-        };
-        grant.ok_or_else(|| match indicator {
+        clients::resource_grant(self.core, tenant, client_id, indicator).await?.ok_or_else(|| match indicator {
             Some(_) => TokenError::InvalidTarget("resource indicator is missing, or unknown".into()),
             None => TokenError::InvalidTarget("both `resource` and `organization_id` are not provided".into()),
         })

@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::storage::StorageError;
+
 /// RFC 6749 §5.2 errors (plus RFC 8707 `invalid_target`).
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TokenError {
@@ -57,8 +59,9 @@ impl TokenError {
 
 /// A storage failure as the token endpoint reports it: `temporarily_unavailable` while the
 /// disk is full, `server_error` otherwise (the cause is logged, never sent).
-pub(crate) fn server_error(e: kido_store::StoreError) -> TokenError {
-    if let kido_store::StoreError::Full(_) = e {
+pub(crate) fn server_error(e: impl Into<StorageError>) -> TokenError {
+    let e = e.into();
+    if let StorageError::Full(_) = e {
         tracing::error!(error = %e, "the database's disk is full: free disk space");
         return TokenError::TemporarilyUnavailable(crate::STORAGE_FULL_MESSAGE.into());
     }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::members::{admit_user, check_role_types, roles_by_id};
 use super::{OrganizationError, Result, invalid};
 use crate::connectors::Message;
-use crate::{Core, audit, clock, ids};
+use crate::{Core, audit, clock, ids, rows};
 
 pub struct Invitations<'a> {
     pub(crate) core: &'a Core,
@@ -62,9 +62,15 @@ impl Invitations<'_> {
         }
         // Invitees become user members.
         check_role_types(MemberKind::User, &roles_by_id(&mut tx, tenant, &role_ids).await?)?;
-        if let Some(user) =
-            kido_store::users::find_by_identifier(&mut tx, tenant, kido_store::users::SignInIdentifier::Email, &invitee)
-                .await?
+        if let Some(user) = kido_store::users::find_by_identifier(
+            &mut tx,
+            tenant,
+            kido_store::users::SignInIdentifier::Email,
+            &invitee,
+            // An email lookup: how usernames compare does not matter.
+            kido_store::users::UsernameCase::Sensitive,
+        )
+        .await?
             && member_store::is_member(&mut tx, tenant, &input.organization_id, MemberKind::User, &user.id).await?
         {
             return Err(OrganizationError::InvitationRule(
@@ -229,7 +235,7 @@ async fn with_roles(
         .map(|row| {
             Ok(OrganizationInvitation {
                 status: effective_status(&row, now)?,
-                organization_roles: roles.remove(&row.id).unwrap_or_default(),
+                organization_roles: roles.remove(&row.id).unwrap_or_default().into_iter().map(rows::id_name).collect(),
                 tenant_id: row.tenant_id,
                 id: row.id,
                 inviter_id: row.inviter_id,

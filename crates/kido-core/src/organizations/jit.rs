@@ -4,20 +4,21 @@
 //! Only user-initiated flows provision; the Management API never does.
 
 use kido_proto::Page;
-use kido_proto::TenantId;
 use kido_proto::organizations::{JitEmailDomain, OrganizationRole, SsoDomainConflict};
 use kido_proto::organizations::{MemberKind, RoleFilter};
 use kido_proto::roles::RoleType;
 use kido_proto::sso_connectors::SsoConnector;
+use kido_proto::{OrganizationId, TenantId};
 use kido_store::organization_jit::{self as store, Jit};
 use kido_store::organization_template as template_store;
 use kido_store::organizations as member_store;
-use kido_store::{Exec, StoreError, Tx};
+use kido_store::{Exec, Tx};
 use serde_json::json;
 
 use super::members::{admit_user, check_role_types, existing_organization, roles_by_id};
 use super::{OrganizationError, Organizations, Result, find, invalid};
 use crate::rows;
+use crate::storage::StorageError;
 use crate::{audit, clock, validate};
 
 /// How a user came to be provisioned (recorded in the audit entry).
@@ -25,6 +26,7 @@ use crate::{audit, clock, validate};
 pub enum Via {
     EmailDomain,
     SsoConnector,
+    OneTimeToken,
 }
 
 impl Via {
@@ -32,6 +34,7 @@ impl Via {
         match self {
             Self::EmailDomain => "emailDomain",
             Self::SsoConnector => "ssoConnector",
+            Self::OneTimeToken => "oneTimeToken",
         }
     }
 }
@@ -44,9 +47,10 @@ impl Organizations<'_> {
     pub async fn jit_email_domains(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         page: Page,
     ) -> Result<(Vec<JitEmailDomain>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let (domains, total) = store::values(&mut c, tenant, organization_id, Jit::EmailDomains, Some(page)).await?;
@@ -66,15 +70,16 @@ impl Organizations<'_> {
     pub async fn add_jit_email_domain(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         domain: &str,
     ) -> Result<JitEmailDomain> {
+        let organization_id = organization_id.as_str();
         let domain = validate::email_domain(domain).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         find(&mut tx, tenant, organization_id).await?;
         let (current, _) = store::values(&mut tx, tenant, organization_id, Jit::EmailDomains, None).await?;
         if current.contains(&domain) {
-            return Err(StoreError::Conflict(format!("email domain {domain}")).into());
+            return Err(StorageError::Conflict(format!("email domain {domain}")).into());
         }
         store::add(&mut tx, tenant, organization_id, Jit::EmailDomains, std::slice::from_ref(&domain), clock::now_ms())
             .await?;
@@ -88,21 +93,28 @@ impl Organizations<'_> {
     pub async fn replace_jit_email_domains(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         domains: &[String],
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let mut normalized: Vec<String> = Vec::with_capacity(domains.len());
         for d in domains {
             let d = validate::email_domain(d).map_err(invalid)?;
             if normalized.contains(&d) {
-                return Err(StoreError::Conflict(format!("email domain {d} is listed twice")).into());
+                return Err(StorageError::Conflict(format!("email domain {d} is listed twice")).into());
             }
             normalized.push(d);
         }
         self.replace_jit(tenant, organization_id, Jit::EmailDomains, &normalized).await
     }
 
-    pub async fn remove_jit_email_domain(&self, tenant: &TenantId, organization_id: &str, domain: &str) -> Result<()> {
+    pub async fn remove_jit_email_domain(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        domain: &str,
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         // An unnormalizable value cannot be listed: the answer is the same 404.
         let domain = validate::email_domain(domain).unwrap_or_else(|_| domain.to_owned());
         self.remove_jit(tenant, organization_id, Jit::EmailDomains, &domain).await
@@ -113,17 +125,24 @@ impl Organizations<'_> {
     pub async fn jit_roles(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         page: Option<Page>,
     ) -> Result<(Vec<OrganizationRole>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let filter = RoleFilter { jit_of: Some(organization_id.to_owned()), ..Default::default() };
-        Ok(template_store::list_roles(&mut c, tenant, &filter, page).await?)
+        Ok(rows::page(template_store::list_roles(&mut c, tenant, &filter, page).await?, rows::organization_role))
     }
 
     /// Adds default roles: existing `User` roles only.
-    pub async fn add_jit_roles(&self, tenant: &TenantId, organization_id: &str, role_ids: &[String]) -> Result<()> {
+    pub async fn add_jit_roles(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        role_ids: &[String],
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let role_ids = validate::ids(role_ids, "organizationRoleIds", false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         existing_organization(&mut tx, tenant, organization_id).await?;
@@ -134,12 +153,24 @@ impl Organizations<'_> {
         Ok(())
     }
 
-    pub async fn replace_jit_roles(&self, tenant: &TenantId, organization_id: &str, role_ids: &[String]) -> Result<()> {
+    pub async fn replace_jit_roles(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        role_ids: &[String],
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let role_ids = validate::ids(role_ids, "organizationRoleIds", true).map_err(invalid)?;
         self.replace_jit(tenant, organization_id, Jit::Roles, &role_ids).await
     }
 
-    pub async fn remove_jit_role(&self, tenant: &TenantId, organization_id: &str, role_id: &str) -> Result<()> {
+    pub async fn remove_jit_role(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        role_id: &str,
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         self.remove_jit(tenant, organization_id, Jit::Roles, role_id).await
     }
 
@@ -148,9 +179,10 @@ impl Organizations<'_> {
     pub async fn jit_sso_connectors(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         page: Option<Page>,
     ) -> Result<(Vec<SsoConnector>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let (ids, total) = store::values(&mut c, tenant, organization_id, Jit::SsoConnectors, page).await?;
@@ -158,7 +190,13 @@ impl Organizations<'_> {
         Ok((rows.into_iter().map(rows::sso_connector).collect(), total))
     }
 
-    pub async fn add_jit_sso_connectors(&self, tenant: &TenantId, organization_id: &str, ids: &[String]) -> Result<()> {
+    pub async fn add_jit_sso_connectors(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        ids: &[String],
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let ids = validate::ids(ids, "ssoConnectorIds", false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         existing_organization(&mut tx, tenant, organization_id).await?;
@@ -172,14 +210,21 @@ impl Organizations<'_> {
     pub async fn replace_jit_sso_connectors(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         ids: &[String],
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let ids = validate::ids(ids, "ssoConnectorIds", true).map_err(invalid)?;
         self.replace_jit(tenant, organization_id, Jit::SsoConnectors, &ids).await
     }
 
-    pub async fn remove_jit_sso_connector(&self, tenant: &TenantId, organization_id: &str, id: &str) -> Result<()> {
+    pub async fn remove_jit_sso_connector(
+        &self,
+        tenant: &TenantId,
+        organization_id: &OrganizationId,
+        id: &str,
+    ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         self.remove_jit(tenant, organization_id, Jit::SsoConnectors, id).await
     }
 
@@ -243,10 +288,27 @@ pub(crate) async fn provision_by_email(
     tenant: &TenantId,
     user_id: &str,
     email: &str,
-) -> std::result::Result<Vec<String>, StoreError> {
+) -> std::result::Result<Vec<String>, StorageError> {
     let Some(domain) = crate::identifiers::email_domain(email) else { return Ok(Vec::new()) };
     let organizations = store::organizations_with(tx, tenant, Jit::EmailDomains, &[domain]).await?;
     join(tx, tenant, user_id, &organizations, Via::EmailDomain).await
+}
+
+/// One-time-token provisioning, in the transaction that finishes the sign-in: the user joins
+/// the organizations the token names (those that still exist in the tenant).
+pub(crate) async fn provision_by_one_time_token(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    user_id: &str,
+    organization_ids: &[String],
+) -> std::result::Result<Vec<String>, StorageError> {
+    let mut organizations = Vec::new();
+    for id in organization_ids {
+        if member_store::find(tx, tenant, id).await?.is_some() && !organizations.contains(id) {
+            organizations.push(id.clone());
+        }
+    }
+    join(tx, tenant, user_id, &organizations, Via::OneTimeToken).await
 }
 
 /// Makes the user a member of each organization (unless already one) with its default
@@ -257,7 +319,7 @@ async fn join(
     user_id: &str,
     organizations: &[String],
     via: Via,
-) -> std::result::Result<Vec<String>, StoreError> {
+) -> std::result::Result<Vec<String>, StorageError> {
     let mut joined = Vec::new();
     for org in organizations {
         // Provisioning is for newcomers: an existing member's roles stay as they are.
@@ -314,7 +376,7 @@ pub(crate) async fn sso_conflicts(
     c: &mut impl Exec,
     tenant: &TenantId,
     domains: &[String],
-) -> std::result::Result<Vec<SsoDomainConflict>, StoreError> {
+) -> std::result::Result<Vec<SsoDomainConflict>, StorageError> {
     if domains.is_empty() {
         return Ok(Vec::new());
     }

@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 
 use kido_proto::Page;
-use kido_proto::TenantId;
 use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::ApplicationType;
 use kido_proto::organizations::{
@@ -15,13 +14,16 @@ use kido_proto::organizations::{
 use kido_proto::organizations::{MemberKind, OrganizationFilter, RoleFilter};
 use kido_proto::roles::RoleType;
 use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
+use kido_proto::{OrganizationId, TenantId};
+use kido_store::StoredIdName;
 use kido_store::applications as app_store;
-use kido_store::organization_template as template_store;
+use kido_store::organization_template::{self as template_store, StoredOrganizationRole};
 use kido_store::organizations as store;
 use kido_store::{Exec, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Organizations, Result, find, invalid};
+use crate::storage::StorageError;
 use crate::{audit, clock, rows, validate};
 
 /// The JSON names Logto's membership payloads use per kind.
@@ -45,10 +47,11 @@ impl Organizations<'_> {
     pub async fn users(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         q: Option<String>,
         page: Option<Page>,
     ) -> Result<(Vec<UserWithOrganizationRoles>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let groups = match q {
@@ -78,10 +81,11 @@ impl Organizations<'_> {
     pub async fn applications(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         q: Option<String>,
         page: Option<Page>,
     ) -> Result<(Vec<ApplicationWithOrganizationRoles>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         find(&mut c, tenant, organization_id).await?;
         let filter =
@@ -94,7 +98,7 @@ impl Organizations<'_> {
             .into_iter()
             .map(|a| {
                 let organization_roles = names_only(roles.remove(&a.id));
-                ApplicationWithOrganizationRoles { application: a, organization_roles }
+                ApplicationWithOrganizationRoles { application: rows::application(a), organization_roles }
             })
             .collect();
         Ok((items, total))
@@ -105,10 +109,11 @@ impl Organizations<'_> {
     pub async fn add_members(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_ids: &[String],
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let member_ids = validate::ids(member_ids, ids_field(kind), false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         existing_organization(&mut tx, tenant, organization_id).await?;
@@ -127,10 +132,11 @@ impl Organizations<'_> {
     pub async fn replace_members(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_ids: &[String],
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let member_ids = validate::ids(member_ids, ids_field(kind), true).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         existing_organization(&mut tx, tenant, organization_id).await?;
@@ -151,10 +157,11 @@ impl Organizations<'_> {
     pub async fn remove_member(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_id: &str,
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::remove_member(&mut tx, tenant, organization_id, kind, member_id).await? {
             return Err(OrganizationError::Gone);
@@ -168,11 +175,12 @@ impl Organizations<'_> {
     pub async fn add_roles_to_members(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_ids: &[String],
         role_ids: &[String],
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let member_ids = validate::ids(member_ids, ids_field(kind), false).map_err(invalid)?;
         let role_ids = validate::ids(role_ids, "organizationRoleIds", false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
@@ -198,18 +206,19 @@ impl Organizations<'_> {
     pub async fn member_roles(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_id: &str,
         page: Option<Page>,
     ) -> Result<(Vec<OrganizationRole>, i64)> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         require_membership(&mut c, tenant, organization_id, kind, member_id).await?;
         let filter = RoleFilter {
             held_by: Some((organization_id.to_owned(), kind, member_id.to_owned())),
             ..Default::default()
         };
-        Ok(template_store::list_roles(&mut c, tenant, &filter, page).await?)
+        Ok(rows::page(template_store::list_roles(&mut c, tenant, &filter, page).await?, rows::organization_role))
     }
 
     /// `POST …/{userId|applicationId}/roles`: gives roles named by id and/or by name;
@@ -217,11 +226,12 @@ impl Organizations<'_> {
     pub async fn add_member_roles(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_id: &str,
         refs: &OrganizationRoleRefs,
     ) -> Result<Vec<String>> {
+        let organization_id = organization_id.as_str();
         let mut tx = self.core.store.begin().await?;
         require_membership(&mut tx, tenant, organization_id, kind, member_id).await?;
         let roles = resolve_roles(&mut tx, tenant, refs, false).await?;
@@ -239,11 +249,12 @@ impl Organizations<'_> {
     pub async fn replace_member_roles(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_id: &str,
         refs: &OrganizationRoleRefs,
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let mut tx = self.core.store.begin().await?;
         require_membership(&mut tx, tenant, organization_id, kind, member_id).await?;
         let roles = resolve_roles(&mut tx, tenant, refs, kind == MemberKind::User).await?;
@@ -260,11 +271,12 @@ impl Organizations<'_> {
     pub async fn remove_member_role(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         kind: MemberKind,
         member_id: &str,
         role_id: &str,
     ) -> Result<()> {
+        let organization_id = organization_id.as_str();
         let mut tx = self.core.store.begin().await?;
         require_membership(&mut tx, tenant, organization_id, kind, member_id).await?;
         if !store::remove_member_role(&mut tx, tenant, organization_id, kind, member_id, role_id).await? {
@@ -280,9 +292,10 @@ impl Organizations<'_> {
     pub async fn user_scopes(
         &self,
         tenant: &TenantId,
-        organization_id: &str,
+        organization_id: &OrganizationId,
         user_id: &str,
     ) -> Result<Vec<OrganizationScope>> {
+        let organization_id = organization_id.as_str();
         let mut c = self.core.store.conn().await?;
         require_membership(&mut c, tenant, organization_id, MemberKind::User, user_id).await?;
         let rows = store::member_scopes(&mut c, tenant, organization_id, MemberKind::User, user_id).await?;
@@ -315,15 +328,15 @@ impl Organizations<'_> {
             .await?
             .remove(member_id)
             .unwrap_or_default();
-        let mut by_organization: HashMap<String, Vec<(String, IdName)>> = HashMap::new();
+        let mut by_organization: HashMap<String, Vec<(String, StoredIdName)>> = HashMap::new();
         for (org, role) in held {
             by_organization.entry(org.clone()).or_default().push((org, role));
         }
         let items = orgs
             .into_iter()
-            .map(|organization| {
-                let organization_roles = names_only(by_organization.remove(&organization.id));
-                OrganizationWithRoles { organization, organization_roles }
+            .map(|o| {
+                let organization_roles = names_only(by_organization.remove(&o.id));
+                OrganizationWithRoles { organization: rows::organization(o), organization_roles }
             })
             .collect();
         Ok((items, total))
@@ -341,7 +354,7 @@ pub(super) async fn admit_user(
     user_id: &str,
     role_ids: &[String],
     details: serde_json::Value,
-) -> std::result::Result<bool, kido_store::StoreError> {
+) -> std::result::Result<bool, StorageError> {
     let user = [user_id.to_owned()];
     let now = clock::now_ms();
     let joined = !store::is_member(tx, tenant, organization_id, MemberKind::User, user_id).await?;
@@ -360,8 +373,8 @@ pub(super) async fn admit_user(
 }
 
 /// Roles of one member in one organization, sorted by name (Logto's order).
-fn names_only(roles: Option<Vec<(String, IdName)>>) -> Vec<IdName> {
-    let mut out: Vec<IdName> = roles.unwrap_or_default().into_iter().map(|(_, r)| r).collect();
+fn names_only(roles: Option<Vec<(String, StoredIdName)>>) -> Vec<IdName> {
+    let mut out: Vec<IdName> = roles.unwrap_or_default().into_iter().map(|(_, r)| rows::id_name(r)).collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
@@ -417,7 +430,11 @@ async fn require_membership(
 }
 
 /// All of `ids`, or MissingReference naming the first unknown one.
-pub(super) async fn roles_by_id(c: &mut impl Exec, tenant: &TenantId, ids: &[String]) -> Result<Vec<OrganizationRole>> {
+pub(super) async fn roles_by_id(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<Vec<StoredOrganizationRole>> {
     let roles = template_store::find_roles(c, tenant, ids).await?;
     if let Some(missing) = ids.iter().find(|id| !roles.iter().any(|r| &r.id == *id)) {
         return Err(OrganizationError::MissingReference(format!("organization role {missing} does not exist")));
@@ -431,7 +448,7 @@ async fn resolve_roles(
     tenant: &TenantId,
     refs: &OrganizationRoleRefs,
     allow_empty: bool,
-) -> Result<Vec<OrganizationRole>> {
+) -> Result<Vec<StoredOrganizationRole>> {
     let ids = validate::ids(refs.organization_role_ids.as_deref().unwrap_or_default(), "organizationRoleIds", true)
         .map_err(invalid)?;
     let names =
@@ -455,7 +472,7 @@ async fn resolve_roles(
 }
 
 /// The one type rule: users hold `User` roles, applications `MachineToMachine` roles.
-pub(super) fn check_role_types(kind: MemberKind, roles: &[OrganizationRole]) -> Result<()> {
+pub(super) fn check_role_types(kind: MemberKind, roles: &[StoredOrganizationRole]) -> Result<()> {
     let wanted = role_type_of(kind);
     match roles.iter().find(|r| r.role_type != wanted) {
         None => Ok(()),

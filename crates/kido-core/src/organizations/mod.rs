@@ -9,16 +9,17 @@ pub mod members;
 pub mod template;
 
 use kido_proto::Page;
-use kido_proto::TenantId;
 use kido_proto::organizations::OrganizationFilter;
 use kido_proto::organizations::{CreateOrganization, Organization, OrganizationWithFeatured, UpdateOrganization};
-use kido_store::organizations::{self as store};
-use kido_store::{Exec, StoreError};
+use kido_proto::{OrganizationId, TenantId};
+use kido_store::organizations::{self as store, StoredOrganization};
+use kido_store::{Exec, Json};
 use serde_json::json;
 use thiserror::Error;
 
 use crate::connectors::ConnectorError;
-use crate::{Core, audit, clock, ids, validate};
+use crate::storage::{self, StorageError};
+use crate::{Core, audit, clock, ids, rows, validate};
 
 /// What the organization features refuse, in Logto's terms.
 #[derive(Debug, Error)]
@@ -51,14 +52,10 @@ pub enum OrganizationError {
     #[error(transparent)]
     Message(ConnectorError),
     #[error(transparent)]
-    Store(StoreError),
+    Store(#[from] StorageError),
 }
 
-impl From<StoreError> for OrganizationError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
+storage::from_store_error!(OrganizationError);
 
 pub type Result<T> = std::result::Result<T, OrganizationError>;
 
@@ -72,15 +69,15 @@ pub struct Organizations<'a> {
 
 impl Organizations<'_> {
     pub async fn create(&self, tenant: &TenantId, input: CreateOrganization) -> Result<Organization> {
-        let org = Organization {
+        let org = StoredOrganization {
             tenant_id: tenant.to_string(),
             id: ids::new_short_id(),
             name: validate::name(&input.name, "name", 128).map_err(invalid)?,
             description: validate::text(input.description, "description", 256).map_err(invalid)?,
-            custom_data: validate::object(input.custom_data, "customData").map_err(invalid)?,
+            custom_data: Json(validate::object(input.custom_data, "customData").map_err(invalid)?),
             is_mfa_required: input.is_mfa_required.unwrap_or(false),
-            color: input.color.unwrap_or_default(),
-            branding: input.branding.unwrap_or_default(),
+            color: Json(input.color.unwrap_or_default()),
+            branding: Json(input.branding.unwrap_or_default()),
             custom_css: input.custom_css,
             created_at: clock::now_ms(),
         };
@@ -90,12 +87,13 @@ impl Organizations<'_> {
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_CREATED, None, json!({"organizationId": org.id}))
             .await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(rows::organization(org))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Organization> {
+    pub async fn get(&self, tenant: &TenantId, id: &OrganizationId) -> Result<Organization> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
-        find(&mut c, tenant, id).await
+        Ok(rows::organization(find(&mut c, tenant, id).await?))
     }
 
     /// A page of organizations; with `featured`, each with its member count and first members.
@@ -111,7 +109,11 @@ impl Organizations<'_> {
         if !featured {
             let items = orgs
                 .into_iter()
-                .map(|organization| OrganizationWithFeatured { organization, users_count: None, featured_users: None })
+                .map(|o| OrganizationWithFeatured {
+                    organization: rows::organization(o),
+                    users_count: None,
+                    featured_users: None,
+                })
                 .collect();
             return Ok((items, total));
         }
@@ -119,15 +121,25 @@ impl Organizations<'_> {
         let mut stats = store::user_stats(&mut c, tenant, &ids).await?;
         let items = orgs
             .into_iter()
-            .map(|organization| {
-                let (count, users) = stats.remove(&organization.id).unwrap_or_default();
-                OrganizationWithFeatured { organization, users_count: Some(count), featured_users: Some(users) }
+            .map(|o| {
+                let (count, users) = stats.remove(&o.id).unwrap_or_default();
+                OrganizationWithFeatured {
+                    organization: rows::organization(o),
+                    users_count: Some(count),
+                    featured_users: Some(users.into_iter().map(rows::featured_user).collect()),
+                }
             })
             .collect();
         Ok((items, total))
     }
 
-    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateOrganization) -> Result<Organization> {
+    pub async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationId,
+        patch: UpdateOrganization,
+    ) -> Result<Organization> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut org = find(&mut tx, tenant, id).await?;
         let mut changed = Vec::new();
@@ -141,7 +153,7 @@ impl Organizations<'_> {
         }
         if let Some(custom_data) = patch.custom_data {
             // Replaced, not merged (as Logto).
-            org.custom_data = validate::object(Some(custom_data), "customData").map_err(invalid)?;
+            org.custom_data = Json(validate::object(Some(custom_data), "customData").map_err(invalid)?);
             changed.push("customData");
         }
         if let Some(required) = patch.is_mfa_required {
@@ -149,11 +161,11 @@ impl Organizations<'_> {
             changed.push("isMfaRequired");
         }
         if let Some(color) = patch.color {
-            org.color = color;
+            org.color = Json(color);
             changed.push("color");
         }
         if let Some(branding) = patch.branding {
-            org.branding = branding;
+            org.branding = Json(branding);
             changed.push("branding");
         }
         if let Some(css) = patch.custom_css {
@@ -166,11 +178,12 @@ impl Organizations<'_> {
         details["organizationId"] = json!(org.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        Ok(org)
+        Ok(rows::organization(org))
     }
 
     /// Deletes an organization with its memberships, member roles and invitations.
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &OrganizationId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::delete(&mut tx, tenant, id).await? {
             return Err(OrganizationError::Gone);
@@ -181,14 +194,14 @@ impl Organizations<'_> {
     }
 }
 
-pub(crate) async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<Organization> {
+pub(crate) async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredOrganization> {
     store::find(c, tenant, id)
         .await?
         .ok_or_else(|| OrganizationError::NotFound { entity: "organizations", id: id.to_owned() })
 }
 
 /// Colors are hex colors and branding images are absolute http(s) URLs (Logto's guards).
-fn check_looks(org: &Organization) -> Result<()> {
+fn check_looks(org: &StoredOrganization) -> Result<()> {
     let hex = |field: &str, v: &Option<String>| match v {
         Some(v)
             if !(v.len() == 7 || v.len() == 4)

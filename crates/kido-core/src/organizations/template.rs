@@ -3,21 +3,24 @@
 //! organization scopes and, optionally, API-resource scopes.
 
 use kido_proto::Page;
-use kido_proto::TenantId;
 use kido_proto::organizations::{
-    CreateOrganizationRole, CreateOrganizationScope, OrganizationRole, OrganizationRoleWithScopes, OrganizationScope,
-    UpdateOrganizationRole, UpdateOrganizationScope,
+    CreateOrganizationRole, CreateOrganizationScope, IdName, OrganizationRole, OrganizationRoleWithScopes,
+    OrganizationScope, ResourceScopeRef, UpdateOrganizationRole, UpdateOrganizationScope,
 };
 use kido_proto::organizations::{Grants, MemberKind, RoleFilter};
 use kido_proto::resources::Scope;
 use kido_proto::roles::RoleType;
-use kido_store::organization_template as store;
+use kido_proto::{OrganizationRoleId, OrganizationScopeId, TenantId};
+use kido_store::organization_template::{
+    self as store, StoredOrganizationRole, StoredOrganizationScope, StoredResourceScope,
+};
 use kido_store::organizations as member_store;
-use kido_store::{Exec, StoreError, Tx};
+use kido_store::{Exec, Tx};
 use serde_json::json;
 
 use super::{OrganizationError, Result, invalid};
-use crate::{Core, audit, clock, ids, validate};
+use crate::storage::StorageError;
+use crate::{Core, audit, clock, ids, rows, validate};
 
 pub struct OrganizationRoles<'a> {
     pub(crate) core: &'a Core,
@@ -26,7 +29,7 @@ pub struct OrganizationRoles<'a> {
 impl OrganizationRoles<'_> {
     /// Creates a role, with the scopes it grants, in one transaction.
     pub async fn create(&self, tenant: &TenantId, input: CreateOrganizationRole) -> Result<OrganizationRole> {
-        let role = OrganizationRole {
+        let role = StoredOrganizationRole {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
             name: validate::name(&input.name, "name", 128).map_err(invalid)?,
@@ -55,13 +58,15 @@ impl OrganizationRoles<'_> {
             scopes_changed(&mut tx, tenant, &role.id).await?;
         }
         tx.commit().await?;
-        Ok(role)
+        Ok(rows::organization_role(role))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<OrganizationRoleWithScopes> {
+    /// The role as stored, as Logto's `GET /organization-roles/{id}` answers it (the list
+    /// and the `scopes` / `resource-scopes` routes say what it grants).
+    pub async fn get(&self, tenant: &TenantId, id: &OrganizationRoleId) -> Result<OrganizationRole> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
-        let role = find_role(&mut c, tenant, id).await?;
-        Ok(with_scopes(&mut c, tenant, vec![role]).await?.remove(0))
+        Ok(rows::organization_role(find_role(&mut c, tenant, id).await?))
     }
 
     /// A page of roles by name, each with what it grants.
@@ -76,7 +81,13 @@ impl OrganizationRoles<'_> {
         Ok((with_scopes(&mut c, tenant, roles).await?, total))
     }
 
-    pub async fn update(&self, tenant: &TenantId, id: &str, patch: UpdateOrganizationRole) -> Result<OrganizationRole> {
+    pub async fn update(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationRoleId,
+        patch: UpdateOrganizationRole,
+    ) -> Result<OrganizationRole> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut role = find_role(&mut tx, tenant, id).await?;
         let mut changed = Vec::new();
@@ -107,11 +118,12 @@ impl OrganizationRoles<'_> {
         details["organizationRoleId"] = json!(role.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_ROLE_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        Ok(role)
+        Ok(rows::organization_role(role))
     }
 
     /// Deletes a role; its holders lose what it granted.
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &OrganizationRoleId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::delete_role(&mut tx, tenant, id).await? {
             return Err(OrganizationError::Gone);
@@ -126,23 +138,39 @@ impl OrganizationRoles<'_> {
     pub async fn scopes(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &OrganizationRoleId,
         page: Option<Page>,
     ) -> Result<(Vec<OrganizationScope>, i64)> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
         find_role(&mut c, tenant, id).await?;
-        Ok(store::list_scopes(&mut c, tenant, &None, Some(id), page).await?)
+        Ok(rows::page(store::list_scopes(&mut c, tenant, &None, Some(id), page).await?, rows::organization_scope))
     }
 
     /// The API-resource scopes a role grants, by name.
-    pub async fn resource_scopes(&self, tenant: &TenantId, id: &str, page: Option<Page>) -> Result<(Vec<Scope>, i64)> {
+    pub async fn resource_scopes(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationRoleId,
+        page: Option<Page>,
+    ) -> Result<(Vec<Scope>, i64)> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
         find_role(&mut c, tenant, id).await?;
-        Ok(kido_store::resources::scopes_of_organization_role(&mut c, tenant, id, page).await?)
+        let scopes = kido_store::resources::scopes_of_organization_role(&mut c, tenant, id, page).await?;
+        Ok(rows::page(scopes, rows::scope))
     }
 
-    /// `POST`: adds scopes of one kind (those already granted stay).
-    pub async fn grant(&self, tenant: &TenantId, id: &str, kind: Grants, scope_ids: &[String]) -> Result<()> {
+    /// `POST`: adds scopes of one kind (those already granted stay). `scope_ids` are
+    /// `OrganizationScopeId`s or `ScopeId`s, as `kind` says.
+    pub async fn grant<S: AsRef<str>>(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationRoleId,
+        kind: Grants,
+        scope_ids: &[S],
+    ) -> Result<()> {
+        let id = id.as_str();
         let scope_ids = validate::ids(scope_ids, grants_field(kind), false).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         find_role(&mut tx, tenant, id).await?;
@@ -152,8 +180,15 @@ impl OrganizationRoles<'_> {
         Ok(())
     }
 
-    /// `PUT`: the role grants exactly these scopes of one kind afterwards.
-    pub async fn replace_grants(&self, tenant: &TenantId, id: &str, kind: Grants, scope_ids: &[String]) -> Result<()> {
+    /// `PUT`: the role grants exactly these scopes of one kind afterwards (ids as `grant`).
+    pub async fn replace_grants<S: AsRef<str>>(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationRoleId,
+        kind: Grants,
+        scope_ids: &[S],
+    ) -> Result<()> {
+        let id = id.as_str();
         let scope_ids = validate::ids(scope_ids, grants_field(kind), true).map_err(invalid)?;
         let mut tx = self.core.store.begin().await?;
         find_role(&mut tx, tenant, id).await?;
@@ -164,7 +199,15 @@ impl OrganizationRoles<'_> {
         Ok(())
     }
 
-    pub async fn revoke(&self, tenant: &TenantId, id: &str, kind: Grants, scope_id: &str) -> Result<()> {
+    /// Takes one scope of `kind` away (an `OrganizationScopeId` or a `ScopeId`, as `kind` says).
+    pub async fn revoke(
+        &self,
+        tenant: &TenantId,
+        id: &OrganizationRoleId,
+        kind: Grants,
+        scope_id: &impl AsRef<str>,
+    ) -> Result<()> {
+        let (id, scope_id) = (id.as_str(), scope_id.as_ref());
         let mut tx = self.core.store.begin().await?;
         if !store::revoke(&mut tx, tenant, id, kind, scope_id).await? {
             return Err(OrganizationError::Gone);
@@ -181,7 +224,7 @@ pub struct OrganizationScopes<'a> {
 
 impl OrganizationScopes<'_> {
     pub async fn create(&self, tenant: &TenantId, input: CreateOrganizationScope) -> Result<OrganizationScope> {
-        let scope = OrganizationScope {
+        let scope = StoredOrganizationScope {
             tenant_id: tenant.to_string(),
             id: ids::new_id(),
             name: scope_name(&input.name)?,
@@ -192,12 +235,13 @@ impl OrganizationScopes<'_> {
         let details = json!({"organizationScopeId": scope.id});
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_SCOPE_CREATED, None, details).await?;
         tx.commit().await?;
-        Ok(scope)
+        Ok(rows::organization_scope(scope))
     }
 
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<OrganizationScope> {
+    pub async fn get(&self, tenant: &TenantId, id: &OrganizationScopeId) -> Result<OrganizationScope> {
+        let id = id.as_str();
         let mut c = self.core.store.conn().await?;
-        find_scope(&mut c, tenant, id).await
+        Ok(rows::organization_scope(find_scope(&mut c, tenant, id).await?))
     }
 
     /// A page of scopes by name; `q` is a substring of id, name or description.
@@ -208,15 +252,16 @@ impl OrganizationScopes<'_> {
         page: Option<Page>,
     ) -> Result<(Vec<OrganizationScope>, i64)> {
         let mut c = self.core.store.conn().await?;
-        Ok(store::list_scopes(&mut c, tenant, &q, None, page).await?)
+        Ok(rows::page(store::list_scopes(&mut c, tenant, &q, None, page).await?, rows::organization_scope))
     }
 
     pub async fn update(
         &self,
         tenant: &TenantId,
-        id: &str,
+        id: &OrganizationScopeId,
         patch: UpdateOrganizationScope,
     ) -> Result<OrganizationScope> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         let mut scope = find_scope(&mut tx, tenant, id).await?;
         let mut changed = Vec::new();
@@ -233,10 +278,11 @@ impl OrganizationScopes<'_> {
         details["organizationScopeId"] = json!(scope.id);
         audit::record(&mut tx, tenant, audit::keys::ORGANIZATION_SCOPE_DATA_UPDATED, None, details).await?;
         tx.commit().await?;
-        Ok(scope)
+        Ok(rows::organization_scope(scope))
     }
 
-    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<()> {
+    pub async fn delete(&self, tenant: &TenantId, id: &OrganizationScopeId) -> Result<()> {
+        let id = id.as_str();
         let mut tx = self.core.store.begin().await?;
         if !store::delete_scope(&mut tx, tenant, id).await? {
             return Err(OrganizationError::Gone);
@@ -296,7 +342,7 @@ async fn scopes_changed(tx: &mut Tx, tenant: &TenantId, role_id: &str) -> Result
 async fn with_scopes(
     c: &mut impl Exec,
     tenant: &TenantId,
-    roles: Vec<OrganizationRole>,
+    roles: Vec<StoredOrganizationRole>,
 ) -> Result<Vec<OrganizationRoleWithScopes>> {
     let ids: Vec<String> = roles.iter().map(|r| r.id.clone()).collect();
     let mut scopes = store::scopes_of_roles(c, tenant, &ids).await?;
@@ -304,29 +350,38 @@ async fn with_scopes(
     Ok(roles
         .into_iter()
         .map(|role| OrganizationRoleWithScopes {
-            scopes: scopes.remove(&role.id).unwrap_or_default(),
-            resource_scopes: resource_scopes.remove(&role.id).unwrap_or_default(),
-            role,
+            scopes: scopes.remove(&role.id).unwrap_or_default().into_iter().map(rows::id_name).collect(),
+            resource_scopes: resource_scopes
+                .remove(&role.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(resource_scope)
+                .collect(),
+            role: rows::organization_role(role),
         })
         .collect())
 }
 
-async fn find_role(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<OrganizationRole> {
+async fn find_role(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredOrganizationRole> {
     store::find_role(c, tenant, id)
         .await?
         .ok_or_else(|| OrganizationError::NotFound { entity: "organization_roles", id: id.to_owned() })
 }
 
-async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<OrganizationScope> {
+async fn find_scope(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredOrganizationScope> {
     store::find_scope(c, tenant, id)
         .await?
         .ok_or_else(|| OrganizationError::NotFound { entity: "organization_scopes", id: id.to_owned() })
 }
 
-fn name_conflict(e: StoreError, name: &str) -> OrganizationError {
-    match e {
-        StoreError::Conflict(_) => OrganizationError::NameInUse(name.to_owned()),
-        other => other.into(),
+fn resource_scope(s: StoredResourceScope) -> ResourceScopeRef {
+    ResourceScopeRef { id: s.id, name: s.name, resource: IdName { id: s.resource_id, name: s.resource_name } }
+}
+
+fn name_conflict(e: impl Into<StorageError>, name: &str) -> OrganizationError {
+    match e.into() {
+        StorageError::Conflict(_) => OrganizationError::NameInUse(name.to_owned()),
+        other => OrganizationError::Store(other),
     }
 }
 

@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use kido_proto::TenantId;
 use kido_proto::sign_in_experience::{PasswordIssue, SignInExperience, SignInIdentifier, SignUpIdentifier};
-use kido_store::{StoreError, sign_in_experiences as store};
+use kido_store::sign_in_experiences as store;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use crate::Core;
+use crate::storage::{self, StorageError};
+use crate::usage::{CacheUsage, HitCounts};
 use password_policy::UserInfo;
 
 #[derive(Debug, Error)]
@@ -28,9 +30,15 @@ pub enum SignInExperienceError {
     UserNotFound(String),
     #[error("the password policy rejects passwords built from user information: give `userId`")]
     UserIdRequired,
+    /// Usernames differing only by case exist, so they cannot become case-insensitive:
+    /// how many such groups, and some of them (lower-cased).
+    #[error("{total} usernames differ only by case")]
+    UsernameCaseConflicts { total: i64, samples: Vec<String> },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
 }
+
+storage::from_store_error!(SignInExperienceError);
 
 /// The rules a sign-in experience must satisfy as a whole; each message says what to fix.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -84,11 +92,12 @@ pub(crate) struct Cache {
     /// same rule as the client cache's).
     generation: AtomicU64,
     entries: RwLock<HashMap<TenantId, (Instant, SignInExperience)>>,
+    hits: HitCounts,
 }
 
 impl Cache {
     pub(crate) fn new(ttl: Duration) -> Self {
-        Self { ttl, generation: AtomicU64::new(0), entries: RwLock::default() }
+        Self { ttl, generation: AtomicU64::new(0), entries: RwLock::default(), hits: HitCounts::default() }
     }
 
     /// Take before reading what `put` will cache.
@@ -97,6 +106,10 @@ impl Cache {
     }
 
     fn get(&self, tenant: &TenantId) -> Option<SignInExperience> {
+        self.hits.count(self.cached(tenant))
+    }
+
+    fn cached(&self, tenant: &TenantId) -> Option<SignInExperience> {
         let entries = self.entries.read().ok()?;
         let (at, sie) = entries.get(tenant)?;
         (at.elapsed() < self.ttl).then(|| sie.clone())
@@ -109,6 +122,10 @@ impl Cache {
         {
             entries.insert(tenant.clone(), (Instant::now(), sie.clone()));
         }
+    }
+
+    pub(crate) fn usage(&self) -> CacheUsage {
+        self.hits.read("sign_in_experiences")
     }
 
     pub(crate) fn clear(&self) {
@@ -147,8 +164,18 @@ impl SignInExperiences<'_> {
 
     /// Applies a `PATCH` (see [`apply_patch`]), validates the result as a whole, stores it.
     pub async fn update(&self, tenant: &TenantId, patch: Map<String, Value>) -> Result<SignInExperience> {
-        let sie = apply_patch(&self.get(tenant).await?, patch)?;
+        let current = self.get(tenant).await?;
+        let sie = apply_patch(&current, patch)?;
         let mut c = self.core.store.conn().await?;
+        // Turning case-insensitive would merge accounts whose usernames differ only by
+        // case; only that transition needs the scan.
+        if current.username_policy.case_sensitive && !sie.username_policy.case_sensitive {
+            let (total, samples) =
+                kido_store::users::username_case_conflicts(&mut c, tenant, CASE_CONFLICT_SAMPLES).await?;
+            if total > 0 {
+                return Err(SignInExperienceError::UsernameCaseConflicts { total, samples });
+            }
+        }
         let connectors = Connectors {
             email: kido_store::connectors::find_by_kind(&mut c, tenant, "Email").await?.is_some(),
             sms: kido_store::connectors::find_by_kind(&mut c, tenant, "Sms").await?.is_some(),
@@ -186,10 +213,13 @@ impl SignInExperiences<'_> {
     }
 }
 
+/// How many conflicting usernames a refused switch to case-insensitive names.
+const CASE_CONFLICT_SAMPLES: i64 = 20;
+
 /// Top-level fields that are objects in Logto's JSON columns: a patch merges its keys into
 /// the stored object (PostgreSQL's `||`), so `{"passwordPolicy": {"length": {"max": 256}}}`
 /// keeps the stored `characterTypes` and `rejects` (and `length.min` takes its default).
-const MERGED_OBJECTS: [&str; 14] = [
+const MERGED_OBJECTS: [&str; 15] = [
     "color",
     "branding",
     "languageInfo",
@@ -204,6 +234,7 @@ const MERGED_OBJECTS: [&str; 14] = [
     "sentinelPolicy",
     "verificationCodePolicy",
     "customUiAssets",
+    "usernamePolicy",
 ];
 
 /// Fields a patch cannot change (Logto's guard leaves them out; they are ignored).
@@ -327,6 +358,10 @@ pub fn validate(sie: &SignInExperience, connectors: Connectors) -> Result<()> {
         if !is_url(value) {
             return Err(SignInExperienceError::Invalid(format!("`{field}` must be an http(s) URL, \"\" or null")));
         }
+    }
+    let names = &sie.username_policy;
+    if !(1..=128).contains(&names.min_length) || !(names.min_length..=128).contains(&names.max_length) {
+        return Err(SignInExperienceError::Invalid("`usernamePolicy` needs 1 ≤ minLength ≤ maxLength ≤ 128".into()));
     }
     if !LANGUAGES.contains(&sie.language_info.fallback_language.as_str()) {
         let language = &sie.language_info.fallback_language;

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{ApiError, BAD_REQUEST, UNPROCESSABLE, store_error};
 use kido_core::experience::{ExperienceError, IdentifierType};
+use kido_core::mfa::policy::MfaDemand;
 use kido_core::users::UserError;
 use kido_core::verification_codes::CodeError;
 
@@ -91,6 +92,7 @@ impl From<ExperienceError> for ApiError {
                 Self::new(UNPROCESSABLE, "user.new_password_required_in_profile", "You need to set a new password.")
             }
             E::Code(e) => e.into(),
+            E::OneTimeToken(e) => e.into(),
             E::PasswordRejected(issues) => Self::new(
                 UNPROCESSABLE,
                 "password.rejected",
@@ -114,8 +116,77 @@ impl From<ExperienceError> for ApiError {
                 "Please agree to the terms of use and privacy policy to continue.",
             ),
             E::Invalid(details) => Self::invalid_input("body", details),
+            E::Mfa(demand) => mfa_demand(demand),
+            E::MfaFactorNotEnabled => {
+                Self::new(BAD_REQUEST, "session.mfa.mfa_factor_not_enabled", "This MFA factor is not enabled.")
+            }
+            E::InvalidTotpCode => Self::new(BAD_REQUEST, "session.mfa.invalid_totp_code", "Invalid TOTP code."),
+            E::InvalidBackupCode => Self::new(BAD_REQUEST, "session.mfa.invalid_backup_code", "Invalid backup code."),
+            E::MfaPendingInfoNotFound => Self::new(
+                BAD_REQUEST,
+                "session.mfa.pending_info_not_found",
+                "Pending MFA info not found; start the binding again.",
+            ),
+            E::TotpInUse => Self::new(UNPROCESSABLE, "user.totp_already_in_use", "TOTP is already in use."),
+            E::BackupCodeAlone => Self::new(
+                UNPROCESSABLE,
+                "session.mfa.backup_code_can_not_be_alone",
+                "Backup code can not be the only MFA factor; bind another factor first.",
+            ),
+            E::MfaNotSkippable => Self::new(
+                UNPROCESSABLE,
+                "session.mfa.mfa_policy_not_user_controlled",
+                "The MFA policy does not let users skip binding a factor.",
+            ),
+            E::WebAuthnFailed(why) => Self::new(
+                BAD_REQUEST,
+                "session.mfa.webauthn_verification_failed",
+                format!("WebAuthn verification failed: {why}."),
+            ),
+            E::WebAuthnNotFound => Self::new(
+                BAD_REQUEST,
+                "session.mfa.webauthn_verification_not_found",
+                "WebAuthn verification not found: the user has no passkey.",
+            ),
             E::Internal(what) => Self::internal(&what),
             E::Store(e) => store_error(e),
+        }
+    }
+}
+
+/// What the MFA policy asks, with the data the sign-in page needs to offer it.
+fn mfa_demand(demand: MfaDemand) -> ApiError {
+    match demand {
+        MfaDemand::Verify { available, masked } => {
+            let mut data = json!({"availableFactors": available});
+            if !masked.is_empty() {
+                data["maskedIdentifiers"] = json!(masked);
+            }
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "session.mfa.require_mfa_verification",
+                "MFA verification is required to sign in.",
+            )
+            .with_data(data)
+        }
+        MfaDemand::Bind { available, skippable } => {
+            let mut data = json!({"availableFactors": available});
+            if skippable {
+                data["skippable"] = true.into();
+            }
+            ApiError::new(UNPROCESSABLE, "user.missing_mfa", "You need to bind an MFA factor before signing in.")
+                .with_data(data)
+        }
+        MfaDemand::Suggest { available, masked } => ApiError::new(
+            UNPROCESSABLE,
+            "session.mfa.suggest_additional_mfa",
+            "Add another MFA factor to keep your account safe.",
+        )
+        .with_data(
+            json!({"availableFactors": available, "maskedIdentifiers": masked, "skippable": true, "suggestion": true}),
+        ),
+        MfaDemand::BackupCodes => {
+            ApiError::new(UNPROCESSABLE, "session.mfa.backup_code_required", "Backup codes are required.")
         }
     }
 }

@@ -5,7 +5,9 @@
 mod applications;
 mod connectors;
 mod experience;
+mod mfa;
 mod oauth;
+mod one_time_tokens;
 mod organizations;
 mod resources;
 mod roles;
@@ -72,6 +74,11 @@ impl ApiError {
     /// 404 `entity.not_found` (Logto's answer when a relation or child row is missing).
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "entity.not_found", "The resource does not exist.")
+    }
+
+    /// 404 `guard.route_not_found`: no route for the path.
+    pub fn route_not_found(path: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "guard.route_not_found", format!("No route matches `{path}`."))
     }
 
     pub fn internal(what: &dyn std::fmt::Display) -> Self {

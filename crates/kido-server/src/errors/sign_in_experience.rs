@@ -1,5 +1,6 @@
 //! The sign-in experience's configuration: each broken rule gets Logto's code.
 
+use axum::http::StatusCode;
 use kido_core::sign_in_experience::{Rule, SignInExperienceError};
 use serde_json::json;
 
@@ -18,6 +19,12 @@ impl From<SignInExperienceError> for ApiError {
                 "Input is invalid. User information data is required to check user information.",
             )
             .with_data(json!({"message": "User information data is required to check user information."})),
+            E::UsernameCaseConflicts { total, samples } => Self::new(
+                StatusCode::CONFLICT,
+                "sign_in_experiences.username_policy_case_conflicts_exist",
+                format!("{total} usernames differ only by case; rename them before usernames become case-insensitive."),
+            )
+            .with_data(json!({"totalConflicts": total, "samples": samples})),
             E::Store(e) => store_error(e),
         }
     }

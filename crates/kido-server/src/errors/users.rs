@@ -26,6 +26,7 @@ impl From<UserError> for ApiError {
                 "user.phone_already_in_use",
                 "This phone number is associated with an existing account.",
             ),
+            E::InvalidPhone => Self::new(UNPROCESSABLE, "user.invalid_phone", "The phone number is not valid."),
             E::UnsupportedSearch(why) => {
                 Self::new(BAD_REQUEST, "request.invalid_input", format!("Input is invalid. {why}"))
             }
@@ -42,6 +43,11 @@ impl From<UserError> for ApiError {
                 UNPROCESSABLE,
                 "user.invalid_role_type",
                 "Invalid role type, can not assign machine-to-machine role to user.",
+            ),
+            E::RoleTypeConstraint => Self::new(
+                UNPROCESSABLE,
+                "entity.db_constraint_violated",
+                "Machine-to-machine roles cannot be assigned to users.",
             ),
             E::UserHasRole(id) => Self::new(
                 UNPROCESSABLE,

@@ -18,7 +18,9 @@ use kido_core::experience::{
 };
 use kido_proto::sign_in_experience::{SignInMode, SignUpIdentifier};
 
+use super::form_error::{Failure, Field, FormError, fields};
 use super::i18n::Texts;
+use super::mfa;
 use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::{ClientIp, first_language};
@@ -99,7 +101,7 @@ struct IdentifierPage<'a> {
     t: &'static Texts,
     title: &'a str,
     intro: Option<&'a str>,
-    error: Option<&'a str>,
+    error: FormError,
     path: &'a str,
     query: String,
     csrf: &'a str,
@@ -118,25 +120,26 @@ pub fn identifier_form(
     csrf: &str,
     flow: Flow,
     value: &str,
-    error: Option<&str>,
+    failure: Option<Failure>,
     query: &Option<String>,
 ) -> Response {
     let t = view.t();
     let (label, autocomplete) = identifier_label(view, flow);
+    // Agreement is asked where the flow ends in a signed-in session (the code page has no room for it).
+    let terms = if flow == Flow::ForgotPassword { None } else { view.terms(flow.event()) };
     let page = IdentifierPage {
         v: view,
         t,
         title: flow.title(t),
         intro: (flow == Flow::ForgotPassword).then_some(t.forgot_intro),
-        error,
+        error: FormError::on_page(failure, &fields(&[Field::Identifier], &terms)),
         path: flow.path(),
         query: carry_query(query),
         csrf,
         label,
         autocomplete,
         value,
-        // Agreement is asked where the flow ends in a signed-in session (the code page has no room for it).
-        terms: if flow == Flow::ForgotPassword { None } else { view.terms(flow.event()) },
+        terms,
         back_to_sign_in: flow != Flow::Register,
         have_account: flow == Flow::Register && view.sie.sign_in_mode != SignInMode::Register,
     };
@@ -199,8 +202,8 @@ async fn send_code(
             Redirect::to(&format!("{}/verification-code/verify{}", flow.path(), carry_query(&query))).into_response()
         }
         Err(e) => {
-            let (status, text) = failure(&view, e);
-            identifier_form(&view, status, &csrf, flow, &value, Some(text), &query)
+            let (status, failure) = failure(&view, e);
+            identifier_form(&view, status, &csrf, flow, &value, Some(failure), &query)
         }
     }
 }
@@ -211,7 +214,7 @@ struct CodePage<'a> {
     v: &'a View,
     t: &'static Texts,
     title: &'a str,
-    error: Option<&'a str>,
+    error: FormError,
     to: &'a str,
     path: &'a str,
     query: String,
@@ -224,10 +227,11 @@ fn code_form(
     csrf: &str,
     flow: Flow,
     to: &str,
-    error: Option<&str>,
+    failure: Option<Failure>,
     query: &Option<String>,
 ) -> Response {
     let t = view.t();
+    let error = FormError::on_page(failure, &[Field::Code]);
     let page =
         CodePage { v: view, t, title: t.code_title, error, to, path: flow.path(), query: carry_query(query), csrf };
     view.render(status, &page)
@@ -291,8 +295,11 @@ async fn check_code(
         Ok(Next::App(url)) => Redirect::to(&url).into_response(),
         Ok(Next::Page(path)) => Redirect::to(&format!("{path}{}", carry_query(&query))).into_response(),
         Err(e) => {
-            let (status, text) = failure(&view, e);
-            code_form(&view, status, &csrf, flow, &record.identifier.value, Some(text), &query)
+            if let Some(second_factor) = mfa::redirect_for(&e, &query) {
+                return second_factor;
+            }
+            let (status, failure) = failure(&view, e);
+            code_form(&view, status, &csrf, flow, &record.identifier.value, Some(failure), &query)
         }
     }
 }
@@ -370,7 +377,7 @@ struct ProfilePage<'a> {
     v: &'a View,
     t: &'static Texts,
     title: &'a str,
-    error: Option<&'a str>,
+    error: FormError,
     query: String,
     csrf: &'a str,
     /// The username field (with what was typed so far) when the profile still lacks one.
@@ -384,26 +391,36 @@ fn profile_form(
     status: StatusCode,
     csrf: &str,
     interaction: &Interaction,
-    error: Option<&str>,
+    failure: Option<Failure>,
     query: &Option<String>,
 ) -> Response {
     let t = view.t();
     let profile = &interaction.state.profile;
     let missing = missing_profile(&view.sie, profile);
+    let username = missing.contains(&"username").then(|| profile.username.as_deref().unwrap_or_default());
+    let password = missing.contains(&"password");
+    let terms = if terms_required(&view.sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
+        view.terms(InteractionEvent::Register)
+    } else {
+        None
+    };
+    let mut shown = Vec::new();
+    if username.is_some() {
+        shown.push(Field::Username);
+    }
+    if password {
+        shown.extend([Field::Password, Field::ConfirmPassword]);
+    }
     let page = ProfilePage {
         v: view,
         t,
         title: t.complete_profile_title,
-        error,
+        error: FormError::on_page(failure, &fields(&shown, &terms)),
         query: carry_query(query),
         csrf,
-        username: missing.contains(&"username").then(|| profile.username.as_deref().unwrap_or_default()),
-        password: missing.contains(&"password"),
-        terms: if terms_required(&view.sie, InteractionEvent::Register) && !interaction.state.terms_agreed {
-            view.terms(InteractionEvent::Register)
-        } else {
-            None
-        },
+        username,
+        password,
+        terms,
     };
     view.render(status, &page)
 }
@@ -446,7 +463,7 @@ async fn profile_submit(
         }
         if !form.get("password").is_empty() {
             if form.get("password") != form.get("confirm_password") {
-                return Ok(Err(t.passwords_mismatch));
+                return Ok(Err(Failure::about(Field::ConfirmPassword, t.passwords_mismatch)));
             }
             x.set_profile(tenant, c, ProfileInput::Password(form.get("password").to_owned())).await?;
         }
@@ -454,13 +471,16 @@ async fn profile_submit(
         x.submit(tenant, c).await.map(|next| Ok(next.unwrap_or_default()))
     }
     .await;
-    let error = match result {
+    let (status, failure) = match result {
         Ok(Ok(next)) => return Redirect::to(&next).into_response(),
-        Ok(Err(text)) => (StatusCode::BAD_REQUEST, text),
-        Err(e) => failure(&view, e),
+        Ok(Err(failure)) => (StatusCode::BAD_REQUEST, failure),
+        Err(e) => match mfa::redirect_for(&e, &query) {
+            Some(second_factor) => return second_factor,
+            None => failure(&view, e),
+        },
     };
     match x.load(tenant, c).await {
-        Ok(interaction) => profile_form(&view, error.0, &csrf, &interaction, Some(error.1), &query),
+        Ok(interaction) => profile_form(&view, status, &csrf, &interaction, Some(failure), &query),
         Err(e) => crate::errors::ApiError::from(e).into_response(),
     }
 }
@@ -471,13 +491,20 @@ struct ResetPage<'a> {
     v: &'a View,
     t: &'static Texts,
     title: &'a str,
-    error: Option<&'a str>,
+    error: FormError,
     query: String,
     csrf: &'a str,
 }
 
-fn reset_form(view: &View, status: StatusCode, csrf: &str, error: Option<&str>, query: &Option<String>) -> Response {
+fn reset_form(
+    view: &View,
+    status: StatusCode,
+    csrf: &str,
+    failure: Option<Failure>,
+    query: &Option<String>,
+) -> Response {
     let t = view.t();
+    let error = FormError::on_page(failure, &[Field::Password, Field::ConfirmPassword]);
     view.render(status, &ResetPage { v: view, t, title: t.forgot_title, error, query: carry_query(query), csrf })
 }
 
@@ -516,7 +543,8 @@ async fn reset_submit(
     };
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {
-        return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(t.passwords_mismatch), &query);
+        let mismatch = Failure::about(Field::ConfirmPassword, t.passwords_mismatch);
+        return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(mismatch), &query);
     }
     let password = form.get("password").to_owned();
     let result =
@@ -527,8 +555,8 @@ async fn reset_submit(
             view.render(StatusCode::OK, &page)
         }
         Err(e) => {
-            let (status, text) = failure(&view, e);
-            reset_form(&view, status, &csrf, Some(text), &query)
+            let (status, failure) = failure(&view, e);
+            reset_form(&view, status, &csrf, Some(failure), &query)
         }
     }
 }

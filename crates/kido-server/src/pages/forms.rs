@@ -13,7 +13,9 @@ use kido_core::experience::forms::{PasswordSignIn, UsernameRegistration};
 use kido_proto::sign_in_experience::{SignInIdentifier, SignInMode};
 
 use super::codes::{self, Flow};
+use super::form_error::{Failure, Field, FormError, fields};
 use super::i18n::Texts;
+use super::mfa;
 use super::request::{Posted, carry_query, failure, identifier_from, open, open_post};
 use super::view::{Terms, View};
 use crate::extract::ClientIp;
@@ -26,7 +28,7 @@ struct SignInPage<'a> {
     v: &'a View,
     t: &'static Texts,
     title: &'a str,
-    error: Option<&'a str>,
+    error: FormError,
     csrf: &'a str,
     label: String,
     identifier: &'a str,
@@ -42,7 +44,7 @@ fn sign_in_form(
     status: StatusCode,
     csrf: &str,
     identifier: &str,
-    error: Option<&str>,
+    failure: Option<Failure>,
     query: &Option<String>,
 ) -> Response {
     let t = view.t();
@@ -59,15 +61,16 @@ fn sign_in_form(
         })
         .collect();
     let label = if labels.is_empty() { t.username.to_owned() } else { labels.join(t.or) };
+    let terms = view.terms(InteractionEvent::SignIn);
     let page = SignInPage {
         v: view,
         t,
         title: t.sign_in_title,
-        error,
+        error: FormError::on_page(failure, &fields(&[Field::Identifier, Field::Password], &terms)),
         csrf,
         label,
         identifier,
-        terms: view.terms(InteractionEvent::SignIn),
+        terms,
         query: carry_query(query),
         code_sign_in: codes::offers(view, Flow::SignIn),
         forgot_password: codes::offers(view, Flow::ForgotPassword),
@@ -82,7 +85,7 @@ struct RegisterPage<'a> {
     v: &'a View,
     t: &'static Texts,
     title: &'a str,
-    error: Option<&'a str>,
+    error: FormError,
     csrf: &'a str,
     username: &'a str,
     terms: Option<Terms>,
@@ -95,18 +98,20 @@ fn register_form(
     status: StatusCode,
     csrf: &str,
     username: &str,
-    error: Option<&str>,
+    failure: Option<Failure>,
     query: &Option<String>,
 ) -> Response {
     let t = view.t();
+    let terms = view.terms(InteractionEvent::Register);
+    let shown = [Field::Username, Field::Password, Field::ConfirmPassword];
     let page = RegisterPage {
         v: view,
         t,
         title: t.register_title,
-        error,
+        error: FormError::on_page(failure, &fields(&shown, &terms)),
         csrf,
         username,
-        terms: view.terms(InteractionEvent::Register),
+        terms,
         query: carry_query(query),
         sign_in: view.sie.sign_in_mode != SignInMode::Register,
     };
@@ -168,8 +173,11 @@ pub async fn sign_in_submit(
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
-            let (status, text) = failure(&view, e);
-            sign_in_form(&view, status, &csrf, &identifier, Some(text), &query)
+            if let Some(second_factor) = mfa::redirect_for(&e, &query) {
+                return second_factor;
+            }
+            let (status, failure) = failure(&view, e);
+            sign_in_form(&view, status, &csrf, &identifier, Some(failure), &query)
         }
     }
 }
@@ -188,7 +196,8 @@ pub async fn register_submit(
     let username = form.get("username").trim().to_owned();
     let t = view.t();
     if form.get("password") != form.get("confirm_password") {
-        return register_form(&view, StatusCode::BAD_REQUEST, &csrf, &username, Some(t.passwords_mismatch), &query);
+        let mismatch = Failure::about(Field::ConfirmPassword, t.passwords_mismatch);
+        return register_form(&view, StatusCode::BAD_REQUEST, &csrf, &username, Some(mismatch), &query);
     }
     let post = UsernameRegistration {
         username: username.clone(),
@@ -199,8 +208,11 @@ pub async fn register_submit(
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
-            let (status, text) = failure(&view, e);
-            register_form(&view, status, &csrf, &username, Some(text), &query)
+            if let Some(second_factor) = mfa::redirect_for(&e, &query) {
+                return second_factor;
+            }
+            let (status, failure) = failure(&view, e);
+            register_form(&view, status, &csrf, &username, Some(failure), &query)
         }
     }
 }

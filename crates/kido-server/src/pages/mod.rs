@@ -1,10 +1,16 @@
-//! The hosted pages: sign-in, registration, logout and errors, rendered on the server and
+//! The hosted pages: sign-in, registration, consent, logout and errors, rendered on the server and
 //! working without JavaScript. Forms call the same domain functions as the Experience
 //! API, so there is one implementation of the rules.
 
 mod codes;
+mod consent;
+mod demo_app;
+mod form_error;
 mod forms;
 mod i18n;
+mod landing;
+mod mfa;
+mod palette;
 mod request;
 mod view;
 
@@ -23,8 +29,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     let router = Router::new()
         .route("/sign-in", get(forms::sign_in_page).post(forms::sign_in_submit))
-        .route("/register", get(forms::register_page).post(forms::register_submit));
-    codes::routes(router)
+        .route("/register", get(forms::register_page).post(forms::register_submit))
+        .route("/consent", get(consent::consent_page).post(consent::consent_submit))
+        .route("/", get(landing::landing_page));
+    demo_app::routes(mfa::routes(codes::routes(router)))
 }
 
 #[derive(Template)]
@@ -35,6 +43,7 @@ struct ErrorPage<'a> {
     lead: &'a str,
     error: &'a str,
     description: &'a str,
+    back: Option<String>,
 }
 
 /// Kido's error page (for requests that cannot be sent back to the client).
@@ -49,7 +58,8 @@ pub async fn error_page(
     let view = View::new(app, headers, ui_locales, None).await;
     let t = view.t();
     let lead = if error == "session_not_found" { t.session_lost } else { t.request_invalid };
-    view.render(status, &ErrorPage { v: &view, title: t.error_title, lead, error, description })
+    let back = view.way_back(Some(headers));
+    view.render(status, &ErrorPage { v: &view, title: t.error_title, lead, error, description, back })
 }
 
 #[derive(Template)]

@@ -9,6 +9,7 @@ use kido_core::ids;
 use kido_core::passwords::PasswordError;
 use subtle::ConstantTimeEq;
 
+use super::form_error::{Failure, Field};
 use super::i18n::Texts;
 use super::view::View;
 use crate::errors::ApiError;
@@ -118,49 +119,64 @@ pub(super) fn identifier_from(input: &str) -> Identifier {
     }
 }
 
-/// Status and message of a failed step.
-pub(super) fn failure(view: &View, e: ExperienceError) -> (StatusCode, &'static str) {
-    let text = error_text(view.t(), &e);
-    (ApiError::from(e).status, text)
+/// Status and message of a failed step, with the field it is about.
+pub(super) fn failure(view: &View, e: ExperienceError) -> (StatusCode, Failure) {
+    let failure = error_text(view.t(), &e);
+    (ApiError::from(e).status, failure)
 }
 
-fn error_text(t: &'static Texts, e: &ExperienceError) -> &'static str {
+fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
     use ExperienceError as E;
+    let general = |text| Failure { text, field: None };
     match e {
-        E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => t.invalid_credentials,
-        E::Suspended => t.suspended,
-        E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => t.method_disabled,
-        E::Forbidden | E::InvalidInteractionType | E::ForgotPasswordStandsAlone | E::ResetChannelNotEnabled => {
-            t.mode_forbidden
+        E::InvalidCredentials | E::VerificationFailed | E::VerificationNotFound => {
+            Failure::about(Field::Password, t.invalid_credentials)
         }
-        E::UsernameInUse => t.username_in_use,
-        E::EmailInUse | E::PhoneInUse => t.identifier_in_use,
-        E::IdentifierMismatch(_) => t.code_expired,
-        E::SamePassword => t.same_password,
-        E::NewPasswordRequired => t.password_rejected,
+        E::Suspended => general(t.suspended),
+        E::SignInMethodNotEnabled | E::SignUpMethodNotEnabled => general(t.method_disabled),
+        E::Forbidden | E::InvalidInteractionType | E::ForgotPasswordStandsAlone | E::ResetChannelNotEnabled => {
+            general(t.mode_forbidden)
+        }
+        E::UsernameInUse => Failure::about(Field::Username, t.username_in_use),
+        E::EmailInUse | E::PhoneInUse => Failure::about(Field::Identifier, t.identifier_in_use),
+        E::IdentifierMismatch(_) => Failure::about(Field::Code, t.code_expired),
+        E::SamePassword => Failure::about(Field::Password, t.same_password),
+        E::NewPasswordRequired => Failure::about(Field::Password, t.password_rejected),
         E::Code(c) => code_error_text(t, c),
-        E::Invalid(_) => t.username_invalid,
-        E::PasswordRejected(_) | E::PasswordLength(_) => t.password_rejected,
-        E::Blocked { .. } => t.blocked,
-        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => t.blocked,
-        E::Password(_) => t.generic_error,
-        E::CredentialsChanged => t.session_lost,
-        E::TermsNotAgreed => t.terms_not_agreed,
-        E::MissingProfile(_) => t.missing_profile,
-        E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => t.session_lost,
-        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => t.generic_error,
+        E::Invalid(_) => Failure::about(Field::Username, t.username_invalid),
+        E::PasswordRejected(_) | E::PasswordLength(_) => Failure::about(Field::Password, t.password_rejected),
+        E::Blocked { .. } => general(t.blocked),
+        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => general(t.blocked),
+        E::Password(_) => general(t.generic_error),
+        E::CredentialsChanged => general(t.session_lost),
+        E::TermsNotAgreed => Failure::about(Field::Agree, t.terms_not_agreed),
+        E::MissingProfile(_) => general(t.missing_profile),
+        E::Mfa(_) => general(t.mfa_unavailable),
+        E::InvalidTotpCode | E::InvalidBackupCode => Failure::about(Field::Code, t.mfa_code_wrong),
+        E::MfaFactorNotEnabled
+        | E::MfaPendingInfoNotFound
+        | E::TotpInUse
+        | E::BackupCodeAlone
+        | E::MfaNotSkippable
+        | E::WebAuthnFailed(_)
+        | E::WebAuthnNotFound => general(t.generic_error),
+        E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => general(t.session_lost),
+        // The hosted pages take no magic links; the Experience API does.
+        E::OneTimeToken(_) | E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => {
+            general(t.generic_error)
+        }
     }
 }
 
-fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> &'static str {
+fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> Failure {
     use kido_core::verification_codes::CodeError as C;
     match e {
-        C::Mismatch => t.code_wrong,
-        C::NotFound | C::Expired => t.code_expired,
-        C::ExceedMaxTry => t.too_many_codes,
-        C::RateLimited => t.rate_limited,
-        C::InvalidRecipient(_) => t.invalid_identifier,
-        C::Connector(_) | C::Store(_) => t.delivery_failed,
+        C::Mismatch => Failure::about(Field::Code, t.code_wrong),
+        C::NotFound | C::Expired => Failure::about(Field::Code, t.code_expired),
+        C::ExceedMaxTry => Failure::about(Field::Code, t.too_many_codes),
+        C::RateLimited => Failure { text: t.rate_limited, field: None },
+        C::InvalidRecipient(_) => Failure::about(Field::Identifier, t.invalid_identifier),
+        C::Connector(_) | C::Store(_) => Failure { text: t.delivery_failed, field: None },
     }
 }
 

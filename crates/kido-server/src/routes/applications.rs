@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
-    Application, ApplicationSecret, ApplicationType, CreateApplication, CreateApplicationSecret, RoleIds,
-    UpdateApplication, UpdateApplicationSecret,
+    Application, ApplicationSecret, ApplicationType, ApplicationWithAdmin, CreateApplication, CreateApplicationSecret,
+    RoleIds, UpdateApplication, UpdateApplicationSecret,
 };
 use kido_proto::roles::Role;
 use kido_proto::roles::RoleFilter;
+use kido_proto::{ApplicationId, RoleId};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -98,26 +99,27 @@ async fn create_application(
     Ok(axum::Json(app.core.applications().create(app.tenant.id(), body).await?))
 }
 
-/// Get an application.
+/// Get an application; `isAdmin` says whether it holds the Management API role.
 #[utoipa::path(get, path = "/api/applications/{id}", operation_id = "GetApplication", tag = "Applications",
     params(("id" = String, Path, description = "Application id.")),
-    responses((status = 200, body = Application, description = "The application."), ErrorResponses))]
+    responses((status = 200, body = ApplicationWithAdmin, description = "The application."), ErrorResponses))]
 async fn get_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
-) -> Result<axum::Json<Application>, ApiError> {
-    Ok(axum::Json(app.core.applications().get(app.tenant.id(), &id).await?))
+    ApiPath(id): ApiPath<ApplicationId>,
+) -> Result<axum::Json<ApplicationWithAdmin>, ApiError> {
+    Ok(axum::Json(app.core.applications().get_with_admin(app.tenant.id(), &id).await?))
 }
 
-/// Update an application. Objects given replace the stored ones.
+/// Update an application. Objects given replace the stored ones; `isAdmin` gives or takes
+/// the Management API role (machine-to-machine applications only).
 #[utoipa::path(patch, path = "/api/applications/{id}", operation_id = "UpdateApplication", tag = "Applications",
     params(("id" = String, Path, description = "Application id.")), request_body = Option<UpdateApplication>,
     responses((status = 200, body = Application, description = "The updated application."), ErrorResponses))]
 async fn update_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
     ApiJson(body): ApiJson<UpdateApplication>,
 ) -> Result<axum::Json<Application>, ApiError> {
     Ok(axum::Json(app.core.applications().update(app.tenant.id(), &id, body).await?))
@@ -130,7 +132,7 @@ async fn update_application(
 async fn delete_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.applications().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -143,7 +145,7 @@ async fn delete_application(
 async fn list_application_secrets(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
 ) -> Result<axum::Json<Vec<ApplicationSecret>>, ApiError> {
     Ok(axum::Json(app.core.applications().secrets(app.tenant.id(), &id).await?))
 }
@@ -155,7 +157,7 @@ async fn list_application_secrets(
 async fn create_application_secret(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
     ApiJson(body): ApiJson<CreateApplicationSecret>,
 ) -> Result<Response, ApiError> {
     let secret = app.core.applications().add_secret(app.tenant.id(), &id, body).await?;
@@ -170,7 +172,7 @@ async fn create_application_secret(
 async fn update_application_secret(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, name)): ApiPath<(String, String)>,
+    ApiPath((id, name)): ApiPath<(ApplicationId, String)>,
     ApiJson(body): ApiJson<UpdateApplicationSecret>,
 ) -> Result<axum::Json<ApplicationSecret>, ApiError> {
     Ok(axum::Json(app.core.applications().rename_secret(app.tenant.id(), &id, &name, &body.name).await?))
@@ -183,7 +185,7 @@ async fn update_application_secret(
 async fn delete_application_secret(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, name)): ApiPath<(String, String)>,
+    ApiPath((id, name)): ApiPath<(ApplicationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.applications().delete_secret(app.tenant.id(), &id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -196,7 +198,7 @@ async fn delete_application_secret(
 async fn list_application_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -213,7 +215,7 @@ async fn list_application_roles(
 async fn assign_application_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<Response, ApiError> {
     let added = app.core.roles().assign_to_application(app.tenant.id(), &id, &body.role_ids).await?;
@@ -227,7 +229,7 @@ async fn assign_application_roles(
 async fn replace_application_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ApplicationId>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<StatusCode, ApiError> {
     app.core.roles().replace_for_application(app.tenant.id(), &id, &body.role_ids).await?;
@@ -241,7 +243,7 @@ async fn replace_application_roles(
 async fn delete_application_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, role_id)): ApiPath<(String, String)>,
+    ApiPath((id, role_id)): ApiPath<(ApplicationId, RoleId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_from_application(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)

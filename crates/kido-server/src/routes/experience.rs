@@ -22,13 +22,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/experience/interaction-event", put(switch_event))
         .route("/api/experience/interaction", get(describe))
         .route("/api/experience/verification/password", post(verify_password))
+        .route("/api/experience/verification/new-password-identity", post(verify_new_password_identity))
         .route("/api/experience/verification/verification-code", post(send_code))
         .route("/api/experience/verification/verification-code/verify", post(verify_code))
+        .route("/api/experience/verification/one-time-token/verify", post(verify_one_time_token))
         .route("/api/experience/identification", post(identify))
         .route("/api/experience/profile", post(profile))
         .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/terms-agreement", put(agree_to_terms))
         .route("/api/experience/submit", post(submit))
+        // Logto's legacy interaction API: its sign-in UI still uses the consent routes.
+        .route("/api/interaction/consent", get(consent_info).post(consent))
 }
 
 #[derive(Deserialize)]
@@ -86,6 +90,23 @@ async fn verify_password(
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
 
+/// `{identifier: {type: "username", value}, password}`: a sign-up's username and password.
+async fn verify_new_password_identity(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Response, ApiError> {
+    if body.identifier.kind != IdentifierType::Username {
+        return Err(ApiError::invalid_input("body", "`identifier.type` must be `username`"));
+    }
+    let id = app
+        .core
+        .experience()
+        .verify_new_password_identity(&app.tenant.context, &cookie, body.identifier, body.password)
+        .await?;
+    Ok(axum::Json(json!({"verificationId": id})).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SendCodeBody {
@@ -130,6 +151,32 @@ async fn verify_code(
         .experience()
         .verify_code(&app.tenant.context, &cookie, body.identifier, &body.verification_id, &body.code)
         .await?;
+    Ok(axum::Json(json!({"verificationId": id})).into_response())
+}
+
+#[derive(Deserialize)]
+struct OneTimeTokenBody {
+    identifier: Identifier,
+    token: String,
+}
+
+/// `{identifier: {type: "email", value}, token}`: a magic link's token, spent once.
+async fn verify_one_time_token(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    ApiJson(body): ApiJson<OneTimeTokenBody>,
+) -> Result<Response, ApiError> {
+    if body.identifier.kind != IdentifierType::Email {
+        return Err(ApiError::invalid_input("body", "`identifier.type` must be `email`"));
+    }
+    if body.identifier.value.is_empty() || body.identifier.value.len() > 256 {
+        return Err(ApiError::invalid_input("body", "the identifier must be 1 to 256 characters"));
+    }
+    if body.token.is_empty() || body.token.len() > 256 {
+        return Err(ApiError::invalid_input("body", "`token` must be 1 to 256 characters"));
+    }
+    let id =
+        app.core.experience().verify_one_time_token(&app.tenant.context, &cookie, body.identifier, &body.token).await?;
     Ok(axum::Json(json!({"verificationId": id})).into_response())
 }
 
@@ -222,4 +269,28 @@ async fn submit(State(app): State<AppState>, SignInCookie(cookie): SignInCookie)
         None => json!({}),
     };
     Ok(axum::Json(body).into_response())
+}
+
+async fn consent_info(State(app): State<AppState>, SignInCookie(cookie): SignInCookie) -> Result<Response, ApiError> {
+    let info = app.core.experience().describe_consent(&app.tenant.context, &cookie).await?;
+    Ok(axum::Json(info).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsentBody {
+    #[serde(default)]
+    organization_ids: Vec<String>,
+}
+
+/// Records the user's consent; `{redirectTo}` is `/oidc/auth/{uid}`.
+async fn consent(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    ApiJson(body): ApiJson<ConsentBody>,
+) -> Result<Response, ApiError> {
+    let x = app.core.experience();
+    let interaction = x.load(&app.tenant.context, &cookie).await?;
+    let redirect_to = x.answer_consent(&app.tenant.context, &cookie, &interaction, true, body.organization_ids).await?;
+    Ok(axum::Json(json!({"redirectTo": redirect_to})).into_response())
 }

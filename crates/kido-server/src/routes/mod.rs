@@ -4,8 +4,10 @@
 mod applications;
 mod connectors;
 mod experience;
+mod experience_mfa;
 mod logs;
 mod oidc;
+mod one_time_tokens;
 mod organization_invitations;
 mod organization_jit;
 mod organization_template;
@@ -15,6 +17,7 @@ mod roles;
 mod sign_in_experience;
 mod sso_connectors;
 mod status;
+mod user_mfa;
 mod users;
 mod verification_codes;
 
@@ -34,8 +37,14 @@ pub use oidc::render_discovery;
 /// the document is first asked for.
 pub fn build() -> Router<AppState> {
     let (api, _) = api().split_for_parts();
-    api.merge(oidc::router())
-        .merge(experience::router())
+    // Management API changes get their event line (`events.rs`); the Experience API,
+    // pages and OIDC routes are not Management API calls.
+    let api = api.layer(axum::middleware::from_fn(crate::events::management_changes));
+    // The JSON routes name body keys they ignore; the OAuth routes (forms) need no collector.
+    let named = || axum::middleware::from_fn(crate::unknown_keys::report);
+    api.layer(named())
+        .merge(oidc::router())
+        .merge(experience::router().merge(experience_mfa::router()).layer(named()))
         .merge(crate::pages::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::body_limit::limit_body))
@@ -50,12 +59,14 @@ pub fn openapi_document() -> String {
 fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(status::status))
+        .routes(routes!(status::ready))
         .routes(routes!(openapi::swagger_json))
         .routes(routes!(openapi::management_openapi_json))
         .merge(applications::router())
         .merge(resources::router())
         .merge(roles::router())
         .merge(users::router())
+        .merge(user_mfa::router())
         .merge(logs::router())
         .merge(sign_in_experience::router())
         .merge(connectors::router())
@@ -65,12 +76,13 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(organization_invitations::router())
         .merge(organization_jit::router())
         .merge(sso_connectors::router())
+        .merge(one_time_tokens::router())
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::NOT_FOUND,
-        "guard.route_not_found",
-        format!("No route matches `{}`.", uri.path()),
-    )
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path() == "/oidc" || uri.path().starts_with("/oidc/") {
+        return oidc::unrecognized(method, uri).await;
+    }
+    ApiError::route_not_found(uri.path()).into_response()
 }

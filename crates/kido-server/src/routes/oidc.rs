@@ -5,17 +5,17 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError, SESSION_TTL_MS};
+use kido_core::oidc::authorize::{AuthorizeOutcome, INTERACTION_TTL_MS, PageError, ResumeOutcome, SESSION_TTL_MS};
 use kido_core::oidc::grants::{CodeRequest, RefreshRequest, TokenSet};
 use kido_core::oidc::issued_tokens::UserinfoError;
 use kido_core::oidc::keys::KeyRing;
 use kido_core::oidc::logout::LogoutRequest;
-use kido_core::oidc::params::{self, Params};
+use kido_core::oidc::params::{self, Charset, Params};
 use kido_core::oidc::{ClientAuth, ClientCredentialsRequest, TokenError};
 use kido_proto::oauth::{OAuthErrorBody, TokenResponse};
 use serde_json::json;
@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::cookies;
 use crate::errors::{ApiError, OAuthError};
 use crate::extract::ClientIp;
+use crate::interaction_cookie::InteractionMap;
 use crate::pages;
 use crate::state::AppState;
 
@@ -40,6 +41,21 @@ pub fn router() -> Router<AppState> {
         .route("/oidc/session/end", get(end_session_get).post(end_session_post))
         .route("/oidc/session/end/confirm", post(end_session_confirm))
         .route("/oidc/session/end/success", get(end_session_success))
+        .method_not_allowed_fallback(unrecognized)
+}
+
+/// Any other `/oidc/*` request, or a method a route does not take: 404 in the OAuth error
+/// format, naming the method and the path under the issuer (as oidc-provider does).
+pub(super) async fn unrecognized(method: Method, uri: Uri) -> Response {
+    let path = uri.path().strip_prefix("/oidc").filter(|p| !p.is_empty()).unwrap_or("/");
+    let path: String = path.chars().take(256).collect();
+    let body = OAuthErrorBody {
+        error: "invalid_request".into(),
+        error_description: format!("unrecognized route or not allowed method ({method} on {path})"),
+        code: "oidc.invalid_request".into(),
+        message: "Request is invalid.".into(),
+    };
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 /// The discovery document for a tenant, rendered once at start. Lists what Kido serves.
@@ -63,12 +79,14 @@ pub fn render_discovery(issuer: &str, keys: &KeyRing) -> String {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": kido_core::oidc::claims::OIDC_SCOPES,
+        // The claims Kido issues by scope (`claims.rs`); like Logto, not the JWT's own
+        // `aud`, `exp`, `iat`, `nonce`, `at_hash`.
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "name", "family_name",
+            "sub", "iss", "auth_time", "sid", "name", "family_name",
             "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
             "gender", "birthdate", "zoneinfo", "locale", "updated_at", "username", "created_at", "email",
             "email_verified", "phone_number", "phone_number_verified", "address", "custom_data", "identities",
-            "sso_identities", "roles"
+            "sso_identities", "roles", "organizations", "organization_data", "organization_roles"
         ],
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": false,
@@ -128,58 +146,106 @@ async fn authorize_get(
     authorize(app, headers, ip, query.unwrap_or_default().as_bytes()).await
 }
 
-/// OIDC Core §3.1.2.1: the authorization endpoint also takes a form POST.
+/// OIDC Core §3.1.2.1: the authorization endpoint also takes a form POST. A body that
+/// cannot be read, or repeats a parameter, is answered in JSON as Logto does.
 async fn authorize_post(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    authorize(app, headers, ip, &body).await
+    let query = match params::parse_form(&body, Charset::Utf8) {
+        Ok(query) => query,
+        Err(e) => return OAuthError(TokenError::InvalidRequest(e)).into_response(),
+    };
+    if let Some(key) = params::duplicated(&query) {
+        let e = TokenError::InvalidRequest(format!("'{key}' parameter must not be provided twice"));
+        return OAuthError(e).into_response();
+    }
+    authorize_with(app, headers, ip, query).await
 }
 
 async fn authorize(app: AppState, headers: HeaderMap, ip: Option<String>, raw: &[u8]) -> Response {
-    let query = match pairs(raw) {
-        Ok(query) => query,
-        Err(e) => return page_error(&app, &headers, &[], e).await,
-    };
-    let session = cookies::get(&headers, cookies::SESSION);
+    match pairs(raw) {
+        Ok(query) => authorize_with(app, headers, ip, query).await,
+        Err(e) => page_error(&app, &headers, &[], e).await,
+    }
+}
+
+async fn authorize_with(
+    app: AppState,
+    headers: HeaderMap,
+    ip: Option<String>,
+    query: Vec<(String, String)>,
+) -> Response {
+    let session = session_cookie(&app, &headers);
     match app.core.authorization().authorize(&app.tenant.context, &query, session, ip.as_deref()).await {
         Ok(AuthorizeOutcome::Redirect(location)) => see_other(&location, vec![]),
-        Ok(AuthorizeOutcome::SignIn { interaction_cookie, location }) => {
-            let cookie = cookies::set(
-                cookies::INTERACTION,
-                &interaction_cookie,
-                INTERACTION_TTL_MS / 1000,
-                app.tenant.secure_cookies(),
-            );
-            see_other(&location, vec![cookie])
+        Ok(AuthorizeOutcome::SignIn { interaction_cookie, client_id, location }) => {
+            // Beside the sign-ins other clients have pending in this browser.
+            let map = InteractionMap::from_headers(&headers).start(&client_id, &interaction_cookie);
+            see_other(&location, vec![interaction_cookie_header(&app, &map)])
         }
         Err(e) => page_error(&app, &headers, &query, e).await,
     }
 }
 
-/// `GET /oidc/auth/{uid}`: back from the hosted pages.
+/// `GET /oidc/auth/{uid}`: back from the sign-in, then back from `/consent`.
 async fn resume(State(app): State<AppState>, headers: HeaderMap, Path(uid): Path<String>) -> Response {
-    let interaction = cookies::get(&headers, cookies::INTERACTION);
-    let session = cookies::get(&headers, cookies::SESSION);
-    match app.core.authorization().resume(&app.tenant.context, &uid, interaction, session).await {
-        Ok(outcome) => {
-            let secure = app.tenant.secure_cookies();
-            let mut set = Vec::new();
-            if let Some(session) = outcome.session_cookie {
-                set.push(cookies::set(cookies::SESSION, &session, SESSION_TTL_MS / 1000, secure));
-                set.push(cookies::clear(cookies::INTERACTION, secure));
-            }
-            see_other(&outcome.location, set)
+    let map = InteractionMap::from_headers(&headers);
+    let session = session_cookie(&app, &headers);
+    let outcome = match app.core.authorization().resume(&app.tenant.context, &uid, &map.values(), session).await {
+        Ok(outcome) => outcome,
+        Err(e) => return page_error(&app, &headers, &[], e).await,
+    };
+    match outcome {
+        ResumeOutcome::SignIn { location } => see_other(&location, vec![]),
+        ResumeOutcome::Consent { location, session_cookie } => {
+            let mut set = set_session(&app, &session_cookie);
+            // Logto's clients keep only the cookies this answer sets for the next steps.
+            set.push(interaction_cookie_header(&app, &map));
+            see_other(&location, set)
         }
-        Err(e) => page_error(&app, &headers, &[], e).await,
+        ResumeOutcome::Done { location, session_cookie, client_id } => {
+            let mut set = session_cookie.map(|s| set_session(&app, &s)).unwrap_or_default();
+            let rest = map.without(&client_id);
+            let secure = app.tenant.secure_cookies();
+            set.push(if rest.is_empty() {
+                cookies::clear(cookies::INTERACTION, secure)
+            } else {
+                interaction_cookie_header(&app, &rest)
+            });
+            see_other(&location, set)
+        }
     }
 }
 
-/// `POST /oidc/token` (RFC 6749 §3.2), form-encoded.
+/// `Set-Cookie` for the interaction cookie holding `map`.
+fn interaction_cookie_header(app: &AppState, map: &InteractionMap) -> HeaderValue {
+    cookies::set(cookies::INTERACTION, &map.encode(), INTERACTION_TTL_MS / 1000, app.tenant.secure_cookies())
+}
+
+/// The browser's `_session` cookie, if its `_session.sig` checks out.
+fn session_cookie<'a>(app: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    let value = cookies::get(headers, cookies::SESSION)?;
+    let sig = cookies::get(headers, cookies::SESSION_SIG)?;
+    let key = app.core.cookie_key(app.tenant.id())?;
+    key.verify(cookies::SESSION, value, sig).then_some(value)
+}
+
+/// `Set-Cookie` for `_session` and its signature `_session.sig`.
+fn set_session(app: &AppState, value: &str) -> Vec<HeaderValue> {
+    let (secure, max_age) = (app.tenant.secure_cookies(), SESSION_TTL_MS / 1000);
+    let mut set = vec![cookies::set(cookies::SESSION, value, max_age, secure)];
+    if let Some(key) = app.core.cookie_key(app.tenant.id()) {
+        set.push(cookies::set(cookies::SESSION_SIG, &key.sign(cookies::SESSION, value), max_age, secure));
+    }
+    set
+}
+
+/// `POST /oidc/token` (RFC 6749 §3.2), form-encoded (or JSON, as Logto accepts).
 async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let form = TokenForm::parse(&headers, &body)?;
+    let form = TokenForm::parse(&headers, &body, "/token")?;
     let grant_type = form
         .single("grant_type")?
         .ok_or_else(|| TokenError::InvalidRequest("missing required parameter 'grant_type'".into()))?;
@@ -301,7 +367,7 @@ fn userinfo_error(app: &AppState, status: StatusCode, error: &str, description: 
 
 /// `POST /oidc/token/introspection` (RFC 7662).
 async fn introspection(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let form = TokenForm::parse(&headers, &body)?;
+    let form = TokenForm::parse(&headers, &body, "/token/introspection")?;
     let auth = client_auth(&headers, &form)?;
     let token = form.required("token")?;
     let answer = app.core.issued_tokens().introspect(&app.tenant.context, &auth, token).await?;
@@ -310,7 +376,7 @@ async fn introspection(State(app): State<AppState>, headers: HeaderMap, body: By
 
 /// `POST /oidc/token/revocation` (RFC 7009): 200 with an empty body, known token or not.
 async fn revocation(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let form = TokenForm::parse(&headers, &body)?;
+    let form = TokenForm::parse(&headers, &body, "/token/revocation")?;
     let auth = client_auth(&headers, &form)?;
     let token = form.required("token")?;
     app.core.issued_tokens().revoke(&app.tenant.context, &auth, token).await?;
@@ -342,7 +408,7 @@ async fn end_session(app: AppState, headers: HeaderMap, raw: &[u8]) -> Response 
         Err(e) => return page_error(&app, &headers, &[], e).await,
     };
     let request = logout_request(&params);
-    let session = cookies::get(&headers, cookies::SESSION);
+    let session = session_cookie(&app, &headers);
     match app.core.logout().prompt(&app.tenant.context, &request, session).await {
         Ok(prompt) => pages::logout_page(&app, &headers, &params, &request, &prompt).await,
         Err(e) => page_error(&app, &headers, &params, e).await,
@@ -360,9 +426,15 @@ async fn end_session_confirm(State(app): State<AppState>, headers: HeaderMap, bo
         let e = PageError { error: "invalid_request", description: "logout was not confirmed".into() };
         return page_error(&app, &headers, &params, e).await;
     }
-    let session = cookies::get(&headers, cookies::SESSION);
+    let session = session_cookie(&app, &headers);
     match app.core.logout().confirm(&app.tenant.context, &request, value("xsrf"), session).await {
-        Ok(location) => see_other(&location, vec![cookies::clear(cookies::SESSION, app.tenant.secure_cookies())]),
+        Ok(location) => {
+            let secure = app.tenant.secure_cookies();
+            see_other(
+                &location,
+                vec![cookies::clear(cookies::SESSION, secure), cookies::clear(cookies::SESSION_SIG, secure)],
+            )
+        }
         Err(e) => page_error(&app, &headers, &params, e).await,
     }
 }
@@ -374,14 +446,33 @@ async fn end_session_success(State(app): State<AppState>, headers: HeaderMap) ->
 struct TokenForm(Vec<(String, String)>);
 
 impl TokenForm {
-    fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, TokenError> {
+    /// A form body in its declared charset (UTF-8 by default, read in place), or a JSON
+    /// object; `endpoint` (under the issuer) names the route in the refusal of other types.
+    fn parse(headers: &HeaderMap, body: &[u8], endpoint: &str) -> Result<Self, TokenError> {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-            return Err(TokenError::InvalidRequest(
-                "only application/x-www-form-urlencoded content-type bodies are supported".into(),
-            ));
-        }
-        params::parse(body).map(Self).map_err(TokenError::InvalidRequest)
+        let mut parts = content_type.split(';');
+        let media_type = parts.next().unwrap_or_default().trim();
+        let pairs = if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+            let label = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+                .map(|(_, label)| label);
+            let charset = match label {
+                None => Charset::Utf8,
+                Some(label) => Charset::from_label(label).ok_or_else(|| {
+                    let label: String = label.trim().chars().take(32).collect();
+                    TokenError::InvalidRequest(format!("unsupported charset \"{label}\""))
+                })?,
+            };
+            params::parse_form(body, charset)
+        } else if media_type.eq_ignore_ascii_case("application/json") {
+            params::parse_json(body)
+        } else {
+            return Err(TokenError::InvalidRequest(format!(
+                "only application/x-www-form-urlencoded content-type bodies are supported on POST {endpoint}"
+            )));
+        };
+        pairs.map(Self).map_err(TokenError::InvalidRequest)
     }
 
     /// A parameter that may appear at most once (RFC 6749 §3.2); empty counts as absent.
@@ -412,7 +503,7 @@ fn client_auth(headers: &HeaderMap, form: &TokenForm) -> Result<ClientAuth, Toke
             ));
         }
         if body_id.is_some_and(|b| b != id) {
-            return Err(TokenError::InvalidRequest("mismatch in body and authorization client ids".into()));
+            return Err(TokenError::InvalidRequest("client_id mismatch".into()));
         }
         return Ok(ClientAuth::Secret { client_id: id, client_secret: secret });
     }

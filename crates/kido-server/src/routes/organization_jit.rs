@@ -17,6 +17,7 @@ use crate::extract::{ApiJson, ApiPath, ManagementScope};
 use crate::openapi::{ErrorResponses, PageParams};
 use crate::pagination::{Listing, Pagination, created};
 use crate::state::AppState;
+use kido_proto::OrganizationId;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,7 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_organization_jit_email_domains(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -59,7 +60,7 @@ async fn list_organization_jit_email_domains(
 async fn create_organization_jit_email_domain(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<JitEmailDomainBody>,
 ) -> Result<Response, ApiError> {
     let item = app.core.organizations().add_jit_email_domain(app.tenant.id(), &id, &body.email_domain).await?;
@@ -73,7 +74,7 @@ async fn create_organization_jit_email_domain(
 async fn replace_organization_jit_email_domains(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<JitEmailDomainsBody>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_jit_email_domains(app.tenant.id(), &id, &body.email_domains).await?;
@@ -87,7 +88,7 @@ async fn replace_organization_jit_email_domains(
 async fn delete_organization_jit_email_domain(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, domain)): ApiPath<(String, String)>,
+    ApiPath((id, domain)): ApiPath<(OrganizationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_jit_email_domain(app.tenant.id(), &id, &domain).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -100,7 +101,7 @@ async fn delete_organization_jit_email_domain(
 async fn list_organization_jit_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
@@ -116,7 +117,7 @@ async fn list_organization_jit_roles(
 async fn create_organization_jit_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<OrganizationRoleIds>,
 ) -> Result<Response, ApiError> {
     app.core.organizations().add_jit_roles(app.tenant.id(), &id, &body.organization_role_ids).await?;
@@ -130,7 +131,7 @@ async fn create_organization_jit_role(
 async fn replace_organization_jit_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<ReplaceOrganizationRoleIds>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_jit_roles(app.tenant.id(), &id, &body.organization_role_ids).await?;
@@ -144,7 +145,7 @@ async fn replace_organization_jit_roles(
 async fn delete_organization_jit_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, role_id)): ApiPath<(String, String)>,
+    ApiPath((id, role_id)): ApiPath<(OrganizationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_jit_role(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -157,7 +158,7 @@ async fn delete_organization_jit_role(
 async fn list_organization_jit_sso_connectors(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
@@ -173,7 +174,7 @@ async fn list_organization_jit_sso_connectors(
 async fn create_organization_jit_sso_connector(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<SsoConnectorIds>,
 ) -> Result<Response, ApiError> {
     app.core.organizations().add_jit_sso_connectors(app.tenant.id(), &id, &body.sso_connector_ids).await?;
@@ -187,7 +188,7 @@ async fn create_organization_jit_sso_connector(
 async fn replace_organization_jit_sso_connectors(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<ReplaceSsoConnectorIds>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_jit_sso_connectors(app.tenant.id(), &id, &body.sso_connector_ids).await?;
@@ -201,7 +202,7 @@ async fn replace_organization_jit_sso_connectors(
 async fn delete_organization_jit_sso_connector(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, connector_id)): ApiPath<(String, String)>,
+    ApiPath((id, connector_id)): ApiPath<(OrganizationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_jit_sso_connector(app.tenant.id(), &id, &connector_id).await?;
     Ok(StatusCode::NO_CONTENT)

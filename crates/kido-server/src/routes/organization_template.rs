@@ -10,6 +10,7 @@ use kido_proto::organizations::{
 };
 use kido_proto::organizations::{Grants, RoleFilter};
 use kido_proto::resources::Scope;
+use kido_proto::{OrganizationRoleId, OrganizationScopeId, ScopeId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -78,15 +79,15 @@ async fn create_organization_role(
     Ok((StatusCode::CREATED, axum::Json(role)).into_response())
 }
 
-/// Get an organization role with the scopes it grants.
+/// Get an organization role as created (what it grants: its `scopes` and `resource-scopes`).
 #[utoipa::path(get, path = "/api/organization-roles/{id}", operation_id = "GetOrganizationRole", tag = "Organization roles",
     params(("id" = String, Path, description = "Organization role id.")),
-    responses((status = 200, body = OrganizationRoleWithScopes, description = "The role."), ErrorResponses))]
+    responses((status = 200, body = OrganizationRole, description = "The role."), ErrorResponses))]
 async fn get_organization_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
-) -> Result<axum::Json<OrganizationRoleWithScopes>, ApiError> {
+    ApiPath(id): ApiPath<OrganizationRoleId>,
+) -> Result<axum::Json<OrganizationRole>, ApiError> {
     Ok(axum::Json(app.core.organization_roles().get(app.tenant.id(), &id).await?))
 }
 
@@ -97,7 +98,7 @@ async fn get_organization_role(
 async fn update_organization_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     ApiJson(body): ApiJson<UpdateOrganizationRole>,
 ) -> Result<axum::Json<OrganizationRole>, ApiError> {
     Ok(axum::Json(app.core.organization_roles().update(app.tenant.id(), &id, body).await?))
@@ -110,7 +111,7 @@ async fn update_organization_role(
 async fn delete_organization_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organization_roles().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -123,7 +124,7 @@ async fn delete_organization_role(
 async fn list_organization_role_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -138,7 +139,7 @@ async fn list_organization_role_scopes(
 async fn create_organization_role_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     ApiJson(body): ApiJson<OrganizationScopeIds>,
 ) -> Result<Response, ApiError> {
     roles(&app).grant(app.tenant.id(), &id, Grants::OrganizationScopes, &body.organization_scope_ids).await?;
@@ -152,7 +153,7 @@ async fn create_organization_role_scope(
 async fn replace_organization_role_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     ApiJson(body): ApiJson<OrganizationScopeIds>,
 ) -> Result<StatusCode, ApiError> {
     roles(&app).replace_grants(app.tenant.id(), &id, Grants::OrganizationScopes, &body.organization_scope_ids).await?;
@@ -166,7 +167,7 @@ async fn replace_organization_role_scopes(
 async fn delete_organization_role_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+    ApiPath((id, scope_id)): ApiPath<(OrganizationRoleId, OrganizationScopeId)>,
 ) -> Result<StatusCode, ApiError> {
     roles(&app).revoke(app.tenant.id(), &id, Grants::OrganizationScopes, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -179,7 +180,7 @@ async fn delete_organization_role_scope(
 async fn list_organization_role_resource_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -195,7 +196,7 @@ async fn list_organization_role_resource_scopes(
 async fn create_organization_role_resource_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     ApiJson(body): ApiJson<ResourceScopeIds>,
 ) -> Result<Response, ApiError> {
     roles(&app).grant(app.tenant.id(), &id, Grants::ResourceScopes, &body.scope_ids).await?;
@@ -209,7 +210,7 @@ async fn create_organization_role_resource_scope(
 async fn replace_organization_role_resource_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationRoleId>,
     ApiJson(body): ApiJson<ResourceScopeIds>,
 ) -> Result<StatusCode, ApiError> {
     roles(&app).replace_grants(app.tenant.id(), &id, Grants::ResourceScopes, &body.scope_ids).await?;
@@ -223,7 +224,7 @@ async fn replace_organization_role_resource_scopes(
 async fn delete_organization_role_resource_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+    ApiPath((id, scope_id)): ApiPath<(OrganizationRoleId, ScopeId)>,
 ) -> Result<StatusCode, ApiError> {
     roles(&app).revoke(app.tenant.id(), &id, Grants::ResourceScopes, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -273,7 +274,7 @@ async fn create_organization_scope(
 async fn get_organization_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationScopeId>,
 ) -> Result<axum::Json<OrganizationScope>, ApiError> {
     Ok(axum::Json(app.core.organization_scopes().get(app.tenant.id(), &id).await?))
 }
@@ -285,7 +286,7 @@ async fn get_organization_scope(
 async fn update_organization_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationScopeId>,
     ApiJson(body): ApiJson<UpdateOrganizationScope>,
 ) -> Result<axum::Json<OrganizationScope>, ApiError> {
     Ok(axum::Json(app.core.organization_scopes().update(app.tenant.id(), &id, body).await?))
@@ -298,7 +299,7 @@ async fn update_organization_scope(
 async fn delete_organization_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationScopeId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organization_scopes().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kido_proto::OrganizationId;
 use kido_proto::organizations::{
     ApplicationWithOrganizationRoles, ApplicationsRolesBody, CreateOrganization, Organization,
     OrganizationApplicationIds, OrganizationRole, OrganizationRoleRefs, OrganizationScope, OrganizationUserIds,
@@ -109,7 +110,7 @@ async fn create_organization(
 async fn get_organization(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
 ) -> Result<axum::Json<Organization>, ApiError> {
     Ok(axum::Json(app.core.organizations().get(app.tenant.id(), &id).await?))
 }
@@ -121,7 +122,7 @@ async fn get_organization(
 async fn update_organization(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<UpdateOrganization>,
 ) -> Result<axum::Json<Organization>, ApiError> {
     Ok(axum::Json(app.core.organizations().update(app.tenant.id(), &id, body).await?))
@@ -134,7 +135,7 @@ async fn update_organization(
 async fn delete_organization(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -150,7 +151,7 @@ async fn delete_organization(
 async fn list_organization_users(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -169,7 +170,7 @@ async fn list_organization_users(
 async fn add_organization_users(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<OrganizationUserIds>,
 ) -> Result<Response, ApiError> {
     app.core.organizations().add_members(app.tenant.id(), &id, MemberKind::User, &body.user_ids).await?;
@@ -184,7 +185,7 @@ async fn add_organization_users(
 async fn replace_organization_users(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<ReplaceOrganizationUsers>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_members(app.tenant.id(), &id, MemberKind::User, &body.user_ids).await?;
@@ -198,7 +199,7 @@ async fn replace_organization_users(
 async fn delete_organization_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(OrganizationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_member(app.tenant.id(), &id, MemberKind::User, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -211,7 +212,7 @@ async fn delete_organization_user(
 async fn assign_organization_roles_to_users(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<UsersRolesBody>,
 ) -> Result<Response, ApiError> {
     app.core
@@ -228,7 +229,7 @@ async fn assign_organization_roles_to_users(
 async fn list_organization_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(OrganizationId, String)>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     member_roles(app, listing, id, MemberKind::User, user_id).await
@@ -242,7 +243,7 @@ async fn list_organization_user_roles(
 async fn assign_organization_roles_to_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(OrganizationId, String)>,
     ApiJson(body): ApiJson<OrganizationRoleRefs>,
 ) -> Result<Response, ApiError> {
     add_member_roles(app, id, MemberKind::User, user_id, body).await
@@ -256,7 +257,7 @@ async fn assign_organization_roles_to_user(
 async fn replace_organization_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(OrganizationId, String)>,
     ApiJson(body): ApiJson<OrganizationRoleRefs>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().replace_member_roles(app.tenant.id(), &id, MemberKind::User, &user_id, &body).await?;
@@ -271,7 +272,7 @@ async fn replace_organization_user_roles(
 async fn delete_organization_user_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id, role_id)): ApiPath<(String, String, String)>,
+    ApiPath((id, user_id, role_id)): ApiPath<(OrganizationId, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_member_role(app.tenant.id(), &id, MemberKind::User, &user_id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -284,7 +285,7 @@ async fn delete_organization_user_role(
 async fn list_organization_user_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(OrganizationId, String)>,
 ) -> Result<axum::Json<Vec<OrganizationScope>>, ApiError> {
     Ok(axum::Json(app.core.organizations().user_scopes(app.tenant.id(), &id, &user_id).await?))
 }
@@ -298,7 +299,7 @@ async fn list_organization_user_scopes(
 async fn list_organization_applications(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -317,7 +318,7 @@ async fn list_organization_applications(
 async fn add_organization_applications(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<OrganizationApplicationIds>,
 ) -> Result<Response, ApiError> {
     app.core.organizations().add_members(app.tenant.id(), &id, MemberKind::Application, &body.application_ids).await?;
@@ -331,7 +332,7 @@ async fn add_organization_applications(
 async fn replace_organization_applications(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<ReplaceOrganizationApplications>,
 ) -> Result<StatusCode, ApiError> {
     app.core
@@ -348,7 +349,7 @@ async fn replace_organization_applications(
 async fn delete_organization_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id)): ApiPath<(String, String)>,
+    ApiPath((id, app_id)): ApiPath<(OrganizationId, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.organizations().remove_member(app.tenant.id(), &id, MemberKind::Application, &app_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -361,7 +362,7 @@ async fn delete_organization_application(
 async fn assign_organization_roles_to_applications(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
     ApiJson(body): ApiJson<ApplicationsRolesBody>,
 ) -> Result<Response, ApiError> {
     app.core
@@ -384,7 +385,7 @@ async fn assign_organization_roles_to_applications(
 async fn list_organization_application_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id)): ApiPath<(String, String)>,
+    ApiPath((id, app_id)): ApiPath<(OrganizationId, String)>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     member_roles(app, listing, id, MemberKind::Application, app_id).await
@@ -398,7 +399,7 @@ async fn list_organization_application_roles(
 async fn assign_organization_roles_to_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id)): ApiPath<(String, String)>,
+    ApiPath((id, app_id)): ApiPath<(OrganizationId, String)>,
     ApiJson(body): ApiJson<OrganizationRoleRefs>,
 ) -> Result<Response, ApiError> {
     add_member_roles(app, id, MemberKind::Application, app_id, body).await
@@ -412,7 +413,7 @@ async fn assign_organization_roles_to_application(
 async fn replace_organization_application_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id)): ApiPath<(String, String)>,
+    ApiPath((id, app_id)): ApiPath<(OrganizationId, String)>,
     ApiJson(body): ApiJson<OrganizationRoleRefs>,
 ) -> Result<StatusCode, ApiError> {
     app.core
@@ -430,7 +431,7 @@ async fn replace_organization_application_roles(
 async fn delete_organization_application_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id, role_id)): ApiPath<(String, String, String)>,
+    ApiPath((id, app_id, role_id)): ApiPath<(OrganizationId, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.core
         .organizations()
@@ -478,7 +479,7 @@ async fn list_application_organizations(
 async fn member_roles(
     app: AppState,
     listing: Listing,
-    organization_id: String,
+    organization_id: OrganizationId,
     kind: MemberKind,
     member_id: String,
 ) -> Result<Response, ApiError> {
@@ -493,7 +494,7 @@ async fn member_roles(
 
 async fn add_member_roles(
     app: AppState,
-    organization_id: String,
+    organization_id: OrganizationId,
     kind: MemberKind,
     member_id: String,
     refs: OrganizationRoleRefs,

@@ -7,6 +7,7 @@ use kido_proto::resources::{
     CreateResource, CreateScope, Resource, ResourceWithScopes, Scope, UpdateResource, UpdateResourceIsDefault,
     UpdateScope,
 };
+use kido_proto::{ResourceId, ScopeId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -69,7 +70,7 @@ async fn create_resource(
 async fn get_resource(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
 ) -> Result<axum::Json<Resource>, ApiError> {
     Ok(axum::Json(app.core.resources().get(app.tenant.id(), &id).await?))
 }
@@ -81,7 +82,7 @@ async fn get_resource(
 async fn update_resource(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
     ApiJson(body): ApiJson<UpdateResource>,
 ) -> Result<axum::Json<Resource>, ApiError> {
     Ok(axum::Json(app.core.resources().update(app.tenant.id(), &id, body).await?))
@@ -94,7 +95,7 @@ async fn update_resource(
 async fn update_resource_is_default(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
     ApiJson(body): ApiJson<UpdateResourceIsDefault>,
 ) -> Result<axum::Json<Resource>, ApiError> {
     Ok(axum::Json(app.core.resources().set_default(app.tenant.id(), &id, body.is_default).await?))
@@ -107,7 +108,7 @@ async fn update_resource_is_default(
 async fn delete_resource(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.resources().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -120,7 +121,7 @@ async fn delete_resource(
 async fn list_resource_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -137,7 +138,7 @@ async fn list_resource_scopes(
 async fn create_resource_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ResourceId>,
     ApiJson(body): ApiJson<CreateScope>,
 ) -> Result<Response, ApiError> {
     let scope = app.core.resources().create_scope(app.tenant.id(), &id, body).await?;
@@ -152,7 +153,7 @@ async fn create_resource_scope(
 async fn update_resource_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+    ApiPath((id, scope_id)): ApiPath<(ResourceId, ScopeId)>,
     ApiJson(body): ApiJson<UpdateScope>,
 ) -> Result<axum::Json<Scope>, ApiError> {
     Ok(axum::Json(app.core.resources().update_scope(app.tenant.id(), &id, &scope_id, body).await?))
@@ -165,7 +166,7 @@ async fn update_resource_scope(
 async fn delete_resource_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+    ApiPath((id, scope_id)): ApiPath<(ResourceId, ScopeId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.resources().delete_scope(app.tenant.id(), &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -9,6 +9,7 @@ use kido_proto::roles::RoleFilter;
 use kido_proto::roles::{
     ApplicationIds, CreateRole, Role, RoleType, RoleWithStats, ScopeIds, ScopeWithResource, UpdateRole,
 };
+use kido_proto::{ApplicationId, RoleId, ScopeId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -86,7 +87,7 @@ async fn create_role(
 async fn get_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
 ) -> Result<axum::Json<Role>, ApiError> {
     Ok(axum::Json(app.core.roles().get(app.tenant.id(), &id).await?))
 }
@@ -98,7 +99,7 @@ async fn get_role(
 async fn update_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     ApiJson(body): ApiJson<UpdateRole>,
 ) -> Result<axum::Json<Role>, ApiError> {
     Ok(axum::Json(app.core.roles().update(app.tenant.id(), &id, body).await?))
@@ -111,7 +112,7 @@ async fn update_role(
 async fn delete_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.roles().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -124,7 +125,7 @@ async fn delete_role(
 async fn list_role_scopes(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.optional_pagination()?;
@@ -141,7 +142,7 @@ async fn list_role_scopes(
 async fn create_role_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     ApiJson(body): ApiJson<ScopeIds>,
 ) -> Result<Response, ApiError> {
     let scopes = app.core.roles().add_scopes(app.tenant.id(), &id, &body.scope_ids).await?;
@@ -155,7 +156,7 @@ async fn create_role_scope(
 async fn delete_role_scope(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, scope_id)): ApiPath<(String, String)>,
+    ApiPath((id, scope_id)): ApiPath<(RoleId, ScopeId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_scope(app.tenant.id(), &id, &scope_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -168,7 +169,7 @@ async fn delete_role_scope(
 async fn list_role_applications(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -184,7 +185,7 @@ async fn list_role_applications(
 async fn create_role_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     ApiJson(body): ApiJson<ApplicationIds>,
 ) -> Result<Response, ApiError> {
     app.core.roles().assign_to_applications(app.tenant.id(), &id, &body.application_ids).await?;
@@ -198,7 +199,7 @@ async fn create_role_application(
 async fn delete_role_application(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, app_id)): ApiPath<(String, String)>,
+    ApiPath((id, app_id)): ApiPath<(RoleId, ApplicationId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.roles().remove_from_application(app.tenant.id(), &app_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,10 +1,11 @@
-//! `GET /api/status`: liveness, no authentication.
+//! `GET /api/status` (liveness) and `GET /api/status/ready` (readiness), no authentication.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+use crate::errors::ApiError;
 use crate::state::AppState;
 
 const STATUS_API_KEY: HeaderName = HeaderName::from_static("logto-status-api-key");
@@ -26,4 +27,23 @@ pub async fn status(State(app): State<AppState>, headers: HeaderMap) -> Response
         response.headers_mut().insert(TENANT_ID, tenant);
     }
     response
+}
+
+/// Answers 204 when this node can serve requests: the database answers a cheap query within
+/// `READINESS_TIMEOUT` and has every migration this build needs; 503 otherwise (a load
+/// balancer then sends traffic elsewhere; `/api/status` still says the process is alive).
+#[utoipa::path(get, path = "/api/status/ready", operation_id = "GetReadiness", tag = "Status", security(()),
+    responses(
+        (status = 204, description = "The server is ready: its database answers and is migrated."),
+        (status = 503, description = "The database cannot be reached, answers too slowly, or lacks migrations."),
+    ))]
+pub async fn ready(State(app): State<AppState>) -> Response {
+    match app.core.readiness().await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(why) => {
+            tracing::warn!(reason = %why, "not ready");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "status.not_ready", format!("Not ready: {why}."))
+                .into_response()
+        }
+    }
 }

@@ -7,14 +7,15 @@ use kido_proto::applications::RoleIds;
 use kido_proto::roles::Role;
 use kido_proto::users::{
     CreateUser, CustomDataBody, HasPassword, PasswordBody, ProfileBody, SuspensionBody, UpdateUser, User, UserIds,
-    UserProfile,
+    UserProfile, UserWithPasswordHash,
 };
+use kido_proto::{RoleId, UserId};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::errors::ApiError;
-use crate::extract::{ApiJson, ApiPath, ManagementScope};
+use crate::extract::{ApiJson, ApiPath, ManagementScope, QueryPairs};
 use crate::openapi::{ErrorResponses, PageParams, SearchParams};
 use crate::pagination::{Listing, created};
 use crate::search::user_search;
@@ -41,8 +42,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct UserSearchParams {
-    /// `exact`, `like` (default; `%` and `_` wildcards), `similar_to` (PostgreSQL only) or `posix`.
-    /// `mode.<field>` sets it per field.
+    /// `exact`, `like` (default; `%` and `_` wildcards), `similar_to` (with `isCaseSensitive=true`)
+    /// or `posix`. `mode.<field>` sets it per field; several values for one field need `exact`.
     mode: Option<String>,
     /// How several `search` parameters combine: `or` (default) or `and`. Alias `jointMode`.
     joint: Option<String>,
@@ -81,16 +82,24 @@ async fn create_user(
     Ok(axum::Json(app.core.users().create(app.tenant.id(), body).await?))
 }
 
-/// Get a user.
+/// Get a user; with `includePasswordHash=true` also its `passwordDigest` and
+/// `passwordAlgorithm`.
 #[utoipa::path(get, path = "/api/users/{userId}", operation_id = "GetUser", tag = "Users",
-    params(("userId" = String, Path, description = "User id.")),
-    responses((status = 200, body = User, description = "The user."), ErrorResponses))]
+    params(("userId" = String, Path, description = "User id."),
+        ("includePasswordHash" = Option<bool>, Query, description = "Add the stored password hash and its algorithm.")),
+    responses((status = 200, body = UserWithPasswordHash, description = "The user (the hash fields only when asked for)."), ErrorResponses))]
 async fn get_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
-) -> Result<axum::Json<User>, ApiError> {
-    Ok(axum::Json(app.core.users().get(app.tenant.id(), &id).await?))
+    ApiPath(id): ApiPath<UserId>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let users = app.core.users();
+    Ok(if query.boolean("includePasswordHash")?.unwrap_or(false) {
+        axum::Json(users.get_with_password_hash(app.tenant.id(), &id).await?).into_response()
+    } else {
+        axum::Json(users.get(app.tenant.id(), &id).await?).into_response()
+    })
 }
 
 /// Update a user's identifiers, name, avatar, custom data or profile (`null` clears).
@@ -100,7 +109,7 @@ async fn get_user(
 async fn update_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<axum::Json<User>, ApiError> {
     Ok(axum::Json(app.core.users().update(app.tenant.id(), &id, body).await?))
@@ -113,7 +122,7 @@ async fn update_user(
 async fn delete_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<StatusCode, ApiError> {
     app.core.users().delete(app.tenant.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -126,7 +135,7 @@ async fn delete_user(
 async fn list_user_custom_data(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<axum::Json<Value>, ApiError> {
     Ok(axum::Json(app.core.users().custom_data(app.tenant.id(), &id).await?))
 }
@@ -138,7 +147,7 @@ async fn list_user_custom_data(
 async fn update_user_custom_data(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<CustomDataBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     Ok(axum::Json(app.core.users().merge_custom_data(app.tenant.id(), &id, body.custom_data).await?))
@@ -151,7 +160,7 @@ async fn update_user_custom_data(
 async fn update_user_profile(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<ProfileBody>,
 ) -> Result<axum::Json<UserProfile>, ApiError> {
     Ok(axum::Json(app.core.users().update_profile(app.tenant.id(), &id, body.profile).await?))
@@ -164,7 +173,7 @@ async fn update_user_profile(
 async fn update_user_password(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<axum::Json<User>, ApiError> {
     Ok(axum::Json(app.core.users().set_password(app.tenant.id(), &id, body.password).await?))
@@ -177,7 +186,7 @@ async fn update_user_password(
 async fn verify_user_password(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     app.core.users().verify_password(app.tenant.id(), &id, body.password).await?;
@@ -191,7 +200,7 @@ async fn verify_user_password(
 async fn get_user_has_password(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
 ) -> Result<axum::Json<HasPassword>, ApiError> {
     let user = app.core.users().get(app.tenant.id(), &id).await?;
     Ok(axum::Json(HasPassword { has_password: user.has_password }))
@@ -204,7 +213,7 @@ async fn get_user_has_password(
 async fn update_user_is_suspended(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<SuspensionBody>,
 ) -> Result<axum::Json<User>, ApiError> {
     Ok(axum::Json(app.core.users().set_suspended(app.tenant.id(), &id, body.is_suspended).await?))
@@ -217,7 +226,7 @@ async fn update_user_is_suspended(
 async fn list_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -233,7 +242,7 @@ async fn list_user_roles(
 async fn assign_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<Response, ApiError> {
     let assigned = app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, false).await?;
@@ -248,11 +257,11 @@ async fn assign_user_roles(
 async fn replace_user_roles(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<RoleIds>,
 ) -> Result<axum::Json<RoleIds>, ApiError> {
     let assigned = app.core.users().assign_roles(app.tenant.id(), &id, &body.role_ids, true).await?;
-    Ok(axum::Json(RoleIds { role_ids: assigned.role_ids }))
+    Ok(axum::Json(RoleIds { role_ids: assigned.role_ids.into_iter().map(RoleId::new).collect() }))
 }
 
 /// Take a role away from a user.
@@ -262,7 +271,7 @@ async fn replace_user_roles(
 async fn delete_user_role(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, role_id)): ApiPath<(String, String)>,
+    ApiPath((id, role_id)): ApiPath<(UserId, RoleId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.users().remove_role(app.tenant.id(), &id, &role_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -275,7 +284,7 @@ async fn delete_user_role(
 async fn list_role_users(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     listing: Listing,
 ) -> Result<Response, ApiError> {
     let pagination = listing.pagination()?;
@@ -291,7 +300,7 @@ async fn list_role_users(
 async fn create_role_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<RoleId>,
     ApiJson(body): ApiJson<UserIds>,
 ) -> Result<Response, ApiError> {
     app.core.users().add_to_role(app.tenant.id(), &id, &body.user_ids).await?;
@@ -305,7 +314,7 @@ async fn create_role_user(
 async fn delete_role_user(
     State(app): State<AppState>,
     _: ManagementScope,
-    ApiPath((id, user_id)): ApiPath<(String, String)>,
+    ApiPath((id, user_id)): ApiPath<(RoleId, UserId)>,
 ) -> Result<StatusCode, ApiError> {
     app.core.users().remove_role(app.tenant.id(), &user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -375,7 +375,8 @@ async fn an_admin_password_change_stops_an_in_flight_sign_in() {
     assert_eq!(r.status, 200, "{}", r.text);
     let next = r.json()["redirectTo"].as_str().unwrap().to_owned();
     change("Kido-changed-third-3").await;
-    let r = b.get(&next).await;
+    // Through the consent step (first-party: answered at once) back to the resume.
+    let r = b.follow(next).await;
     assert_eq!(r.status, 400, "{:?} {}", r.location, r.text);
     assert!(r.param("code").is_none());
     // A new sign-in with the current password works.

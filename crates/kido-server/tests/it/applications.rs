@@ -23,8 +23,10 @@ async fn crud_round_trip_without_secrets_in_responses() {
     assert_eq!(app["isThirdParty"], false);
     let id = app["id"].as_str().unwrap();
 
-    let (status, got) = t.api(Method::GET, &format!("/api/applications/{id}"), None).await;
-    assert_eq!((status, &got), (200, &app));
+    let (status, mut got) = t.api(Method::GET, &format!("/api/applications/{id}"), None).await;
+    // Logto's GET adds `isAdmin` (holding the Management API role) to what POST answered.
+    assert_eq!((status, got.as_object_mut().unwrap().remove("isAdmin")), (200, Some(json!(false))));
+    assert_eq!(got, app);
 
     let (status, patched) = t
         .api(Method::PATCH, &format!("/api/applications/{id}"), Some(json!({"name": "Web 2", "description": null})))
@@ -212,5 +214,96 @@ async fn third_party_public_apps_device_flow_and_grant_limits() {
         let body = json!({"customClientMetadata": {"maxAllowedGrants": out_of_range}});
         assert_eq!(t.api(Method::PATCH, &path, Some(body)).await.0, 400, "{out_of_range}");
     }
+    t.stop().await;
+}
+
+/// Logto's answers for the types Kido (as Logto OSS) cannot create, the `types` filter
+/// naming them, and `isAdmin` as holding the Management API role.
+#[tokio::test]
+async fn saml_and_protected_types_and_is_admin() {
+    let t = TestServer::start().await;
+    let create = |body: Value| async { t.api(Method::POST, "/api/applications", Some(body)).await };
+    let code = |r: &(u16, Value)| (r.0, r.1["code"].as_str().map(str::to_owned));
+    let saml = create(json!({"name": "s", "type": "SAML"})).await;
+    assert_eq!(code(&saml), (400, Some("application.saml.use_saml_app_api".into())), "{}", saml.1);
+    let bare = create(json!({"name": "p", "type": "Protected"})).await;
+    assert_eq!(code(&bare), (400, Some("application.protected_app_metadata_is_required".into())));
+    let bad_sub = create(json!({"name": "p", "type": "Protected",
+        "protectedAppMetadata": {"subDomain": "-Bad-", "origin": "https://origin.test"}}))
+    .await;
+    assert_eq!(code(&bad_sub), (422, Some("application.invalid_subdomain".into())));
+    let hosted = create(json!({"name": "p", "type": "Protected",
+        "protectedAppMetadata": {"subDomain": "my-app", "origin": "https://origin.test"}}))
+    .await;
+    assert_eq!(code(&hosted), (501, Some("application.protected_app_not_configured".into())));
+    // The metadata's shape is checked whatever the type (schemathesis found a 64-character
+    // subdomain accepted on a Native app).
+    let long = create(json!({"name": "n", "type": "Native",
+        "protectedAppMetadata": {"subDomain": "a".repeat(64), "origin": ""}}))
+    .await;
+    assert_eq!(long.0, 400, "{}", long.1);
+    let (_, all) = t.api(Method::GET, "/api/applications", None).await;
+    assert!(all.as_array().unwrap().iter().all(|a| a["type"] != "Protected" && a["type"] != "SAML"), "{all}");
+
+    let (spa, _) = t.new_app("SPA").await;
+    let (m2m, _) = t.new_app("MachineToMachine").await;
+    for filter in ["types=Protected", "types=SAML", "types=Protected&types=SAML"] {
+        let (status, listed) = t.api(Method::GET, &format!("/api/applications?{filter}"), None).await;
+        assert_eq!((status, listed), (200, json!([])), "{filter}");
+    }
+    let (status, listed) = t.api(Method::GET, "/api/applications?types=Protected&types=SPA", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect::<Vec<_>>(), [&spa]);
+
+    let path = format!("/api/applications/{m2m}");
+    let (_, got) = t.api(Method::GET, &path, None).await;
+    assert_eq!(got["isAdmin"], false);
+    let (status, patched) = t.api(Method::PATCH, &path, Some(json!({"isAdmin": true}))).await;
+    assert_eq!(status, 200, "{patched}");
+    let (_, got) = t.api(Method::GET, &path, None).await;
+    assert_eq!(got["isAdmin"], true, "stored: {got}");
+    // Being admin is holding the Management API role, so the app's token opens the API.
+    let (_, roles) = t.api(Method::GET, &format!("{path}/roles"), None).await;
+    assert_eq!(roles[0]["id"], "management-api-access", "{roles}");
+    let secret = t.api(Method::GET, &format!("{path}/secrets"), None).await.1[0]["value"].as_str().unwrap().to_owned();
+    let form = [("grant_type", "client_credentials"), ("resource", "https://default.logto.app/api"), ("scope", "all")];
+    let (status, token) = t.token(&form, Some((&m2m, &secret))).await;
+    assert_eq!(status, 200, "{token}");
+    let url = t.url("/api/applications");
+    assert_eq!(crate::harness::send(Method::GET, &url, token["access_token"].as_str(), None).await.0, 200);
+    assert_eq!(t.api(Method::PATCH, &path, Some(json!({"isAdmin": true}))).await.0, 200, "idempotent");
+    assert_eq!(t.api(Method::PATCH, &path, Some(json!({"isAdmin": false}))).await.0, 200);
+    assert_eq!(t.api(Method::GET, &path, None).await.1["isAdmin"], false);
+    let (_, roles) = t.api(Method::GET, &format!("{path}/roles"), None).await;
+    assert_eq!(roles, json!([]));
+    let spa_admin = t.api(Method::PATCH, &format!("/api/applications/{spa}"), Some(json!({"isAdmin": true}))).await;
+    assert_eq!(code(&spa_admin), (422, Some("application.invalid_type".into())));
+    assert_eq!(t.api(Method::GET, &format!("/api/applications/{spa}"), None).await.1["isAdmin"], false);
+    t.stop().await;
+}
+
+/// A key no field takes is accepted, as Logto's guards accept it, but named in a `Warning`
+/// header: a top-level `redirectUris` does not silently leave the app without redirect URIs.
+#[tokio::test]
+async fn body_keys_no_field_takes_are_named_in_a_warning_header() {
+    let t = TestServer::start().await;
+    let token = t.management_token().await;
+    let body = json!({"name": "Web", "type": "Traditional", "redirectUris": ["https://web.test/cb"],
+        "oidcClientMetadata": {"redirectUris": [], "postLogoutRedirectUris": [], "redirectUri": "x"}});
+    let response = send_raw(Method::POST, &t.url("/api/applications"), Some(&token), Some(body)).await;
+    assert_eq!(response.status(), 200);
+    let warning = response.headers().get("warning").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(warning.starts_with("299 kido \"ignored unknown keys: "), "{warning}");
+    let keys: Vec<&str> = warning.trim_end_matches('"').rsplit(": ").next().unwrap().split(", ").collect();
+    assert!(keys.contains(&"redirectUris"), "{warning}");
+    assert!(keys.contains(&"redirectUri"), "nested objects are checked too: {warning}");
+    let app: Value = response.json().await.unwrap();
+    assert_eq!(app["oidcClientMetadata"]["redirectUris"], json!([]), "the key is not taken: {app}");
+
+    let body = json!({"name": "Web", "type": "Traditional",
+        "oidcClientMetadata": {"redirectUris": ["https://web.test/cb"], "postLogoutRedirectUris": []}});
+    let response = send_raw(Method::POST, &t.url("/api/applications"), Some(&token), Some(body)).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("warning").is_none());
     t.stop().await;
 }

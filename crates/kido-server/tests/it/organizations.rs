@@ -131,7 +131,11 @@ async fn organization_template_roles_and_scopes() {
     assert_eq!(role["type"], "User", "User is the default type");
     assert!(role.get("scopes").is_none(), "POST answers the bare role");
     let editor = id(&role);
-    let (_, got) = t.api(Method::GET, &format!("/api/organization-roles/{editor}"), None).await;
+    // Logto's GET answers the role as created; the list says what each role grants.
+    let (status, got) = t.api(Method::GET, &format!("/api/organization-roles/{editor}"), None).await;
+    assert_eq!((status, &got), (200, &role), "GET equals what POST answered");
+    let (_, listed) = t.api(Method::GET, "/api/organization-roles?q=editor", None).await;
+    let got = &listed[0];
     let names: Vec<&str> = got["scopes"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["read:docs", "write:docs"]);
     assert_eq!(got["resourceScopes"][0]["name"], "docs:export");
@@ -177,8 +181,8 @@ async fn organization_template_roles_and_scopes() {
 
     // Deleting a scope takes it out of every role.
     assert_eq!(t.api(Method::DELETE, &format!("/api/organization-scopes/{read}"), None).await.0, 204);
-    let (_, got) = t.api(Method::GET, &format!("/api/organization-roles/{editor}"), None).await;
-    assert_eq!(got["scopes"].as_array().unwrap().len(), 1);
+    let (_, got) = t.api(Method::GET, &format!("/api/organization-roles/{editor}/scopes"), None).await;
+    assert_eq!(got.as_array().unwrap().len(), 1);
     let reply = t.api(Method::GET, &format!("/api/organization-roles/{}", "nope"), None).await;
     assert_eq!(code(&reply), (404, Some("entity.not_exists_with_id")));
     let (_, logs) = t.api(Method::GET, "/api/logs?logKey=OrganizationRole.Scopes.Updated", None).await;
@@ -541,6 +545,12 @@ async fn organization_tokens_follow_organization_roles() {
     let (status, error) = refresh(&t, &w, &bob_refresh, &[("organization_id", &other)]).await;
     assert_eq!((status, error["error"].as_str()), (403, Some("access_denied")));
     assert!(error["error_description"].as_str().unwrap().contains("MFA"), "{error}");
+    // Once bob has bound a second factor, the organization is within reach.
+    let (status, _) =
+        t.api(Method::POST, &format!("/api/users/{bob}/mfa-verifications"), Some(json!({"type": "Totp"}))).await;
+    assert_eq!(status, 200);
+    let (status, mfa_org) = refresh(&t, &w, &bob_refresh, &[("organization_id", &other)]).await;
+    assert_eq!(status, 200, "{mfa_org}");
 
     // A refresh token without the organizations scope cannot be traded.
     let mut b = Browser::new(&t.url(""));
@@ -740,5 +750,59 @@ async fn organization_lists_and_member_additions_answer_as_logto() {
             .await;
         assert_eq!((status, body["branding"]["logoUrl"].as_str()), (200, Some(logo)), "{body}");
     }
+    t.stop().await;
+}
+
+/// An invitation needs its own `OrganizationInvitation` template: the `Generic` one (a code)
+/// does not stand in for it, so without one the invitation is refused, as Logto's SMTP
+/// connector does, and not kept (issue 18 item 7). The mail goes to a relay without a login.
+#[tokio::test]
+async fn invitations_need_their_own_template_and_smtp_needs_no_login() {
+    let t = TestServer::start().await;
+    let org = created(&t, "/api/organizations", json!({"name": "Acme"})).await;
+    let path = "/api/organization-invitations";
+    let later = kido_core::clock::now_ms() + 3_600_000;
+    let invite = |invitee: &str| {
+        json!({"organizationId": org, "invitee": invitee, "expiresAt": later,
+               "messagePayload": {"link": "https://app.test/invite/9"}})
+    };
+
+    let mut smtp = SmtpServer::start().await;
+    let mut config = smtp.config();
+    config.as_object_mut().unwrap().remove("auth");
+    let connector = json!({"connectorId": "simple-mail-transfer-protocol", "config": config});
+    let reply = t.api(Method::POST, "/api/connectors", Some(connector)).await;
+    assert_eq!(reply.0, 200, "{}", reply.1);
+
+    let reply = t.api(Method::POST, path, Some(invite("ann@x.test"))).await;
+    assert_eq!(code(&reply), (400, Some("connector.template_not_found")), "{}", reply.1);
+    assert_eq!(t.api(Method::GET, path, None).await.1, json!([]), "the refused invitation is not kept");
+    smtp.assert_quiet(Duration::from_millis(200)).await;
+
+    // A per-language template of the type is enough; the relay is reached without AUTH.
+    let templates = json!({"templates": [{"languageTag": "en", "templateType": "OrganizationInvitation",
+        "details": {"subject": "Join Acme", "content": "Accept: {{link}}", "contentType": "text/plain"}}]});
+    assert_eq!(t.api(Method::PUT, "/api/email-templates", Some(templates)).await.0, 200);
+    let (status, invitation) = t.api(Method::POST, path, Some(invite("ann@x.test"))).await;
+    assert_eq!(status, 201, "{invitation}");
+    let mail = smtp.next().await;
+    assert_eq!(mail.auth, None, "no AUTH without credentials");
+    assert_eq!(mail.header("Subject").as_deref(), Some("Join Acme"));
+    assert!(mail.body().contains("Accept: https://app.test/invite/9"), "{}", mail.body());
+
+    // An empty login (as Logto's console saves it) is no login either.
+    let mut config = smtp.config();
+    config["auth"] = json!({"user": "", "pass": ""});
+    let reply = t
+        .api(
+            Method::POST,
+            "/api/connectors/simple-mail-transfer-protocol/test",
+            Some(json!({
+        "email": "ops@x.test", "config": config})),
+        )
+        .await;
+    assert_eq!(reply.0, 204, "{}", reply.1);
+    let mail = smtp.next().await;
+    assert_eq!((mail.auth.as_deref(), mail.header("Subject").as_deref()), (None, Some("Your code")));
     t.stop().await;
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestServer, token_at};
 use crate::mail::{HttpReceiver, SmtpServer};
-use crate::signin::{Browser, World, auth_url, exchange, world};
+use crate::signin::{Browser, World, auth_url, csrf_of, exchange, world};
 
 /// Email sign-up with a password, email sign-in by password or code, reset by email.
 pub(crate) fn email_experience() -> Value {
@@ -508,14 +508,15 @@ async fn sign_in_by_sms_code_through_the_http_connector() {
     let (status, body) = t.api(Method::PATCH, "/api/sign-in-exp", Some(sie)).await;
     assert_eq!(status, 200, "{body}");
     let w = world(&t).await;
-    let phone = "15550104242";
+    // Stored and sent to in the normalized form, found by either spelling.
+    let (phone, spelled) = ("447911123456", "4407911123456");
     let (status, _) =
-        t.api(Method::PATCH, &format!("/api/users/{}", w.user_id), Some(json!({"primaryPhone": phone}))).await;
+        t.api(Method::PATCH, &format!("/api/users/{}", w.user_id), Some(json!({"primaryPhone": spelled}))).await;
     assert_eq!(status, 200);
 
     let mut b = browser_at_sign_in(&t, &w, "").await;
     start(&mut b, "SignIn").await;
-    let identifier = json!({"type": "phone", "value": phone});
+    let identifier = json!({"type": "phone", "value": spelled});
     let (status, sent) = send_code(&mut b, identifier.clone(), "SignIn").await;
     assert_eq!(status, 200, "{sent}");
     let (auth, message) = receiver.next().await;
@@ -632,10 +633,6 @@ async fn localized_email_templates_and_the_development_outbox() {
     let (status, body) = t.api(Method::DELETE, "/api/email-templates?languageTag=ja", None).await;
     assert_eq!((status, body["rowCount"].as_u64()), (200, Some(1)));
     assert_eq!(t.api(Method::DELETE, &format!("/api/email-templates/{ja_id}"), None).await.0, 404);
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split(r#"name="csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
 /// Posts a hosted form and returns the reply.

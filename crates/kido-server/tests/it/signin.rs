@@ -21,6 +21,9 @@ pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()))
 }
 
+/// The User-Agent the test browser sends.
+pub const BROWSER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) kido-tests";
+
 /// A cookie-keeping client that never follows redirects.
 pub struct Browser {
     http: reqwest::Client,
@@ -48,7 +51,11 @@ impl Reply {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(BROWSER_AGENT)
+            .build()
+            .unwrap();
         Self { http, base: base.to_owned(), jar: HashMap::new() }
     }
 
@@ -131,7 +138,13 @@ impl Browser {
     }
 }
 
+/// The anti-forgery token of a hosted form.
+pub fn csrf_of(html: &str) -> String {
+    html.split(r#"name="csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
 /// A tenant with a Traditional app, a public SPA, an API with one scope granted to a user.
+#[derive(Clone)]
 pub struct World {
     pub app: String,
     pub secret: String,
@@ -190,8 +203,20 @@ pub async fn code_for(b: &mut Browser, w: &World, client: &str, extra: &str) -> 
     assert!(r.location.as_deref().unwrap().starts_with("/sign-in?app_id="), "{:?}", r.location);
     let next = b.sign_in(&w.username, &w.password).await;
     let r = b.follow(next).await;
-    assert_eq!(r.param("state").as_deref(), Some("st4te"));
+    assert_eq!(r.param("state").as_deref(), Some("st4te"), "{} {:?} {}", r.status, r.location, r.text);
     r.param("code").unwrap_or_else(|| panic!("no code in {:?}", r.location))
+}
+
+/// The code exchange of a public client (`client_id` in the body, no secret).
+pub async fn exchange_public(base: &str, client: &str, code: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", client),
+    ];
+    token_at(&format!("{base}/oidc/token"), &form, None).await
 }
 
 pub async fn exchange(base: &str, w: &World, code: &str, extra: &[(&str, &str)]) -> (u16, Value) {
@@ -317,14 +342,7 @@ async fn codes_are_single_use_and_bound_to_client_redirect_and_verifier() {
         (pkce["error"].as_str(), pkce["error_description"].as_str()),
         (Some("invalid_grant"), Some("PKCE verification failed"))
     );
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", w.spa.as_str()),
-    ];
-    let (status, foreign) = token_at(&t.url("/oidc/token"), &form, None).await;
+    let (status, foreign) = exchange_public(&t.url(""), &w.spa, &code).await;
     assert_eq!((status, foreign["error"].as_str()), (400, Some("invalid_grant")), "another client's code");
 
     // The failures above did not use the code up; the first real exchange does.
@@ -361,14 +379,7 @@ async fn public_clients_rotate_refresh_tokens_and_reuse_revokes_the_grant() {
     let w = world(&t).await;
     let mut b = Browser::new(&t.url(""));
     let code = code_for(&mut b, &w, &w.spa, "").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", w.spa.as_str()),
-    ];
-    let (status, tokens) = token_at(&t.url("/oidc/token"), &form, None).await;
+    let (status, tokens) = exchange_public(&t.url(""), &w.spa, &code).await;
     assert_eq!(status, 200, "{tokens}");
     let first = tokens["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |token: String| {
@@ -397,14 +408,7 @@ async fn public_clients_rotate_refresh_tokens_and_reuse_revokes_the_grant() {
         .await;
     assert_eq!(status, 200);
     let code = code_for(&mut b, &w, &w.spa, "").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", w.spa.as_str()),
-    ];
-    let (_, tokens) = token_at(&t.url("/oidc/token"), &form, None).await;
+    let (_, tokens) = exchange_public(&t.url(""), &w.spa, &code).await;
     let kept = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert_eq!(refresh(kept.clone()).await.1["refresh_token"], kept.as_str());
     t.stop().await;
@@ -528,7 +532,7 @@ async fn experience_api_refuses_what_it_should() {
         b.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "Register"}))).await.status,
         204
     );
-    let r = b.api(Method::POST, "/profile", Some(json!({"type": "username", "value": "Alice"}))).await;
+    let r = b.api(Method::POST, "/profile", Some(json!({"type": "username", "value": "alice"}))).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("user.username_already_in_use")));
     let r = b.api(Method::POST, "/identification", Some(json!({}))).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (422, Some("user.missing_profile")));

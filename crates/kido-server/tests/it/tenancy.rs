@@ -3,6 +3,7 @@
 use kido_core::TenantId;
 use kido_core::bootstrap::MANAGEMENT_ROLE_ID;
 use kido_proto::applications::{ApplicationType, CreateApplication};
+use kido_proto::{ApplicationId, RoleId};
 use reqwest::Method;
 use serde_json::json;
 
@@ -19,10 +20,12 @@ async fn admin_m2m_app(t: &TestServer) -> (String, String) {
         custom_client_metadata: None,
         custom_data: None,
         is_third_party: None,
+        protected_app_metadata: None,
     };
     let (app, secret) =
         t.server.core.applications().create_with_id(&admin, kido_core::ids::new_id(), input, None).await.unwrap();
-    t.server.core.roles().assign_to_application(&admin, &app.id, &[MANAGEMENT_ROLE_ID.to_owned()]).await.unwrap();
+    let (app_id, role_id) = (ApplicationId::new(&app.id), RoleId::new(MANAGEMENT_ROLE_ID));
+    t.server.core.roles().assign_to_application(&admin, &app_id, &[role_id]).await.unwrap();
     (app.id, secret.unwrap().value)
 }
 

@@ -2,13 +2,13 @@
 //! tenant isolation, secrets going with their application.
 
 use kido_proto::applications::ApplicationFilter;
-use kido_proto::applications::{ApplicationSecret, ApplicationType};
-use kido_store::applications;
+use kido_proto::applications::ApplicationType;
+use kido_store::applications::{self, StoredApplicationSecret};
 
 use crate::harness::{Db, NOW, a, app, assert_conflict, assert_missing_reference, b};
 
-fn secret(app_id: &str, name: &str) -> ApplicationSecret {
-    ApplicationSecret {
+fn secret(app_id: &str, name: &str) -> StoredApplicationSecret {
+    StoredApplicationSecret {
         tenant_id: a().to_string(),
         application_id: app_id.into(),
         name: name.into(),
@@ -37,7 +37,7 @@ async fn applications_round_trip_and_list_by_filter() {
 
     // `update` writes the mutable fields; the type and third-party flag are fixed at creation.
     web.name = "Shop".into();
-    web.custom_data = serde_json::json!({"tier": "gold"});
+    web.custom_data = kido_store::Json(serde_json::json!({"tier": "gold"}));
     let mut changed = web.clone();
     changed.is_third_party = true;
     changed.app_type = ApplicationType::Spa;
@@ -74,7 +74,7 @@ async fn secrets_are_named_uniquely_and_go_with_their_application() {
     // A secret for an application of another tenant is refused.
     assert_missing_reference(applications::insert_secret(&mut c, &secret("other", "x")).await);
 
-    let names = |s: Vec<ApplicationSecret>| s.into_iter().map(|s| s.name).collect::<Vec<_>>();
+    let names = |s: Vec<StoredApplicationSecret>| s.into_iter().map(|s| s.name).collect::<Vec<_>>();
     assert_eq!(names(applications::list_secrets(&mut c, &a(), "web").await.unwrap()), ["one", "two"]);
     assert!(applications::list_secrets(&mut c, &b(), "web").await.unwrap().is_empty());
     assert_conflict(applications::rename_secret(&mut c, &a(), "web", "one", "two").await);

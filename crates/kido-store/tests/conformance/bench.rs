@@ -1,7 +1,7 @@
 //! The benchmark's bulk user fill: PostgreSQL only, rows that the store reads like any other.
 
 use kido_proto::users::UserSearch;
-use kido_store::users::{self, SignInIdentifier};
+use kido_store::users::{self, SignInIdentifier, UsernameCase::Sensitive};
 use kido_store::{Backend, StoreError, bench};
 
 use crate::harness::{Db, NOW, a, b};
@@ -19,7 +19,7 @@ async fn seeded_users_are_ordinary_users_of_their_tenant() {
         bench::analyze_users(&mut c).await.unwrap();
         assert_eq!(users::list(&mut c, &a(), &UserSearch::default(), None).await.unwrap().1, 10);
         assert_eq!(users::list(&mut c, &b(), &UserSearch::default(), None).await.unwrap().1, 0);
-        let u = users::find_by_identifier(&mut c, &a(), SignInIdentifier::Email, "USER-0000003@example.com")
+        let u = users::find_by_identifier(&mut c, &a(), SignInIdentifier::Email, "USER-0000003@example.com", Sensitive)
             .await
             .unwrap()
             .unwrap();

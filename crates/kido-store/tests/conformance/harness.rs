@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use kido_proto::TenantId;
-use kido_proto::applications::{Application, ApplicationType};
+use kido_proto::applications::ApplicationType;
+use kido_store::applications::StoredApplication;
 use kido_store::users::StoredUser;
 use kido_store::{Conn, Json, Store, StoreError, StoreOptions, tenants};
 use serde_json::json;
@@ -101,11 +102,12 @@ pub fn user(tenant: &TenantId, id: &str, username: &str) -> StoredUser {
         password_updated_at: None,
         created_at: NOW,
         updated_at: NOW,
+        logto_config: Default::default(),
     }
 }
 
-pub fn app(tenant: &TenantId, id: &str) -> Application {
-    Application {
+pub fn app(tenant: &TenantId, id: &str) -> StoredApplication {
+    StoredApplication {
         tenant_id: tenant.to_string(),
         id: id.into(),
         name: format!("App {id}"),
@@ -113,8 +115,7 @@ pub fn app(tenant: &TenantId, id: &str) -> Application {
         app_type: ApplicationType::Traditional,
         oidc_client_metadata: Default::default(),
         custom_client_metadata: Default::default(),
-        protected_app_metadata: None,
-        custom_data: json!({}),
+        custom_data: Json(json!({})),
         is_third_party: false,
         created_at: NOW,
     }

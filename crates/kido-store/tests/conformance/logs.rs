@@ -45,3 +45,20 @@ async fn logs_filter_and_page_newest_first() {
     drop(c);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn many_logs_go_in_one_statement_per_five_hundred() {
+    let db = Db::new().await;
+    let mut c = db.conn().await;
+    let (ta, tb) = (a(), b());
+    let entries: Vec<StoredLog> =
+        (0..1_001).map(|i| log(if i % 2 == 0 { &ta } else { &tb }, &format!("m{i}"), "K", None, NOW + i)).collect();
+    logs::insert_many(&mut c, &entries).await.unwrap();
+    let page = Page { limit: 1, offset: 0 };
+    let (newest, total) = logs::list(&mut c, &a(), &LogFilter::default(), page).await.unwrap();
+    assert_eq!((newest[0].id.as_str(), total), ("m1000", 501));
+    assert_eq!(logs::list(&mut c, &b(), &LogFilter::default(), page).await.unwrap().1, 500);
+    logs::insert_many(&mut c, &[]).await.unwrap();
+    drop(c);
+    db.finish().await;
+}

@@ -20,6 +20,7 @@ fn interaction(id: &str, cookie: &str) -> StoredInteraction {
         expires_at: NOW + 60_000,
         created_at: NOW,
         client_ip_hash: None,
+        consent: None,
     }
 }
 
@@ -126,11 +127,32 @@ async fn interactions_are_found_by_live_cookie_in_their_tenant_only() {
         json!({"step": 2})
     );
 
+    // Consent: one conditional write, by live cookie, for the interaction's own client only.
+    assert!(found_consent(&mut c).await.is_none());
+    let answer = json!({"granted": true});
+    assert_eq!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "other", &answer, NOW).await.unwrap(), None);
+    assert_eq!(oidc::set_interaction_consent(&mut c, &b(), "cookie1", "app", &answer, NOW).await.unwrap(), None);
+    let late = NOW + 60_000;
+    assert_eq!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &answer, late).await.unwrap(), None);
+    assert!(found_consent(&mut c).await.is_none());
+    let id = oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &answer, NOW).await.unwrap();
+    assert_eq!(id.as_deref(), Some("i1"));
+    assert_eq!(found_consent(&mut c).await, Some(answer.clone()));
+    assert_eq!(
+        oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().unwrap().state.0,
+        json!({"step": 2}),
+        "the state is untouched"
+    );
+
     assert!(!oidc::delete_interaction(&mut c, &b(), "i1").await.unwrap());
     assert!(oidc::delete_interaction(&mut c, &a(), "i1").await.unwrap());
     assert!(!oidc::delete_interaction(&mut c, &a(), "i1").await.unwrap(), "deleted once");
     drop(c);
     db.finish().await;
+}
+
+async fn found_consent(c: &mut kido_store::Conn) -> Option<serde_json::Value> {
+    oidc::find_interaction(c, &a(), "cookie1", NOW).await.unwrap().unwrap().consent.map(|j| j.0)
 }
 
 #[tokio::test]
@@ -205,15 +227,15 @@ async fn sessions_are_found_by_live_cookie_and_end_with_their_user() {
     let db = world().await;
     let mut c = db.conn().await;
     insert_user(&mut c, &a(), "bob", "bob").await;
-    oidc::insert_session(&mut c, &session("s1", "c1")).await.unwrap();
-    oidc::insert_session(&mut c, &session("s2", "c2")).await.unwrap();
+    oidc::insert_session(&mut c, &session("s1", "c1"), None).await.unwrap();
+    oidc::insert_session(&mut c, &session("s2", "c2"), None).await.unwrap();
     let mut bobs = session("s3", "c3");
     bobs.user_id = "bob".into();
-    oidc::insert_session(&mut c, &bobs).await.unwrap();
-    assert_conflict(oidc::insert_session(&mut c, &session("s4", "c1")).await);
+    oidc::insert_session(&mut c, &bobs, None).await.unwrap();
+    assert_conflict(oidc::insert_session(&mut c, &session("s4", "c1"), None).await);
     let mut ghost = session("s5", "c5");
     ghost.user_id = "ghost".into();
-    assert_missing_reference(oidc::insert_session(&mut c, &ghost).await);
+    assert_missing_reference(oidc::insert_session(&mut c, &ghost, None).await);
 
     assert_eq!(oidc::find_session(&mut c, &a(), "c1", NOW).await.unwrap().unwrap().id, "s1");
     assert!(oidc::find_session(&mut c, &b(), "c1", NOW).await.unwrap().is_none());
@@ -227,7 +249,7 @@ async fn sessions_are_found_by_live_cookie_and_end_with_their_user() {
     assert!(!oidc::delete_session(&mut c, &a(), "s3").await.unwrap());
 
     // Deleting a user cascades to their sessions.
-    oidc::insert_session(&mut c, &bobs).await.unwrap();
+    oidc::insert_session(&mut c, &bobs, None).await.unwrap();
     assert!(kido_store::users::delete(&mut c, &a(), "bob").await.unwrap());
     assert!(oidc::find_session(&mut c, &a(), "c3", NOW).await.unwrap().is_none());
     drop(c);
@@ -275,7 +297,7 @@ async fn a_token_is_consumed_once_even_by_parallel_redeemers() {
 async fn revoking_grants_cascades_to_their_tokens() {
     let db = world().await;
     let mut c = db.conn().await;
-    oidc::insert_session(&mut c, &session("s1", "c1")).await.unwrap();
+    oidc::insert_session(&mut c, &session("s1", "c1"), None).await.unwrap();
     oidc::insert_grant(&mut c, &grant("online", Some("s1"), "openid profile")).await.unwrap();
     oidc::insert_grant(&mut c, &grant("offline", Some("s1"), "openid offline_access")).await.unwrap();
     oidc::insert_grant(&mut c, &grant("other", None, "openid")).await.unwrap();
@@ -320,7 +342,7 @@ async fn the_sweep_removes_only_what_has_expired() {
     oidc::insert_interaction(&mut c, &interaction("i-live", "c-live"), 100).await.unwrap();
     let mut s = session("s-old", "s-old");
     s.expires_at = NOW - 1;
-    oidc::insert_session(&mut c, &s).await.unwrap();
+    oidc::insert_session(&mut c, &s, None).await.unwrap();
     oidc::insert_grant(&mut c, &grant("g", None, "openid")).await.unwrap();
     let mut t = token("t-old", "g");
     t.expires_at = NOW - 1;
@@ -431,4 +453,94 @@ async fn a_parallel_burst_of_reservations_grants_exactly_the_limit() {
     assert_eq!(oidc::sign_in_failures(&mut c, &a(), "victim").await.unwrap().unwrap().failures, max);
     drop(c);
     db.finish().await;
+}
+
+/// Resume spends a submitted interaction whose consent prompt was answered by one
+/// statement: deleted and returned, only through its live cookie and id, in its tenant,
+/// once; an unfinished or unanswered one stays.
+#[tokio::test]
+async fn a_finished_interaction_is_taken_once_by_id_and_live_cookie() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    assert!(oidc::insert_interaction(&mut c, &interaction("i1", "cookie1"), 100).await.unwrap());
+    let take = oidc::take_answered_interaction;
+    let answer = json!({"granted": true});
+    assert!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &answer, NOW).await.unwrap().is_some());
+    assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "no result yet");
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"result": null})).await.unwrap();
+    assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "a null result");
+    let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    assert!(take(&mut c, &a(), "i1", "other-cookie", NOW).await.unwrap().is_none());
+    assert!(take(&mut c, &a(), "i2", "cookie1", NOW).await.unwrap().is_none(), "another id");
+    assert!(take(&mut c, &b(), "i1", "cookie1", NOW).await.unwrap().is_none());
+    assert!(take(&mut c, &a(), "i1", "cookie1", NOW + 60_000).await.unwrap().is_none(), "expired");
+    let taken = take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().unwrap();
+    assert_eq!((taken.id.as_str(), &taken.state.0), ("i1", &finished));
+    assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "taken once");
+    assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().is_none());
+}
+
+/// A submitted interaction whose consent prompt is unanswered is not spent: the browser
+/// still has to visit `/consent`. A denial is an answer too.
+#[tokio::test]
+async fn an_unanswered_interaction_is_not_taken() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    assert!(oidc::insert_interaction(&mut c, &interaction("i1", "cookie1"), 100).await.unwrap());
+    let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    assert!(oidc::take_answered_interaction(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none());
+    assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().is_some(), "left as it was");
+    let denied = json!({"granted": false});
+    assert!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &denied, NOW).await.unwrap().is_some());
+    let taken = oidc::take_answered_interaction(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().unwrap();
+    assert_eq!(taken.consent.map(|c| c.0), Some(denied));
+}
+
+/// With a password stamp, the session insert is also the check that the password is
+/// still the one the sign-in verified (0 stands for a password never changed).
+#[tokio::test]
+async fn a_session_with_a_password_stamp_is_stored_only_while_the_stamp_holds() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    let mut alice = kido_store::users::find(&mut c, &a(), "alice").await.unwrap().unwrap();
+    let stamp = alice.password_updated_at.unwrap_or(0);
+    assert!(!oidc::insert_session(&mut c, &session("s1", "c1"), Some(stamp + 1)).await.unwrap(), "changed");
+    assert!(oidc::find_session(&mut c, &a(), "c1", NOW).await.unwrap().is_none());
+    assert!(oidc::insert_session(&mut c, &session("s1", "c1"), Some(stamp)).await.unwrap());
+    alice.password_updated_at = Some(NOW + 7);
+    kido_store::users::update(&mut c, &alice).await.unwrap();
+    assert!(!oidc::insert_session(&mut c, &session("s2", "c2"), Some(stamp)).await.unwrap());
+    assert!(oidc::insert_session(&mut c, &session("s2", "c2"), Some(NOW + 7)).await.unwrap());
+    let ghost = StoredSession { user_id: "nobody".into(), ..session("s3", "c3") };
+    assert!(!oidc::insert_session(&mut c, &ghost, Some(0)).await.unwrap(), "no such user");
+    let foreign = StoredSession { tenant_id: b().to_string(), ..session("s4", "c4") };
+    assert!(!oidc::insert_session(&mut c, &foreign, Some(NOW + 7)).await.unwrap(), "alice is not in tenant B");
+}
+
+/// Tokens are stored several at a time; a token is read with its grant and user in one
+/// statement, in its tenant only.
+#[tokio::test]
+async fn tokens_are_stored_together_and_read_with_their_grant_and_user() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    oidc::insert_grant(&mut c, &grant("g1", None, "openid offline_access")).await.unwrap();
+    let refresh = StoredToken { kind: "RefreshToken".into(), ..token("r1", "g1") };
+    oidc::insert_tokens(&mut c, &[token("t1", "g1"), refresh]).await.unwrap();
+    let found = oidc::find_token_of_user(&mut c, &a(), "r1").await.unwrap().unwrap();
+    assert_eq!((found.token.kind.as_str(), found.token.grant_id.as_str()), ("RefreshToken", "g1"));
+    assert_eq!((found.grant.id.as_str(), found.grant.scope.as_str()), ("g1", "openid offline_access"));
+    assert_eq!((found.user.id.as_str(), found.grant.user_id.as_str()), ("alice", "alice"));
+    assert_eq!(found.token.data.0["redirectUri"], "https://app.test/cb");
+    assert!(oidc::find_token_of_user(&mut c, &a(), "t1").await.unwrap().is_some());
+    assert!(oidc::find_token_of_user(&mut c, &b(), "t1").await.unwrap().is_none());
+    assert!(oidc::find_token_of_user(&mut c, &a(), "nope").await.unwrap().is_none());
+    // One insert is all or nothing.
+    assert_conflict(oidc::insert_tokens(&mut c, &[token("t2", "g1"), token("t1", "g1")]).await);
+    assert!(oidc::find_token(&mut c, &a(), "t2").await.unwrap().is_none());
+    let too_many: Vec<StoredToken> = (0..=oidc::MAX_TOKENS_PER_INSERT).map(|i| token(&format!("x{i}"), "g1")).collect();
+    assert!(oidc::insert_tokens(&mut c, &too_many).await.is_err());
+    assert!(oidc::delete_grant(&mut c, &a(), "g1").await.unwrap());
+    assert!(oidc::find_token_of_user(&mut c, &a(), "r1").await.unwrap().is_none());
 }

@@ -2,7 +2,8 @@
 //! tenant, revoked when a scope goes.
 
 use kido_proto::organizations::{Grants, RoleFilter};
-use kido_store::organization_template as template;
+use kido_store::StoredIdName;
+use kido_store::organization_template::{self as template, StoredResourceScope};
 use kido_store::resources;
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b};
@@ -55,6 +56,20 @@ async fn roles_and_scopes_are_unique_and_granted_within_the_tenant() {
     template::grant(&mut c, &a(), "admin", Grants::ResourceScopes, &["s1".into()], NOW).await.unwrap();
     let by_role = template::resource_scopes_of_roles(&mut c, &a(), &["admin".into()]).await.unwrap();
     assert_eq!(by_role["admin"][0].name, "read:s1");
+    // Each granted resource scope comes with its resource's id and name.
+    assert_eq!(
+        by_role["admin"],
+        [StoredResourceScope {
+            id: "s1".into(),
+            name: "read:s1".into(),
+            resource_id: "api".into(),
+            resource_name: "API api".into()
+        }]
+    );
+    template::grant(&mut c, &a(), "admin", Grants::OrganizationScopes, &["write".into()], NOW).await.unwrap();
+    let by_role = template::scopes_of_roles(&mut c, &a(), &["admin".into(), "none".into()]).await.unwrap();
+    assert_eq!(by_role["admin"], [StoredIdName { id: "write".into(), name: "oscope:write".into() }]);
+    assert!(!by_role.contains_key("none"));
     template::revoke_all(&mut c, &a(), "admin", Grants::ResourceScopes).await.unwrap();
     assert!(template::granted_ids(&mut c, &a(), "admin", Grants::ResourceScopes).await.unwrap().is_empty());
     assert!(!template::delete_role(&mut c, &a(), "nope").await.unwrap());

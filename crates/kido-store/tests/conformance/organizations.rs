@@ -3,22 +3,22 @@
 
 use kido_proto::TenantId;
 use kido_proto::organizations::{Grants, MemberKind, OrganizationFilter};
-use kido_proto::organizations::{Organization, OrganizationRole, OrganizationScope};
 use kido_proto::roles::RoleType;
-use kido_store::organization_template as template;
-use kido_store::organizations;
+use kido_store::Json;
+use kido_store::organization_template::{self as template, StoredOrganizationRole, StoredOrganizationScope};
+use kido_store::organizations::{self, StoredOrganization};
 use kido_store::users;
 use serde_json::json;
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_app, insert_user};
 
-pub fn organization(tenant: &TenantId, id: &str) -> Organization {
-    Organization {
+pub fn organization(tenant: &TenantId, id: &str) -> StoredOrganization {
+    StoredOrganization {
         tenant_id: tenant.to_string(),
         id: id.into(),
         name: format!("Org {id}"),
         description: None,
-        custom_data: json!({}),
+        custom_data: Json(json!({})),
         is_mfa_required: false,
         color: Default::default(),
         branding: Default::default(),
@@ -27,8 +27,8 @@ pub fn organization(tenant: &TenantId, id: &str) -> Organization {
     }
 }
 
-pub fn org_role(tenant: &TenantId, id: &str) -> OrganizationRole {
-    OrganizationRole {
+pub fn org_role(tenant: &TenantId, id: &str) -> StoredOrganizationRole {
+    StoredOrganizationRole {
         tenant_id: tenant.to_string(),
         id: id.into(),
         name: format!("orole {id}"),
@@ -37,8 +37,13 @@ pub fn org_role(tenant: &TenantId, id: &str) -> OrganizationRole {
     }
 }
 
-pub fn org_scope(tenant: &TenantId, id: &str) -> OrganizationScope {
-    OrganizationScope { tenant_id: tenant.to_string(), id: id.into(), name: format!("oscope:{id}"), description: None }
+pub fn org_scope(tenant: &TenantId, id: &str) -> StoredOrganizationScope {
+    StoredOrganizationScope {
+        tenant_id: tenant.to_string(),
+        id: id.into(),
+        name: format!("oscope:{id}"),
+        description: None,
+    }
 }
 
 #[tokio::test]

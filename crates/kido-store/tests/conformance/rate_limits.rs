@@ -43,3 +43,23 @@ async fn a_parallel_burst_of_hits_loses_none() {
     drop(counts);
     db.finish().await;
 }
+
+/// Two buckets in one statement: the second (`also`) is not counted for an attempt the
+/// first bucket's limit already refuses.
+#[tokio::test]
+async fn a_pair_of_buckets_counts_the_other_only_while_the_first_is_under_its_limit() {
+    let db = Db::new().await;
+    let mut c = db.conn().await;
+    for n in 1..=2 {
+        let hits = rate_limits::hit_both(&mut c, &a(), ("id:bob", 2), Some("ip:1"), NOW, NOW + 1000).await.unwrap();
+        assert_eq!(hits, (n, Some(n)));
+    }
+    let hits = rate_limits::hit_both(&mut c, &a(), ("id:bob", 2), Some("ip:1"), NOW, NOW + 1000).await.unwrap();
+    assert_eq!(hits, (3, None), "over the first limit: the address is not charged");
+    let hits = rate_limits::hit_both(&mut c, &a(), ("id:carol", 2), Some("ip:1"), NOW, NOW + 1000).await.unwrap();
+    assert_eq!(hits, (1, Some(3)));
+    assert_eq!(rate_limits::hit_both(&mut c, &a(), ("id:carol", 2), None, NOW, NOW + 1000).await.unwrap(), (2, None));
+    assert_eq!(rate_limits::hit(&mut c, &b(), "ip:1", NOW, NOW + 1000).await.unwrap(), 1, "per tenant");
+    drop(c);
+    db.finish().await;
+}

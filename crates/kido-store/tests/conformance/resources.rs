@@ -2,13 +2,12 @@
 //! default resource per tenant, scopes going with their resource.
 
 use kido_proto::TenantId;
-use kido_proto::resources::{Resource, Scope};
-use kido_store::resources;
+use kido_store::resources::{self, StoredResource, StoredScope};
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b};
 
-pub fn resource(tenant: &TenantId, id: &str) -> Resource {
-    Resource {
+pub fn resource(tenant: &TenantId, id: &str) -> StoredResource {
+    StoredResource {
         tenant_id: tenant.to_string(),
         id: id.into(),
         name: format!("API {id}"),
@@ -18,8 +17,8 @@ pub fn resource(tenant: &TenantId, id: &str) -> Resource {
     }
 }
 
-pub fn scope(tenant: &TenantId, resource_id: &str, id: &str) -> Scope {
-    Scope {
+pub fn scope(tenant: &TenantId, resource_id: &str, id: &str) -> StoredScope {
+    StoredScope {
         tenant_id: tenant.to_string(),
         id: id.into(),
         resource_id: resource_id.into(),

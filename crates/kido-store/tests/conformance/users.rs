@@ -3,15 +3,15 @@
 //! user's deletion takes with it.
 
 use kido_proto::Page;
-use kido_proto::roles::{Role, RoleType};
+use kido_proto::roles::RoleType;
 use kido_proto::users::{FieldMatch, MatchMode, UserField, UserSearch};
-use kido_store::roles;
-use kido_store::users::{self, SignInIdentifier};
+use kido_store::roles::{self, StoredRole};
+use kido_store::users::{self, SignInIdentifier, UsernameCase};
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_user, user};
 
-fn role(tenant: &kido_proto::TenantId, id: &str) -> Role {
-    Role {
+fn role(tenant: &kido_proto::TenantId, id: &str) -> StoredRole {
+    StoredRole {
         tenant_id: tenant.to_string(),
         id: id.into(),
         name: format!("role {id}"),
@@ -42,8 +42,10 @@ async fn users_round_trip_and_update_in_their_tenant() {
     users::update(&mut c, &u).await.unwrap();
     let found = users::find(&mut c, &a(), "u1").await.unwrap().unwrap();
     assert_eq!((found.name.as_deref(), found.is_suspended, found.updated_at), (Some("Alice A."), true, NOW + 1));
-    users::set_last_sign_in(&mut c, &a(), "u1", NOW + 5).await.unwrap();
+    let signed_in = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 5).await.unwrap().unwrap();
+    assert_eq!((signed_in.id.as_str(), signed_in.last_sign_in_at), ("u1", Some(NOW + 5)), "the row as updated");
     assert_eq!(users::find(&mut c, &a(), "u1").await.unwrap().unwrap().last_sign_in_at, Some(NOW + 5));
+    assert!(users::set_last_sign_in(&mut c, &b(), "u1", NOW + 6).await.unwrap().is_none(), "another tenant's id");
 
     // An update through another tenant's id changes nothing.
     let mut other = u.clone();
@@ -67,10 +69,17 @@ async fn identifiers_are_unique_per_tenant_as_conflicts() {
     alice.primary_phone = Some("15550001".into());
     users::insert(&mut c, &alice).await.unwrap();
     assert_conflict(users::insert(&mut c, &user(&a(), "u1", "other")).await);
-    // Username and email case-insensitively, phone exactly.
-    let mut dup = user(&a(), "u2", "ALICE");
+    // Username exactly (case-insensitive tenants compare before writing), email
+    // case-insensitively, phone exactly.
+    let mut dup = user(&a(), "u2", "alice");
     dup.primary_email = None;
     assert_conflict(users::insert(&mut c, &dup).await);
+    let mut other_case = user(&a(), "u4", "ALICE");
+    other_case.primary_email = None;
+    users::insert(&mut c, &other_case).await.unwrap();
+    assert_eq!(users::username_case_conflicts(&mut c, &a(), 20).await.unwrap(), (1, vec!["alice".to_owned()]));
+    assert!(users::delete(&mut c, &a(), "u4").await.unwrap());
+    assert_eq!(users::username_case_conflicts(&mut c, &a(), 20).await.unwrap(), (0, vec![]));
     let mut dup = user(&a(), "u2", "someone");
     dup.primary_email = Some("Alice@Example.com".into());
     assert_conflict(users::insert(&mut c, &dup).await);
@@ -80,19 +89,27 @@ async fn identifiers_are_unique_per_tenant_as_conflicts() {
     // Renaming into a taken username is a conflict too.
     insert_user(&mut c, &a(), "u3", "carol").await;
     let mut carol = users::find(&mut c, &a(), "u3").await.unwrap().unwrap();
-    carol.username = Some("Alice".into());
+    carol.username = Some("alice".into());
     assert_conflict(users::update(&mut c, &carol).await);
     // The same identifiers in another tenant are someone else.
     users::insert(&mut c, &user(&b(), "u1", "alice")).await.unwrap();
 
-    let taken =
-        users::taken_identifiers(&mut c, &a(), Some("ALICE"), Some("alice@EXAMPLE.com"), Some("15550001"), None)
+    let any_case = (Some("ALICE"), UsernameCase::Insensitive);
+    let taken = users::taken_identifiers(&mut c, &a(), any_case, Some("alice@EXAMPLE.com"), Some("15550001"), None)
+        .await
+        .unwrap();
+    assert_eq!(taken, ["username", "primaryEmail", "primaryPhone"]);
+    let exact = (Some("ALICE"), UsernameCase::Sensitive);
+    assert!(users::taken_identifiers(&mut c, &a(), exact, None, None, None).await.unwrap().is_empty());
+    let exact = (Some("alice"), UsernameCase::Sensitive);
+    assert_eq!(users::taken_identifiers(&mut c, &a(), exact, None, None, None).await.unwrap(), ["username"]);
+    let own =
+        users::taken_identifiers(&mut c, &a(), (Some("alice"), UsernameCase::Insensitive), None, None, Some("u1"))
             .await
             .unwrap();
-    assert_eq!(taken, ["username", "primaryEmail", "primaryPhone"]);
-    let own = users::taken_identifiers(&mut c, &a(), Some("alice"), None, None, Some("u1")).await.unwrap();
     assert!(own.is_empty(), "a user's own identifiers are not taken from them");
-    assert!(users::taken_identifiers(&mut c, &a(), Some("nobody"), None, None, None).await.unwrap().is_empty());
+    let nobody = (Some("nobody"), UsernameCase::Insensitive);
+    assert!(users::taken_identifiers(&mut c, &a(), nobody, None, None, None).await.unwrap().is_empty());
     drop(c);
     db.finish().await;
 }
@@ -104,7 +121,7 @@ async fn a_conflict_names_the_identifier_taken() {
     let mut alice = user(&a(), "u1", "alice");
     alice.primary_phone = Some("15550001".into());
     users::insert(&mut c, &alice).await.unwrap();
-    let mut dup = user(&a(), "u2", "ALICE");
+    let mut dup = user(&a(), "u2", "alice");
     dup.primary_email = None;
     let e = users::insert(&mut c, &dup).await.unwrap_err();
     assert_eq!(users::taken_identifier(&e), Some(SignInIdentifier::Username), "{e:?}");
@@ -131,21 +148,32 @@ async fn sign_in_identifiers_find_the_user_of_their_tenant() {
     alice.primary_phone = Some("15550001".into());
     users::insert(&mut c, &alice).await.unwrap();
     users::insert(&mut c, &user(&b(), "u9", "alice")).await.unwrap();
-    let by = |kind, value: &'static str| (kind, value);
-    for (kind, value) in [
-        by(SignInIdentifier::Username, "aLiCe"),
-        by(SignInIdentifier::Email, "ALICE@example.com"),
-        by(SignInIdentifier::Phone, "15550001"),
+    let (exact, any_case) = (UsernameCase::Sensitive, UsernameCase::Insensitive);
+    for (kind, value, usernames) in [
+        (SignInIdentifier::Username, "aLiCe", any_case),
+        (SignInIdentifier::Username, "Alice", exact),
+        (SignInIdentifier::Email, "ALICE@example.com", exact),
+        (SignInIdentifier::Phone, "15550001", exact),
     ] {
-        let found = users::find_by_identifier(&mut c, &a(), kind, value).await.unwrap().unwrap();
+        let found = users::find_by_identifier(&mut c, &a(), kind, value, usernames).await.unwrap().unwrap();
         assert_eq!(found.id, "u1", "{kind:?} {value}");
     }
+    assert!(
+        users::find_by_identifier(&mut c, &a(), SignInIdentifier::Username, "alice", exact).await.unwrap().is_none()
+    );
     assert_eq!(
-        users::find_by_identifier(&mut c, &b(), SignInIdentifier::Username, "ALICE").await.unwrap().unwrap().id,
+        users::find_by_identifier(&mut c, &b(), SignInIdentifier::Username, "ALICE", any_case)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
         "u9"
     );
-    assert!(users::find_by_identifier(&mut c, &a(), SignInIdentifier::Username, "alic").await.unwrap().is_none());
-    assert!(users::find_by_identifier(&mut c, &b(), SignInIdentifier::Phone, "15550001").await.unwrap().is_none());
+    let none = users::find_by_identifier(&mut c, &a(), SignInIdentifier::Username, "alic", any_case).await.unwrap();
+    assert!(none.is_none());
+    assert!(
+        users::find_by_identifier(&mut c, &b(), SignInIdentifier::Phone, "15550001", exact).await.unwrap().is_none()
+    );
     drop(c);
     db.finish().await;
 }

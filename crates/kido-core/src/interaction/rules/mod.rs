@@ -6,7 +6,9 @@
 use kido_proto::sign_in_experience::{AgreeToTermsPolicy, SignInExperience, SignInMode, SignUpIdentifier};
 use kido_store::users::StoredUser;
 
-use super::{IdentifierType, InteractionEvent, InteractionProfile, VerificationKind, VerificationRecord};
+use super::{
+    ExperienceState, IdentifierType, InteractionEvent, InteractionProfile, VerificationKind, VerificationRecord,
+};
 use crate::users::credential_stamp;
 
 /// Why a rule refused a step.
@@ -35,6 +37,31 @@ pub fn mode_allows(sie: &SignInExperience, event: InteractionEvent) -> Result<()
         | (SignInMode::SignIn, InteractionEvent::Register) => Err(Refusal::ModeForbids),
         _ => Ok(()),
     }
+}
+
+/// `signInMode` for this interaction: a verified one-time token may register even where
+/// registration is closed (Logto lets a magic link invite new users).
+pub fn mode_allows_in(sie: &SignInExperience, event: InteractionEvent, state: &ExperienceState) -> Result<(), Refusal> {
+    let invited = state.verification_records.iter().any(|r| r.kind == VerificationKind::OneTimeToken && r.verified);
+    if event == InteractionEvent::Register && invited {
+        return Ok(());
+    }
+    mode_allows(sie, event)
+}
+
+/// Where only a one-time token opened registration, the account made must be the one the
+/// token invites: the profile's email is a verified token's email.
+pub fn invited_email_staged(sie: &SignInExperience, state: &ExperienceState) -> Result<(), Refusal> {
+    if mode_allows(sie, InteractionEvent::Register).is_ok() {
+        return Ok(());
+    }
+    let email = state.profile.primary_email.as_deref();
+    let invited = state.verification_records.iter().any(|r| {
+        r.kind == VerificationKind::OneTimeToken
+            && r.verified
+            && email.is_some_and(|e| e.eq_ignore_ascii_case(&r.identifier.value))
+    });
+    if invited { Ok(()) } else { Err(Refusal::ModeForbids) }
 }
 
 /// Switching events: sign-in and registration swap freely; forgot-password stands alone.
@@ -92,7 +119,15 @@ pub fn sign_in_method_enabled(sie: &SignInExperience, record: &VerificationRecor
     let kind = record.identifier.kind;
     match record.kind {
         VerificationKind::Password => password_sign_in_enabled(sie, kind),
-        _ => sends_codes(sie, InteractionEvent::SignIn, kind),
+        VerificationKind::EmailVerificationCode | VerificationKind::PhoneVerificationCode => {
+            sends_codes(sie, InteractionEvent::SignIn, kind)
+        }
+        // It names an account that does not exist yet.
+        VerificationKind::NewPasswordIdentity => false,
+        // Second factors identify no one.
+        VerificationKind::MfaEmailVerificationCode | VerificationKind::MfaPhoneVerificationCode => false,
+        // A token the tenant issued proves the email whatever the sign-in methods (as Logto).
+        VerificationKind::OneTimeToken => true,
     }
 }
 
@@ -119,6 +154,18 @@ pub fn sends_codes(sie: &SignInExperience, event: InteractionEvent, kind: Identi
             sie.forgot_password_methods.contains(&M::PhoneVerificationCode)
         }
     }
+}
+
+/// Whether an identified user may prove this channel by code to bind it as a second factor:
+/// the experience takes it as a factor and the sign-up does not ask for it.
+pub fn binds_mfa_channel(sie: &SignInExperience, kind: IdentifierType) -> bool {
+    use kido_proto::sign_in_experience::MfaFactor;
+    let factor = match kind {
+        IdentifierType::Email => MfaFactor::EmailVerificationCode,
+        IdentifierType::Phone => MfaFactor::PhoneVerificationCode,
+        IdentifierType::Username => return false,
+    };
+    sie.mfa.factors.contains(&factor) && !sign_up_accepts(sie, kind)
 }
 
 /// Codes are not sent to channels the tenant does not use. Sign-in and registration share

@@ -32,6 +32,7 @@ fn user(suspended: bool, password_updated_at: Option<i64>) -> StoredUser {
         password_updated_at,
         created_at: 0,
         updated_at: 0,
+        logto_config: Default::default(),
     }
 }
 
@@ -44,6 +45,8 @@ fn record(kind: VerificationKind, identifier: IdentifierType) -> VerificationRec
         user_id: None,
         template: None,
         credential_stamp: None,
+        password_encrypted: None,
+        one_time_token_context: None,
     }
 }
 
@@ -65,6 +68,38 @@ fn sign_in_mode_limits_events() {
     assert_eq!(mode_allows(&s, InteractionEvent::Register), Ok(()));
     s.sign_in_mode = SignInMode::SignInAndRegister;
     assert_eq!(mode_allows(&s, InteractionEvent::Register), Ok(()));
+}
+
+#[test]
+fn a_verified_one_time_token_may_register_where_registration_is_closed() {
+    let mut s = sie();
+    s.sign_in_mode = SignInMode::SignIn;
+    let mut state = ExperienceState::default();
+    assert_eq!(mode_allows_in(&s, InteractionEvent::Register, &state), Err(Refusal::ModeForbids));
+    let mut token = record(VerificationKind::OneTimeToken, IdentifierType::Email);
+    token.verified = false;
+    state.verification_records.push(token);
+    assert_eq!(mode_allows_in(&s, InteractionEvent::Register, &state), Err(Refusal::ModeForbids), "unverified");
+    state.verification_records[0].verified = true;
+    assert_eq!(mode_allows_in(&s, InteractionEvent::Register, &state), Ok(()));
+    // Only registration is opened: a register-only tenant still has no sign-in.
+    s.sign_in_mode = SignInMode::Register;
+    assert_eq!(mode_allows_in(&s, InteractionEvent::SignIn, &state), Err(Refusal::ModeForbids));
+    // A code record opens nothing.
+    s.sign_in_mode = SignInMode::SignIn;
+    let codes = ExperienceState {
+        verification_records: vec![record(VerificationKind::EmailVerificationCode, IdentifierType::Email)],
+        ..ExperienceState::default()
+    };
+    assert_eq!(mode_allows_in(&s, InteractionEvent::Register, &codes), Err(Refusal::ModeForbids));
+    // What it opens is the invited email's account, not another one.
+    assert_eq!(invited_email_staged(&s, &state), Err(Refusal::ModeForbids), "no email staged");
+    state.profile.primary_email = Some("X".into());
+    assert_eq!(invited_email_staged(&s, &state), Ok(()));
+    state.profile.primary_email = Some("y".into());
+    assert_eq!(invited_email_staged(&s, &state), Err(Refusal::ModeForbids));
+    s.sign_in_mode = SignInMode::SignInAndRegister;
+    assert_eq!(invited_email_staged(&s, &state), Ok(()), "open registration asks nothing");
 }
 
 #[test]
@@ -121,6 +156,11 @@ fn which_records_sign_in_and_reset() {
     assert!(!reset_method_enabled(&s, &password), "a password proves nothing for a reset");
     assert!(!sends_codes(&s, InteractionEvent::ForgotPassword, IdentifierType::Phone));
     assert!(!sends_codes(&s, InteractionEvent::SignIn, IdentifierType::Username));
+    // A one-time token signs in whatever the methods, and resets nothing.
+    let token = record(VerificationKind::OneTimeToken, IdentifierType::Email);
+    s.sign_in.methods.clear();
+    assert!(sign_in_method_enabled(&s, &token));
+    assert!(!reset_method_enabled(&s, &token));
 }
 
 #[test]

@@ -72,7 +72,8 @@ async fn identifiers_are_unique_and_valid() {
     let t = TestServer::start().await;
     let first = create(&t, json!({"username": "Bob", "primaryEmail": "bob@x.test", "primaryPhone": "15550001"})).await;
     for (body, code) in [
-        (json!({"username": "bob"}), "user.username_already_in_use"),
+        // Usernames exactly (case-sensitive by default, as Logto), emails in any case.
+        (json!({"username": "Bob"}), "user.username_already_in_use"),
         (json!({"primaryEmail": "BOB@X.TEST"}), "user.email_already_in_use"),
         (json!({"primaryPhone": "15550001"}), "user.phone_already_in_use"),
     ] {
@@ -270,8 +271,19 @@ async fn search_modes_and_paging() {
     };
     let server = &t;
     let search = |q: &'static str| async move { server.api(Method::GET, &format!("/api/users?{q}"), None).await };
+    // The unqualified search covers every field, the random 12-character id included: a
+    // user whose id happens to hold "alp" is a right answer too.
+    let (_, everyone) = search("page_size=100").await;
+    let mut alp = vec!["Alpha", "alpine"];
+    for user in everyone.as_array().unwrap() {
+        let username = user["username"].as_str().unwrap();
+        if user["id"].as_str().unwrap().contains("alp") && !alp.contains(&username) {
+            alp.push(username);
+        }
+    }
+    alp.sort();
     let cases: Vec<(&str, Vec<&str>)> = vec![
-        ("search=%25alp%25", vec!["Alpha", "alpine"]),
+        ("search=%25alp%25", alp),
         ("search.username=alp%25", vec!["Alpha", "alpine"]),
         ("search.username=ALP%25&isCaseSensitive=true", vec![]),
         ("search.username=Alp%25&isCaseSensitive=true", vec!["Alpha"]),
@@ -291,22 +303,54 @@ async fn search_modes_and_paging() {
         assert_eq!(status, 200, "{q}: {users}");
         assert_eq!(names(&users), expected, "{q}");
     }
-    let postgres = std::env::var("KIDO_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty());
-    let (status, body) = search("search.username=(alpha|gamma)&mode=similar_to").await;
-    if postgres {
-        assert_eq!((status, names(&body)), (200, vec!["Alpha".to_owned(), "gamma".to_owned()]));
-    } else {
-        assert_eq!((status, body["code"].as_str()), (400, Some("request.invalid_input")), "{body}");
+    // `similar_to` on both backends (SQLite: translated to a regex), case-sensitive only,
+    // as Logto; several values for one field only in `exact` mode.
+    let more: Vec<(&str, Vec<&str>)> = vec![
+        ("search.username=(Alpha|gamma)&mode=similar_to&isCaseSensitive=true", vec!["Alpha", "gamma"]),
+        ("search.username=(alpha|gamma)&mode=similar_to&isCaseSensitive=true", vec!["gamma"]),
+        ("search.username=al%25&mode.username=similar_to&isCaseSensitive=true", vec!["alpine"]),
+        ("search.username=_eta.1&mode=similar_to&isCaseSensitive=true", vec![]),
+        ("search.username=_eta%5C_1&mode=similar_to&isCaseSensitive=true", vec!["beta_1"]),
+        ("search.username=alpha&search.username=gamma&mode.username=exact", vec!["Alpha", "gamma"]),
+        ("search=alpha&search=Gus&mode=exact", vec!["Alpha", "gamma"]),
+    ];
+    for (q, expected) in more {
+        let (status, users) = search(q).await;
+        assert_eq!(status, 200, "{q}: {users}");
+        assert_eq!(names(&users), expected, "{q}");
     }
-    for bad in [
-        "search=x&mode=fuzzy",
-        "search.password=x",
-        "search=x&joint=xor",
-        "search=x&isCaseSensitive=maybe",
-        "mode.secret=exact",
+    for (bad, message) in [
+        (
+            "search=x&mode=fuzzy",
+            "Search match mode `fuzzy` is not valid, expect one of exact, like, similar_to, posix.",
+        ),
+        (
+            "search=x&mode.name=fuzzy",
+            "Search match mode `fuzzy` for field `name` is not valid, expect one of exact, like, similar_to, posix.",
+        ),
+        (
+            "search.password=x",
+            "Search field `password` is not valid, expect one of id, primaryEmail, primaryPhone, username, name.",
+        ),
+        (
+            "search.name.first=x",
+            "Unsupported nested search field path `name.first` detected. Only the first level field is supported.",
+        ),
+        ("search=x&joint=xor", "Search joint mode `xor` is not valid, expect one of and, or."),
+        ("search=x&isCaseSensitive=maybe", "`isCaseSensitive` must be `true` or `false`, got `maybe`."),
+        (
+            "mode.secret=exact",
+            "Search field `secret` is not valid, expect one of id, primaryEmail, primaryPhone, username, name.",
+        ),
+        ("search.name=a&search.name=b", "Only one search value is allowed when search mode is not `exact`."),
+        ("search=a&search=b&mode=posix", "Only one search value is allowed when search mode is not `exact`."),
+        ("search.name=", "Search value cannot be empty."),
+        ("search.name=a&search.name=&mode=exact", "Search value cannot be empty."),
+        ("search.username=(alpha|gamma)&mode=similar_to", "Cannot use case-insensitive match for `similar to`."),
     ] {
         let (status, error) = t.api(Method::GET, &format!("/api/users?{bad}"), None).await;
         assert_eq!((status, error["code"].as_str()), (400, Some("request.invalid_input")), "{bad}");
+        assert_eq!(error["message"], format!("Input is invalid. {message}"), "{bad}");
     }
     let response =
         send_raw(Method::GET, &t.url("/api/users?page=2&page_size=3"), Some(&t.management_token().await), None).await;
@@ -320,5 +364,120 @@ async fn search_modes_and_paging() {
     let response =
         send_raw(Method::GET, &t.url("/api/users?page=1&page_size=3"), Some(&t.management_token().await), None).await;
     assert_eq!(response.headers()["total-number"], "3");
+    t.stop().await;
+}
+
+/// Logto's wire details of users: phones stored normalized (trunk 0 dropped, unknown
+/// country codes refused) and found by any spelling, the password hash on request, and
+/// a machine-to-machine role refused to users from the role's side.
+#[tokio::test]
+async fn phones_password_hash_and_role_users_as_logto() {
+    let t = TestServer::start().await;
+    let au = create(&t, json!({"username": "au", "primaryPhone": "610412345678"})).await;
+    assert_eq!(au["primaryPhone"], "61412345678");
+    let uk = create(&t, json!({"username": "uk", "primaryPhone": "4407911123456"})).await;
+    assert_eq!(uk["primaryPhone"], "447911123456");
+    let (status, error) = t.api(Method::POST, "/api/users", Some(json!({"primaryPhone": "99999"}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("user.invalid_phone")), "{error}");
+    let (status, error) = t.api(Method::POST, "/api/users", Some(json!({"primaryPhone": "61412345678"}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("user.phone_already_in_use")), "same number: {error}");
+    let uk_path = format!("/api/users/{}", uk["id"].as_str().unwrap());
+    let (status, patched) = t.api(Method::PATCH, &uk_path, Some(json!({"primaryPhone": "33012345678"}))).await;
+    assert_eq!((status, &patched["primaryPhone"]), (200, &json!("3312345678")), "{patched}");
+    let (status, error) = t.api(Method::PATCH, &uk_path, Some(json!({"primaryPhone": "99999"}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("user.invalid_phone")));
+    let (_, found) = t.api(Method::GET, "/api/users?search.primaryPhone=61412345678&mode=exact", None).await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+
+    // The stored hash on request only.
+    let with = create(&t, json!({"username": "hashed", "password": "correct horse 9"})).await;
+    let path = format!("/api/users/{}", with["id"].as_str().unwrap());
+    let (_, plain) = t.api(Method::GET, &path, None).await;
+    assert!(plain.get("passwordDigest").is_none() && plain.get("passwordAlgorithm").is_none(), "{plain}");
+    let (status, full) = t.api(Method::GET, &format!("{path}?includePasswordHash=true"), None).await;
+    assert_eq!(status, 200);
+    assert!(full["passwordDigest"].as_str().unwrap().starts_with("$argon2id$"), "{full}");
+    assert_eq!(full["passwordAlgorithm"], "Argon2id");
+    let mut rest = full.as_object().unwrap().clone();
+    rest.remove("passwordDigest");
+    rest.remove("passwordAlgorithm");
+    assert_eq!(Value::Object(rest), plain, "otherwise the same user");
+    let (_, none) =
+        t.api(Method::GET, &format!("/api/users/{}?includePasswordHash=true", au["id"].as_str().unwrap()), None).await;
+    assert_eq!((&none["passwordDigest"], &none["passwordAlgorithm"]), (&Value::Null, &Value::Null));
+    let (status, _) = t.api(Method::GET, &format!("{path}?includePasswordHash=maybe"), None).await;
+    assert_eq!(status, 400);
+
+    // POST /roles/{id}/users: Logto's database constraint answers for a machine role.
+    let (_, robot) = t
+        .api(
+            Method::POST,
+            "/api/roles",
+            Some(json!({"name": "robot", "description": "m2m", "type": "MachineToMachine"})),
+        )
+        .await;
+    let role_users = format!("/api/roles/{}/users", robot["id"].as_str().unwrap());
+    let (status, error) = t.api(Method::POST, &role_users, Some(json!({"userIds": [with["id"]]}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("entity.db_constraint_violated")), "{error}");
+    let (status, error) = t.api(Method::POST, &role_users, Some(json!({"userIds": []}))).await;
+    assert_eq!(status, 400, "{error}");
+    let (_, holders) = t.api(Method::GET, &role_users, None).await;
+    assert_eq!(holders, json!([]));
+    t.stop().await;
+}
+
+/// Usernames are case-sensitive by default (`ABC` and `abc` are two users, each signs in
+/// with their own spelling); `usernamePolicy.caseSensitive: false` makes them one name,
+/// refused while names differing only by case exist.
+#[tokio::test]
+async fn usernames_follow_the_username_policy() {
+    let t = TestServer::start().await;
+    let w = crate::signin::world(&t).await; // "alice"
+    let upper = create(&t, json!({"username": "ALICE", "password": "Other-horse-battery-7"})).await;
+    assert_ne!(upper["id"], json!(w.user_id));
+    let (status, error) = t.api(Method::POST, "/api/users", Some(json!({"username": "alice"}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("user.username_already_in_use")));
+    let (_, sie) = t.api(Method::GET, "/api/sign-in-exp", None).await;
+    assert_eq!(sie["usernamePolicy"]["caseSensitive"], true, "{sie}");
+    assert_eq!(sie["usernamePolicy"]["maxLength"], 128);
+
+    let verify = |username: &str, password: &str| json!({"identifier": {"type": "username", "value": username}, "password": password});
+    let mut b = crate::passwordless::browser_at_sign_in(&t, &w, "").await;
+    assert_eq!(b.api(Method::PUT, "", Some(json!({"interactionEvent": "SignIn"}))).await.status, 204);
+    let attempts = [
+        (verify("alice", &w.password), 200),
+        (verify("ALICE", "Other-horse-battery-7"), 200),
+        (verify("ALICE", &w.password), 422),
+        (verify("Alice", &w.password), 422),
+    ];
+    for (body, expected) in attempts {
+        let r = b.api(Method::POST, "/verification/password", Some(body.clone())).await;
+        assert_eq!(r.status, expected, "{body}: {}", r.text);
+    }
+
+    let insensitive = json!({"usernamePolicy": {"caseSensitive": false}});
+    let (status, error) = t.api(Method::PATCH, "/api/sign-in-exp", Some(insensitive.clone())).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (409, Some("sign_in_experiences.username_policy_case_conflicts_exist"))
+    );
+    assert_eq!(error["data"], json!({"totalConflicts": 1, "samples": ["alice"]}));
+    assert_eq!(t.api(Method::DELETE, &format!("/api/users/{}", upper["id"].as_str().unwrap()), None).await.0, 204);
+    let (status, sie) = t.api(Method::PATCH, "/api/sign-in-exp", Some(insensitive)).await;
+    assert_eq!(status, 200, "{sie}");
+    assert_eq!(sie["usernamePolicy"]["caseSensitive"], false);
+    assert_eq!(sie["usernamePolicy"]["minLength"], 1, "the rest of the policy is kept");
+    let (status, error) = t.api(Method::POST, "/api/users", Some(json!({"username": "Alice"}))).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("user.username_already_in_use")));
+    let mut b = crate::passwordless::browser_at_sign_in(&t, &w, "").await;
+    assert_eq!(b.api(Method::PUT, "", Some(json!({"interactionEvent": "SignIn"}))).await.status, 204);
+    let r = b.api(Method::POST, "/verification/password", Some(verify("ALICE", &w.password))).await;
+    assert_eq!(r.status, 200, "any spelling finds the user: {}", r.text);
+
+    let bad = json!({"usernamePolicy": {"minLength": 10, "maxLength": 5}});
+    assert_eq!(t.api(Method::PATCH, "/api/sign-in-exp", Some(bad)).await.0, 400);
+    let sensitive = json!({"usernamePolicy": {"caseSensitive": true}});
+    assert_eq!(t.api(Method::PATCH, "/api/sign-in-exp", Some(sensitive)).await.0, 200);
+    create(&t, json!({"username": "Alice"})).await;
     t.stop().await;
 }

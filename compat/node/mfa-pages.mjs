@@ -28,7 +28,6 @@ import {
   assert,
   assertEqual,
   createSuite,
-  describeError,
   env,
   loadFixtures,
   managementApi,
@@ -36,7 +35,7 @@ import {
   randomUsername,
   show,
 } from './lib/kit.mjs';
-import { capturingSession, runBrowserSuite, runScenario, screenshots } from './lib/pages.mjs';
+import { capturingSession, runBrowserSuite, runScenario, screenshots, undoSetup } from './lib/pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(process.env.COMPAT_OUT_DIR || path.join(HERE, '..', 'out'), 'mfa-pages');
@@ -207,28 +206,7 @@ const main = async () => {
     completed = true;
   } finally {
     if (browser) await browser.close().catch(() => {});
-    let cleanupError = null;
-    let cleanupStep = null;
-    for (const [name, undo] of cleanups.reverse()) {
-      if (completed) {
-        try {
-          await suite.step(name, undo);
-        } catch (error) {
-          if (!cleanupError) [cleanupError, cleanupStep] = [error, name];
-        }
-      } else {
-        try {
-          await undo();
-          console.error(`mfa-pages: cleanup: ${name}: done`);
-        } catch (error) {
-          console.error(`mfa-pages: cleanup: ${name} failed: ${describeError(error).split('\n')[0]}`);
-        }
-      }
-    }
-    if (cleanupError) {
-      suite.current = cleanupStep;
-      throw cleanupError; // eslint-disable-line no-unsafe-finally
-    }
+    await undoSetup(suite, cleanups, completed);
   }
 };
 

@@ -46,7 +46,6 @@ import {
   assertEqual,
   CheckError,
   createSuite,
-  describeError,
   env,
   fail,
   loadFixtures,
@@ -54,7 +53,7 @@ import {
   randomPassword,
   show,
 } from './lib/kit.mjs';
-import { capturingSession, runBrowserSuite, runScenario, screenshots } from './lib/pages.mjs';
+import { capturingSession, runBrowserSuite, runScenario, screenshots, undoSetup } from './lib/pages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(process.env.COMPAT_OUT_DIR || path.join(HERE, '..', 'out'), 'passwordless-pages');
@@ -732,31 +731,7 @@ const main = async () => {
     completed = true;
   } finally {
     if (browser) await browser.close().catch(() => {});
-    // Undo the setup in reverse order; every undo runs. After a failure they are only logged (the
-    // first failure is the one reported); after a success they are steps of their own.
-    let cleanupError = null;
-    let cleanupStep = null;
-    for (const [name, undo] of cleanups.reverse()) {
-      if (completed) {
-        try {
-          await suite.step(name, undo);
-        } catch (error) {
-          if (!cleanupError) [cleanupError, cleanupStep] = [error, name];
-        }
-      } else {
-        try {
-          await undo();
-          console.error(`passwordless-pages: cleanup: ${name}: done`);
-        } catch (error) {
-          console.error(`passwordless-pages: cleanup: ${name} failed: ${describeError(error).split('\n')[0]}`);
-        }
-      }
-    }
-    if (smtp) await smtp.close();
-    if (cleanupError) {
-      suite.current = cleanupStep;
-      throw cleanupError; // eslint-disable-line no-unsafe-finally
-    }
+    await undoSetup(suite, cleanups, completed);
   }
 };
 

@@ -4,11 +4,12 @@
 //     intercepted and recorded,
 //   * screenshots: a `screenshot(page, name)` writing <outDir>/<name>.png,
 //   * runScenario: runs a scenario as a suite step, with a failure screenshot,
-//   * runBrowserSuite: runs a script's main as its suite, a Playwright timeout as one failure line.
+//   * runBrowserSuite: runs a script's main as its suite, a Playwright timeout as one failure line,
+//   * undoSetup: runs a script's cleanups in reverse order.
 
 import path from 'node:path';
 
-import { CheckError, fail } from './kit.mjs';
+import { CheckError, describeError, fail } from './kit.mjs';
 
 // A fresh context (locale en-US unless contextOptions says otherwise) whose navigations to
 // redirectUri are intercepted and recorded. Returns
@@ -120,3 +121,30 @@ export const runBrowserSuite = (suite, main) =>
       throw error;
     }
   });
+
+// Undoes a script's setup: `cleanups` ([name, undo] pairs) in reverse order, every undo runs.
+// After a failed run (`completed` false) they are only logged, so the first failure stays the
+// one reported; after a success each is a suite step, and the first failing one is rethrown.
+export const undoSetup = async (suite, cleanups, completed) => {
+  let failure = null;
+  for (const [name, undo] of [...cleanups].reverse()) {
+    if (completed) {
+      try {
+        await suite.step(name, undo);
+      } catch (error) {
+        if (!failure) failure = [error, name];
+      }
+    } else {
+      try {
+        await undo();
+        console.error(`${suite.name}: cleanup: ${name}: done`);
+      } catch (error) {
+        console.error(`${suite.name}: cleanup: ${name} failed: ${describeError(error).split('\n')[0]}`);
+      }
+    }
+  }
+  if (failure) {
+    suite.current = failure[1];
+    throw failure[0];
+  }
+};

@@ -346,6 +346,11 @@ impl Core {
         oidc::issued_tokens::IssuedTokens { core: self }
     }
 
+    /// A user's sessions and grants, listed and revoked (Management and Account APIs).
+    pub fn user_sessions(&self) -> oidc::user_sessions::UserSessions<'_> {
+        oidc::user_sessions::UserSessions { core: self }
+    }
+
     /// RP-initiated logout.
     pub fn logout(&self) -> oidc::logout::Logout<'_> {
         oidc::logout::Logout { core: self }

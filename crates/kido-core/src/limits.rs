@@ -19,6 +19,19 @@ pub const MAX_RESOURCES: usize = 100;
 /// Ids in one Management API list (`userIds`, `scopeIds`, `organizationRoleIds`…).
 pub const MAX_IDS: usize = 1_000;
 
+/// Sessions one user's session list shows (the newest live ones).
+pub const MAX_LISTED_SESSIONS: i64 = 100;
+/// Grants one user's grant list shows (the newest live ones).
+pub const MAX_LISTED_GRANTS: i64 = 100;
+/// Grants read to say which applications a user's listed sessions authorized.
+pub const MAX_SESSION_GRANTS_READ: i64 = 1_000;
+
+/// Whether `id` could be an id Kido issued (or imported): not empty and not longer than
+/// [`MAX_CLIENT_ID_LEN`]. Anything else is unknown without a database lookup.
+pub fn is_plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CLIENT_ID_LEN
+}
+
 /// `search` / `search.<field>` parameters of one user search (each becomes up to five
 /// conditions; SQLite refuses expression trees beyond about a thousand).
 pub const MAX_SEARCH_TERMS: usize = 100;

@@ -12,6 +12,7 @@ pub mod one_time_tokens;
 pub mod organizations;
 pub mod resources;
 pub mod roles;
+pub mod sessions;
 pub mod sign_in_experience;
 pub mod sso_connectors;
 pub mod users;

@@ -28,6 +28,7 @@ pub mod sign_in_experiences;
 pub mod signing_keys;
 pub mod sso_connectors;
 pub mod tenants;
+pub mod user_sessions;
 pub mod users;
 pub mod verification_codes;
 

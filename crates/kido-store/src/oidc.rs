@@ -246,9 +246,11 @@ pub struct StoredSession {
     pub xsrf: String,
     pub expires_at: i64,
     pub created_at: i64,
+    /// The application the sign-in was for (migration 0026; `None` on older rows).
+    pub client_id: Option<String>,
 }
 
-const SESSION_COLUMNS: &str = "tenant_id, id, cookie_hash, user_id, auth_time, xsrf, expires_at, created_at";
+const SESSION_COLUMNS: &str = "tenant_id, id, cookie_hash, user_id, auth_time, xsrf, expires_at, created_at, client_id";
 
 /// Stores the session. With `password_stamp`, only if the user's password stamp
 /// (`password_updated_at`, 0 when never set: what kido-core's `users::credential_stamp`
@@ -258,10 +260,10 @@ const SESSION_COLUMNS: &str = "tenant_id, id, cookie_hash, user_id, auth_time, x
 /// `MissingReference`.
 pub async fn insert_session(c: &mut impl Exec, s: &StoredSession, password_stamp: Option<i64>) -> StoreResult<bool> {
     let source = match password_stamp {
-        None => "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        None => "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         Some(_) => {
-            "SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM users \
-             WHERE tenant_id = $1 AND id = $4 AND COALESCE(password_updated_at, 0) = $9"
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM users \
+             WHERE tenant_id = $1 AND id = $4 AND COALESCE(password_updated_at, 0) = $10"
         }
     };
     let sql = format!("INSERT INTO oidc_sessions ({SESSION_COLUMNS}) {source}");
@@ -274,7 +276,8 @@ pub async fn insert_session(c: &mut impl Exec, s: &StoredSession, password_stamp
             .bind(s.auth_time)
             .bind(&s.xsrf)
             .bind(s.expires_at)
-            .bind(s.created_at);
+            .bind(s.created_at)
+            .bind(&s.client_id);
         let q = if let Some(stamp) = password_stamp { q.bind(stamp) } else { q };
         q.execute(&mut *c).await?.rows_affected()
     });
@@ -373,23 +376,45 @@ pub async fn delete_user_grants(c: &mut impl Exec, tenant: &TenantId, user_id: &
     Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).execute(&mut *c).await?.rows_affected()))
 }
 
-/// What signing out of a session revokes: the signing-out client's grant and every grant
-/// of the session without `offline_access` (offline grants outlive the browser session).
+/// Which grants of a session end with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndingGrants<'a> {
+    /// The grants without `offline_access` (they live as long as the browser session; offline
+    /// grants outlive it), and with `Some(client)` that client's grant whatever its scope
+    /// (the client signing out, RP-initiated logout).
+    Online { also_client: Option<&'a str> },
+    /// The grants without `offline_access` and every first-party application's.
+    OnlineAndFirstParty,
+    /// Every grant of the session.
+    All,
+}
+
+/// Revokes the grants of `session_id` that `which` names (and, through the foreign key,
+/// their codes and tokens).
 pub async fn delete_session_grants(
     c: &mut impl Exec,
     tenant: &TenantId,
     session_id: &str,
-    client_id: Option<&str>,
+    which: EndingGrants<'_>,
 ) -> StoreResult<u64> {
-    const SQL: &str = "DELETE FROM oidc_grants WHERE tenant_id = $1 AND session_id = $2 \
-                       AND (client_id = $3 OR ' ' || scope || ' ' NOT LIKE '% offline_access %')";
-    Ok(run!(c, |c| sqlx::query(SQL)
-        .bind(tenant.as_str())
-        .bind(session_id)
-        .bind(client_id.unwrap_or(""))
-        .execute(&mut *c)
-        .await?
-        .rows_affected()))
+    const ONLINE: &str = "' ' || scope || ' ' NOT LIKE '% offline_access %'";
+    let (condition, client) = match which {
+        EndingGrants::Online { also_client } => (format!(" AND (client_id = $3 OR {ONLINE})"), also_client),
+        EndingGrants::OnlineAndFirstParty => (
+            format!(
+                " AND ({ONLINE} OR client_id IN \
+                 (SELECT id FROM applications WHERE tenant_id = $1 AND NOT is_third_party))"
+            ),
+            None,
+        ),
+        EndingGrants::All => (String::new(), None),
+    };
+    let sql = format!("DELETE FROM oidc_grants WHERE tenant_id = $1 AND session_id = $2{condition}");
+    Ok(run!(c, |c| {
+        let q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(session_id);
+        let q = if matches!(which, EndingGrants::Online { .. }) { q.bind(client.unwrap_or("")) } else { q };
+        q.execute(&mut *c).await?.rows_affected()
+    }))
 }
 
 // --- tokens ---------------------------------------------------------------------------------

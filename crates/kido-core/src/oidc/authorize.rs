@@ -402,6 +402,7 @@ impl Authorization<'_> {
             xsrf: ids::new_opaque_token(),
             expires_at: now + SESSION_TTL_MS,
             created_at: now,
+            client_id: Some(client_id.clone()),
         };
         // The password it was verified with must still be the user's: the insert checks it.
         let stored = store::insert_session(c, &session, state.credential_stamp).await.map_err(|e| {

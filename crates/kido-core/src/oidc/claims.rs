@@ -9,7 +9,11 @@ use serde_json::{Map, Value, json};
 
 use super::organizations::{ORGANIZATION_ROLES_SCOPE, ORGANIZATIONS_SCOPE};
 
-/// Scopes that are about the user rather than about an API resource.
+/// Lets an access token list and revoke its user's sessions and grants through the Account
+/// API (no claim of its own).
+pub const SESSIONS_SCOPE: &str = "urn:logto:scope:sessions";
+
+/// Scopes that are about the user rather than about an API resource, in Logto's discovery order.
 pub const OIDC_SCOPES: &[&str] = &[
     "openid",
     "offline_access",
@@ -22,6 +26,7 @@ pub const OIDC_SCOPES: &[&str] = &[
     "roles",
     ORGANIZATIONS_SCOPE,
     ORGANIZATION_ROLES_SCOPE,
+    SESSIONS_SCOPE,
 ];
 
 pub fn is_oidc_scope(scope: &str) -> bool {

@@ -70,9 +70,14 @@ impl Logout<'_> {
                 return Err(invalid("xsrf token invalid"));
             }
             let mut tx = self.core.store.begin().await.map_err(PageError::server)?;
-            store::delete_session_grants(&mut tx, &tenant.id, &session.id, client_id.as_deref())
-                .await
-                .map_err(PageError::server)?;
+            store::delete_session_grants(
+                &mut tx,
+                &tenant.id,
+                &session.id,
+                store::EndingGrants::Online { also_client: client_id.as_deref() },
+            )
+            .await
+            .map_err(PageError::server)?;
             store::delete_session(&mut tx, &tenant.id, &session.id).await.map_err(PageError::server)?;
             tx.commit().await.map_err(PageError::server)?;
         }

@@ -1,7 +1,8 @@
 //! The OIDC / OAuth 2.0 engine, one module per concern, each reached from `Core` by its own
 //! accessor: `authorization` (authorize.rs: the authorization endpoint, its interactions and
 //! sessions), `client_credentials` (token.rs), `user_grants` (grants.rs), `issued_tokens`
-//! (userinfo, introspection, revocation), `logout`, `management_auth`; below them keys, JWTs,
+//! (userinfo, introspection, revocation), `logout`, `management_auth`, `user_sessions` (a user's
+//! sessions and grants listed and revoked from outside the browser); below them keys, JWTs,
 //! the client cache, client authentication, sessions, claims and organization tokens.
 
 pub mod authorize;
@@ -20,6 +21,7 @@ pub mod params;
 mod sessions;
 mod token;
 mod token_error;
+pub mod user_sessions;
 
 pub use client_auth::ClientAuth;
 pub use management_auth::ManagementAuthError;

@@ -13,6 +13,7 @@ mod resources;
 mod roles;
 mod sign_in_experience;
 mod sso_connectors;
+mod user_sessions;
 mod users;
 
 pub use oauth::OAuthError;

@@ -18,6 +18,7 @@ mod sign_in_experience;
 mod sso_connectors;
 mod status;
 mod user_mfa;
+mod user_sessions;
 mod users;
 mod verification_codes;
 
@@ -67,6 +68,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(roles::router())
         .merge(users::router())
         .merge(user_mfa::router())
+        .merge(user_sessions::router())
         .merge(logs::router())
         .merge(sign_in_experience::router())
         .merge(connectors::router())

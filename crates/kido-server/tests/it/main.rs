@@ -40,6 +40,7 @@ mod tenancy;
 mod token;
 mod two_nodes;
 mod user_mfa;
+mod user_sessions;
 mod users;
 mod webauthn;
 mod wire;

@@ -333,6 +333,7 @@ async fn discovery_lists_the_claims_kido_issues_and_not_the_jwt_ones() {
     }
     let scopes = doc["scopes_supported"].as_array().unwrap();
     assert!(scopes.contains(&json!("urn:logto:scope:organizations")));
-    assert!(!scopes.contains(&json!("urn:logto:scope:sessions")), "Kido has no sessions scope");
+    assert!(scopes.contains(&json!("urn:logto:scope:sessions")), "the Account API's sessions scope");
+    assert!(!scopes.contains(&json!("urn:logto:scope:trusted_devices")), "Kido has no trusted devices");
     t.stop().await;
 }

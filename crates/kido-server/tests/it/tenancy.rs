@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::harness::{TestServer, send, token_at};
 
 /// An M2M app of the admin tenant holding its Management API role; returns (id, secret).
-async fn admin_m2m_app(t: &TestServer) -> (String, String) {
+pub(crate) async fn admin_m2m_app(t: &TestServer) -> (String, String) {
     let admin = TenantId::new("admin");
     let input = CreateApplication {
         name: "admin m2m".into(),

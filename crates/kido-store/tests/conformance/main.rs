@@ -30,5 +30,6 @@ mod signing_keys;
 mod sso_connectors;
 mod statements;
 mod tenants;
+mod user_sessions;
 mod users;
 mod verification_codes;

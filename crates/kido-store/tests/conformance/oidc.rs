@@ -4,7 +4,9 @@
 //! cascades.
 
 use kido_store::Json;
-use kido_store::oidc::{self, SignInFailures, StoredGrant, StoredInteraction, StoredSession, StoredToken};
+use kido_store::oidc::{
+    self, EndingGrants, SignInFailures, StoredGrant, StoredInteraction, StoredSession, StoredToken,
+};
 use serde_json::json;
 
 use crate::harness::{Db, NOW, a, assert_conflict, assert_missing_reference, b, insert_app, insert_user};
@@ -34,6 +36,7 @@ fn session(id: &str, cookie: &str) -> StoredSession {
         xsrf: "x".into(),
         expires_at: NOW + 60_000,
         created_at: NOW,
+        client_id: Some("app".into()),
     }
 }
 
@@ -50,6 +53,10 @@ fn grant(id: &str, session: Option<&str>, scope: &str) -> StoredGrant {
         expires_at: NOW + 60_000,
         created_at: NOW,
     }
+}
+
+fn online(also_client: Option<&str>) -> EndingGrants<'_> {
+    EndingGrants::Online { also_client }
 }
 
 fn token(hash: &str, grant_id: &str) -> StoredToken {
@@ -310,12 +317,12 @@ async fn revoking_grants_cascades_to_their_tokens() {
     assert!(oidc::find_grant(&mut c, &b(), "online", NOW).await.unwrap().is_none());
 
     // Signing out of the session by another client ends its grants without offline_access.
-    assert_eq!(oidc::delete_session_grants(&mut c, &a(), "s1", Some("elsewhere")).await.unwrap(), 1);
+    assert_eq!(oidc::delete_session_grants(&mut c, &a(), "s1", online(Some("elsewhere"))).await.unwrap(), 1);
     assert!(oidc::find_grant(&mut c, &a(), "online", NOW).await.unwrap().is_none());
     assert!(oidc::find_token(&mut c, &a(), "t-online").await.unwrap().is_none(), "tokens go with the grant");
     assert!(oidc::find_grant(&mut c, &a(), "offline", NOW).await.unwrap().is_some());
     // …and the signing-out client's own grant even with offline_access.
-    assert_eq!(oidc::delete_session_grants(&mut c, &a(), "s1", Some("app")).await.unwrap(), 1);
+    assert_eq!(oidc::delete_session_grants(&mut c, &a(), "s1", online(Some("app"))).await.unwrap(), 1);
     assert!(oidc::find_token(&mut c, &a(), "t-offline").await.unwrap().is_none());
 
     assert_eq!(oidc::delete_user_grants(&mut c, &b(), "alice").await.unwrap(), 0);

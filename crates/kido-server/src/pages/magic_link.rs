@@ -134,7 +134,14 @@ async fn confirm(
     land(&app, &view, &cookie, &link, true, &carried).await
 }
 
-async fn land(app: &AppState, view: &View, cookie: &InteractionCookie, link: &Link, agreed: bool, carried: &str) -> Response {
+async fn land(
+    app: &AppState,
+    view: &View,
+    cookie: &InteractionCookie,
+    link: &Link,
+    agreed: bool,
+    carried: &str,
+) -> Response {
     match sign_in_with(app, view, cookie, link, agreed, carried).await {
         Ok(next) => {
             let mut response = Redirect::to(&next).into_response();
@@ -246,8 +253,14 @@ struct InvalidPage<'a> {
 /// Why the link cannot be used, and the way to sign in normally.
 fn invalid(view: &View, status: StatusCode, message: &str, carried: &str) -> Response {
     let t = view.t();
-    let page =
-        InvalidPage { v: view, t, title: t.link_invalid_title, message, sign_in: format!("/sign-in{carried}"), back: None };
+    let page = InvalidPage {
+        v: view,
+        t,
+        title: t.link_invalid_title,
+        message,
+        sign_in: format!("/sign-in{carried}"),
+        back: None,
+    };
     view.render(status, &page)
 }
 

@@ -588,7 +588,8 @@ impl<'a> PasskeyPage<'a> {
     fn verifying(view: &'a View, csrf: &'a str, failure: Option<Failure>, query: String, others: Vec<Choice>) -> Self {
         let t = view.t();
         // A failure about a field (a credential that did not check out) is the passkey's.
-        let failure = failure.map(|f| if f.field.is_some() { Failure { text: t.passkey_failed, field: None } } else { f });
+        let failure =
+            failure.map(|f| if f.field.is_some() { Failure { text: t.passkey_failed, field: None } } else { f });
         Self {
             v: view,
             t,

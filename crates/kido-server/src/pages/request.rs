@@ -162,9 +162,7 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
         | E::WebAuthnNotFound => general(t.generic_error),
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => general(t.session_lost),
         E::OneTimeToken(_) => general(t.link_invalid),
-        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => {
-            general(t.generic_error)
-        }
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => general(t.generic_error),
     }
 }
 

@@ -75,7 +75,8 @@ async fn organizations_of(t: &TestServer, user: &str) -> Vec<String> {
 async fn a_magic_link_signs_in_or_registers_without_typing() {
     let (t, _smtp, w) = email_tenant().await;
     // Email alone makes an account; registration is otherwise closed.
-    let experience = json!({"signUp": {"identifiers": ["email"], "password": false, "verify": true}, "signInMode": "SignIn"});
+    let experience =
+        json!({"signUp": {"identifiers": ["email"], "password": false, "verify": true}, "signInMode": "SignIn"});
     let (status, body) = t.api(Method::PATCH, "/api/sign-in-exp", Some(experience)).await;
     assert_eq!(status, 200, "{body}");
     let (_, org) = t.api(Method::POST, "/api/organizations", Some(json!({"name": "Acme"}))).await;
@@ -165,7 +166,8 @@ async fn the_terms_are_ticked_before_the_link_is_spent() {
     assert!(r.text.contains(r#"id="agree-error""#), "{}", r.text);
     assert_eq!(status_of(&t, &id).await, "active");
     // Without the page's anti-forgery token: nothing.
-    let forged = [("csrf", "0000"), ("one_time_token", token.as_str()), ("login_hint", "dee@acme.test"), ("agree", "yes")];
+    let forged =
+        [("csrf", "0000"), ("one_time_token", token.as_str()), ("login_hint", "dee@acme.test"), ("agree", "yes")];
     assert_eq!(b.send(Method::POST, &landing, None, Some(&forged)).await.status, 403);
     let mut ticked = fields.to_vec();
     ticked.push(("agree", "yes"));
@@ -174,5 +176,29 @@ async fn the_terms_are_ticked_before_the_link_is_spent() {
     let (_, user) = t.api(Method::GET, &format!("/api/users/{dee}"), None).await;
     assert_eq!(user["primaryEmail"], "dee@acme.test");
     assert_eq!(status_of(&t, &id).await, "consumed");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_account_that_needs_a_password_gets_the_profile_page() {
+    // Email sign-up with a password: the link proves the email, the password is asked for.
+    let (t, _smtp, w) = email_tenant().await;
+    let (id, token) = issue(&t, json!({"email": "eli@acme.test"})).await;
+    let mut b = Browser::new(&t.url(""));
+    let r = follow_link(&mut b, &w, &token, "eli@acme.test").await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let profile = r.location.unwrap();
+    assert!(profile.starts_with("/register/profile?app_id="), "{profile}");
+    assert_eq!(status_of(&t, &id).await, "consumed");
+    let page = b.get(&profile).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains(r#"name="password""#), "{}", page.text);
+    let csrf = csrf_of(&page.text);
+    let password = "Kido-eli-magic-2718";
+    let form = [("csrf", csrf.as_str()), ("password", password), ("confirm_password", password)];
+    let r = b.send(Method::POST, &profile, None, Some(&form)).await;
+    let eli = signed_in(&t, &mut b, &w, r).await;
+    let (_, user) = t.api(Method::GET, &format!("/api/users/{eli}"), None).await;
+    assert_eq!((user["primaryEmail"].as_str(), user["hasPassword"].as_bool()), (Some("eli@acme.test"), Some(true)));
     t.stop().await;
 }

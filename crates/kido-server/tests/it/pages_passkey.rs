@@ -28,7 +28,13 @@ fn assert_script_policy(page: &Reply) {
 /// The value of `attribute` on the element that carries it first.
 fn attribute(html: &str, attribute: &str) -> String {
     let marker = format!(r#"{attribute}=""#);
-    html.split(&marker).nth(1).unwrap_or_else(|| panic!("no {attribute} in {html}")).split('"').next().unwrap().to_owned()
+    html.split(&marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {attribute} in {html}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// A ceremony as the page's script runs it: its verification id and options.

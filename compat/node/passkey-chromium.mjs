@@ -16,7 +16,9 @@
 //       (navigator.credentials.get) → /demo-app?code=…; the Management API lists the passkey
 //       with Chromium's User-Agent;
 //   (c) the authenticator refuses (user verification fails): the page shows the error in its
-//       language (ja) and stays, offering the button again.
+//       language (ja) and stays, offering the button again;
+//   (d) JavaScript off: /mfa-binding/WebAuthn says a passkey needs it, the form stays hidden,
+//       the authenticator app is one click away.
 //
 // Env: KIDO_BIN (compat/run exports it), CHROMIUM_PATH (default /usr/bin/chromium).
 
@@ -173,6 +175,29 @@ const main = async () => {
       await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: true });
       await page.click('#passkey button[type=submit]');
       await atApp();
+    });
+    await suite.step('(d) without JavaScript the passkey page says so and offers the other factor', async () => {
+      await mapi.request('PATCH', '/api/sign-in-exp', { body: { mfa: { factors: ['WebAuthn', 'Totp'], policy: 'Mandatory' } } });
+      const other = { username: randomUsername('nojs'), password: randomPassword() };
+      await mapi.request('POST', '/api/users', { body: other });
+      const noScript = await browser.newContext({ javaScriptEnabled: false });
+      try {
+        const tab = await noScript.newPage();
+        await tab.goto(`${origin}/oidc/auth?${new URLSearchParams({ client_id: 'demo-app', redirect_uri: `${origin}/demo-app`,
+          response_type: 'code', scope: 'openid', code_challenge: b64url(randomBytes(32)), code_challenge_method: 'S256' })}`);
+        await tab.fill('input[name=identifier]', other.username);
+        await tab.fill('input[name=password]', other.password);
+        await Promise.all([tab.waitForNavigation(), tab.click('button[type=submit]')]);
+        assertEqual(new URL(tab.url()).pathname, '/mfa-binding', 'after the password');
+        await Promise.all([tab.waitForNavigation(), tab.click('a[href^="/mfa-binding/WebAuthn"]')]);
+        const text = await tab.locator('body').innerText();
+        assert(text.includes('A passkey needs JavaScript'), `the no-script message: ${show(text)}`);
+        assert(!(await tab.locator('#passkey').isVisible()), 'the passkey form stays hidden');
+        await Promise.all([tab.waitForNavigation(), tab.click('a[href^="/mfa-binding/Totp"]')]);
+        assertEqual(new URL(tab.url()).pathname, '/mfa-binding/Totp', 'the other factor, without a script');
+      } finally {
+        await noScript.close();
+      }
     });
     await suite.step('no CSP violation on the pages', async () => {
       assertEqual(JSON.stringify(violations), '[]', 'CSP violations');

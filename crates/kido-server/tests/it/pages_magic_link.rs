@@ -92,7 +92,7 @@ async fn a_magic_link_signs_in_or_registers_without_typing() {
     let mut b = Browser::new(&t.url(""));
     let r = follow_link(&mut b, &w, &token, "bob@acme.test").await;
     assert_eq!(signed_in(&t, &mut b, &w, r).await, bob);
-    assert_eq!(organizations_of(&t, &bob).await, [org.clone()]);
+    assert_eq!(organizations_of(&t, &bob).await, [org.as_str()]);
     assert_eq!(status_of(&t, &id).await, "consumed");
 
     // Used again, even in the same browser (signed in as bob): refused, once spent.
@@ -107,7 +107,7 @@ async fn a_magic_link_signs_in_or_registers_without_typing() {
     assert_ne!(cid, bob);
     let (_, user) = t.api(Method::GET, &format!("/api/users/{cid}"), None).await;
     assert_eq!(user["primaryEmail"], "cid@acme.test");
-    assert_eq!(organizations_of(&t, &cid).await, [org.clone()]);
+    assert_eq!(organizations_of(&t, &cid).await, [org.as_str()]);
 
     // Another email than the token's: refused, and the token is not spent.
     let (id, token) = issue(&t, json!({"email": "bob@acme.test"})).await;

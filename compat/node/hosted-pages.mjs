@@ -8,6 +8,11 @@
 //       code exchanged with openid-client → ID token sub = the fixture user;
 //   (b) registration: first_screen=register → /register → username, password, confirm_password
 //       (+ agree when present) → submit → redirect with a code → the user exists (Management API);
+//   (e) magic link: a one-time token issued (Management API) for a user's email → the
+//       authorization URL with one_time_token + login_hint → /sign-in → /one-time-token → the
+//       redirect_uri with a code, nothing typed → ID token sub = that user; the same link again
+//       → the "cannot be used" page (role="alert", a link to /sign-in, no token in its URL's
+//       successors);
 //   plus a 375 px wide (mobile) screenshot of the sign-in page.
 //
 // Every scenario runs in a fresh browser context (own cookies). Screenshots go to
@@ -166,6 +171,38 @@ const main = async () => {
       assert(claims.sub !== fx.user.id, 'registration signed in the fixture user instead of a new one');
       const user = await managementApi().getUser(claims.sub);
       assertEqual(user.username, username, 'registered user username (GET /api/users/{id})');
+    });
+
+    // (e) magic link
+    await scenario('(e) magic link → signed in with nothing typed; used again → error page', async ({ page, waitForCallback, captured }) => {
+      const mapi = managementApi();
+      const email = `${randomUsername('magic')}@example.com`;
+      const user = await mapi.request('POST', '/api/users', { body: { primaryEmail: email } });
+      try {
+        const { token } = await mapi.request('POST', '/api/one-time-tokens', { body: { email }, expected: 201 });
+        const request = await authorizationRequest({ one_time_token: token, login_hint: email });
+        // The redirect chain ends at the redirect_uri, where nothing listens: the navigation
+        // itself fails; the request event has recorded the callback.
+        await page.goto(request.url).catch(() => {});
+        const callbackUrl = await waitForCallback();
+        const claims = await exchange(request, callbackUrl);
+        assertEqual(claims.sub, user.id, 'ID token sub');
+        const again = await authorizationRequest({ one_time_token: token, login_hint: email });
+        const before = captured.length;
+        // A new tab: the first one is still settling on its failed last hop.
+        const tab = await page.context().newPage();
+        await tab.goto(again.url);
+        assertEqual(pathOf(tab.url()), '/one-time-token', 'the landing shows why');
+        const alert = tab.locator('[role="alert"]').first();
+        await alert.waitFor({ state: 'visible' });
+        assert((await alert.innerText()).trim(), 'the role="alert" element is empty');
+        const link = await tab.locator('a[href^="/sign-in"]').getAttribute('href');
+        assert(link && !link.includes(token), `the way to sign in carries no token: ${show(link)}`);
+        assertEqual(captured.length, before, 'redirects to the redirect_uri with a used token');
+        await screenshot(tab, 'magic-link-used');
+      } finally {
+        await mapi.request('DELETE', `/api/users/${encodeURIComponent(user.id)}`, { expected: 204 }).catch(() => {});
+      }
     });
 
     // mobile screenshot

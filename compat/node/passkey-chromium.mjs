@@ -1,19 +1,24 @@
 // compat step: passkeys in a real headless Chromium (Debian `chromium` + playwright-core) with a
 // DevTools virtual authenticator (WebAuthn.addVirtualAuthenticator: CTAP2, internal, resident
 // keys, user verification) — the browser's own WebAuthn implementation against Kido's relying
-// party, through the Experience API from the sign-in page.
+// party, clicked through the hosted pages under their own CSP (the page's script,
+// /assets/passkey.js, runs the ceremony against the Experience API).
 //
 // WebAuthn refuses IP addresses as relying-party ids, and the run's server answers at
 // http://127.0.0.1:<port>; so this step starts a second Kido of its own (KIDO_BIN, SQLite in a
 // temporary data dir) whose public endpoint is http://localhost:<port>, and signs in with the
 // built-in Live Preview app (`demo-app`).
 //
-//   (a) /oidc/auth → /sign-in → (in the page) password → identification → submit answers 422
-//       user.missing_mfa → /verification/web-authn/registration → navigator.credentials.create
-//       → /registration/verify → POST /profile/mfa {WebAuthn} → submit → /demo-app?code=…;
-//   (b) prompt=login: password → submit answers 403 session.mfa.require_mfa_verification →
-//       /web-authn/authentication → navigator.credentials.get → /authentication/verify → submit
-//       → /demo-app?code=…; the Management API lists the passkey with Chromium's User-Agent.
+//   (a) /oidc/auth → /sign-in (username, password) → /mfa-binding → "Passkey" →
+//       /mfa-binding/WebAuthn → "Create a passkey" (navigator.credentials.create) →
+//       /demo-app?code=…;
+//   (b) prompt=login: /sign-in → /mfa-verification/WebAuthn → "Use your passkey"
+//       (navigator.credentials.get) → /demo-app?code=…; the Management API lists the passkey
+//       with Chromium's User-Agent;
+//   (c) the authenticator refuses (user verification fails): the page shows the error in its
+//       language (ja) and stays, offering the button again;
+//   (d) JavaScript off: /mfa-binding/WebAuthn says a passkey needs it, the form stays hidden,
+//       the authenticator app is one click away.
 //
 // Env: KIDO_BIN (compat/run exports it), CHROMIUM_PATH (default /usr/bin/chromium).
 
@@ -78,61 +83,6 @@ const startKido = async () => {
   return { port, dataDir, stop };
 };
 
-// Runs in the page (the sign-in page's origin): the Experience API walk with the browser's WebAuthn.
-const walkInPage = async ({ username, password, ceremony }) => {
-  const toB64url = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  const fromB64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-  const api = async (method, route, body) => {
-    const response = await fetch(`/api/experience${route}`, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
-  const steps = [];
-  const expect = (reply, status, what) => {
-    steps.push(`${what}: ${reply.status}`);
-    if (reply.status !== status) throw new Error(`${what}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`);
-    return reply.body;
-  };
-  expect(await api('PUT', '', { interactionEvent: 'SignIn' }), 204, 'PUT');
-  const verified = expect(await api('POST', '/verification/password',
-    { identifier: { type: 'username', value: username }, password }), 200, 'password');
-  expect(await api('POST', '/identification', { verificationId: verified.verificationId }), 204, 'identification');
-  const refused = await api('POST', '/submit');
-  steps.push(`submit before a passkey: ${refused.status} ${refused.body?.code}`);
-  if (ceremony === 'registration') {
-    const { verificationId, registrationOptions: o } = expect(await api('POST', '/verification/web-authn/registration'), 200, 'registration options');
-    const credential = await navigator.credentials.create({ publicKey: {
-      ...o, challenge: fromB64url(o.challenge), user: { ...o.user, id: fromB64url(o.user.id) },
-      excludeCredentials: (o.excludeCredentials ?? []).map((c) => ({ ...c, id: fromB64url(c.id) })),
-    } });
-    const payload = { id: credential.id, rawId: toB64url(credential.rawId), type: 'WebAuthn', response: {
-      clientDataJSON: toB64url(credential.response.clientDataJSON),
-      attestationObject: toB64url(credential.response.attestationObject),
-      transports: credential.response.getTransports?.() ?? [],
-    } };
-    expect(await api('POST', '/verification/web-authn/registration/verify', { verificationId, payload }), 200, 'registration verify');
-    expect(await api('POST', '/profile/mfa', { type: 'WebAuthn', verificationId }), 204, 'bind');
-  } else {
-    const { verificationId, authenticationOptions: o } = expect(await api('POST', '/verification/web-authn/authentication'), 200, 'authentication options');
-    const assertion = await navigator.credentials.get({ publicKey: {
-      ...o, challenge: fromB64url(o.challenge),
-      allowCredentials: (o.allowCredentials ?? []).map((c) => ({ ...c, id: fromB64url(c.id) })),
-    } });
-    const payload = { id: assertion.id, rawId: toB64url(assertion.rawId), type: 'WebAuthn', response: {
-      clientDataJSON: toB64url(assertion.response.clientDataJSON),
-      authenticatorData: toB64url(assertion.response.authenticatorData),
-      signature: toB64url(assertion.response.signature),
-      userHandle: assertion.response.userHandle ? toB64url(assertion.response.userHandle) : undefined,
-    } };
-    expect(await api('POST', '/verification/web-authn/authentication/verify', { verificationId, payload }), 200, 'authentication verify');
-  }
-  const done = expect(await api('POST', '/submit'), 200, 'submit');
-  return { steps, refused: refused.body?.code, redirectTo: done.redirectTo };
-};
-
 const main = async () => {
   let kido;
   let browser;
@@ -152,53 +102,105 @@ const main = async () => {
       assert(existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y chromium, or set CHROMIUM_PATH)`);
       return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     });
-    // The hosted pages run no script (their CSP allows none); the walk runs in the page's origin
-    // as a sign-in app would, so the page's CSP is set aside for it.
-    const context = await browser.newContext({ bypassCSP: true });
+    const context = await browser.newContext();
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
-    await suite.step('DevTools virtual authenticator (CTAP2, internal, resident keys, UV)', async () => {
+    const authenticator = await suite.step('DevTools virtual authenticator (CTAP2, internal, resident keys, UV)', async () => {
       await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
         protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true,
+        automaticPresenceSimulation: true,
       } });
+      return authenticatorId;
     });
-    const signIn = async (ceremony, extra) => {
+    // No page may run an inline script or break its CSP.
+    const violations = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    // The app's redirect (with the code), seen among the navigation's requests.
+    let callback;
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/demo-app' && url.searchParams.has('code')) callback = request.url();
+    });
+    const authorize = async (extra) => {
       const verifier = b64url(randomBytes(32));
       const challenge = b64url(createHash('sha256').update(verifier).digest());
-      const redirect = `${origin}/demo-app`;
-      const query = new URLSearchParams({ client_id: 'demo-app', redirect_uri: redirect, response_type: 'code',
+      const query = new URLSearchParams({ client_id: 'demo-app', redirect_uri: `${origin}/demo-app`, response_type: 'code',
         scope: 'openid profile', state: 'st4te', code_challenge: challenge, code_challenge_method: 'S256', ...extra });
+      callback = undefined;
       await page.goto(`${origin}/oidc/auth?${query}`);
       assertEqual(new URL(page.url()).pathname, '/sign-in', 'landing page');
-      const result = await page.evaluate(walkInPage, { username, password, ceremony });
-      console.log(`passkey-chromium: ${result.steps.join(', ')}`);
-      // The app's redirect (with the code), seen among the navigation's requests.
-      let callback;
-      const seen = (request) => {
-        const url = new URL(request.url());
-        if (url.pathname === '/demo-app' && url.searchParams.has('code')) callback = request.url();
-      };
-      page.on('request', seen);
-      await page.goto(new URL(result.redirectTo, origin).href);
-      page.off('request', seen);
+      await page.fill('input[name=identifier]', username);
+      await page.fill('input[name=password]', password);
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    };
+    const atApp = async () => {
+      await page.waitForURL((url) => url.pathname === '/demo-app', { timeout: 15_000 });
       const params = new URL(callback ?? page.url()).searchParams;
       assert(params.get('code') && params.get('state') === 'st4te', `no code in the app's redirect: ${show(callback ?? page.url())}`);
-      return result;
     };
-    await suite.step('(a) sign-in registers and binds a passkey (navigator.credentials.create)', async () => {
-      const result = await signIn('registration', {});
-      assertEqual(result.refused, 'user.missing_mfa', 'submit before binding');
+    await suite.step('(a) sign-in binds a passkey on /mfa-binding/WebAuthn (navigator.credentials.create)', async () => {
+      await authorize({});
+      assertEqual(new URL(page.url()).pathname, '/mfa-binding', 'after the password');
+      await Promise.all([page.waitForNavigation(), page.click('a[href^="/mfa-binding/WebAuthn"]')]);
+      assertEqual(new URL(page.url()).pathname, '/mfa-binding/WebAuthn', 'binding page');
+      await page.click('#passkey button[type=submit]');
+      await atApp();
     });
-    await suite.step('(b) next sign-in proves it (navigator.credentials.get)', async () => {
-      const result = await signIn('authentication', { prompt: 'login' });
-      assertEqual(result.refused, 'session.mfa.require_mfa_verification', 'submit before the passkey');
+    await suite.step('(b) next sign-in proves it on /mfa-verification/WebAuthn (navigator.credentials.get)', async () => {
+      await authorize({ prompt: 'login' });
+      assertEqual(new URL(page.url()).pathname, '/mfa-verification/WebAuthn', 'after the password');
+      await page.click('#passkey button[type=submit]');
+      await atApp();
     });
     await suite.step('the Management API lists the passkey with Chromium\'s User-Agent', async () => {
       const factors = await mapi.request('GET', `/api/users/${encodeURIComponent(user.id)}/mfa-verifications`);
       assertEqual(JSON.stringify(factors.map((f) => f.type)), '["WebAuthn"]', 'bound factors');
       const agent = await page.evaluate(() => navigator.userAgent);
       assertEqual(factors[0].agent, agent, 'agent');
+    });
+    await suite.step('(c) a refused ceremony is shown on the page, in its language, and can be retried', async () => {
+      await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: false });
+      await authorize({ prompt: 'login', ui_locales: 'ja' });
+      assertEqual(new URL(page.url()).pathname, '/mfa-verification/WebAuthn', 'after the password');
+      await page.click('#passkey button[type=submit]');
+      const error = page.locator('#passkey-error');
+      await error.waitFor({ state: 'visible', timeout: 15_000 });
+      const text = await error.textContent();
+      assert(/パスキー/.test(text), `the error in Japanese: ${show(text)}`);
+      assertEqual(new URL(page.url()).pathname, '/mfa-verification/WebAuthn', 'still on the page');
+      assert(await page.locator('#passkey button[type=submit]').isEnabled(), 'the button can be clicked again');
+      await cdp.send('WebAuthn.setUserVerified', { authenticatorId: authenticator, isUserVerified: true });
+      await page.click('#passkey button[type=submit]');
+      await atApp();
+    });
+    await suite.step('(d) without JavaScript the passkey page says so and offers the other factor', async () => {
+      await mapi.request('PATCH', '/api/sign-in-exp', { body: { mfa: { factors: ['WebAuthn', 'Totp'], policy: 'Mandatory' } } });
+      const other = { username: randomUsername('nojs'), password: randomPassword() };
+      await mapi.request('POST', '/api/users', { body: other });
+      const noScript = await browser.newContext({ javaScriptEnabled: false });
+      try {
+        const tab = await noScript.newPage();
+        await tab.goto(`${origin}/oidc/auth?${new URLSearchParams({ client_id: 'demo-app', redirect_uri: `${origin}/demo-app`,
+          response_type: 'code', scope: 'openid', code_challenge: b64url(randomBytes(32)), code_challenge_method: 'S256' })}`);
+        await tab.fill('input[name=identifier]', other.username);
+        await tab.fill('input[name=password]', other.password);
+        await Promise.all([tab.waitForNavigation(), tab.click('button[type=submit]')]);
+        assertEqual(new URL(tab.url()).pathname, '/mfa-binding', 'after the password');
+        await Promise.all([tab.waitForNavigation(), tab.click('a[href^="/mfa-binding/WebAuthn"]')]);
+        const text = await tab.locator('body').innerText();
+        assert(text.includes('A passkey needs JavaScript'), `the no-script message: ${show(text)}`);
+        assert(!(await tab.locator('#passkey').isVisible()), 'the passkey form stays hidden');
+        await Promise.all([tab.waitForNavigation(), tab.click('a[href^="/mfa-binding/Totp"]')]);
+        assertEqual(new URL(tab.url()).pathname, '/mfa-binding/Totp', 'the other factor, without a script');
+      } finally {
+        await noScript.close();
+      }
+    });
+    await suite.step('no CSP violation on the pages', async () => {
+      assertEqual(JSON.stringify(violations), '[]', 'CSP violations');
     });
   } finally {
     await browser?.close().catch((error) => console.error(`closing Chromium: ${describeError(error)}`));

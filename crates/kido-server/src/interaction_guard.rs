@@ -83,7 +83,9 @@ pub async fn guard(State(app): State<AppState>, mut request: Request, next: Next
 /// Experience API writes and hosted-form posts; not `/oidc/*` (which starts and ends
 /// interactions itself) nor the Management API.
 fn changes_sign_in(method: &Method, path: &str) -> bool {
-    let writes = matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    // A magic link's landing signs in on a GET (the link is followed, not posted).
+    let writes = matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+        || (*method == Method::GET && path == "/one-time-token");
     let experience = path == "/api/experience" || path.starts_with("/api/experience/");
     let page = !path.starts_with("/api/") && !path.starts_with("/oidc/");
     writes && (experience || page)

@@ -28,12 +28,15 @@ pub struct PasswordSignIn {
 /// What a second-factor page posts.
 pub enum SecondFactorForm<'a> {
     /// A code of a bound factor: TOTP, a backup code, or the code sent (verification `sent`)
-    /// to the user's email or phone.
+    /// to the user's email or phone; for a passkey, `sent` is the authentication the page's
+    /// script verified through the Experience API (no code).
     Prove { factor: MfaFactor, code: &'a str, sent: Option<&'a str> },
     /// A code of the new TOTP secret made by `verification_id`, which is then bound.
     BindTotp { verification_id: &'a str, code: &'a str },
     /// The backup codes made by `verification_id`, saved by the user: bound.
     BindBackupCodes { verification_id: &'a str },
+    /// The passkey registered (and verified by the page's script) as `verification_id`: bound.
+    BindWebAuthn { verification_id: &'a str },
     /// The user declines to bind a factor.
     Skip,
     /// The user declines the suggestion of another factor.
@@ -147,8 +150,8 @@ impl Experience<'_> {
             SecondFactorForm::Prove { factor: MfaFactor::PhoneVerificationCode, code, sent } => {
                 self.prove_mfa_code(tenant, i, IdentifierType::Phone, sent.unwrap_or_default(), code).await?;
             }
-            SecondFactorForm::Prove { factor: MfaFactor::WebAuthn, .. } => {
-                return Err(ExperienceError::MfaFactorNotEnabled);
+            SecondFactorForm::Prove { factor: MfaFactor::WebAuthn, sent, .. } => {
+                proven_passkey(i, sent.unwrap_or_default())?;
             }
             SecondFactorForm::BindTotp { verification_id, code } => {
                 self.prove_totp(tenant, i, code, Some(verification_id)).await?;
@@ -156,6 +159,9 @@ impl Experience<'_> {
             }
             SecondFactorForm::BindBackupCodes { verification_id } => {
                 self.bind(tenant, i, MfaFactor::BackupCode, verification_id).await?;
+            }
+            SecondFactorForm::BindWebAuthn { verification_id } => {
+                self.bind(tenant, i, MfaFactor::WebAuthn, verification_id).await?;
             }
             SecondFactorForm::Skip => self.skip(tenant, i).await?,
             SecondFactorForm::SkipSuggestion => self.skip_suggestion(tenant, i).await?,
@@ -178,5 +184,18 @@ impl Experience<'_> {
         self.stage_new_password(tenant, &mut interaction, password).await?;
         let sie = self.sign_in_experience(tenant).await?;
         self.finish(tenant, cookie, &mut interaction, &sie, None).await.map(|_| ())
+    }
+}
+
+/// The passkey assertion `verification_id` was verified for the identified user (the ceremony
+/// itself ran through the Experience API; the form only names it).
+fn proven_passkey(interaction: &Interaction, verification_id: &str) -> Result<()> {
+    let user_id = super::mfa::identified(interaction)?;
+    let record = interaction.state.mfa.record(MfaFactor::WebAuthn, verification_id);
+    let proving = record.filter(|r| r.user_id == user_id && r.webauthn.as_ref().is_some_and(|w| !w.registration));
+    match proving {
+        Some(r) if r.verified => Ok(()),
+        Some(_) => Err(ExperienceError::VerificationFailed),
+        None => Err(ExperienceError::VerificationNotFound),
     }
 }

@@ -211,12 +211,18 @@ pub struct AuthorizationParams {
     pub ui_locales: Option<String>,
     pub login_hint: Option<String>,
     pub first_screen: FirstScreen,
+    /// A magic link's one-time token (Logto's `one_time_token`): only passed on to the
+    /// landing page in the redirect, never stored with the interaction.
+    #[serde(skip)]
+    pub one_time_token: Option<String>,
 }
 
 impl AuthorizationParams {
-    /// The hosted page that starts this sign-in, with Logto's query parameters.
+    /// The hosted page that starts this sign-in, with Logto's query parameters (a magic
+    /// link's token lands on the sign-in page, which hands it to `/one-time-token`).
     pub fn sign_in_location(&self) -> String {
         let path = match self.first_screen {
+            _ if self.one_time_token.is_some() => "/sign-in",
             FirstScreen::SignIn => "/sign-in",
             FirstScreen::Register => "/register",
         };
@@ -227,6 +233,9 @@ impl AuthorizationParams {
         }
         if let Some(h) = &self.login_hint {
             query.append_pair("login_hint", h);
+        }
+        if let Some(token) = &self.one_time_token {
+            query.append_pair("one_time_token", token);
         }
         format!("{path}?{}", query.finish())
     }

@@ -244,6 +244,7 @@ impl Authorization<'_> {
             ui_locales: q.single("ui_locales").map_err(invalid)?.map(str::to_owned),
             login_hint: q.single("login_hint").map_err(invalid)?.map(str::to_owned),
             first_screen,
+            one_time_token: q.single("one_time_token").map_err(invalid)?.map(str::to_owned),
         })
     }
 
@@ -255,7 +256,8 @@ impl Authorization<'_> {
         session_cookie: Option<&str>,
         client_ip: Option<&str>,
     ) -> Result<AuthorizeOutcome, PageError> {
-        let wants_login = params.prompt.iter().any(|p| p == "login");
+        // A magic link signs in the user it was issued for, never the browser's current one.
+        let wants_login = params.prompt.iter().any(|p| p == "login") || params.one_time_token.is_some();
         if let Some(session) = self.live_session(tenant, session_cookie).await?
             && !wants_login
             && params.max_age.is_none_or(|max| clock::now_secs() - session.auth_time <= max)

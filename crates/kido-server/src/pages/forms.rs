@@ -124,6 +124,9 @@ pub async fn sign_in_page(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Some(landing) = super::magic_link::hand_over(&query) {
+        return landing;
+    }
     let (interaction, view, csrf) = match open(&app, &headers, &cookie).await {
         Ok(opened) => opened,
         Err(page) => return page,

@@ -168,6 +168,20 @@ pub struct Texts {
     pub rule_no_runs: &'static str,
     pub rule_no_user_info: &'static str,
     pub rule_no_words: &'static str,
+    pub passkey: &'static str,
+    pub passkey_use: &'static str,
+    pub passkey_bind_title: &'static str,
+    pub passkey_bind_intro: &'static str,
+    pub passkey_verify_intro: &'static str,
+    pub passkey_create_button: &'static str,
+    pub passkey_get_button: &'static str,
+    pub passkey_needs_script: &'static str,
+    pub passkey_cancelled: &'static str,
+    pub passkey_unsupported: &'static str,
+    pub passkey_failed: &'static str,
+    pub link_invalid_title: &'static str,
+    pub link_invalid: &'static str,
+    pub link_mismatch: &'static str,
 }
 
 pub static EN: Texts = Texts {
@@ -274,6 +288,20 @@ pub static EN: Texts = Texts {
     rule_no_runs: "No repeated or sequential characters such as aaa or 123",
     rule_no_user_info: "Must not contain your username, email, phone number or name",
     rule_no_words: "Must not contain restricted words",
+    passkey: "Passkey",
+    passkey_use: "Use your passkey",
+    passkey_bind_title: "Create a passkey",
+    passkey_bind_intro: "Sign in with your fingerprint, face or screen lock. The passkey stays on your device.",
+    passkey_verify_intro: "Confirm it is you with your passkey.",
+    passkey_create_button: "Create a passkey",
+    passkey_get_button: "Use your passkey",
+    passkey_needs_script: "A passkey needs JavaScript. Turn it on in your browser, or use another method.",
+    passkey_cancelled: "The passkey request was cancelled or timed out. Try again, or use another method.",
+    passkey_unsupported: "This browser cannot use passkeys. Use another method.",
+    passkey_failed: "The passkey could not be checked. Try again, or use another method.",
+    link_invalid_title: "This link cannot be used",
+    link_invalid: "The sign-in link is invalid, has expired or was already used. Sign in another way, or ask for a new link.",
+    link_mismatch: "This sign-in link was issued for another email address.",
 };
 
 pub static JA: Texts = Texts {
@@ -380,6 +408,20 @@ pub static JA: Texts = Texts {
     rule_no_runs: "aaa や 123 のような繰り返し・連続した文字は使用不可",
     rule_no_user_info: "ユーザー名・メールアドレス・電話番号・氏名を含めないこと",
     rule_no_words: "使用が制限された語句を含めないこと",
+    passkey: "パスキー",
+    passkey_use: "パスキーを使う",
+    passkey_bind_title: "パスキーを作成",
+    passkey_bind_intro: "指紋、顔認証、画面ロックでサインインします。パスキーはお使いのデバイスに保存されます。",
+    passkey_verify_intro: "パスキーで本人確認を行ってください。",
+    passkey_create_button: "パスキーを作成",
+    passkey_get_button: "パスキーを使う",
+    passkey_needs_script: "パスキーには JavaScript が必要です。ブラウザで有効にするか、別の方法を使ってください。",
+    passkey_cancelled: "パスキーの操作がキャンセルされたか、時間切れになりました。もう一度試すか、別の方法を使ってください。",
+    passkey_unsupported: "このブラウザではパスキーを使用できません。別の方法を使ってください。",
+    passkey_failed: "パスキーを確認できませんでした。もう一度試すか、別の方法を使ってください。",
+    link_invalid_title: "このリンクは使用できません",
+    link_invalid: "サインインリンクが無効か、期限切れか、すでに使用されています。別の方法でサインインするか、新しいリンクを依頼してください。",
+    link_mismatch: "このサインインリンクは別のメールアドレス宛てに発行されています。",
 };
 
 pub static ZH_TW: Texts = Texts {
@@ -486,6 +528,20 @@ pub static ZH_TW: Texts = Texts {
     rule_no_runs: "不可包含 aaa 或 123 這類重複或連續的字元",
     rule_no_user_info: "不可包含你的使用者名稱、電子郵件、電話號碼或姓名",
     rule_no_words: "不可包含受限制的字詞",
+    passkey: "通行金鑰",
+    passkey_use: "使用通行金鑰",
+    passkey_bind_title: "建立通行金鑰",
+    passkey_bind_intro: "使用指紋、臉部辨識或螢幕鎖定登入。通行金鑰會保存在你的裝置上。",
+    passkey_verify_intro: "請使用通行金鑰確認你的身分。",
+    passkey_create_button: "建立通行金鑰",
+    passkey_get_button: "使用通行金鑰",
+    passkey_needs_script: "通行金鑰需要 JavaScript。請在瀏覽器中啟用，或使用其他方式。",
+    passkey_cancelled: "通行金鑰要求已取消或逾時。請再試一次，或使用其他方式。",
+    passkey_unsupported: "此瀏覽器無法使用通行金鑰。請使用其他方式。",
+    passkey_failed: "無法驗證通行金鑰。請再試一次，或使用其他方式。",
+    link_invalid_title: "此連結無法使用",
+    link_invalid: "登入連結無效、已過期或已被使用。請改用其他方式登入，或索取新的連結。",
+    link_mismatch: "此登入連結是發給另一個電子郵件地址的。",
 };
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The hosted pages of second factors: proving one at sign-in (a code from the authenticator
-//! app, a backup code, a code sent to the user's own email or phone) and adding one when the
-//! policy asks (an authenticator app, then backup codes to save), or declining. Every step is
+//! app, a backup code, a code sent to the user's own email or phone, a passkey) and adding one
+//! when the policy asks (an authenticator app or a passkey, then backup codes to save), or
+//! declining. A passkey's ceremony runs in the page's script (`passkey`) against the Experience
+//! API; its form then names the verification and the post binds or accepts it. Every step is
 //! the Experience API's kido-core call; after it, submit says where the browser goes next: to
 //! the app, or to the page for what it still asks (`page_for`).
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kido_core::experience::codes::Origin;
 use kido_core::experience::forms::SecondFactorForm;
@@ -17,18 +19,24 @@ use kido_proto::sign_in_experience::MfaFactor;
 
 use super::form_error::{Failure, Field, FormError};
 use super::i18n::Texts;
+use super::passkey;
 use super::request::{Posted, carry_query, failure, open, open_post};
 use super::view::View;
 use crate::extract::{ClientIp, first_language};
 use crate::interaction_guard::SignInCookie;
 use crate::state::AppState;
 
-/// The factors these pages can prove (a passkey needs a script).
-const PROVABLE: [MfaFactor; 4] =
-    [MfaFactor::Totp, MfaFactor::BackupCode, MfaFactor::EmailVerificationCode, MfaFactor::PhoneVerificationCode];
+/// The factors these pages can prove (a passkey with the page's script).
+const PROVABLE: [MfaFactor; 5] = [
+    MfaFactor::Totp,
+    MfaFactor::BackupCode,
+    MfaFactor::EmailVerificationCode,
+    MfaFactor::PhoneVerificationCode,
+    MfaFactor::WebAuthn,
+];
 
 /// The factors these pages can add (the user's email and phone are added as identifiers).
-const BINDABLE: [MfaFactor; 1] = [MfaFactor::Totp];
+const BINDABLE: [MfaFactor; 2] = [MfaFactor::Totp, MfaFactor::WebAuthn];
 
 /// The page for what submit still asks of the user's second factors.
 fn page_for(demand: &MfaDemand) -> String {
@@ -80,9 +88,19 @@ fn choice(t: &'static Texts, factor: MfaFactor, masked: &MaskedIdentifiers, quer
         MfaFactor::BackupCode => t.mfa_use_backup_code.to_owned(),
         MfaFactor::EmailVerificationCode => with_target(t.mfa_use_email, masked.email.as_deref()),
         MfaFactor::PhoneVerificationCode => with_target(t.mfa_use_phone, masked.phone.as_deref()),
-        MfaFactor::WebAuthn => String::new(),
+        MfaFactor::WebAuthn => t.passkey_use.to_owned(),
     };
     Choice { href: format!("/mfa-verification/{}{query}", name_of(factor)), label }
+}
+
+/// Links to the factors the user may add, but `except` (the page they are on).
+fn bind_choices(t: &'static Texts, available: &[MfaFactor], except: Option<MfaFactor>, query: &str) -> Vec<Choice> {
+    let label = |f: MfaFactor| if f == MfaFactor::WebAuthn { t.passkey } else { t.mfa_authenticator_app };
+    available
+        .iter()
+        .filter(|f| BINDABLE.contains(f) && Some(**f) != except)
+        .map(|f| Choice { href: format!("/mfa-binding/{}{query}", name_of(*f)), label: label(*f).into() })
+        .collect()
 }
 
 fn with_target(label: &str, target: Option<&str>) -> String {
@@ -139,12 +157,16 @@ fn verify_form(
 ) -> Response {
     let t = view.t();
     let carried = carry_query(query);
-    let others = p
+    let others: Vec<Choice> = p
         .available
         .iter()
         .filter(|f| **f != p.factor && PROVABLE.contains(f))
         .map(|f| choice(t, *f, p.masked, &carried))
         .collect();
+    if p.factor == MfaFactor::WebAuthn {
+        let page = PasskeyPage::verifying(view, csrf, failure, carried, others);
+        return view.render_with_policy(status, &page, HeaderValue::from_static(passkey::POLICY));
+    }
     let to = match p.factor {
         MfaFactor::EmailVerificationCode => p.masked.email.clone(),
         MfaFactor::PhoneVerificationCode => p.masked.phone.clone(),
@@ -217,7 +239,7 @@ async fn verify_page_for(
         None => return Redirect::to(&format!("/sign-in{}", carry_query(query))).into_response(),
     };
     if !PROVABLE.contains(&factor) || !available.contains(&factor) {
-        if available.iter().any(|f| PROVABLE.contains(f)) && factor != MfaFactor::WebAuthn {
+        if available.iter().any(|f| PROVABLE.contains(f)) {
             let again = MfaDemand::Verify { available, masked };
             return Redirect::to(&format!("{}{}", page_for(&again), carry_query(query))).into_response();
         }
@@ -341,14 +363,7 @@ async fn bind_page(
         None => return Redirect::to(&format!("/sign-in{}", carry_query(&query))).into_response(),
     };
     let carried = carry_query(&query);
-    let others: Vec<Choice> = available
-        .iter()
-        .filter(|f| BINDABLE.contains(f))
-        .map(|f| Choice {
-            href: format!("/mfa-binding/{}{carried}", name_of(*f)),
-            label: t.mfa_authenticator_app.into(),
-        })
-        .collect();
+    let others = bind_choices(t, &available, None, &carried);
     if others.is_empty() && skip.is_none() {
         return view.message(StatusCode::BAD_REQUEST, t.mfa_bind_title, t.mfa_unavailable, true);
     }
@@ -545,6 +560,136 @@ async fn backup_codes_submit(
     }
 }
 
+#[derive(Template)]
+#[template(path = "mfa_passkey.html")]
+struct PasskeyPage<'a> {
+    v: &'a View,
+    t: &'static Texts,
+    title: &'a str,
+    error: FormError,
+    intro: &'a str,
+    /// `create` (binding) or `get` (verifying): the ceremony the script runs.
+    ceremony: &'static str,
+    /// The Experience API routes of that ceremony.
+    start: &'static str,
+    verify: &'static str,
+    /// Where the form posts the verification id.
+    action: &'static str,
+    button: &'a str,
+    others: Vec<Choice>,
+    skip: Option<&'static str>,
+    query: String,
+    csrf: &'a str,
+    script: &'static str,
+    integrity: &'static str,
+}
+
+impl<'a> PasskeyPage<'a> {
+    fn verifying(view: &'a View, csrf: &'a str, failure: Option<Failure>, query: String, others: Vec<Choice>) -> Self {
+        let t = view.t();
+        // A failure about a field (a credential that did not check out) is the passkey's.
+        let failure =
+            failure.map(|f| if f.field.is_some() { Failure { text: t.passkey_failed, field: None } } else { f });
+        Self {
+            v: view,
+            t,
+            title: t.mfa_verify_title,
+            error: FormError::on_page(failure, &[]),
+            intro: t.passkey_verify_intro,
+            ceremony: "get",
+            start: "/api/experience/verification/web-authn/authentication",
+            verify: "/api/experience/verification/web-authn/authentication/verify",
+            action: "/mfa-verification/WebAuthn",
+            button: t.passkey_get_button,
+            others,
+            skip: None,
+            query,
+            csrf,
+            script: passkey::SCRIPT_PATH,
+            integrity: passkey::INTEGRITY.as_str(),
+        }
+    }
+
+    fn binding(view: &'a View, csrf: &'a str, failure: Option<Failure>, query: String) -> Self {
+        let t = view.t();
+        Self {
+            title: t.passkey_bind_title,
+            intro: t.passkey_bind_intro,
+            ceremony: "create",
+            start: "/api/experience/verification/web-authn/registration",
+            verify: "/api/experience/verification/web-authn/registration/verify",
+            action: "/mfa-binding/WebAuthn",
+            button: t.passkey_create_button,
+            ..Self::verifying(view, csrf, failure, query, Vec::new())
+        }
+    }
+}
+
+/// The passkey binding page, when the policy asks for (or suggests) a factor and a passkey
+/// is among those the user may add; the other factors and "skip" beside it.
+async fn passkey_bind_form(
+    app: &AppState,
+    view: &View,
+    cookie: &InteractionCookie,
+    csrf: &str,
+    (status, failure): (StatusCode, Option<Failure>),
+    query: &Option<String>,
+) -> Response {
+    let demand = match app.core.experience().mfa_demand(&app.tenant.context, cookie).await {
+        Ok(demand) => demand,
+        Err(e) => return failed_page(view, e),
+    };
+    let (available, skip) = match demand {
+        Some(MfaDemand::Bind { available, skippable }) => (available, skippable.then_some("/mfa-binding/skip")),
+        Some(MfaDemand::Suggest { available, .. }) => (available, Some("/mfa-binding/skip-suggestion")),
+        Some(other) => return Redirect::to(&format!("{}{}", page_for(&other), carry_query(query))).into_response(),
+        None => return Redirect::to(&format!("/sign-in{}", carry_query(query))).into_response(),
+    };
+    if !available.contains(&MfaFactor::WebAuthn) {
+        return Redirect::to(&format!("/mfa-binding{}", carry_query(query))).into_response();
+    }
+    let carried = carry_query(query);
+    let others = bind_choices(view.t(), &available, Some(MfaFactor::WebAuthn), &carried);
+    let page = PasskeyPage { others, skip, ..PasskeyPage::binding(view, csrf, failure, carried) };
+    view.render_with_policy(status, &page, HeaderValue::from_static(passkey::POLICY))
+}
+
+async fn passkey_bind_page(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (_, view, csrf) = match open(&app, &headers, &cookie).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    passkey_bind_form(&app, &view, &cookie, &csrf, (StatusCode::OK, None), &query).await
+}
+
+/// The passkey the script registered and verified: bound at submit, submitted.
+async fn passkey_bind_submit(
+    State(app): State<AppState>,
+    SignInCookie(cookie): SignInCookie,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let Posted { view, csrf, form, .. } = match open_post(&app, &headers, &cookie, &body).await {
+        Ok(opened) => opened,
+        Err(page) => return page,
+    };
+    let x = app.core.experience();
+    let bind = SecondFactorForm::BindWebAuthn { verification_id: form.get("verification_id") };
+    match next_of(x.second_factor_form(&app.tenant.context, &cookie, bind).await, &query) {
+        Ok(next) => Redirect::to(&next).into_response(),
+        Err(e) => {
+            let (status, failure) = failure(&view, e);
+            passkey_bind_form(&app, &view, &cookie, &csrf, (status, Some(failure)), &query).await
+        }
+    }
+}
+
 pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
     use axum::routing::{get, post};
     router
@@ -553,6 +698,7 @@ pub fn routes(router: axum::Router<AppState>) -> axum::Router<AppState> {
         .route("/mfa-binding", get(bind_page))
         .route("/mfa-binding/Totp", get(totp_page).post(totp_submit))
         .route("/mfa-binding/BackupCode", get(backup_codes_page).post(backup_codes_submit))
+        .route("/mfa-binding/WebAuthn", get(passkey_bind_page).post(passkey_bind_submit))
         .route(
             "/mfa-binding/skip",
             post(

@@ -9,8 +9,10 @@ mod form_error;
 mod forms;
 mod i18n;
 mod landing;
+mod magic_link;
 mod mfa;
 mod palette;
+mod passkey;
 mod request;
 mod view;
 
@@ -32,7 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(forms::register_page).post(forms::register_submit))
         .route("/consent", get(consent::consent_page).post(consent::consent_submit))
         .route("/", get(landing::landing_page));
-    demo_app::routes(mfa::routes(codes::routes(router)))
+    magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router)))))
 }
 
 #[derive(Template)]

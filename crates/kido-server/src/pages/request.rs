@@ -161,10 +161,8 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
         | E::WebAuthnFailed(_)
         | E::WebAuthnNotFound => general(t.generic_error),
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => general(t.session_lost),
-        // The hosted pages take no magic links; the Experience API does.
-        E::OneTimeToken(_) | E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => {
-            general(t.generic_error)
-        }
+        E::OneTimeToken(_) => general(t.link_invalid),
+        E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => general(t.generic_error),
     }
 }
 

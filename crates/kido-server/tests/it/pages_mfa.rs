@@ -26,13 +26,13 @@ fn wrong(right: &str) -> &'static str {
     if right == "000000" { "111111" } else { "000000" }
 }
 
-async fn patch_experience(t: &TestServer, body: Value) {
+pub(crate) async fn patch_experience(t: &TestServer, body: Value) {
     let (status, reply) = t.api(Method::PATCH, "/api/sign-in-exp", Some(body)).await;
     assert_eq!(status, 200, "{reply}");
 }
 
 /// The value of the hidden input `name` of a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     html.split(&marker).nth(1).unwrap_or_else(|| panic!("no {name} in {html}")).split('"').next().unwrap().to_owned()
 }
@@ -46,7 +46,7 @@ fn text_of(html: &str, id: &str) -> String {
 
 /// Signs in on the hosted sign-in form of a fresh browser (`extra` added to the
 /// authorization request); the browser and the answer to the form post.
-async fn password_form(t: &TestServer, w: &World, extra: &str) -> (Browser, Reply) {
+pub(crate) async fn password_form(t: &TestServer, w: &World, extra: &str) -> (Browser, Reply) {
     let mut b = Browser::new(&t.url(""));
     let r = b.get(&auth_url(&w.app, extra)).await;
     assert_eq!(r.status, 303, "{}", r.text);
@@ -60,14 +60,14 @@ async fn password_form(t: &TestServer, w: &World, extra: &str) -> (Browser, Repl
 }
 
 /// Where a 303 goes, without its query.
-fn path_of(r: &Reply) -> &str {
+pub(crate) fn path_of(r: &Reply) -> &str {
     assert_eq!(r.status, 303, "{}", r.text);
     let location = r.location.as_deref().unwrap();
     location.split('?').next().unwrap()
 }
 
 /// Posts `fields` with the page's anti-forgery token to `action`.
-async fn post(b: &mut Browser, action: &str, page: &str, fields: &[(&str, &str)]) -> Reply {
+pub(crate) async fn post(b: &mut Browser, action: &str, page: &str, fields: &[(&str, &str)]) -> Reply {
     let csrf = csrf_of(page);
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
@@ -75,7 +75,7 @@ async fn post(b: &mut Browser, action: &str, page: &str, fields: &[(&str, &str)]
 }
 
 /// Follows a redirect to the client; the authorization code.
-async fn code_at_client(b: &mut Browser, r: Reply) -> String {
+pub(crate) async fn code_at_client(b: &mut Browser, r: Reply) -> String {
     assert_eq!(r.status, 303, "{}", r.text);
     let r = b.follow(r.location.unwrap()).await;
     r.param("code").unwrap_or_else(|| panic!("no code in {:?} {}", r.location, r.text))

@@ -35,11 +35,17 @@ pub struct Reply {
     pub status: u16,
     pub location: Option<String>,
     pub text: String,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// A response header, empty when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", |v| v.to_str().unwrap())
     }
 
     /// A query parameter of the redirect target.
@@ -92,8 +98,9 @@ impl Browser {
         }
         let status = response.status().as_u16();
         let location = response.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        Reply { status, location, text }
+        Reply { status, location, text, headers }
     }
 
     pub async fn get(&mut self, url: &str) -> Reply {

@@ -21,6 +21,8 @@ fn interaction(id: &str, cookie: &str) -> StoredInteraction {
         created_at: NOW,
         client_ip_hash: None,
         consent: None,
+        passkey_challenge: None,
+        passkey_challenge_expires_at: None,
     }
 }
 

@@ -23,6 +23,7 @@ mod management_auth;
 mod observability;
 mod oidc_wire;
 mod one_time_tokens;
+mod passkey_sign_in;
 mod openapi;
 mod organizations;
 mod pages;

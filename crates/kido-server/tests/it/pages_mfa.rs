@@ -46,7 +46,7 @@ fn text_of(html: &str, id: &str) -> String {
 
 /// Signs in on the hosted sign-in form of a fresh browser (`extra` added to the
 /// authorization request); the browser and the answer to the form post.
-async fn password_form(t: &TestServer, w: &World, extra: &str) -> (Browser, Reply) {
+pub(crate) async fn password_form(t: &TestServer, w: &World, extra: &str) -> (Browser, Reply) {
     let mut b = Browser::new(&t.url(""));
     let r = b.get(&auth_url(&w.app, extra)).await;
     assert_eq!(r.status, 303, "{}", r.text);
@@ -75,7 +75,7 @@ async fn post(b: &mut Browser, action: &str, page: &str, fields: &[(&str, &str)]
 }
 
 /// Follows a redirect to the client; the authorization code.
-async fn code_at_client(b: &mut Browser, r: Reply) -> String {
+pub(crate) async fn code_at_client(b: &mut Browser, r: Reply) -> String {
     assert_eq!(r.status, 303, "{}", r.text);
     let r = b.follow(r.location.unwrap()).await;
     r.param("code").unwrap_or_else(|| panic!("no code in {:?} {}", r.location, r.text))

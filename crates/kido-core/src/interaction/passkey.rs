@@ -45,3 +45,31 @@ impl SignInPasskeyRecord {
         self.verified && self.user_id == user_id
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(expires_at: i64) -> SignInPasskeyRecord {
+        let challenge = Some(PasskeyChallenge { challenge: "c".into(), expires_at });
+        SignInPasskeyRecord { id: "v".into(), user_id: "u".into(), challenge, verified: false }
+    }
+
+    #[test]
+    fn a_challenge_is_taken_once_and_only_while_live() {
+        let mut live = record(100);
+        assert_eq!(live.take_challenge(99).as_deref(), Some("c"));
+        assert_eq!(live.take_challenge(99), None);
+        let mut expired = record(100);
+        assert_eq!(expired.take_challenge(100), None);
+        assert!(expired.challenge.is_none(), "an expired challenge is spent too");
+    }
+
+    #[test]
+    fn only_a_verified_record_of_the_user_proves_them() {
+        let mut r = record(100);
+        assert!(!r.proves("u"));
+        r.verified = true;
+        assert!(r.proves("u") && !r.proves("w"));
+    }
+}

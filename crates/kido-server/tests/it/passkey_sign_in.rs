@@ -116,7 +116,10 @@ async fn a_passkey_alone_signs_in_through_either_ceremony_and_satisfies_mfa() {
     let options = r.json()["authenticationOptions"].clone();
     assert_eq!(options["rpId"], json!(rp_id));
     assert_eq!(options["userVerification"], "required");
-    assert_eq!(options["allowCredentials"], json!([{"id": soft.id(), "type": "public-key", "transports": ["internal"]}]));
+    assert_eq!(
+        options["allowCredentials"],
+        json!([{"id": soft.id(), "type": "public-key", "transports": ["internal"]}])
+    );
     // Not answered yet: it identifies no one.
     expect(&identify(&mut b, &id).await, 400, "session.verification_failed");
     let payload = soft.get(&options, &origin).unwrap();
@@ -138,7 +141,10 @@ async fn a_passkey_alone_signs_in_through_either_ceremony_and_satisfies_mfa() {
     let r = preflight(&mut b).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let options = r.json()["authenticationOptions"].clone();
-    assert_eq!((options["allowCredentials"].clone(), options["userVerification"].clone()), (json!([]), json!("preferred")));
+    assert_eq!(
+        (options["allowCredentials"].clone(), options["userVerification"].clone()),
+        (json!([]), json!("preferred"))
+    );
     assert_eq!(options["rpId"], json!(rp_id));
     assert!(r.json().get("verificationId").is_none(), "{}", r.text);
     assert_eq!(b.api(Method::PUT, "", Some(json!({"interactionEvent": "SignIn"}))).await.status, 204);
@@ -209,8 +215,13 @@ async fn passkey_sign_in_refuses_what_it_must() {
     // Bob's passkey answering Alice's ceremony; a passkey nobody registered.
     let mut b = started(&t, &w).await;
     let r = identifier_ceremony(&mut b, &w.username).await;
-    let (id, options) = (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
-    expect(&answer(&mut b, Some(&id), bob_key.get(&options, &origin).unwrap()).await, 400, "session.mfa.webauthn_verification_failed");
+    let (id, options) =
+        (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
+    expect(
+        &answer(&mut b, Some(&id), bob_key.get(&options, &origin).unwrap()).await,
+        400,
+        "session.mfa.webauthn_verification_failed",
+    );
     let mut unknown = SoftAuthenticator::new().unwrap();
     let options = preflight(&mut b).await.json()["authenticationOptions"].clone();
     let r = answer(&mut b, None, unknown.get(&options, &origin).unwrap()).await;
@@ -239,7 +250,10 @@ async fn passkey_sign_in_refuses_what_it_must() {
     let options = preflight(&mut b).await.json()["authenticationOptions"].clone();
     let r = answer(&mut b, None, alice_key.get(&options, &origin).unwrap()).await;
     let id = r.json()["verificationId"].as_str().unwrap().to_owned();
-    assert_eq!(b.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "Register"}))).await.status, 204);
+    assert_eq!(
+        b.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "Register"}))).await.status,
+        204
+    );
     expect(&identify(&mut b, &id).await, 400, "session.verification_failed");
     // Switched off after the answer: the record no longer identifies.
     assert_eq!(b.api(Method::PUT, "/interaction-event", Some(json!({"interactionEvent": "SignIn"}))).await.status, 204);
@@ -248,19 +262,22 @@ async fn passkey_sign_in_refuses_what_it_must() {
     set_passkey_sign_in(&t, json!({"enabled": true})).await;
 
     // Wrong answers count in the user's second-factor sentinel, as the MFA path's.
-    let (status, _) = t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"sentinelPolicy": {"maxAttempts": 2}}))).await;
+    let (status, _) =
+        t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"sentinelPolicy": {"maxAttempts": 2}}))).await;
     assert_eq!(status, 200);
     let mut b = started(&t, &bob).await;
     for _ in 0..2 {
         let r = identifier_ceremony(&mut b, "bob").await;
-        let (id, options) = (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
+        let (id, options) =
+            (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
         let mut payload = bob_key.get(&options, &origin).unwrap();
         SoftAuthenticator::tamper_signature(&mut payload);
         let r = answer(&mut b, Some(&id), payload).await;
         assert_eq!(r.status, 400, "{}", r.text);
     }
     let r = identifier_ceremony(&mut b, "bob").await;
-    let (id, options) = (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
+    let (id, options) =
+        (r.json()["verificationId"].as_str().unwrap().to_owned(), r.json()["authenticationOptions"].clone());
     let r = answer(&mut b, Some(&id), bob_key.get(&options, &origin).unwrap()).await;
     expect(&r, 400, "session.verification_blocked_too_many_attempts");
     t.stop().await;

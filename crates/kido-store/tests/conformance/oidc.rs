@@ -559,7 +559,10 @@ async fn passkey_challenges_are_set_by_cookie_and_spent_once() {
     assert!(oidc::set_passkey_challenge(&mut c, &a(), "old", "new", "ch1", NOW + 1000, NOW).await.unwrap());
     assert!(oidc::find_interaction(&mut c, &a(), "old", NOW).await.unwrap().is_none(), "the cookie moved");
     let found = oidc::find_interaction(&mut c, &a(), "new", NOW).await.unwrap().unwrap();
-    assert_eq!((found.passkey_challenge.as_deref(), found.passkey_challenge_expires_at), (Some("ch1"), Some(NOW + 1000)));
+    assert_eq!(
+        (found.passkey_challenge.as_deref(), found.passkey_challenge_expires_at),
+        (Some("ch1"), Some(NOW + 1000))
+    );
     assert_eq!(found.state.0, json!({}));
     assert!(oidc::set_passkey_challenge(&mut c, &a(), "new", "new", "ch2", NOW + 2000, NOW).await.unwrap());
     assert!(!oidc::take_passkey_challenge(&mut c, &a(), "i1", "ch1").await.unwrap(), "replaced");

@@ -358,8 +358,13 @@ impl Experience<'_> {
         records.extend(s.mfa.records.iter().map(|r| {
             json!({"id": r.id, "type": crate::mfa::policy::name_of(r.factor), "userId": r.user_id, "verified": r.verified})
         }));
+        // Whose passkeys a ceremony asked for is not said before one of them answered.
         if let Some(r) = &s.sign_in_passkey {
-            records.push(json!({"id": r.id, "type": "SignInPasskey", "userId": r.user_id, "verified": r.verified}));
+            let mut record = json!({"id": r.id, "type": "SignInPasskey", "verified": r.verified});
+            if r.verified {
+                record["userId"] = r.user_id.clone().into();
+            }
+            records.push(record);
         }
         let mut mfa = serde_json::Map::new();
         if s.mfa.skipped {

@@ -16,6 +16,12 @@
     the UV flag set (the package has no switch for it: the authenticator data is rebuilt with UV
     and signed with the device's own key) → submit → the redirect_uri with a code; the spent
     challenge cannot be answered again.
+  Flow 3 (passkey sign-in, the sign-in experience's `passkeySignIn` turned on and restored):
+    the anonymous preflight ceremony begun before `PUT /api/experience` (no credentials listed,
+    user verification preferred) → the device's user-verified assertion with no verificationId
+    → identification → submit gives a code although MFA is mandatory (the passkey was the second
+    factor); then the identifier ceremony (the device's credential listed) → verify → a replay
+    refused → identification → submit → a code.
 
 Env: KIDO_BASE, KIDO_BOOTSTRAP_CREDENTIALS, KIDO_COMPAT_FIXTURES (see fixtures.py).
 """
@@ -175,7 +181,8 @@ def main(suite: Suite) -> None:
         "Management API: a fresh user",
         lambda: mapi.create("/api/users", {"username": username, "password": password}, expect=200),
     )
-    previous_mfa = mapi.call("GET", "/api/sign-in-exp", 200)["mfa"]
+    previous = mapi.call("GET", "/api/sign-in-exp", 200)
+    previous_mfa, previous_passkey = previous["mfa"], previous["passkeySignIn"]
     mfa = {"factors": ["WebAuthn"], "policy": "Mandatory"}
     suite.step("Management API: MFA required (WebAuthn)", lambda: mapi.call("PATCH", "/api/sign-in-exp", 200, {"mfa": mfa}))
     device = SoftWebauthnDevice()
@@ -222,8 +229,50 @@ def main(suite: Suite) -> None:
             submit_to_callback(browser, fx)
 
         suite.step("next sign-in: 403 until the passkey's (user-verified) assertion", prove)
+
+        mapi.call("PATCH", "/api/sign-in-exp", 200, {"passkeySignIn": {"enabled": True}})
+
+        def passkey_alone() -> None:
+            browser = walk.new_browser()
+            walk.open_authorization(browser, authorization_url(fx), "/sign-in")
+            response = post(browser, base, "/preflight/sign-in-passkey/authentication")
+            expect_status(response, 200, "POST /preflight/sign-in-passkey/authentication")
+            options = expect_json(response, "preflight")["authenticationOptions"]
+            eq(options.get("allowCredentials"), [], "a discoverable-credential ceremony lists no credential")
+            eq(options.get("userVerification"), "preferred", "preflight userVerification")
+            put = browser.put(f"{base}{API}", json={"interactionEvent": "SignIn"}, timeout=walk.TIMEOUT)
+            expect_status(put, 204, "PUT")
+            payload = authentication_payload(with_user_verified(device, device.get(request_options(options), origin)))
+            response = post(browser, base, "/verification/sign-in-passkey/authentication/verify", {"payload": payload})
+            expect_status(response, 200, "verify the preflight ceremony")
+            verification_id = expect_json(response, "verify")["verificationId"]
+            expect_status(post(browser, base, "/identification", {"verificationId": verification_id}), 204, "identify")
+            submit_to_callback(browser, fx)
+
+        suite.step("passkey sign-in: the preflight ceremony alone signs in, MFA satisfied", passkey_alone)
+
+        def passkey_by_identifier() -> None:
+            browser = walk.new_browser()
+            walk.open_authorization(browser, authorization_url(fx), "/sign-in")
+            put = browser.put(f"{base}{API}", json={"interactionEvent": "SignIn"}, timeout=walk.TIMEOUT)
+            expect_status(put, 204, "PUT")
+            body = {"identifier": {"type": "username", "value": username}}
+            response = post(browser, base, "/verification/sign-in-passkey/authentication", body)
+            expect_status(response, 200, "POST /verification/sign-in-passkey/authentication")
+            ceremony_body = expect_json(response, "identifier ceremony")
+            options, verification_id = ceremony_body["authenticationOptions"], ceremony_body["verificationId"]
+            eq([c["id"] for c in options.get("allowCredentials", [])], [b64url(device.credential_id)], "allowCredentials")
+            payload = authentication_payload(with_user_verified(device, device.get(request_options(options), origin)))
+            verify = {"verificationId": verification_id, "payload": payload}
+            path = "/verification/sign-in-passkey/authentication/verify"
+            expect_status(post(browser, base, path, verify), 200, "verify the identifier ceremony")
+            expect_error(post(browser, base, path, verify), 404, "session.verification_session_not_found", "a replay")
+            expect_status(post(browser, base, "/identification", {"verificationId": verification_id}), 204, "identify")
+            submit_to_callback(browser, fx)
+
+        suite.step("passkey sign-in: the identifier ceremony signs in; a replay is refused", passkey_by_identifier)
     finally:
-        mapi.call("PATCH", "/api/sign-in-exp", 200, {"mfa": previous_mfa})
+        mapi.call("PATCH", "/api/sign-in-exp", 200, {"mfa": previous_mfa, "passkeySignIn": previous_passkey})
         mapi.call("DELETE", f"/api/users/{user['id']}", 204)
 
 

@@ -306,7 +306,13 @@ impl Core {
     }
 
     pub fn experience(&self) -> experience::Experience<'_> {
-        experience::Experience { core: self }
+        experience::Experience { core: self, offers_passkeys: true }
+    }
+
+    /// The Experience API's steps as the hosted pages take them: they run no script, so they
+    /// cannot register a passkey and are never asked to.
+    pub fn hosted_experience(&self) -> experience::Experience<'_> {
+        experience::Experience { core: self, offers_passkeys: false }
     }
 
     /// The password hasher (its queue and job count).

@@ -1,7 +1,8 @@
-//! Rate limits on password verification, per client IP and per identifier: hits are
-//! counted in fixed windows in the database (one atomic upsert per bucket), so they hold
-//! under parallel bursts and across nodes. Checked before a password reaches the hashing
-//! queue, so a refused attempt costs no hash.
+//! Rate limits on password verification, per client IP and per identifier, and on the
+//! passkey sign-in ceremonies an address begins: hits are counted in fixed windows in the
+//! database (one atomic upsert per bucket), so they hold under parallel bursts and across
+//! nodes. Checked before a password reaches the hashing queue, so a refused attempt costs no
+//! hash.
 
 use kido_proto::TenantId;
 use kido_store::Exec;
@@ -31,6 +32,32 @@ pub struct Limited {
     pub retry_after_secs: u64,
 }
 
+/// Passkey sign-in ceremonies (challenges issued to anyone who asks) an address may begin
+/// per window.
+pub const PASSKEY_CEREMONIES_PER_IP: i64 = 60;
+const PASSKEY_WINDOW_SECS: u32 = 60;
+
+/// The fixed window `now` falls in (start, end) and the answer when it is used up.
+fn window(now: i64, secs: u32) -> (i64, i64, Limited) {
+    let window_ms = i64::from(secs.max(1)) * 1000;
+    let start = now - now.rem_euclid(window_ms);
+    let end = start + window_ms;
+    (start, end, Limited { retry_after_secs: u64::try_from((end - now + 999) / 1000).unwrap_or(1).max(1) })
+}
+
+/// Counts one passkey ceremony begun from `ip` (none counted without an address).
+pub async fn hit_passkey_ceremony(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    ip: Option<&str>,
+    now: i64,
+) -> Result<Result<(), Limited>, StorageError> {
+    let Some(ip) = ip else { return Ok(Ok(())) };
+    let (start, end, limited) = window(now, PASSKEY_WINDOW_SECS);
+    let hits = store::hit(c, tenant, &format!("passkey:ip:{ip}"), start, end).await?;
+    Ok(if hits > PASSKEY_CEREMONIES_PER_IP { Err(limited) } else { Ok(()) })
+}
+
 impl PasswordRateLimits {
     /// Counts one password check from `ip` for the identifier behind `identifier_key`
     /// (a sentinel key or a user id), refusing when either bucket is over its limit. Both
@@ -44,10 +71,7 @@ impl PasswordRateLimits {
         identifier_key: &str,
         now: i64,
     ) -> Result<Result<(), Limited>, StorageError> {
-        let window_ms = i64::from(self.window_secs.max(1)) * 1000;
-        let window_start = now - now.rem_euclid(window_ms);
-        let window_end = window_start + window_ms;
-        let limited = Limited { retry_after_secs: u64::try_from((window_end - now + 999) / 1000).unwrap_or(1).max(1) };
+        let (window_start, window_end, limited) = window(now, self.window_secs);
         let identifier_bucket = format!("password:id:{}", ids::digest(identifier_key));
         let ip_bucket = ip.map(|ip| format!("password:ip:{ip}"));
         let limit = i64::from(self.per_identifier);

@@ -181,6 +181,21 @@ pub struct AdaptiveMfa {
     pub enabled: Option<bool>,
 }
 
+/// Passkey sign-in (a WebAuthn credential as the first factor): whether it is on, and how
+/// the sign-in page offers it. Each flag defaults to false; a `PATCH` may give any subset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeySignIn {
+    #[serde(default)]
+    pub enabled: bool,
+    /// A "Continue with passkey" button on the first screen.
+    #[serde(default)]
+    pub show_passkey_button: bool,
+    /// Passkeys offered by the browser's autofill on the identifier input.
+    #[serde(default)]
+    pub allow_autofill: bool,
+}
+
 /// Which characters a username chosen at sign-up may hold (Logto's `allowedChars`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -319,6 +334,8 @@ pub struct SignInExperience {
     pub forgot_password_methods: Vec<ForgotPasswordMethod>,
     #[serde(default)]
     pub username_policy: UsernamePolicy,
+    #[serde(default)]
+    pub passkey_sign_in: PasskeySignIn,
 }
 
 impl SignInExperience {
@@ -370,6 +387,7 @@ impl SignInExperience {
             verification_code_policy: VerificationCodePolicy::default(),
             forgot_password_methods: Vec::new(),
             username_policy: UsernamePolicy::default(),
+            passkey_sign_in: PasskeySignIn::default(),
         }
     }
 }
@@ -421,6 +439,7 @@ pub struct UpdateSignInExperience {
     pub verification_code_policy: Option<VerificationCodePolicy>,
     pub forgot_password_methods: Option<Vec<ForgotPasswordMethod>>,
     pub username_policy: Option<UsernamePolicy>,
+    pub passkey_sign_in: Option<PasskeySignIn>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

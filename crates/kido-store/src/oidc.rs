@@ -30,6 +30,12 @@ pub struct StoredInteraction {
     /// The answer to the consent prompt, once given (`set_interaction_consent`; never
     /// written by the insert).
     pub consent: Option<Json<Value>>,
+    /// The challenge of a passkey sign-in begun without an identifier, and when it stops
+    /// being accepted (`set_passkey_challenge`; never written by the insert).
+    #[sqlx(default)]
+    pub passkey_challenge: Option<String>,
+    #[sqlx(default)]
+    pub passkey_challenge_expires_at: Option<i64>,
 }
 
 const INTERACTION_COLUMNS: &str =
@@ -80,8 +86,8 @@ pub async fn find_interaction(
     now: i64,
 ) -> StoreResult<Option<StoredInteraction>> {
     let sql = format!(
-        "SELECT {INTERACTION_COLUMNS}, consent FROM oidc_interactions \
-         WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
+        "SELECT {INTERACTION_COLUMNS}, consent, passkey_challenge, passkey_challenge_expires_at \
+         FROM oidc_interactions WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $3"
     );
     Ok(run!(c, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
@@ -173,6 +179,54 @@ pub async fn update_interaction_state_rotating(
         .bind(Json(state))
         .bind(old_hash)
         .bind(new_hash)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// Puts a passkey sign-in challenge on the live interaction `old_hash` names (replacing any
+/// earlier one) and moves it to `new_hash` (equal to `old_hash` when no move is due), in one
+/// statement that neither reads nor writes the state; false when the cookie names none.
+#[allow(clippy::too_many_arguments)]
+pub async fn set_passkey_challenge(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    old_hash: &str,
+    new_hash: &str,
+    challenge: &str,
+    challenge_expires_at: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET passkey_challenge = $3, passkey_challenge_expires_at = $4, \
+        cookie_hash = $5 WHERE tenant_id = $1 AND cookie_hash = $2 AND expires_at > $6";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(old_hash)
+        .bind(challenge)
+        .bind(challenge_expires_at)
+        .bind(new_hash)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// Spends interaction `id`'s passkey sign-in challenge if it is still `challenge`: one
+/// conditional statement, so of two answers to it exactly one gets true.
+pub async fn take_passkey_challenge(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    challenge: &str,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_interactions SET passkey_challenge = NULL, passkey_challenge_expires_at = NULL \
+        WHERE tenant_id = $1 AND id = $2 AND passkey_challenge = $3";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(challenge)
         .execute(&mut *c)
         .await?
         .rows_affected());

@@ -10,6 +10,7 @@ use super::{
     VerificationKind, VerificationRecord, allow_sign_in, event_of,
 };
 use crate::TenantContext;
+use crate::interaction::passkey::SignInPasskeyRecord;
 use crate::interaction::{audit_keys, rules};
 use crate::users::{Registration, UserError};
 
@@ -38,6 +39,9 @@ impl Experience<'_> {
             return created.map(|()| true);
         }
         let id = verification_id.ok_or_else(|| ExperienceError::Invalid("verificationId is missing".into()))?;
+        if let Some(passkey) = interaction.state.sign_in_passkey.clone().filter(|r| r.id == id) {
+            return self.identify_by_passkey(tenant, cookie, &mut interaction, &sie, event, &passkey).await;
+        }
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
         check_identifying_record(&sie, event, &record)?;
@@ -62,6 +66,37 @@ impl Experience<'_> {
         Ok(false)
     }
 
+    /// Sign-in by a verified passkey record (`sign_in_passkey`): its user, if passkey sign-in
+    /// is on. A password reset takes codes only.
+    async fn identify_by_passkey(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        interaction: &mut Interaction,
+        sie: &SignInExperience,
+        event: InteractionEvent,
+        passkey: &SignInPasskeyRecord,
+    ) -> Result<bool> {
+        if event == InteractionEvent::ForgotPassword {
+            return Err(ExperienceError::ResetChannelNotEnabled);
+        }
+        super::sign_in_passkey::check_enabled(sie)?;
+        if !passkey.verified {
+            return Err(ExperienceError::VerificationFailed);
+        }
+        let mut c = self.core.store.conn().await?;
+        let user =
+            user_store::find(&mut c, &tenant.id, &passkey.user_id).await?.ok_or(ExperienceError::UserNotExist)?;
+        may_identify(interaction, &user)?;
+        interaction.state.user_id = Some(user.id.clone());
+        let key = audit_keys::identifier_submit(event);
+        let details = json!({"verificationType": "SignInPasskey"});
+        self.audit(&mut c, tenant, interaction, &key, Some(&user.id), details).await?;
+        drop(c);
+        self.save(tenant, interaction, cookie).await?;
+        Ok(false)
+    }
+
     /// Registration: takes the verified identifier of `verification_id` (if any) into the
     /// profile; returns whether one was staged.
     async fn stage_verification(
@@ -75,6 +110,10 @@ impl Experience<'_> {
             return Err(ExperienceError::IdentityConflict);
         }
         let Some(id) = verification_id else { return Ok(false) };
+        // A passkey proves an account that exists; it creates none.
+        if interaction.state.sign_in_passkey.as_ref().is_some_and(|r| r.id == id) {
+            return Err(ExperienceError::VerificationFailed);
+        }
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
         match record.kind {
@@ -211,14 +250,21 @@ pub(super) fn identify_user(
     record: &VerificationRecord,
     user: &StoredUser,
 ) -> Result<()> {
-    allow_sign_in(user)?;
-    if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
-        return Err(ExperienceError::IdentityConflict);
-    }
+    may_identify(interaction, user)?;
     rules::credentials_unchanged(record.credential_stamp, user)?;
     interaction.state.user_id = Some(user.id.clone());
     if record.credential_stamp.is_some() {
         interaction.state.credential_stamp = record.credential_stamp;
+    }
+    Ok(())
+}
+
+/// Whether `user` may become the interaction's user: they may sign in and no one else is
+/// identified.
+fn may_identify(interaction: &Interaction, user: &StoredUser) -> Result<()> {
+    allow_sign_in(user)?;
+    if interaction.state.user_id.as_ref().is_some_and(|u| *u != user.id) {
+        return Err(ExperienceError::IdentityConflict);
     }
     Ok(())
 }

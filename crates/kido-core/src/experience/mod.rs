@@ -13,6 +13,7 @@ mod one_time_token;
 mod password;
 mod profile;
 pub mod sentinel;
+mod sign_in_passkey;
 mod submit;
 mod webauthn;
 
@@ -137,6 +138,11 @@ pub enum ExperienceError {
     WebAuthnFailed(String),
     #[error("the user has no passkey")]
     WebAuthnNotFound,
+    /// Passkey sign-in is on and the user has no passkey and did not decline to add one.
+    #[error("add a passkey to sign in with it next time, or skip")]
+    PasskeyPreferred,
+    #[error("too many requests; retry in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
@@ -199,6 +205,10 @@ fn event_of(interaction: &Interaction) -> Result<InteractionEvent> {
 
 pub struct Experience<'a> {
     pub(crate) core: &'a Core,
+    /// Whether the client can register a passkey (the Experience API's clients can; the
+    /// hosted pages, which run no script, cannot): only then does submit ask for one when
+    /// passkey sign-in is on (`user.passkey_preferred`).
+    pub(crate) offers_passkeys: bool,
 }
 
 impl Experience<'_> {
@@ -348,9 +358,20 @@ impl Experience<'_> {
         records.extend(s.mfa.records.iter().map(|r| {
             json!({"id": r.id, "type": crate::mfa::policy::name_of(r.factor), "userId": r.user_id, "verified": r.verified})
         }));
+        // Whose passkeys a ceremony asked for is not said before one of them answered.
+        if let Some(r) = &s.sign_in_passkey {
+            let mut record = json!({"id": r.id, "type": "SignInPasskey", "verified": r.verified});
+            if r.verified {
+                record["userId"] = r.user_id.clone().into();
+            }
+            records.push(record);
+        }
         let mut mfa = serde_json::Map::new();
         if s.mfa.skipped {
             mfa.insert("mfaSkipped".into(), true.into());
+        }
+        if s.mfa.passkey_skipped {
+            mfa.insert("passkeySkipped".into(), true.into());
         }
         for factor in s.mfa.pending_factors() {
             use kido_proto::sign_in_experience::MfaFactor;

@@ -5,21 +5,21 @@
 
 use kido_proto::sign_in_experience::MfaFactor;
 use kido_proto::webauthn::{AuthenticationOptions, AuthenticationPayload, RegistrationOptions, RegistrationPayload};
-use kido_store::mfa_verifications as mfa_store;
+use kido_store::mfa_verifications::{self as mfa_store, StoredMfaVerification};
 use kido_store::users as user_store;
 use serde_json::json;
 
 use super::{Experience, ExperienceError, Interaction, InteractionCookie, InteractionEvent, Result, event_of};
 use crate::interaction::audit_keys;
 use crate::interaction::mfa::{MfaRecord, WebAuthnCeremony};
-use crate::mfa::webauthn::{self, RelyingParty, UserInfo, WebAuthnError};
+use crate::mfa::webauthn::{self, Credential, RelyingParty, UserInfo, WebAuthnError};
 use crate::mfa::{self as factors, account_name, display_name};
 use crate::{TenantContext, clock, ids};
 
 /// The longest User-Agent kept with a passkey (characters).
 const MAX_AGENT_CHARS: usize = 256;
 
-fn failed(e: WebAuthnError) -> ExperienceError {
+pub(super) fn failed(e: WebAuthnError) -> ExperienceError {
     ExperienceError::WebAuthnFailed(e.to_string())
 }
 
@@ -146,7 +146,7 @@ impl Experience<'_> {
             return Err(ExperienceError::WebAuthnNotFound);
         }
         let (record, challenge) = Self::new_ceremony(&user_id, false)?;
-        let options = webauthn::authentication_options(&rp, &challenge, &allowed);
+        let options = webauthn::authentication_options(&rp, &challenge, &allowed, webauthn::UV_REQUIRED);
         let id = self.keep_ceremony(c, tenant, cookie, &mut interaction, event, record).await?;
         Ok((id, options))
     }
@@ -175,7 +175,10 @@ impl Experience<'_> {
         let attempt = self.begin_mfa_attempt(&mut c, tenant, &user_id).await;
         let checked = match attempt {
             Ok(attempt) => {
-                let outcome = self.check_assertion(&mut c, tenant, &rp, &user_id, &challenge, payload).await?;
+                let outcome = match self.passkey_of(&mut c, tenant, payload, Some(&user_id)).await? {
+                    Ok(passkey) => self.check_assertion(&mut c, tenant, &rp, &passkey, &challenge, payload).await?,
+                    Err(e) => Err(e),
+                };
                 let wrong = outcome.clone().err().map(failed).unwrap_or(ExperienceError::VerificationFailed);
                 let passed = outcome.is_ok();
                 self.end_mfa_attempt(&mut c, tenant, &interaction, &user_id, attempt, passed, wrong, &key).await
@@ -193,31 +196,46 @@ impl Experience<'_> {
         checked.map(|()| verification_id.to_owned())
     }
 
-    /// Whether `payload` is a valid assertion by one of the user's passkeys; a valid one
-    /// records its counter (refused when it did not move forward).
-    async fn check_assertion(
+    /// The stored passkey `payload` names, if it is one of `user`'s (any user's with `None`):
+    /// its row and credential, or why the answer is refused (unknown, another user's, a user
+    /// handle naming someone else).
+    pub(super) async fn passkey_of(
         &self,
         c: &mut impl kido_store::Exec,
         tenant: &TenantContext,
-        rp: &RelyingParty,
-        user_id: &str,
-        challenge: &str,
         payload: &AuthenticationPayload,
-    ) -> Result<std::result::Result<(), WebAuthnError>> {
+        user: Option<&str>,
+    ) -> Result<std::result::Result<(StoredMfaVerification, Credential), WebAuthnError>> {
         let named = match webauthn::named_credential(&payload.id, &payload.raw_id) {
             Ok(named) => named,
             Err(e) => return Ok(Err(e)),
         };
-        let row = mfa_store::find_by_credential(c, &tenant.id, &named).await?.filter(|row| row.user_id == user_id);
-        let Some((row, credential)) = row.as_ref().and_then(|row| Some((row, factors::stored_credential(row)?))) else {
+        let row = mfa_store::find_by_credential(c, &tenant.id, &named).await?;
+        let row = row.filter(|row| user.is_none_or(|u| row.user_id == u));
+        let Some((row, credential)) = row.and_then(|row| factors::stored_credential(&row).map(|c| (row, c))) else {
             return Ok(Err(WebAuthnError::CredentialMismatch));
         };
-        // A user handle, when sent, must be this user's.
+        // A user handle, when sent, must be the passkey's user's.
         let handle = payload.response.user_handle.as_deref();
-        if handle.is_some_and(|h| webauthn::user_of_handle(h).as_deref() != Some(user_id)) {
+        if handle.is_some_and(|h| webauthn::user_of_handle(h).as_deref() != Some(row.user_id.as_str())) {
             return Ok(Err(WebAuthnError::CredentialMismatch));
         }
-        let counter = match webauthn::verify_assertion(rp, challenge, payload, &credential, true) {
+        Ok(Ok((row, credential)))
+    }
+
+    /// Whether `payload` is a valid assertion by `credential` (stored as `row`) answering
+    /// `challenge`, user verified; a valid one records its counter (refused when it did not
+    /// move forward).
+    pub(super) async fn check_assertion(
+        &self,
+        c: &mut impl kido_store::Exec,
+        tenant: &TenantContext,
+        rp: &RelyingParty,
+        (row, credential): &(StoredMfaVerification, Credential),
+        challenge: &str,
+        payload: &AuthenticationPayload,
+    ) -> Result<std::result::Result<(), WebAuthnError>> {
+        let counter = match webauthn::verify_assertion(rp, challenge, payload, credential, true) {
             Ok(counter) => counter,
             Err(e) => return Ok(Err(e)),
         };

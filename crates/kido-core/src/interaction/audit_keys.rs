@@ -38,3 +38,16 @@ pub fn mfa_verification(event: InteractionEvent, factor: MfaFactor, created: boo
 pub fn bind_mfa_submit(event: InteractionEvent, factor: MfaFactor) -> String {
     format!("Interaction.{}.BindMfa.{}.Submit", event.as_str(), crate::mfa::policy::name_of(factor))
 }
+
+/// `Interaction.<event>.Verification.SignInPasskey.<Create|Submit>`: a passkey sign-in
+/// ceremony was begun for an identifier's user (`Create`), or answered (`Submit`).
+pub fn sign_in_passkey_verification(event: InteractionEvent, created: bool) -> String {
+    let action = if created { "Create" } else { "Submit" };
+    format!("Interaction.{}.Verification.SignInPasskey.{action}", event.as_str())
+}
+
+/// `Interaction.<event>.SignInPasskey.Submit`: a new passkey was chosen to be bound for
+/// passkey sign-in (`POST /profile/mfa/passkey`).
+pub fn bind_passkey_submit(event: InteractionEvent) -> String {
+    format!("Interaction.{}.SignInPasskey.Submit", event.as_str())
+}

@@ -122,6 +122,10 @@ pub struct MfaState {
     /// The user turned two-step verification on (kept on the user at submit).
     #[serde(default)]
     pub enabled: bool,
+    /// The user declined to add a passkey for passkey sign-in (kept on the user when they
+    /// sign in; for this registration only when they register, as Logto).
+    #[serde(default)]
+    pub passkey_skipped: bool,
 }
 
 impl MfaState {

@@ -7,12 +7,14 @@
 //! - `audit_keys`: the `Interaction.*` audit log keys;
 //! - `store`: loading an interaction by its cookie and saving it (once per request);
 //! - `cookie`: the `_interaction` cookie of one request, rotated by its save;
-//! - `mfa`: the second-factor proofs, pending bindings and choices of the sign-in.
+//! - `mfa`: the second-factor proofs, pending bindings and choices of the sign-in;
+//! - `passkey`: passkey sign-in (a passkey as the first factor): its challenge and record.
 
 pub mod audit_keys;
 mod cookie;
 mod identifier;
 pub mod mfa;
+pub mod passkey;
 pub mod rules;
 pub mod store;
 
@@ -168,6 +170,9 @@ pub struct ExperienceState {
     /// Second factors: proofs, pending bindings, choices.
     #[serde(default)]
     pub mfa: mfa::MfaState,
+    /// The passkey sign-in verification record, if a ceremony was begun or answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_passkey: Option<passkey::SignInPasskeyRecord>,
 }
 
 /// What the user answered when the client asked for consent (first-party clients are
@@ -241,12 +246,14 @@ impl AuthorizationParams {
     }
 }
 
-/// A loaded interaction: its id, its authorization request, its state and the answer to
-/// the consent prompt (written apart from the state: `store::record_consent`).
+/// A loaded interaction: its id, its authorization request, its state, the answer to the
+/// consent prompt (written apart from the state: `store::record_consent`) and the challenge
+/// of a passkey sign-in begun without an identifier (`store::set_passkey_challenge`).
 #[derive(Debug, Clone)]
 pub struct Interaction {
     pub id: String,
     pub params: AuthorizationParams,
     pub state: ExperienceState,
     pub consent: Option<Consent>,
+    pub passkey_challenge: Option<passkey::PasskeyChallenge>,
 }

@@ -5,6 +5,7 @@ use kido_proto::TenantId;
 use kido_store::Exec;
 use kido_store::oidc::{self as store, StoredInteraction};
 
+use super::passkey::PasskeyChallenge;
 use super::{Consent, ExperienceState, Interaction, InteractionCookie};
 use crate::storage::StorageError;
 use crate::{clock, ids};
@@ -38,7 +39,11 @@ fn decode(row: StoredInteraction) -> Result<Interaction, StorageError> {
     let params = serde_json::from_value(row.params.0.clone()).map_err(corrupt)?;
     let state = serde_json::from_value(row.state.0.clone()).map_err(corrupt)?;
     let consent = row.consent.map(|c| serde_json::from_value(c.0)).transpose().map_err(corrupt)?;
-    Ok(Interaction { id: row.id, params, state, consent })
+    let passkey_challenge = match (row.passkey_challenge, row.passkey_challenge_expires_at) {
+        (Some(challenge), Some(expires_at)) => Some(PasskeyChallenge { challenge, expires_at }),
+        _ => None,
+    };
+    Ok(Interaction { id: row.id, params, state, consent, passkey_challenge })
 }
 
 /// Records the answer to `client_id`'s consent prompt on the interaction the cookie names
@@ -95,6 +100,37 @@ pub async fn replace(
         cookie.mark_moved();
     }
     Ok(replaced)
+}
+
+/// Puts a passkey sign-in challenge on the interaction the cookie names (replacing any
+/// earlier one) without reading it, moving the cookie when a move is due; false when it
+/// names none.
+pub async fn set_passkey_challenge(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie: &InteractionCookie,
+    challenge: &PasskeyChallenge,
+) -> Result<bool, StorageError> {
+    let Some(current) = cookie.current() else { return Ok(false) };
+    let old = ids::digest(&current);
+    let fresh = cookie.pending_move().map_or_else(|| old.clone(), |(_, fresh)| ids::digest(&fresh));
+    let (value, expires_at, now) = (&challenge.challenge, challenge.expires_at, clock::now_ms());
+    let set = store::set_passkey_challenge(c, tenant, &old, &fresh, value, expires_at, now).await?;
+    if set {
+        cookie.mark_moved();
+    }
+    Ok(set)
+}
+
+/// Spends interaction `id`'s passkey sign-in challenge if it is still `challenge` (of two
+/// answers to it, exactly one gets true).
+pub async fn take_passkey_challenge(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    id: &str,
+    challenge: &str,
+) -> Result<bool, StorageError> {
+    Ok(store::take_passkey_challenge(c, tenant, id, challenge).await?)
 }
 
 /// At the end of a rotating request that saved nothing: moves the cookie now. Returns the

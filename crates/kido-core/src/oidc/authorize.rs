@@ -290,6 +290,8 @@ impl Authorization<'_> {
             created_at: now,
             client_ip_hash: client_ip.map(ids::digest),
             consent: None,
+            passkey_challenge: None,
+            passkey_challenge_expires_at: None,
         };
         let max = i64::from(self.core.max_pending_interactions_per_ip);
         // One statement counts the address's pending sign-ins and stores this one.

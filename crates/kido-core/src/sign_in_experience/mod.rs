@@ -219,7 +219,7 @@ const CASE_CONFLICT_SAMPLES: i64 = 20;
 /// Top-level fields that are objects in Logto's JSON columns: a patch merges its keys into
 /// the stored object (PostgreSQL's `||`), so `{"passwordPolicy": {"length": {"max": 256}}}`
 /// keeps the stored `characterTypes` and `rejects` (and `length.min` takes its default).
-const MERGED_OBJECTS: [&str; 15] = [
+const MERGED_OBJECTS: [&str; 16] = [
     "color",
     "branding",
     "languageInfo",
@@ -235,6 +235,7 @@ const MERGED_OBJECTS: [&str; 15] = [
     "verificationCodePolicy",
     "customUiAssets",
     "usernamePolicy",
+    "passkeySignIn",
 ];
 
 /// Fields a patch cannot change (Logto's guard leaves them out; they are ignored).

@@ -143,6 +143,17 @@ impl From<ExperienceError> for ApiError {
                 "session.mfa.webauthn_verification_failed",
                 format!("WebAuthn verification failed: {why}."),
             ),
+            E::PasskeyPreferred => Self::new(
+                UNPROCESSABLE,
+                "user.passkey_preferred",
+                "Add a passkey to sign in with it next time, or skip.",
+            ),
+            E::TooManyRequests { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "guard.too_many_requests",
+                format!("Too many requests. Please try again in {retry_after_secs} seconds."),
+            )
+            .with_retry_after(retry_after_secs),
             E::WebAuthnNotFound => Self::new(
                 BAD_REQUEST,
                 "session.mfa.webauthn_verification_not_found",

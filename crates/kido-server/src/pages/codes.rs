@@ -182,7 +182,7 @@ async fn send_code(
                 value.clone(),
             )));
         }
-        let x = app.core.experience();
+        let x = app.core.hosted_experience();
         let tenant = &app.tenant.context;
         let cookie: &InteractionCookie = &cookie;
         // A resend keeps the flow; anything else starts it afresh.
@@ -276,7 +276,7 @@ async fn check_code(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let c: &InteractionCookie = &cookie;
     let record = match x.load(tenant, c).await {
@@ -314,7 +314,7 @@ async fn continue_flow(
     verification_id: &str,
     kind: IdentifierType,
 ) -> Result<Next, ExperienceError> {
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let id = Some(verification_id);
     match flow {
@@ -449,7 +449,7 @@ async fn profile_submit(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let c: &InteractionCookie = &cookie;
     let t = view.t();
@@ -547,8 +547,11 @@ async fn reset_submit(
         return reset_form(&view, StatusCode::BAD_REQUEST, &csrf, Some(mismatch), &query);
     }
     let password = form.get("password").to_owned();
-    let result =
-        app.core.experience().reset_password_and_finish(&app.tenant.context, &cookie, interaction, password).await;
+    let result = app
+        .core
+        .hosted_experience()
+        .reset_password_and_finish(&app.tenant.context, &cookie, interaction, password)
+        .await;
     match result {
         Ok(_) => {
             let page = PasswordChangedPage { v: &view, t, title: t.password_changed_title, query: carry_query(&query) };

@@ -40,7 +40,7 @@ pub async fn consent_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let app_id = query_param(&query, "app_id");
-    match app.core.experience().consent_prompt(&app.tenant.context, &cookie, app_id.as_deref()).await {
+    match app.core.hosted_experience().consent_prompt(&app.tenant.context, &cookie, app_id.as_deref()).await {
         Ok(ConsentStep::Answered(next)) => Redirect::to(&next).into_response(),
         Ok(ConsentStep::Ask(info)) => render(&app, &headers, &info, &query).await,
         Err(e) => {
@@ -88,7 +88,7 @@ pub async fn consent_submit(
         "deny" => false,
         _ => return view.message(StatusCode::BAD_REQUEST, view.t().error_title, view.t().request_invalid, true),
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     match x.answer_consent(&app.tenant.context, &cookie, &interaction, granted, Vec::new()).await {
         Ok(next) => Redirect::to(&next).into_response(),
         Err(e) => {

@@ -172,7 +172,8 @@ pub async fn sign_in_submit(
         agreed: form.get("agree") == "yes",
         ip,
     };
-    let result = app.core.experience().sign_in_with_password(&app.tenant.context, &cookie, interaction, post).await;
+    let result =
+        app.core.hosted_experience().sign_in_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {
@@ -207,7 +208,8 @@ pub async fn register_submit(
         password: form.get("password").to_owned(),
         agreed: form.get("agree") == "yes",
     };
-    let result = app.core.experience().register_with_password(&app.tenant.context, &cookie, interaction, post).await;
+    let result =
+        app.core.hosted_experience().register_with_password(&app.tenant.context, &cookie, interaction, post).await;
     match result {
         Ok(next) => Redirect::to(next.as_deref().unwrap_or("/sign-in")).into_response(),
         Err(e) => {

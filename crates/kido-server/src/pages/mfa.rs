@@ -229,7 +229,7 @@ async fn verify_page_for(
     query: &Option<String>,
 ) -> Response {
     let Shown { factor, sent, status, failure } = shown;
-    let demand = match app.core.experience().mfa_demand(&app.tenant.context, cookie).await {
+    let demand = match app.core.hosted_experience().mfa_demand(&app.tenant.context, cookie).await {
         Ok(demand) => demand,
         Err(e) => return failed_page(view, e),
     };
@@ -284,7 +284,7 @@ async fn verify_submit(
         let t = view.t();
         return view.message(StatusCode::NOT_FOUND, t.error_title, t.request_invalid, true);
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let c: &InteractionCookie = &cookie;
     let code = form.get("code").trim();
@@ -315,7 +315,7 @@ async fn send_code(
         return view.message(StatusCode::NOT_FOUND, t.error_title, t.request_invalid, true);
     };
     let origin = Origin { locale: first_language(&headers), ip };
-    let sent = app.core.experience().send_mfa_code(&app.tenant.context, &cookie, channel, origin).await;
+    let sent = app.core.hosted_experience().send_mfa_code(&app.tenant.context, &cookie, channel, origin).await;
     match sent {
         Ok(id) => verify_page_for(&app, &view, &cookie, &csrf, Shown::fresh(factor, Some(&id)), &query).await,
         Err(e) => verify_page_for(&app, &view, &cookie, &csrf, Shown::failed(factor, None, &view, e), &query).await,
@@ -348,7 +348,7 @@ async fn bind_page(
         Err(page) => return page,
     };
     let t = view.t();
-    let demand = match app.core.experience().mfa_demand(&app.tenant.context, &cookie).await {
+    let demand = match app.core.hosted_experience().mfa_demand(&app.tenant.context, &cookie).await {
         Ok(demand) => demand,
         Err(e) => return failed_page(&view, e),
     };
@@ -394,7 +394,7 @@ async fn skip_submit(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let form = if suggestion { SecondFactorForm::SkipSuggestion } else { SecondFactorForm::Skip };
     let result = next_of(x.second_factor_form(tenant, cookie, form).await, &query);
@@ -452,7 +452,7 @@ async fn totp_page(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    match app.core.experience().new_totp_secret(&app.tenant.context, &cookie).await {
+    match app.core.hosted_experience().new_totp_secret(&app.tenant.context, &cookie).await {
         Ok(shown) => totp_form(&view, StatusCode::OK, &csrf, &shown, None, &query),
         Err(e) => failed_page(&view, e),
     }
@@ -470,7 +470,7 @@ async fn totp_submit(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let c: &InteractionCookie = &cookie;
     let id = form.get("verification_id");
@@ -516,7 +516,7 @@ async fn backup_codes_page(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let (id, codes) = match app.core.experience().generate_backup_codes(&app.tenant.context, &cookie).await {
+    let (id, codes) = match app.core.hosted_experience().generate_backup_codes(&app.tenant.context, &cookie).await {
         Ok(generated) => generated,
         Err(e) => return failed_page(&view, e),
     };
@@ -549,7 +549,7 @@ async fn backup_codes_submit(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let c: &InteractionCookie = &cookie;
     let bind = SecondFactorForm::BindBackupCodes { verification_id: form.get("verification_id") };

@@ -22,7 +22,7 @@ pub(super) async fn open(
     headers: &HeaderMap,
     cookie: &InteractionCookie,
 ) -> Result<(Interaction, View, String), Response> {
-    match app.core.experience().load(&app.tenant.context, cookie).await {
+    match app.core.hosted_experience().load(&app.tenant.context, cookie).await {
         Ok(interaction) => {
             let name =
                 app.core.authorization().interaction_client(&app.tenant.context, &interaction.params.client_id).await;
@@ -146,7 +146,9 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
         E::Invalid(_) => Failure::about(Field::Username, t.username_invalid),
         E::PasswordRejected(_) | E::PasswordLength(_) => Failure::about(Field::Password, t.password_rejected),
         E::Blocked { .. } => general(t.blocked),
-        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) => general(t.blocked),
+        E::Password(PasswordError::Busy | PasswordError::RateLimited { .. }) | E::TooManyRequests { .. } => {
+            general(t.blocked)
+        }
         E::Password(_) => general(t.generic_error),
         E::CredentialsChanged => general(t.session_lost),
         E::TermsNotAgreed => Failure::about(Field::Agree, t.terms_not_agreed),
@@ -159,7 +161,9 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
         | E::BackupCodeAlone
         | E::MfaNotSkippable
         | E::WebAuthnFailed(_)
-        | E::WebAuthnNotFound => general(t.generic_error),
+        | E::WebAuthnNotFound
+        // The pages never ask for a passkey (`Core::hosted_experience`).
+        | E::PasskeyPreferred => general(t.generic_error),
         E::SessionNotFound | E::InteractionNotFound | E::IdentifierNotFound => general(t.session_lost),
         E::OneTimeToken(_) => general(t.link_invalid),
         E::UserNotExist | E::IdentityConflict | E::Internal(_) | E::Store(_) => general(t.generic_error),

@@ -5,6 +5,7 @@ mod applications;
 mod connectors;
 mod experience;
 mod experience_mfa;
+mod experience_passkey;
 mod logs;
 mod oidc;
 mod one_time_tokens;
@@ -45,7 +46,7 @@ pub fn build() -> Router<AppState> {
     let named = || axum::middleware::from_fn(crate::unknown_keys::report);
     api.layer(named())
         .merge(oidc::router())
-        .merge(experience::router().merge(experience_mfa::router()).layer(named()))
+        .merge(experience::router().merge(experience_mfa::router()).merge(experience_passkey::router()).layer(named()))
         .merge(crate::pages::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(crate::body_limit::limit_body))

@@ -29,6 +29,7 @@ mod pages;
 mod pages_magic_link;
 mod pages_mfa;
 mod pages_passkey;
+mod passkey_sign_in;
 mod passwordless;
 mod process;
 mod resources;

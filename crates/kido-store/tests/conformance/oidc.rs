@@ -23,6 +23,8 @@ fn interaction(id: &str, cookie: &str) -> StoredInteraction {
         created_at: NOW,
         client_ip_hash: None,
         consent: None,
+        passkey_challenge: None,
+        passkey_challenge_expires_at: None,
     }
 }
 
@@ -550,4 +552,30 @@ async fn tokens_are_stored_together_and_read_with_their_grant_and_user() {
     assert!(oidc::insert_tokens(&mut c, &too_many).await.is_err());
     assert!(oidc::delete_grant(&mut c, &a(), "g1").await.unwrap());
     assert!(oidc::find_token_of_user(&mut c, &a(), "r1").await.unwrap().is_none());
+}
+
+/// A passkey sign-in challenge: put on the live interaction a cookie names (moving it, the
+/// state untouched, in its tenant only), replaced by the next, spent once.
+#[tokio::test]
+async fn passkey_challenges_are_set_by_cookie_and_spent_once() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    assert!(oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap());
+    assert!(!oidc::set_passkey_challenge(&mut c, &b(), "old", "new", "ch1", NOW + 1000, NOW).await.unwrap());
+    assert!(!oidc::set_passkey_challenge(&mut c, &a(), "old", "new", "ch1", NOW + 1000, NOW + 60_000).await.unwrap());
+    assert!(oidc::set_passkey_challenge(&mut c, &a(), "old", "new", "ch1", NOW + 1000, NOW).await.unwrap());
+    assert!(oidc::find_interaction(&mut c, &a(), "old", NOW).await.unwrap().is_none(), "the cookie moved");
+    let found = oidc::find_interaction(&mut c, &a(), "new", NOW).await.unwrap().unwrap();
+    assert_eq!(
+        (found.passkey_challenge.as_deref(), found.passkey_challenge_expires_at),
+        (Some("ch1"), Some(NOW + 1000))
+    );
+    assert_eq!(found.state.0, json!({}));
+    assert!(oidc::set_passkey_challenge(&mut c, &a(), "new", "new", "ch2", NOW + 2000, NOW).await.unwrap());
+    assert!(!oidc::take_passkey_challenge(&mut c, &a(), "i1", "ch1").await.unwrap(), "replaced");
+    assert!(!oidc::take_passkey_challenge(&mut c, &b(), "i1", "ch2").await.unwrap(), "another tenant");
+    assert!(oidc::take_passkey_challenge(&mut c, &a(), "i1", "ch2").await.unwrap());
+    assert!(!oidc::take_passkey_challenge(&mut c, &a(), "i1", "ch2").await.unwrap(), "spent");
+    let found = oidc::find_interaction(&mut c, &a(), "new", NOW).await.unwrap().unwrap();
+    assert_eq!((found.passkey_challenge, found.passkey_challenge_expires_at), (None, None));
 }

@@ -10,6 +10,7 @@ use crate::experience::{
     Experience, ExperienceError, Interaction, InteractionCookie, Result, VerificationKind, event_of,
 };
 use crate::interaction::audit_keys;
+use crate::interaction::mfa::MfaState;
 use crate::mfa::policy;
 
 impl Experience<'_> {
@@ -105,23 +106,40 @@ impl Experience<'_> {
                 let mfa = &mut interaction.state.mfa;
                 mfa.bind_identifier = Some(identifier);
             }
-            MfaFactor::WebAuthn => {
-                let record = record.ok_or(ExperienceError::VerificationNotFound)?;
-                if !record.verified {
-                    return Err(ExperienceError::VerificationFailed);
-                }
-                if record.webauthn.as_ref().and_then(|w| w.credential.as_ref()).is_none() {
-                    return Err(ExperienceError::MfaPendingInfoNotFound);
-                }
-                enabled_for_binding(&sie, factor)?;
-                mfa.bind_webauthn = Some(verification_id.to_owned());
-            }
+            MfaFactor::WebAuthn => stage_passkey(&sie, mfa, verification_id, &user.user.id)?,
         }
         let mfa = &mut interaction.state.mfa;
         mfa.enabled = true;
         let mut c = self.core.store.conn().await?;
         let details = json!({"verificationId": verification_id});
         self.audit(&mut c, tenant, interaction, &key, Some(&user.user.id), details).await
+    }
+
+    /// `POST /profile/mfa/passkey {verificationId}`: the passkey a registration verified is
+    /// bound at submit for passkey sign-in; unlike `POST /profile/mfa`, two-step
+    /// verification is not turned on by it (Logto's).
+    pub async fn bind_passkey(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        verification_id: &str,
+    ) -> Result<()> {
+        let (mut interaction, sie, user) = self.load_verified(tenant, cookie).await?;
+        stage_passkey(&sie, &mut interaction.state.mfa, verification_id, &user.user.id)?;
+        let key = audit_keys::bind_passkey_submit(event_of(&interaction)?);
+        let mut c = self.core.store.conn().await?;
+        let details = json!({"verificationId": verification_id});
+        self.audit(&mut c, tenant, &interaction, &key, Some(&user.user.id), details).await?;
+        drop(c);
+        self.save(tenant, &interaction, cookie).await
+    }
+
+    /// `POST /profile/mfa/passkey-skipped`: the user declines to add a passkey for passkey
+    /// sign-in (kept on the user when they sign in).
+    pub async fn skip_passkey(&self, tenant: &TenantContext, cookie: &InteractionCookie) -> Result<()> {
+        let (mut interaction, _, _) = self.load_verified(tenant, cookie).await?;
+        interaction.state.mfa.passkey_skipped = true;
+        self.save(tenant, &interaction, cookie).await
     }
 
     /// `POST /profile/mfa/mfa-skipped`: the user declines to bind a factor, where the policy
@@ -177,6 +195,25 @@ impl Experience<'_> {
     }
 }
 
+/// A factor may be bound when the experience enables it; a passkey also when passkey sign-in
+/// is on (as Logto's).
 fn enabled_for_binding(sie: &SignInExperience, factor: MfaFactor) -> Result<()> {
-    if sie.mfa.factors.contains(&factor) { Ok(()) } else { Err(ExperienceError::MfaFactorNotEnabled) }
+    let passkey = factor == MfaFactor::WebAuthn && sie.passkey_sign_in.enabled;
+    if sie.mfa.factors.contains(&factor) || passkey { Ok(()) } else { Err(ExperienceError::MfaFactorNotEnabled) }
+}
+
+/// Chooses the passkey a verified registration (`verification_id`, of `user_id`) made to be
+/// bound at submit.
+fn stage_passkey(sie: &SignInExperience, mfa: &mut MfaState, verification_id: &str, user_id: &str) -> Result<()> {
+    let record = mfa.record(MfaFactor::WebAuthn, verification_id).filter(|r| r.user_id == user_id);
+    let record = record.ok_or(ExperienceError::VerificationNotFound)?;
+    if !record.verified {
+        return Err(ExperienceError::VerificationFailed);
+    }
+    if record.webauthn.as_ref().and_then(|w| w.credential.as_ref()).is_none() {
+        return Err(ExperienceError::MfaPendingInfoNotFound);
+    }
+    enabled_for_binding(sie, MfaFactor::WebAuthn)?;
+    mfa.bind_webauthn = Some(verification_id.to_owned());
+    Ok(())
 }

@@ -118,8 +118,12 @@ fn proven_factors(state: &ExperienceState, user_id: &str) -> Vec<MfaFactor> {
     records.chain(codes).collect()
 }
 
-/// A sign-in may go on only with a second factor proven, when the policy asks for one.
+/// A sign-in may go on only with a second factor proven, when the policy asks for one. A
+/// passkey sign-in proved one (the authenticator verified the user), as Logto's.
 fn check_verified(sie: &SignInExperience, state: &ExperienceState, user: &UserMfa) -> Result<()> {
+    if state.sign_in_passkey.as_ref().is_some_and(|r| r.proves(&user.user.id)) {
+        return Ok(());
+    }
     if !policy::verification_required(&sie.mfa, &user.user.logto_config.0, &user.factors) {
         return Ok(());
     }

@@ -33,6 +33,10 @@ impl Experience<'_> {
         if event == InteractionEvent::SignIn {
             check_verified(sie, state, user)?;
         }
+        self.passkey_preferred(sie, state, user)?;
+        if sie.mfa.factors.is_empty() {
+            return Ok(());
+        }
         let organization_requires = self.organization_requires(c, tenant, sie, &user.user.id).await?;
         let config = &user.user.logto_config.0;
         let pending = state.mfa.pending_factors();
@@ -47,6 +51,17 @@ impl Experience<'_> {
             phone: user.user.primary_phone.as_deref(),
         };
         policy::binding_demand(sie, &binding).map_err(ExperienceError::Mfa)
+    }
+
+    /// Passkey sign-in is on: a user with no passkey (bound, or to be bound by this sign-in)
+    /// is asked to add one, unless they declined (now or at an earlier sign-in).
+    fn passkey_preferred(&self, sie: &SignInExperience, state: &ExperienceState, user: &UserMfa) -> Result<()> {
+        if !self.offers_passkeys || !sie.passkey_sign_in.enabled {
+            return Ok(());
+        }
+        let skipped = state.mfa.passkey_skipped || user.user.logto_config.0.passkey_sign_in.skipped;
+        let has_passkey = user.has_bound(MfaFactor::WebAuthn) || state.mfa.bind_webauthn.is_some();
+        if skipped || has_passkey { Ok(()) } else { Err(ExperienceError::PasskeyPreferred) }
     }
 
     /// What the identified user's second factors still need before submit can finish
@@ -92,7 +107,7 @@ impl Experience<'_> {
     /// Submit's second-factor part, in its transaction (`user` just read by it): at sign-in a
     /// second factor must be proven; then what the policy asks to be bound must be; then what
     /// the sign-in verified is bound and the user's choices kept. Costs nothing when the
-    /// experience enables no factor.
+    /// experience enables no factor and asks for no passkey.
     pub(in crate::experience) async fn settle_mfa(
         &self,
         c: &mut impl Exec,
@@ -101,7 +116,7 @@ impl Experience<'_> {
         interaction: &Interaction,
         user: &StoredUser,
     ) -> Result<()> {
-        if sie.mfa.factors.is_empty() {
+        if sie.mfa.factors.is_empty() && !(self.offers_passkeys && sie.passkey_sign_in.enabled) {
             return Ok(());
         }
         let bound = mfa_store::list(c, &tenant.id, &user.id).await?;
@@ -138,7 +153,7 @@ impl Experience<'_> {
                 self.core.mfa().bind_passkey(c, &tenant.id, &user_id, passkey).await?;
             }
         }
-        let chosen = chosen_config(config, state);
+        let chosen = chosen_config(config, state, event_of(interaction)?);
         if chosen != *config {
             user_store::set_logto_config(c, &tenant.id, &user.user.id, &Json(chosen)).await?;
         }
@@ -146,9 +161,13 @@ impl Experience<'_> {
     }
 }
 
-/// The user's choices with this sign-in's applied.
-fn chosen_config(config: &UserLogtoConfig, state: &ExperienceState) -> UserLogtoConfig {
+/// The user's choices with this sign-in's applied (declining a passkey is kept from a
+/// sign-in only; at registration it holds for that registration, as Logto's).
+fn chosen_config(config: &UserLogtoConfig, state: &ExperienceState, event: InteractionEvent) -> UserLogtoConfig {
     let mut chosen = config.clone();
+    if state.mfa.passkey_skipped && event == InteractionEvent::SignIn {
+        chosen.passkey_sign_in.skipped = true;
+    }
     if state.mfa.skipped {
         chosen.mfa.skipped = true;
     }

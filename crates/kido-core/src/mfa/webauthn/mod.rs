@@ -143,15 +143,26 @@ pub fn registration_options(
     }
 }
 
+/// What authentication options ask of user verification: `required` where the user is
+/// known; `preferred` for a discoverable-credential sign-in, which browsers' passkey autofill
+/// takes. The answer must carry UV either way (`verify_assertion`).
+pub const UV_REQUIRED: &str = "required";
+pub const UV_PREFERRED: &str = "preferred";
+
 /// The options of an authentication (`navigator.credentials.get`): the user's credentials
-/// (none for a discoverable-credential sign-in), user verification required.
-pub fn authentication_options(rp: &RelyingParty, challenge: &str, allowed: &[Credential]) -> AuthenticationOptions {
+/// (none for a discoverable-credential sign-in).
+pub fn authentication_options(
+    rp: &RelyingParty,
+    challenge: &str,
+    allowed: &[Credential],
+    user_verification: &'static str,
+) -> AuthenticationOptions {
     AuthenticationOptions {
         rp_id: rp.id.clone(),
         challenge: challenge.to_owned(),
         allow_credentials: descriptors(allowed),
         timeout: TIMEOUT_MS,
-        user_verification: "required",
+        user_verification,
     }
 }
 

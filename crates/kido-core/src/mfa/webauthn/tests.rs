@@ -39,7 +39,8 @@ fn registered() -> (SoftAuthenticator, Credential) {
 }
 
 fn auth_options(challenge: &str, credential: &Credential) -> Value {
-    serde_json::to_value(authentication_options(&rp(), challenge, std::slice::from_ref(credential))).unwrap()
+    serde_json::to_value(authentication_options(&rp(), challenge, std::slice::from_ref(credential), UV_REQUIRED))
+        .unwrap()
 }
 
 #[test]

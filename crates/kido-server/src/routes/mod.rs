@@ -1,11 +1,14 @@
 //! The HTTP surface of a tenant: the Management API (with its OpenAPI document) and the
 //! OIDC endpoints.
 
+mod account_center;
 mod applications;
 mod connectors;
 mod experience;
 mod experience_mfa;
 mod logs;
+mod my_account;
+mod my_account_mfa;
 mod oidc;
 mod one_time_tokens;
 mod organization_invitations;
@@ -20,6 +23,7 @@ mod status;
 mod user_mfa;
 mod users;
 mod verification_codes;
+mod verifications;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -77,6 +81,10 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(organization_jit::router())
         .merge(sso_connectors::router())
         .merge(one_time_tokens::router())
+        .merge(account_center::router())
+        .merge(verifications::router())
+        .merge(my_account::router())
+        .merge(my_account_mfa::router())
 }
 
 async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {

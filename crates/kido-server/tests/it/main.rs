@@ -6,6 +6,7 @@
 mod harness;
 
 mod abuse_fixation;
+mod account;
 mod abuse_limits;
 mod abuse_nodes;
 mod abuse_passwords;

@@ -3,9 +3,9 @@
 lists, with real clients — the official Python SDK (`logto`) as the app, TOTP codes from PyPI
 `pyotp`, the Experience API walked by a requests.Session.
 
-  Setup (Management API): a fresh user; the sign-in experience's MFA set to factors [Totp,
-  BackupCode], policy UserControlled; the account center enabled with `mfa: Edit` (both
-  restored at the end, the user deleted).
+  Setup (Management API): a fresh user; the account center enabled with `mfa: Edit`; after the
+  first sign-in the sign-in experience's MFA set to factors [Totp, BackupCode], policy
+  UserControlled (both restored at the end, the user deleted).
   Flow 1: the SDK signs the user in (scopes identities) → getAccessToken() (opaque, openid) →
     POST /api/verifications/password → POST /api/my-account/mfa-verifications/totp-secret/generate
     → POST /api/my-account/mfa-verifications {Totp, secret, code: pyotp} → …/backup-codes/generate
@@ -51,8 +51,6 @@ async def main(suite: Suite) -> None:
     )
     previous_mfa = mapi.call("GET", "/api/sign-in-exp", 200)["mfa"]
     previous_center = mapi.call("GET", "/api/account-center", 200)
-    mfa = {"factors": ["Totp", "BackupCode"], "policy": "UserControlled"}
-    suite.step("Management API: MFA factors Totp + BackupCode", lambda: mapi.call("PATCH", "/api/sign-in-exp", 200, {"mfa": mfa}))
     suite.step(
         "Management API: account center on, mfa Edit",
         lambda: mapi.call("PATCH", "/api/account-center", 200, {"enabled": True, "fields": {"mfa": "Edit"}}),
@@ -80,6 +78,10 @@ async def main(suite: Suite) -> None:
         await suite.astep("handleSignInCallback", lambda: sdk.handleSignInCallback(callback))
         token = await suite.astep("getAccessToken (opaque, openid)", lambda: sdk.getAccessToken())
         check(isinstance(token, str) and token.count(".") == 0, "an opaque access token")
+        # Enabled after the first sign-in: a user-controlled policy prompts a user without a
+        # factor to bind one at sign-in, and this user binds through the Account API instead.
+        mfa = {"factors": ["Totp", "BackupCode"], "policy": "UserControlled"}
+        suite.step("Management API: MFA factors Totp + BackupCode", lambda: mapi.call("PATCH", "/api/sign-in-exp", 200, {"mfa": mfa}))
         state: dict[str, Any] = {}
 
         def add_factors() -> None:

@@ -60,12 +60,8 @@ impl Account<'_> {
     }
 
     async fn require_factor_enabled(&self, tenant: &TenantContext, factor: MfaFactor) -> Result<()> {
-        let sie = self
-            .core
-            .sign_in_experiences()
-            .get(&tenant.id)
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let sie =
+            self.core.sign_in_experiences().get(&tenant.id).await.map_err(|e| AccountError::Internal(e.to_string()))?;
         if sie.mfa.factors.contains(&factor) { Ok(()) } else { Err(AccountError::FactorNotEnabled) }
     }
 
@@ -108,7 +104,8 @@ impl Account<'_> {
                 let rp = super::records::relying_party(tenant)?;
                 let id = ids::new_id();
                 let mut tx = self.core.store.begin().await?;
-                let passkey = VerifiedPasskey { id: &id, credential: &credential, rp_id: &rp.id, agent: agent.as_deref() };
+                let passkey =
+                    VerifiedPasskey { id: &id, credential: &credential, rp_id: &rp.id, agent: agent.as_deref() };
                 self.core.mfa().bind_passkey(&mut tx, &tenant.id, &user, passkey).await?;
                 if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
                     let name: String = name.chars().take(MAX_NAME_CHARS).collect();
@@ -176,7 +173,13 @@ impl Account<'_> {
     }
 
     /// `PATCH /api/my-account/mfa-verifications/{id}/name`: passkeys only.
-    pub async fn rename_factor(&self, tenant: &TenantContext, caller: &AccountCaller, id: &str, name: &str) -> Result<()> {
+    pub async fn rename_factor(
+        &self,
+        tenant: &TenantContext,
+        caller: &AccountCaller,
+        id: &str,
+        name: &str,
+    ) -> Result<()> {
         self.may_change_factors(tenant, caller, passkey_control(&caller.center.fields)).await?;
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(AccountError::Invalid(format!("`name` is at most {MAX_NAME_CHARS} characters")));

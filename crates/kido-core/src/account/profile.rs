@@ -166,12 +166,8 @@ impl Account<'_> {
         require_edit(if phone { fields.phone } else { fields.email })?;
         caller.require_scope(if phone { scopes::PHONE } else { scopes::EMAIL }, false)?;
         self.require_first_party(tenant, &caller.client_id).await?;
-        let sie = self
-            .core
-            .sign_in_experiences()
-            .get(&tenant.id)
-            .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+        let sie =
+            self.core.sign_in_experiences().get(&tenant.id).await.map_err(|e| AccountError::Internal(e.to_string()))?;
         let needs = |i: SignUpIdentifier| sie.sign_up.identifiers.contains(&i);
         let (this, other) = if phone {
             (SignUpIdentifier::Phone, SignUpIdentifier::Email)
@@ -182,7 +178,8 @@ impl Account<'_> {
             if !needs(other) {
                 return Err(if phone { AccountError::PhoneRequired } else { AccountError::EmailRequired });
             }
-            let has_other = if phone { caller.user.primary_email.is_some() } else { caller.user.primary_phone.is_some() };
+            let has_other =
+                if phone { caller.user.primary_email.is_some() } else { caller.user.primary_phone.is_some() };
             if !has_other {
                 return Err(AccountError::EmailOrPhoneRequired);
             }

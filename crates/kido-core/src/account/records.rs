@@ -156,8 +156,8 @@ impl Account<'_> {
         let mut record = self.record(tenant, caller, verification_id, code_kind(identifier.kind)).await?;
         let to = recipient(&identifier)?;
         let data = &record.data.0;
-        let same_identifier = data.get("identifier").and_then(|i| i.get("value")).and_then(Value::as_str)
-            == Some(to.value());
+        let same_identifier =
+            data.get("identifier").and_then(|i| i.get("value")).and_then(Value::as_str) == Some(to.value());
         let template = data.get("templateType").and_then(Value::as_str).and_then(TemplateType::parse);
         let code_id = data.get("codeId").and_then(Value::as_str).map(str::to_owned);
         let (Some(template), Some(code_id), true) = (template, code_id, same_identifier) else {

@@ -51,9 +51,7 @@ impl From<AccountError> for ApiError {
                 "session.mfa.mfa_factor_not_enabled",
                 "This MFA factor is not enabled in the sign-in experience.",
             ),
-            E::TotpSecretInvalid => {
-                Self::new(BAD_REQUEST, "user.totp_secret_invalid", "Invalid TOTP secret supplied.")
-            }
+            E::TotpSecretInvalid => Self::new(BAD_REQUEST, "user.totp_secret_invalid", "Invalid TOTP secret supplied."),
             E::BackupCodeFormat(_) | E::Mfa(MfaError::BackupCodeFormat(_)) => {
                 Self::new(UNPROCESSABLE, "user.wrong_backup_code_format", "Backup code format is invalid.")
             }

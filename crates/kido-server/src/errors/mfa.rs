@@ -23,9 +23,7 @@ impl From<MfaError> for ApiError {
                 "This passkey is already registered.",
             ),
             E::Invalid(details) | E::BackupCodeFormat(details) => Self::invalid_input("body", details),
-            E::WrongTotpCode => {
-                Self::new(super::BAD_REQUEST, "session.mfa.invalid_totp_code", "Invalid TOTP code.")
-            }
+            E::WrongTotpCode => Self::new(super::BAD_REQUEST, "session.mfa.invalid_totp_code", "Invalid TOTP code."),
             E::BackupCodesUnreadable => Self::new(
                 UNPROCESSABLE,
                 "user.backup_code_unreadable",

@@ -35,7 +35,14 @@ async fn access_token(t: &TestServer, w: &World, scopes: &str) -> String {
 const ALL_SCOPES: &str = "openid profile email phone identities custom_data address";
 
 /// A call with the user's token and, optionally, `logto-verification-id`.
-async fn call(t: &TestServer, method: Method, path: &str, token: &str, record: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    t: &TestServer,
+    method: Method,
+    path: &str,
+    token: &str,
+    record: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = http().request(method, t.url(path)).bearer_auth(token);
     if let Some(id) = record {
         req = req.header("logto-verification-id", id);
@@ -125,7 +132,8 @@ async fn tokens_center_switch_and_profile_fields() {
     assert!(body.get("primaryEmail").is_none() && body.get("avatar").is_none(), "Off is hidden: {body}");
 
     // Edit: changed; ReadOnly and Off: refused, nothing written.
-    let (status, body) = call(&t, Method::PATCH, "/api/my-account", &token, None, Some(json!({"name": "Alice A."}))).await;
+    let (status, body) =
+        call(&t, Method::PATCH, "/api/my-account", &token, None, Some(json!({"name": "Alice A."}))).await;
     assert_eq!((status, &body["name"]), (200, &json!("Alice A.")), "{body}");
     for field in [json!({"username": "alice2"}), json!({"avatar": "https://a.example/a.png"})] {
         let (status, body) = call(&t, Method::PATCH, "/api/my-account", &token, None, Some(field)).await;
@@ -134,7 +142,8 @@ async fn tokens_center_switch_and_profile_fields() {
     let (status, body) =
         call(&t, Method::PATCH, "/api/my-account", &token, None, Some(json!({"customData": {"k": 1}}))).await;
     assert_eq!((status, &body["customData"]), (200, &json!({"k": 1})), "{body}");
-    let (status, body) = call(&t, Method::PATCH, "/api/my-account/profile", &token, None, Some(json!({"nickname": "al"}))).await;
+    let (status, body) =
+        call(&t, Method::PATCH, "/api/my-account/profile", &token, None, Some(json!({"nickname": "al"}))).await;
     assert_eq!((status, code_of(&body)), (400, "account_center.field_not_editable"), "{body}");
 
     // A token without `openid`-dependent scopes: no profile scope → 400 auth.unauthorized on writes.
@@ -182,15 +191,24 @@ async fn verification_records_are_bound_to_user_grant_kind_and_time() {
     let (status, bob) =
         t.api(Method::POST, "/api/users", Some(json!({"username": "bob", "password": "Kido-correct-horse-43"}))).await;
     assert_eq!(status, 200, "{bob}");
-    let bob_world = World { username: "bob".into(), password: "Kido-correct-horse-43".into(), user_id: bob["id"].as_str().unwrap().into(), ..w.clone() };
+    let bob_world = World {
+        username: "bob".into(),
+        password: "Kido-correct-horse-43".into(),
+        user_id: bob["id"].as_str().unwrap().into(),
+        ..w.clone()
+    };
     let bob_token = access_token(&t, &bob_world, ALL_SCOPES).await;
     let (status, body) =
         call(&t, Method::PATCH, "/api/my-account", &bob_token, Some(&record), Some(json!({"username": "bob2"}))).await;
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
 
     // A record of another kind (a passkey registration) proves nothing.
-    t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"mfa": {"factors": ["Totp", "WebAuthn", "BackupCode"], "policy": "UserControlled"}})))
-        .await;
+    t.api(
+        Method::PATCH,
+        "/api/sign-in-exp",
+        Some(json!({"mfa": {"factors": ["Totp", "WebAuthn", "BackupCode"], "policy": "UserControlled"}})),
+    )
+    .await;
     let (status, reg) = call(&t, Method::POST, "/api/verifications/web-authn/registration", &token, None, None).await;
     assert_eq!(status, 200, "{reg}");
     let reg_id = reg["verificationRecordId"].as_str().unwrap();
@@ -200,8 +218,15 @@ async fn verification_records_are_bound_to_user_grant_kind_and_time() {
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
     // …nor does an unverified one bind: the passkey record is not verified.
     let fresh = password_record(&t, &token, &w.password).await;
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&fresh),
-        Some(json!({"type": "WebAuthn", "newIdentifierVerificationRecordId": reg_id}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/mfa-verifications",
+        &token,
+        Some(&fresh),
+        Some(json!({"type": "WebAuthn", "newIdentifierVerificationRecordId": reg_id})),
+    )
+    .await;
     assert_eq!((status, code_of(&body)), (400, "verification_record.not_found"), "{body}");
 
     // An expired record: moved past its expiry in the database.
@@ -211,14 +236,35 @@ async fn verification_records_are_bound_to_user_grant_kind_and_time() {
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
 
     // Password: a new one under the policy, proven.
-    let (status, body) =
-        call(&t, Method::POST, "/api/my-account/password", &token, None, Some(json!({"password": "Kido-new-horse-77"}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/password",
+        &token,
+        None,
+        Some(json!({"password": "Kido-new-horse-77"})),
+    )
+    .await;
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
-    let (status, body) = call(&t, Method::POST, "/api/my-account/password", &token, Some(&fresh),
-        Some(json!({"password": "Kido-new-horse-77"}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/password",
+        &token,
+        Some(&fresh),
+        Some(json!({"password": "Kido-new-horse-77"})),
+    )
+    .await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) =
-        call(&t, Method::POST, "/api/verifications/password", &token, None, Some(json!({"password": "Kido-new-horse-77"}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/verifications/password",
+        &token,
+        None,
+        Some(json!({"password": "Kido-new-horse-77"})),
+    )
+    .await;
     assert_eq!(status, 201, "the new password verifies: {body}");
     t.stop().await;
 }
@@ -252,10 +298,15 @@ async fn expired_password_record(t: &TestServer, token: &str, user_id: &str) -> 
 async fn totp_and_backup_codes_through_the_account_api_as_seed_001() {
     let t = TestServer::start().await;
     let w = world(&t).await;
-    t.api(Method::PATCH, "/api/sign-in-exp", Some(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "UserControlled"}})))
-        .await;
     enable_center(&t, json!({"mfa": "Edit"})).await;
+    // Signed in before the factors are enabled (a user-controlled policy would prompt to bind).
     let token = access_token(&t, &w, ALL_SCOPES).await;
+    t.api(
+        Method::PATCH,
+        "/api/sign-in-exp",
+        Some(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "UserControlled"}})),
+    )
+    .await;
     let record = password_record(&t, &token, &w.password).await;
 
     let (status, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications", &token, None, None).await;
@@ -267,20 +318,31 @@ async fn totp_and_backup_codes_through_the_account_api_as_seed_001() {
 
     // Without a record; with a wrong code; then right.
     let add = |code: &str| json!({"type": "Totp", "secret": secret, "code": code});
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, None, Some(add("000000"))).await;
+    let (status, body) =
+        call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, None, Some(add("000000"))).await;
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
     let key = totp::decode_secret(&secret).unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let right = totp::code_at(&key, now);
     let wrong = if right == "000000" { "111111" } else { "000000" };
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(wrong))).await;
+    let (status, body) =
+        call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(wrong))).await;
     assert_eq!((status, code_of(&body)), (400, "session.mfa.invalid_totp_code"), "{body}");
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record),
-        Some(json!({"type": "Totp", "secret": "not base32!"}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/mfa-verifications",
+        &token,
+        Some(&record),
+        Some(json!({"type": "Totp", "secret": "not base32!"})),
+    )
+    .await;
     assert_eq!((status, code_of(&body)), (400, "user.totp_secret_invalid"), "{body}");
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
+    let (status, body) =
+        call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
+    let (status, body) =
+        call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
     assert_eq!((status, code_of(&body)), (422, "user.totp_already_in_use"), "{body}");
 
     // Backup codes: generated, a malformed set refused, then added and read back.
@@ -289,17 +351,34 @@ async fn totp_and_backup_codes_through_the_account_api_as_seed_001() {
     assert_eq!(status, 200, "{generated}");
     let codes: Vec<String> = serde_json::from_value(generated["codes"].clone()).unwrap();
     assert_eq!(codes.len(), 10);
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record),
-        Some(json!({"type": "BackupCode", "codes": ["xyz"]}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/mfa-verifications",
+        &token,
+        Some(&record),
+        Some(json!({"type": "BackupCode", "codes": ["xyz"]})),
+    )
+    .await;
     assert_eq!((status, code_of(&body)), (422, "user.wrong_backup_code_format"), "{body}");
-    let (status, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
+    let (status, body) =
+        call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
     assert_eq!((status, code_of(&body)), (404, "verification_record.not_found"), "{body}");
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record),
-        Some(json!({"type": "BackupCode", "codes": codes}))).await;
+    let (status, body) = call(
+        &t,
+        Method::POST,
+        "/api/my-account/mfa-verifications",
+        &token,
+        Some(&record),
+        Some(json!({"type": "BackupCode", "codes": codes})),
+    )
+    .await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, None, None).await;
+    let (status, body) =
+        call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, None, None).await;
     assert_eq!((status, code_of(&body)), (401, "verification_record.permission_denied"), "{body}");
-    let (status, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
+    let (status, body) =
+        call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
     assert_eq!(status, 200, "{body}");
     let read: Vec<&str> = body["codes"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
     assert_eq!(read, codes.iter().map(String::as_str).collect::<Vec<_>>());
@@ -312,7 +391,8 @@ async fn totp_and_backup_codes_through_the_account_api_as_seed_001() {
     assert!(core.mfa().verify_backup_code(&mut c, &tenant(), &user, &codes[3].to_uppercase()).await.unwrap());
     assert!(!core.mfa().verify_backup_code(&mut c, &tenant(), &user, &codes[3]).await.unwrap(), "once");
     drop(c);
-    let (_, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
+    let (_, body) =
+        call(&t, Method::GET, "/api/my-account/mfa-verifications/backup-codes", &token, Some(&record), None).await;
     assert!(body["codes"][3]["usedAt"].as_str().is_some_and(|s| s.ends_with('Z')), "{body}");
 
     // Listed; the user's choice turned on; TOTP replaced by a new secret proven by a code.
@@ -324,33 +404,61 @@ async fn totp_and_backup_codes_through_the_account_api_as_seed_001() {
     assert_eq!((status, &config["mfa"]["enabled"]), (200, &json!(true)), "{config}");
     let new_secret = totp::generate_secret().unwrap();
     let new_code = totp::code_at(&totp::decode_secret(&new_secret).unwrap(), now);
-    let (status, body) = call(&t, Method::PUT, "/api/my-account/mfa-verifications/totp", &token, Some(&record),
-        Some(json!({"secret": new_secret, "code": new_code}))).await;
+    let (status, body) = call(
+        &t,
+        Method::PUT,
+        "/api/my-account/mfa-verifications/totp",
+        &token,
+        Some(&record),
+        Some(json!({"secret": new_secret, "code": new_code})),
+    )
+    .await;
     assert_eq!(status, 204, "{body}");
     let (_, list2) = call(&t, Method::GET, "/api/my-account/mfa-verifications", &token, None, None).await;
     assert_ne!(list2[0]["id"], list[0]["id"], "a new TOTP verification replaced the old");
 
     // Rename is for passkeys; delete removes; settings and choices.
-    let totp_id = list2.as_array().unwrap().iter().find(|v| v["type"] == "Totp").unwrap()["id"].as_str().unwrap().to_owned();
-    let (status, body) = call(&t, Method::PATCH, &format!("/api/my-account/mfa-verifications/{totp_id}/name"), &token,
-        Some(&record), Some(json!({"name": "phone"}))).await;
+    let totp_id =
+        list2.as_array().unwrap().iter().find(|v| v["type"] == "Totp").unwrap()["id"].as_str().unwrap().to_owned();
+    let (status, body) = call(
+        &t,
+        Method::PATCH,
+        &format!("/api/my-account/mfa-verifications/{totp_id}/name"),
+        &token,
+        Some(&record),
+        Some(json!({"name": "phone"})),
+    )
+    .await;
     assert_eq!((status, code_of(&body)), (400, "verification_record.not_found"), "{body}");
-    let (status, body) = call(&t, Method::PATCH, "/api/my-account/mfa-settings", &token, Some(&record),
-        Some(json!({"skipMfaOnSignIn": true}))).await;
+    let (status, body) = call(
+        &t,
+        Method::PATCH,
+        "/api/my-account/mfa-settings",
+        &token,
+        Some(&record),
+        Some(json!({"skipMfaOnSignIn": true})),
+    )
+    .await;
     assert_eq!((status, &body), (200, &json!({"skipMfaOnSignIn": true})), "{body}");
-    let (status, body) = call(&t, Method::PATCH, "/api/my-account/logto-configs", &token, None,
-        Some(json!({"mfa": {"skipped": true}}))).await;
+    let (status, body) =
+        call(&t, Method::PATCH, "/api/my-account/logto-configs", &token, None, Some(json!({"mfa": {"skipped": true}})))
+            .await;
     assert_eq!((status, &body["mfa"]["skipped"]), (200, &json!(true)), "{body}");
-    let (status, body) = call(&t, Method::DELETE, &format!("/api/my-account/mfa-verifications/{totp_id}"), &token, Some(&record), None).await;
+    let (status, body) =
+        call(&t, Method::DELETE, &format!("/api/my-account/mfa-verifications/{totp_id}"), &token, Some(&record), None)
+            .await;
     assert_eq!(status, 204, "{body}");
-    let (status, body) = call(&t, Method::DELETE, &format!("/api/my-account/mfa-verifications/{totp_id}"), &token, Some(&record), None).await;
+    let (status, body) =
+        call(&t, Method::DELETE, &format!("/api/my-account/mfa-verifications/{totp_id}"), &token, Some(&record), None)
+            .await;
     assert_eq!((status, code_of(&body)), (400, "verification_record.not_found"), "{body}");
 
     // ReadOnly: listed, not changed; Off: not even listed.
     enable_center(&t, json!({"mfa": "ReadOnly"})).await;
     let (status, _) = call(&t, Method::GET, "/api/my-account/mfa-verifications", &token, None, None).await;
     assert_eq!(status, 200);
-    let (status, body) = call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
+    let (status, body) =
+        call(&t, Method::POST, "/api/my-account/mfa-verifications", &token, Some(&record), Some(add(&right))).await;
     assert_eq!((status, code_of(&body)), (400, "account_center.field_not_editable"), "{body}");
     enable_center(&t, json!({})).await;
     let (status, body) = call(&t, Method::GET, "/api/my-account/mfa-verifications", &token, None, None).await;

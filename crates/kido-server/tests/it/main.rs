@@ -6,10 +6,10 @@
 mod harness;
 
 mod abuse_fixation;
-mod account;
 mod abuse_limits;
 mod abuse_nodes;
 mod abuse_passwords;
+mod account;
 mod applications;
 mod backup;
 mod bootstrap;

@@ -3,7 +3,7 @@
 -- secret), and its code rows keep only their position in the set and when they were used.
 -- Sets bound before this migration keep their salted digests (`code_digest`): they still
 -- verify, but cannot be shown again.
-ALTER TABLE user_backup_codes ADD COLUMN position INTEGER;
+ALTER TABLE user_backup_codes ADD COLUMN position BIGINT;
 UPDATE user_backup_codes b SET position = n.position
 FROM (SELECT tenant_id, verification_id, code_digest,
              ROW_NUMBER() OVER (PARTITION BY tenant_id, verification_id ORDER BY code_digest) - 1 AS position

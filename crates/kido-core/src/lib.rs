@@ -2,6 +2,7 @@
 //! with no HTTP in them. Each feature module owns its rules, its transaction and its
 //! error enum; `kido-store` owns the SQL; `kido-server` maps errors to the wire.
 
+pub mod account;
 pub mod applications;
 pub mod audit;
 mod audit_buffer;
@@ -257,6 +258,11 @@ impl Core {
         users::Users { core: self }
     }
 
+    /// The Account and Verification APIs and the account center settings (`account/`).
+    pub fn account(&self) -> account::Account<'_> {
+        account::Account { core: self }
+    }
+
     pub fn mfa(&self) -> mfa::Mfa<'_> {
         mfa::Mfa { core: self }
     }
@@ -321,7 +327,7 @@ impl Core {
     }
 
     /// Deletes expired interactions, sessions, grants, tokens, codes, sign-in failure
-    /// windows and rate-limit counters (all tenants).
+    /// windows, rate-limit counters and verification records (all tenants).
     pub async fn sweep_expired(&self) -> Result<u64, storage::StorageError> {
         let mut c = self.store.conn().await?;
         let now = clock::now_ms();
@@ -329,7 +335,8 @@ impl Core {
         let codes = kido_store::verification_codes::delete_expired(&mut c, now, now - 24 * 3600 * 1000).await?;
         let failures = experience::sentinel::sweep(&mut c, now).await?;
         let limits = kido_store::rate_limits::delete_expired(&mut c, now).await?;
-        Ok(sign_in + codes + failures + limits)
+        let records = kido_store::verification_records::delete_expired(&mut c, now).await?;
+        Ok(sign_in + codes + failures + limits + records)
     }
 
     /// The authorization endpoint: authorize, resume, interactions (`oidc/authorize.rs`).

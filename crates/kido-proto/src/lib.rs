@@ -2,6 +2,7 @@
 //! shared by the server, the typed client and the tests. camelCase, timestamps in epoch
 //! milliseconds, ids as Logto makes them. No I/O lives here.
 
+pub mod account;
 pub mod applications;
 pub mod connectors;
 pub mod error;

@@ -5,12 +5,57 @@ use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use kido_core::account::AccountCaller;
 use kido_core::oidc::ManagementAuthError;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::errors::ApiError;
 use crate::state::AppState;
+
+/// The bearer token of the `Authorization` header, or Logto's 401 for a missing header or
+/// another scheme.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.authorization_header_missing",
+            "Authorization header is missing.",
+        ));
+    };
+    let token = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
+    token.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "auth.authorization_token_type_not_supported",
+            "Authorization type is not supported.",
+        )
+        .with_data(json!({"supportedTypes": ["Bearer"]}))
+    })
+}
+
+/// The header naming a verification record that proves the user's identity.
+pub const VERIFICATION_ID_HEADER: &str = "logto-verification-id";
+
+/// The signed-in user an Account or Verification API request speaks for: an opaque access
+/// token with `openid` (checked as userinfo checks it), the account center on, and whether
+/// `logto-verification-id` proves the user's identity.
+pub struct AccountAuth(pub AccountCaller);
+
+impl<S> FromRequestParts<S> for AccountAuth
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let app = AppState::from_ref(state);
+        let token = bearer_token(parts)?;
+        let verification_id = parts.headers.get(VERIFICATION_ID_HEADER).and_then(|v| v.to_str().ok());
+        Ok(Self(app.core.account().authenticate(&app.tenant.context, token, verification_id).await?))
+    }
+}
 
 /// Proof that the request carries a valid Management API token (scope `all`) of this
 /// tenant. Checked in memory: signature, issuer, audience, expiry.
@@ -25,23 +70,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let app = AppState::from_ref(state);
-        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.authorization_header_missing",
-                "Authorization header is missing.",
-            ));
-        };
-        let token =
-            header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|t| !t.is_empty());
-        let Some(token) = token else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.authorization_token_type_not_supported",
-                "Authorization type is not supported.",
-            )
-            .with_data(json!({"supportedTypes": ["Bearer"]})));
-        };
+        let token = bearer_token(parts)?;
         match app.core.management_auth().verify(&app.tenant.context, token) {
             Ok(claims) => {
                 let caller = claims.get("client_id").or_else(|| claims.get("sub")).and_then(|v| v.as_str());

@@ -8,6 +8,7 @@ pub mod changes;
 mod db;
 mod error;
 
+pub mod account_centers;
 pub mod applications;
 pub mod backup;
 pub mod bench;
@@ -31,6 +32,7 @@ pub mod tenants;
 pub mod user_sessions;
 pub mod users;
 pub mod verification_codes;
+pub mod verification_records;
 
 pub use db::{
     Backend, Conn, Exec, PoolUsage, SchemaState, Store, StoreOptions, Tx, create_postgres_database,

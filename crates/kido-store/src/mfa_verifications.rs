@@ -1,5 +1,6 @@
 //! Second factors bound to users (`user_mfa_verifications`) and the backup codes of a set
-//! (`user_backup_codes`). Single use is one conditional statement each: a TOTP step moves
+//! (`user_backup_codes`: a position in the set and when it was used; the codes
+//! themselves sealed on the set's row). Single use is one conditional statement each: a TOTP step moves
 //! `last_step` forward only, a backup code is marked used only while unused.
 
 use kido_proto::TenantId;
@@ -83,19 +84,21 @@ pub async fn insert(c: &mut impl Exec, v: &StoredMfaVerification) -> StoreResult
     Ok(())
 }
 
-/// Stores the digests of a backup-code set (one statement for the set).
+/// Stores the code slots of a backup-code set, one per position (one statement for the set):
+/// `None` for a sealed set (its codes are on the verification row), a salted digest for a set
+/// bound before sets were sealed.
 pub async fn insert_backup_codes(
     c: &mut impl Exec,
     tenant: &TenantId,
     verification_id: &str,
-    digests: &[String],
+    digests: &[Option<String>],
 ) -> StoreResult<()> {
     if digests.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..digests.len()).map(|i| format!("($1, $2, ${}, NULL)", i + 3)).collect();
+    let rows: Vec<String> = (0..digests.len()).map(|i| format!("($1, $2, {i}, ${}, NULL)", i + 3)).collect();
     let sql = format!(
-        "INSERT INTO user_backup_codes (tenant_id, verification_id, code_digest, used_at) VALUES {}",
+        "INSERT INTO user_backup_codes (tenant_id, verification_id, position, code_digest, used_at) VALUES {}",
         rows.join(", ")
     );
     run!(c, |c| {
@@ -106,6 +109,26 @@ pub async fn insert_backup_codes(
         query.execute(&mut *c).await?.rows_affected()
     });
     Ok(())
+}
+
+/// One code of a backup-code set: its position, its digest (sets from before sealing) and
+/// when it was used.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredBackupCode {
+    pub position: i64,
+    pub code_digest: Option<String>,
+    pub used_at: Option<i64>,
+}
+
+/// The codes of a backup-code set, by position.
+pub async fn backup_codes(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    verification_id: &str,
+) -> StoreResult<Vec<StoredBackupCode>> {
+    const SQL: &str = "SELECT position, code_digest, used_at FROM user_backup_codes \
+                       WHERE tenant_id = $1 AND verification_id = $2 ORDER BY position";
+    Ok(run!(c, |c| sqlx::query_as(SQL).bind(tenant.as_str()).bind(verification_id).fetch_all(&mut *c).await?))
 }
 
 /// Drops the user's backup-code sets with no unused code left (before a new set is bound).
@@ -152,26 +175,55 @@ pub async fn use_totp_step(c: &mut impl Exec, tenant: &TenantId, id: &str, step:
     Ok(n > 0)
 }
 
-/// Marks the backup code with `digest` of set `verification_id` used. False when there is no
-/// such code or it was used already.
+/// Marks the backup code at `position` of set `verification_id` used. False when there is no
+/// such code or it was used already: of two uses of one code, one wins.
 pub async fn use_backup_code(
     c: &mut impl Exec,
     tenant: &TenantId,
     verification_id: &str,
-    digest: &str,
+    position: i64,
     now: i64,
 ) -> StoreResult<bool> {
     const SQL: &str = "UPDATE user_backup_codes SET used_at = $4 \
-                       WHERE tenant_id = $1 AND verification_id = $2 AND code_digest = $3 AND used_at IS NULL";
+                       WHERE tenant_id = $1 AND verification_id = $2 AND position = $3 AND used_at IS NULL";
     let n = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(verification_id)
-        .bind(digest)
+        .bind(position)
         .bind(now)
         .execute(&mut *c)
         .await?
         .rows_affected());
     Ok(n > 0)
+}
+
+/// Renames one of the user's verifications; false when the user has none by that id and kind.
+pub async fn rename(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    user_id: &str,
+    id: &str,
+    kind: &str,
+    name: &str,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE user_mfa_verifications SET name = $5 \
+                       WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND type = $4";
+    let n = run!(c, |c| sqlx::query(SQL)
+        .bind(tenant.as_str())
+        .bind(user_id)
+        .bind(id)
+        .bind(kind)
+        .bind(name)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(n > 0)
+}
+
+/// Drops the user's TOTP verification, if any (a new secret replaces it).
+pub async fn delete_totp(c: &mut impl Exec, tenant: &TenantId, user_id: &str) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM user_mfa_verifications WHERE tenant_id = $1 AND user_id = $2 AND type = 'Totp'";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant.as_str()).bind(user_id).execute(&mut *c).await?.rows_affected()))
 }
 
 /// Whether a WebAuthn credential id is bound to any user of the tenant.

@@ -5,7 +5,7 @@
 //! are code records (`VerificationKind::Mfa*VerificationCode`) with the other codes.
 //!
 //! Nothing here is a secret in clear: a new TOTP secret is sealed (`crate::sealing`) under
-//! the id it will be stored with, backup codes are kept as their digests.
+//! the id it will be stored with, and so is a new backup-code set.
 
 use kido_proto::sign_in_experience::MfaFactor;
 use serde::{Deserialize, Serialize};
@@ -25,10 +25,11 @@ pub struct MfaRecord {
     pub user_id: String,
     /// A code was checked: against the user's bound factor, or against the new secret.
     pub verified: bool,
-    /// A new TOTP secret, sealed for (tenant, user, `id`).
+    /// A new TOTP secret or backup-code set, sealed for (tenant, user, `id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_secret: Option<String>,
-    /// A new backup-code set: the digests of its codes (salted with `id`).
+    /// A new backup-code set of a sign-in begun before sets were sealed: the digests of its
+    /// codes (salted with `id`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_digests: Vec<String>,
     /// A new TOTP secret's time step that verified it (refused once the secret is bound).

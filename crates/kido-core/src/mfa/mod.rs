@@ -16,6 +16,7 @@ use kido_proto::{TenantId, UserId};
 use kido_store::mfa_verifications::{self as store, StoredMfaVerification};
 use kido_store::{Exec, Json, users as user_store};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 use thiserror::Error;
 
 use crate::sealing::SealingError;
@@ -38,6 +39,12 @@ pub enum MfaError {
     WebAuthnCredentialInUse,
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    BackupCodeFormat(String),
+    #[error("the TOTP code is wrong")]
+    WrongTotpCode,
+    #[error("the backup codes were bound before they could be kept readable; generate a new set")]
+    BackupCodesUnreadable,
     #[error(transparent)]
     Sealing(#[from] SealingError),
     #[error(transparent)]
@@ -55,6 +62,11 @@ pub struct Mfa<'a> {
 /// What a sealed TOTP secret is bound to: tenant, user and verification.
 fn totp_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
     format!("totp:{}:{user_id}:{verification_id}", tenant.as_str())
+}
+
+/// What a sealed backup-code set is bound to: tenant, user and verification.
+fn backup_codes_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
+    format!("backup-codes:{}:{user_id}:{verification_id}", tenant.as_str())
 }
 
 /// A new verification of `factor` for the user, made now, with nothing bound yet.
@@ -128,17 +140,21 @@ impl Mfa<'_> {
         input: CreateUserMfaVerification,
     ) -> Result<CreatedUserMfaVerification> {
         match input {
-            CreateUserMfaVerification::Totp { secret } => self.bind_totp(tenant, user, issuer, secret).await,
+            CreateUserMfaVerification::Totp { secret } => self.bind_totp(tenant, user, issuer, secret, None).await,
             CreateUserMfaVerification::BackupCode { codes } => self.bind_backup_codes(tenant, user, codes).await,
         }
     }
 
-    async fn bind_totp(
+    /// Binds a TOTP secret (given or generated). With `code` (the Account API), the code must
+    /// be valid for the secret, and its step is spent with it; `replace` drops the user's
+    /// current TOTP first, in the same transaction.
+    pub async fn bind_totp(
         &self,
         tenant: &TenantId,
         user: &UserId,
         issuer: &str,
         secret: Option<String>,
+        check: Option<TotpCheck<'_>>,
     ) -> Result<CreatedUserMfaVerification> {
         let secret = match secret {
             Some(given) => totp::normalize_secret(&given).ok_or_else(|| {
@@ -150,11 +166,23 @@ impl Mfa<'_> {
             })?,
             None => totp::generate_secret().ok_or(SealingError::NoRandomness)?,
         };
-        let mut c = self.core.store.conn().await?;
-        let stored_user = existing_user(&mut c, tenant, user).await?;
         let mut row = new_row(tenant, user, MfaFactor::Totp);
+        if let Some(check) = &check {
+            let key = totp::decode_secret(&secret).unwrap_or_default();
+            let step = check.code.and_then(|code| totp::matching_step(&key, code, clock::now_ms() / 1000));
+            if check.code.is_some() && step.is_none() {
+                return Err(MfaError::WrongTotpCode);
+            }
+            row.last_step = step;
+        }
+        let mut tx = self.core.store.begin().await?;
+        let stored_user = existing_user(&mut tx, tenant, user).await?;
+        if check.as_ref().is_some_and(|c| c.replace) {
+            store::delete_totp(&mut tx, tenant, user.as_str()).await?;
+        }
         row.sealed_secret = Some(self.seal_totp(tenant, user.as_str(), &row.id, &secret)?);
-        insert_totp(&mut c, &row).await?;
+        insert_totp(&mut tx, &row).await?;
+        tx.commit().await?;
         let secret_qr_code = secret_qr_code(issuer, &stored_user, &secret);
         Ok(CreatedUserMfaVerification::Totp { secret, secret_qr_code })
     }
@@ -168,6 +196,18 @@ impl Mfa<'_> {
     pub fn open_totp(&self, tenant: &TenantId, user_id: &str, id: &str, sealed: &str) -> Result<String> {
         let secret = self.core.sealing_key.open(&totp_context(tenant, user_id, id), sealed)?;
         String::from_utf8(secret).map_err(|_| MfaError::Invalid("the sealed secret is not text".into()))
+    }
+
+    /// A backup-code set sealed for the verification `id` of the user.
+    pub fn seal_backup_codes(&self, tenant: &TenantId, user_id: &str, id: &str, codes: &[String]) -> Result<String> {
+        let json = serde_json::to_vec(codes).map_err(|e| MfaError::Invalid(e.to_string()))?;
+        Ok(self.core.sealing_key.seal(&backup_codes_context(tenant, user_id, id), &json)?)
+    }
+
+    /// The codes of the backup-code set sealed for the verification `id` of the user.
+    pub fn open_backup_codes(&self, tenant: &TenantId, user_id: &str, id: &str, sealed: &str) -> Result<Vec<String>> {
+        let json = self.core.sealing_key.open(&backup_codes_context(tenant, user_id, id), sealed)?;
+        serde_json::from_slice(&json).map_err(|_| MfaError::Invalid("the sealed backup codes are not a list".into()))
     }
 
     /// The time step `code` is valid in for the sealed secret of verification `id`, if any.
@@ -192,7 +232,7 @@ impl Mfa<'_> {
         tenant: &TenantId,
         user: &UserId,
         totp: Option<VerifiedTotp<'_>>,
-        backup_codes: Option<(&str, &[String])>,
+        backup_codes: Option<NewBackupCodes<'_>>,
     ) -> Result<()> {
         if let Some(t) = totp {
             let mut row = new_row(tenant, user, MfaFactor::Totp);
@@ -201,41 +241,40 @@ impl Mfa<'_> {
             row.last_step = t.last_step;
             insert_totp(c, &row).await?;
         }
-        if let Some((id, digests)) = backup_codes {
+        if let Some(set) = backup_codes {
             store::delete_backup_codes(c, tenant, user.as_str()).await?;
             let mut row = new_row(tenant, user, MfaFactor::BackupCode);
-            row.id = id.to_owned();
+            row.id = set.id.to_owned();
+            let slots = match set.codes {
+                SetCodes::Sealed(sealed) => {
+                    let count = self.open_backup_codes(tenant, user.as_str(), set.id, sealed)?.len();
+                    row.sealed_secret = Some(sealed.to_owned());
+                    vec![None; count]
+                }
+                SetCodes::Digests(digests) => digests.iter().cloned().map(Some).collect(),
+            };
             store::insert(c, &row).await?;
-            store::insert_backup_codes(c, tenant, id, digests).await?;
+            store::insert_backup_codes(c, tenant, set.id, &slots).await?;
         }
         Ok(())
     }
 
-    async fn bind_backup_codes(
+    /// Binds a backup-code set (given or generated): not while the user has unused codes, and
+    /// not as the user's only factor.
+    pub async fn bind_backup_codes(
         &self,
         tenant: &TenantId,
         user: &UserId,
         codes: Option<Vec<String>>,
     ) -> Result<CreatedUserMfaVerification> {
         let codes = match codes {
-            Some(given) => {
-                let mut normalized: Vec<String> = given.iter().map(|c| c.trim().to_ascii_lowercase()).collect();
-                if normalized.len() != backup_codes::COUNT
-                    || !normalized.iter().all(|c| backup_codes::is_well_formed(c))
-                {
-                    return Err(MfaError::Invalid(format!(
-                        "`codes` must be {} codes of {} hex digits",
-                        backup_codes::COUNT,
-                        backup_codes::LENGTH
-                    )));
-                }
-                normalized.sort();
-                normalized.dedup();
-                if normalized.len() != backup_codes::COUNT {
-                    return Err(MfaError::Invalid("`codes` must not repeat a code".into()));
-                }
-                given.iter().map(|c| c.trim().to_ascii_lowercase()).collect()
-            }
+            Some(given) => backup_codes::normalize_set(&given).ok_or_else(|| {
+                MfaError::BackupCodeFormat(format!(
+                    "`codes` must be {} distinct codes of {} hex digits",
+                    backup_codes::COUNT,
+                    backup_codes::LENGTH
+                ))
+            })?,
             None => backup_codes::generate().ok_or(SealingError::NoRandomness)?,
         };
         let mut tx = self.core.store.begin().await?;
@@ -248,14 +287,14 @@ impl Mfa<'_> {
         if !current.iter().any(|v| v.kind != policy::name_of(MfaFactor::BackupCode)) {
             return Err(MfaError::BackupCodeAlone);
         }
-        let row = new_row(tenant, user, MfaFactor::BackupCode);
+        let mut row = new_row(tenant, user, MfaFactor::BackupCode);
         let id = row.id.clone();
+        row.sealed_secret = Some(self.seal_backup_codes(tenant, user.as_str(), &id, &codes)?);
         store::insert(&mut tx, &row).await.map_err(|e| match StorageError::from(e) {
             StorageError::Conflict(_) => MfaError::BackupCodesInUse,
             other => other.into(),
         })?;
-        let digests: Vec<String> = codes.iter().map(|code| backup_codes::digest(&id, code)).collect();
-        store::insert_backup_codes(&mut tx, tenant, &id, &digests).await?;
+        store::insert_backup_codes(&mut tx, tenant, &id, &vec![None; codes.len()]).await?;
         tx.commit().await?;
         Ok(CreatedUserMfaVerification::BackupCode { codes })
     }
@@ -320,9 +359,87 @@ impl Mfa<'_> {
         let Some(set) = rows.iter().find(|v| v.kind == policy::name_of(MfaFactor::BackupCode)) else {
             return Ok(false);
         };
-        let digest = backup_codes::digest(&set.id, code);
-        Ok(store::use_backup_code(c, tenant, &set.id, &digest, clock::now_ms()).await?)
+        let position = match set.sealed_secret.as_deref() {
+            Some(sealed) => {
+                let codes = self.open_backup_codes(tenant, user.as_str(), &set.id, sealed)?;
+                matching_position(codes.iter().map(|c| backup_codes::matches(c, code)))
+            }
+            None => {
+                // A set from before sets were sealed: its digests, compared in constant time.
+                let given = backup_codes::digest(&set.id, code);
+                let slots = store::backup_codes(c, tenant, &set.id).await?;
+                let found = matching_position(slots.iter().map(|s| {
+                    s.code_digest.as_deref().is_some_and(|d| bool::from(d.as_bytes().ct_eq(given.as_bytes())))
+                }));
+                found.and_then(|i| slots.get(i).map(|s| s.position as usize))
+            }
+        };
+        let Some(position) = position else { return Ok(false) };
+        Ok(store::use_backup_code(c, tenant, &set.id, position as i64, clock::now_ms()).await?)
     }
+
+    /// The user's backup codes with when each was used (`None`: the user has no set). A set
+    /// bound before sets were sealed cannot be read: `BackupCodesUnreadable`.
+    pub async fn backup_codes(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Vec<(String, Option<i64>)>>> {
+        let mut c = self.core.store.conn().await?;
+        let rows = store::list(&mut c, tenant, user.as_str()).await?;
+        let Some(set) = rows.iter().find(|v| v.kind == policy::name_of(MfaFactor::BackupCode)) else {
+            return Ok(None);
+        };
+        let sealed = set.sealed_secret.as_deref().ok_or(MfaError::BackupCodesUnreadable)?;
+        let codes = self.open_backup_codes(tenant, user.as_str(), &set.id, sealed)?;
+        let slots = store::backup_codes(&mut c, tenant, &set.id).await?;
+        let used = |i: usize| slots.iter().find(|s| s.position == i as i64).and_then(|s| s.used_at);
+        Ok(Some(codes.into_iter().enumerate().map(|(i, code)| (code, used(i))).collect()))
+    }
+
+    /// Names one of the user's passkeys.
+    pub async fn rename_passkey(&self, tenant: &TenantId, user: &UserId, id: &str, name: &str) -> Result<()> {
+        let mut c = self.core.store.conn().await?;
+        let kind = policy::name_of(MfaFactor::WebAuthn);
+        if store::rename(&mut c, tenant, user.as_str(), id, kind, name).await? {
+            Ok(())
+        } else {
+            Err(MfaError::NotFound(id.to_owned()))
+        }
+    }
+
+    /// The factor of one of the user's verifications.
+    pub async fn factor_of(&self, tenant: &TenantId, user: &UserId, id: &str) -> Result<MfaFactor> {
+        let mut c = self.core.store.conn().await?;
+        let rows = store::list(&mut c, tenant, user.as_str()).await?;
+        rows.iter()
+            .find(|v| v.id == id)
+            .and_then(|v| policy::factor_of(&v.kind))
+            .ok_or_else(|| MfaError::NotFound(id.to_owned()))
+    }
+}
+
+/// The one position whose check is true; every check is made (no early exit).
+fn matching_position(checks: impl Iterator<Item = bool>) -> Option<usize> {
+    checks.enumerate().fold(None, |found, (i, hit)| if hit && found.is_none() { Some(i) } else { found })
+}
+
+/// How a TOTP secret given through the Account API is checked.
+pub struct TotpCheck<'a> {
+    /// A code from the user's authenticator, to prove the secret is set up (optional on add).
+    pub code: Option<&'a str>,
+    /// Whether the new secret replaces the user's current one.
+    pub replace: bool,
+}
+
+/// A new backup-code set a sign-in made, to bind.
+pub struct NewBackupCodes<'a> {
+    pub id: &'a str,
+    pub codes: SetCodes<'a>,
+}
+
+/// How a new set's codes are kept until it is bound.
+pub enum SetCodes<'a> {
+    /// Sealed for the set's id (`Mfa::seal_backup_codes`).
+    Sealed(&'a str),
+    /// Salted digests (a sign-in that began before sets were sealed).
+    Digests(&'a [String]),
 }
 
 /// The passkeys among a user's verifications, with the counter last accepted.

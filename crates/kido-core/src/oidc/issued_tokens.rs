@@ -1,7 +1,9 @@
 //! What becomes of the tokens the grants issued: userinfo for an opaque access token,
 //! introspection (RFC 7662) and revocation (RFC 7009) for a client's own tokens.
 
+use kido_store::Exec;
 use kido_store::oidc as store;
+use kido_store::users::StoredUser;
 use serde_json::{Map, Value, json};
 
 use super::claims::{self, Audience};
@@ -22,6 +24,16 @@ fn looks_like_jwt(token: &str) -> bool {
     token.matches('.').count() == 2
 }
 
+/// Who an access token speaks for: its user, client, grant (and the grant's session) and
+/// scopes.
+pub struct TokenHolder {
+    pub user: StoredUser,
+    pub client_id: String,
+    pub grant_id: String,
+    pub session_id: Option<String>,
+    pub scopes: Vec<String>,
+}
+
 /// Userinfo, introspection and revocation; `Core::issued_tokens`.
 pub struct IssuedTokens<'a> {
     pub(crate) core: &'a Core,
@@ -30,34 +42,48 @@ pub struct IssuedTokens<'a> {
 impl IssuedTokens<'_> {
     /// `POST /oidc/me`'s answer for a bearer token: the claims of its scopes.
     pub async fn userinfo(&self, tenant: &TenantContext, token: &str) -> Result<Map<String, Value>, UserinfoError> {
-        let invalid = UserinfoError::InvalidToken("invalid token provided");
-        if looks_like_jwt(token) {
-            // JWTs are for API resources; userinfo takes the opaque token issued without one.
-            return Err(invalid);
-        }
         let mut c = self.core.store.conn().await.map_err(|_| UserinfoError::Server)?;
-        let row = store::find_token(&mut c, &tenant.id, &ids::digest(token))
+        let holder = self.holder(&mut c, tenant, token).await?;
+        let scopes: Vec<&str> = holder.scopes.iter().map(String::as_str).collect();
+        let related = claims::Related::load(&mut c, &tenant.id, &holder.user.id, &scopes, None)
+            .await
+            .map_err(|_| UserinfoError::Server)?;
+        Ok(claims::user_claims(&holder.user, &related, &scopes, Audience::Userinfo))
+    }
+
+    /// Who an opaque access token with `openid` speaks for (userinfo and the Account API):
+    /// a live token of a live grant whose user may sign in. A JWT is refused (it is for API
+    /// resources), as is a token without `openid` (`InsufficientScope`).
+    pub async fn holder(
+        &self,
+        c: &mut impl Exec,
+        tenant: &TenantContext,
+        token: &str,
+    ) -> Result<TokenHolder, UserinfoError> {
+        let invalid = || UserinfoError::InvalidToken("invalid token provided");
+        if looks_like_jwt(token) {
+            return Err(invalid());
+        }
+        let now = clock::now_ms();
+        let row = store::find_token(c, &tenant.id, &ids::digest(token))
             .await
             .map_err(|_| UserinfoError::Server)?
-            .filter(|t| t.kind == KIND_ACCESS && t.expires_at > clock::now_ms())
-            .ok_or(invalid)?;
-        let scopes: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
-        if !scopes.contains(&"openid") {
+            .filter(|t| t.kind == KIND_ACCESS && t.expires_at > now)
+            .ok_or_else(invalid)?;
+        let scopes: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        if !scopes.iter().any(|s| s == "openid") {
             return Err(UserinfoError::InsufficientScope("access token missing 'openid' scope"));
         }
-        let grant = store::find_grant(&mut c, &tenant.id, &row.grant_id, clock::now_ms())
+        let grant = store::find_grant(c, &tenant.id, &row.grant_id, now)
             .await
             .map_err(|_| UserinfoError::Server)?
-            .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
-        let user = kido_store::users::find(&mut c, &tenant.id, &grant.user_id)
+            .ok_or_else(invalid)?;
+        let user = kido_store::users::find(c, &tenant.id, &grant.user_id)
             .await
             .map_err(|_| UserinfoError::Server)?
             .filter(crate::interaction::rules::may_sign_in)
-            .ok_or(UserinfoError::InvalidToken("invalid token provided"))?;
-        let related = claims::Related::load(&mut c, &tenant.id, &user.id, &scopes, None)
-            .await
-            .map_err(|_| UserinfoError::Server)?;
-        Ok(claims::user_claims(&user, &related, &scopes, Audience::Userinfo))
+            .ok_or_else(invalid)?;
+        Ok(TokenHolder { user, client_id: row.client_id, grant_id: grant.id, session_id: grant.session_id, scopes })
     }
 
     /// RFC 7662 for the authenticated client's own opaque access tokens and refresh tokens.

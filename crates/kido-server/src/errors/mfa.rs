@@ -22,7 +22,13 @@ impl From<MfaError> for ApiError {
                 "session.mfa.webauthn_verification_failed",
                 "This passkey is already registered.",
             ),
-            E::Invalid(details) => Self::invalid_input("body", details),
+            E::Invalid(details) | E::BackupCodeFormat(details) => Self::invalid_input("body", details),
+            E::WrongTotpCode => Self::new(super::BAD_REQUEST, "session.mfa.invalid_totp_code", "Invalid TOTP code."),
+            E::BackupCodesUnreadable => Self::new(
+                UNPROCESSABLE,
+                "user.backup_code_unreadable",
+                "These backup codes were bound before they could be kept readable; generate a new set.",
+            ),
             E::Sealing(e) => Self::internal(&e),
             E::Store(e) => store_error(e),
         }

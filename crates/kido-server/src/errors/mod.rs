@@ -2,6 +2,7 @@
 //! for `/api`, RFC 6749 `{error, error_description}` (plus Logto's `code`/`message`) for
 //! the OAuth endpoints. One file per feature maps that feature's domain errors.
 
+mod account;
 mod applications;
 mod connectors;
 mod experience;

@@ -1,12 +1,15 @@
 //! The HTTP surface of a tenant: the Management API (with its OpenAPI document) and the
 //! OIDC endpoints.
 
+mod account_center;
 mod applications;
 mod connectors;
 mod experience;
 mod experience_mfa;
 mod experience_passkey;
 mod logs;
+mod my_account;
+mod my_account_mfa;
 mod oidc;
 mod one_time_tokens;
 mod organization_invitations;
@@ -22,6 +25,7 @@ mod user_mfa;
 mod user_sessions;
 mod users;
 mod verification_codes;
+mod verifications;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -80,6 +84,10 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(organization_jit::router())
         .merge(sso_connectors::router())
         .merge(one_time_tokens::router())
+        .merge(account_center::router())
+        .merge(verifications::router())
+        .merge(my_account::router())
+        .merge(my_account_mfa::router())
 }
 
 async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {

@@ -9,6 +9,7 @@ mod abuse_fixation;
 mod abuse_limits;
 mod abuse_nodes;
 mod abuse_passwords;
+mod account;
 mod applications;
 mod backup;
 mod bootstrap;

@@ -45,29 +45,45 @@ async fn one_totp_and_one_live_code_set_per_user_each_used_once() {
 
     mfa_verifications::insert(&mut c, &verification("s1", "u1", "BackupCode")).await.unwrap();
     assert_conflict(mfa_verifications::insert(&mut c, &verification("s2", "u1", "BackupCode")).await);
-    let digests = vec!["d1".to_owned(), "d2".to_owned()];
+    // Two slots: a sealed set's (no digest) and a set from before sealing (a digest).
+    let digests = vec![None, Some("d2".to_owned())];
     mfa_verifications::insert_backup_codes(&mut c, &a(), "s1", &digests).await.unwrap();
+    let codes = mfa_verifications::backup_codes(&mut c, &a(), "s1").await.unwrap();
+    let slots: Vec<(i64, Option<&str>)> = codes.iter().map(|b| (b.position, b.code_digest.as_deref())).collect();
+    assert_eq!(slots, [(0, None), (1, Some("d2"))]);
+    assert!(mfa_verifications::backup_codes(&mut c, &b(), "s1").await.unwrap().is_empty());
     let listed = mfa_verifications::list(&mut c, &a(), "u1").await.unwrap();
     let summary: Vec<(&str, i64)> = listed.iter().map(|v| (v.id.as_str(), v.remaining_codes)).collect();
     assert_eq!(summary, [("s1", 2), ("t1", 0)], "oldest first, then by id");
     assert!(mfa_verifications::list(&mut c, &b(), "u1").await.unwrap().is_empty());
 
     // A backup code is used once, in its own set and tenant only.
-    assert!(!mfa_verifications::use_backup_code(&mut c, &b(), "s1", "d1", NOW).await.unwrap());
-    assert!(!mfa_verifications::use_backup_code(&mut c, &a(), "s1", "d3", NOW).await.unwrap());
-    assert!(mfa_verifications::use_backup_code(&mut c, &a(), "s1", "d1", NOW).await.unwrap());
-    assert!(!mfa_verifications::use_backup_code(&mut c, &a(), "s1", "d1", NOW).await.unwrap());
+    assert!(!mfa_verifications::use_backup_code(&mut c, &b(), "s1", 0, NOW).await.unwrap());
+    assert!(!mfa_verifications::use_backup_code(&mut c, &a(), "s1", 2, NOW).await.unwrap());
+    assert!(mfa_verifications::use_backup_code(&mut c, &a(), "s1", 0, NOW).await.unwrap());
+    assert!(!mfa_verifications::use_backup_code(&mut c, &a(), "s1", 0, NOW).await.unwrap());
+    let used = mfa_verifications::backup_codes(&mut c, &a(), "s1").await.unwrap();
+    assert_eq!(used.iter().map(|b| b.used_at).collect::<Vec<_>>(), [Some(NOW), None]);
 
     // Only a spent set is dropped to make room for a new one.
     assert_eq!(mfa_verifications::delete_exhausted_backup_codes(&mut c, &a(), "u1").await.unwrap(), 0);
-    assert!(mfa_verifications::use_backup_code(&mut c, &a(), "s1", "d2", NOW).await.unwrap());
+    assert!(mfa_verifications::use_backup_code(&mut c, &a(), "s1", 1, NOW).await.unwrap());
     assert_eq!(mfa_verifications::delete_exhausted_backup_codes(&mut c, &a(), "u1").await.unwrap(), 1);
     mfa_verifications::insert(&mut c, &verification("s2", "u1", "BackupCode")).await.unwrap();
+
+    // Renaming is per user and kind.
+    assert!(!mfa_verifications::rename(&mut c, &a(), "u2", "t1", "Totp", "x").await.unwrap());
+    assert!(!mfa_verifications::rename(&mut c, &a(), "u1", "t1", "WebAuthn", "x").await.unwrap());
+    assert!(mfa_verifications::rename(&mut c, &a(), "u1", "t1", "Totp", "phone").await.unwrap());
+    let named = mfa_verifications::list(&mut c, &a(), "u1").await.unwrap();
+    assert_eq!(named.iter().find(|v| v.id == "t1").and_then(|v| v.name.as_deref()), Some("phone"));
 
     // Deleting is per user: another user's id is not found.
     assert!(!mfa_verifications::delete(&mut c, &a(), "u2", "t1").await.unwrap());
     assert!(mfa_verifications::delete(&mut c, &a(), "u1", "t1").await.unwrap());
     assert!(!mfa_verifications::delete(&mut c, &a(), "u1", "t1").await.unwrap());
+    assert_eq!(mfa_verifications::delete_totp(&mut c, &b(), "u2").await.unwrap(), 0, "other tenant");
+    assert_eq!(mfa_verifications::delete_totp(&mut c, &a(), "u2").await.unwrap(), 1);
     drop(c);
     db.finish().await;
 }
@@ -87,7 +103,7 @@ async fn a_sign_ins_bindings_and_choices() {
 
     // A new set replaces the user's, used or not.
     mfa_verifications::insert(&mut c, &verification("s1", "u1", "BackupCode")).await.unwrap();
-    mfa_verifications::insert_backup_codes(&mut c, &a(), "s1", &["d1".to_owned()]).await.unwrap();
+    mfa_verifications::insert_backup_codes(&mut c, &a(), "s1", &[None]).await.unwrap();
     assert_eq!(mfa_verifications::delete_backup_codes(&mut c, &b(), "u1").await.unwrap(), 0);
     assert_eq!(mfa_verifications::delete_backup_codes(&mut c, &a(), "u1").await.unwrap(), 1);
     mfa_verifications::insert(&mut c, &verification("s2", "u1", "BackupCode")).await.unwrap();

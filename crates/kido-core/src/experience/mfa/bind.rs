@@ -58,7 +58,7 @@ impl Experience<'_> {
             }
             MfaFactor::BackupCode => {
                 let record = record.ok_or(ExperienceError::VerificationNotFound)?;
-                if record.code_digests.is_empty() {
+                if record.sealed_secret.is_none() && record.code_digests.is_empty() {
                     return Err(ExperienceError::MfaPendingInfoNotFound);
                 }
                 enabled_for_binding(&sie, factor)?;

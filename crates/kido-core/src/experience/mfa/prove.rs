@@ -107,7 +107,7 @@ impl Experience<'_> {
     }
 
     /// `POST /verification/backup-code/generate`: a new set of backup codes to show once;
-    /// the interaction keeps only their digests until they are bound.
+    /// the interaction keeps them sealed (for the id the set will be stored under) until bound.
     pub async fn generate_backup_codes(
         &self,
         tenant: &TenantContext,
@@ -118,14 +118,14 @@ impl Experience<'_> {
         let user_id = identified(&interaction)?;
         let codes = backup_codes::generate().ok_or_else(|| ExperienceError::Internal("no randomness".into()))?;
         let id = ids::new_id();
-        let code_digests = codes.iter().map(|code| backup_codes::digest(&id, code)).collect();
+        let sealed = self.core.mfa().seal_backup_codes(&tenant.id, &user_id, &id, &codes)?;
         interaction.state.mfa.put(MfaRecord {
             id: id.clone(),
             factor: MfaFactor::BackupCode,
             user_id: user_id.clone(),
             verified: false,
-            sealed_secret: None,
-            code_digests,
+            sealed_secret: Some(sealed),
+            code_digests: Vec::new(),
             last_step: None,
             webauthn: None,
         });

@@ -13,7 +13,7 @@ use crate::experience::{
     Result, event_of,
 };
 use crate::mfa::policy::{self, BindingState, MfaDemand};
-use crate::mfa::{VerifiedPasskey, VerifiedTotp};
+use crate::mfa::{NewBackupCodes, SetCodes, VerifiedPasskey, VerifiedTotp};
 
 use super::{NewTotpSecret, UserMfa, check_verified, identified, relying_party};
 
@@ -128,7 +128,13 @@ impl Experience<'_> {
         let totp = state.mfa.pending(MfaFactor::Totp).and_then(|r| {
             Some(VerifiedTotp { id: &r.id, sealed_secret: r.sealed_secret.as_deref()?, last_step: r.last_step })
         });
-        let codes = state.mfa.pending(MfaFactor::BackupCode).map(|r| (r.id.as_str(), r.code_digests.as_slice()));
+        let codes = state.mfa.pending(MfaFactor::BackupCode).map(|r| NewBackupCodes {
+            id: &r.id,
+            codes: match &r.sealed_secret {
+                Some(sealed) => SetCodes::Sealed(sealed),
+                None => SetCodes::Digests(&r.code_digests),
+            },
+        });
         self.core.mfa().bind_verified(c, &tenant.id, &user_id, totp, codes).await?;
         if let Some(identifier) = &state.mfa.bind_identifier {
             let mut row = user.user.clone();

@@ -315,8 +315,8 @@ impl Core {
         experience::Experience { core: self, offers_passkeys: true }
     }
 
-    /// The Experience API's steps as the hosted pages take them: they run no script, so they
-    /// cannot register a passkey and are never asked to.
+    /// The Experience API's steps as the hosted pages take them: they have no page for the
+    /// "add a passkey?" suggestion (`user.passkey_preferred`), so they are never asked it.
     pub fn hosted_experience(&self) -> experience::Experience<'_> {
         experience::Experience { core: self, offers_passkeys: false }
     }

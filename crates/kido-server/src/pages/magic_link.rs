@@ -174,7 +174,7 @@ async fn sign_in_with(
     agreed: bool,
     carried: &str,
 ) -> Result<String, ExperienceError> {
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let tenant = &app.tenant.context;
     let (first, other) = match view.sie.sign_in_mode {
         SignInMode::Register => (InteractionEvent::Register, InteractionEvent::SignIn),

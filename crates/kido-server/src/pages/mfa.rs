@@ -635,7 +635,7 @@ async fn passkey_bind_form(
     (status, failure): (StatusCode, Option<Failure>),
     query: &Option<String>,
 ) -> Response {
-    let demand = match app.core.experience().mfa_demand(&app.tenant.context, cookie).await {
+    let demand = match app.core.hosted_experience().mfa_demand(&app.tenant.context, cookie).await {
         Ok(demand) => demand,
         Err(e) => return failed_page(view, e),
     };
@@ -679,7 +679,7 @@ async fn passkey_bind_submit(
         Ok(opened) => opened,
         Err(page) => return page,
     };
-    let x = app.core.experience();
+    let x = app.core.hosted_experience();
     let bind = SecondFactorForm::BindWebAuthn { verification_id: form.get("verification_id") };
     match next_of(x.second_factor_form(&app.tenant.context, &cookie, bind).await, &query) {
         Ok(next) => Redirect::to(&next).into_response(),

@@ -11,8 +11,17 @@ use serde_json::{Map, Value, json};
 pub const VERSION: &str = "3.0.3";
 
 /// Keys only JSON Schema 2020-12 (OpenAPI 3.1) knows; 3.0 refuses them in a schema.
-const DROPPED_SCHEMA_KEYS: &[&str] =
-    &["$schema", "$id", "$comment", "$defs", "contentEncoding", "contentMediaType", "unevaluatedProperties"];
+const DROPPED_SCHEMA_KEYS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "$defs",
+    "contentEncoding",
+    "contentMediaType",
+    "unevaluatedProperties",
+    // 3.0 has no `propertyNames`; utoipa writes `{type: string}` for map keys, which JSON keys are.
+    "propertyNames",
+];
 
 /// Rewrites a 3.1 document in place into 3.0.
 pub fn downgrade(doc: &mut Value) {

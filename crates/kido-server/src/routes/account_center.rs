@@ -28,7 +28,7 @@ async fn get_account_center(
 /// Update the account center settings: `enabled`, `fields` (replaced as a whole; a field not
 /// given is Off) and `webauthnRelatedOrigins`.
 #[utoipa::path(patch, path = "/api/account-center", operation_id = "UpdateAccountCenterSettings", tag = "Account center",
-    request_body = UpdateAccountCenter,
+    request_body = Option<UpdateAccountCenter>,
     responses((status = 200, body = AccountCenter, description = "Updated account center settings."), ErrorResponses))]
 async fn update_account_center(
     State(app): State<AppState>,

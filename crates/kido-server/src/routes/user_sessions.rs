@@ -63,7 +63,7 @@ async fn get_user_session(
 struct RevokeSessionParams {
     /// Grants to revoke besides those without `offline_access` (which end with the session):
     /// `all` every grant of the session, `firstParty` the first-party applications' grants.
-    #[param(rename = "revokeGrantsTarget")]
+    #[param(rename = "revokeGrantsTarget", inline)]
     revoke_grants_target: Option<RevokeGrantsTarget>,
 }
 
@@ -90,7 +90,7 @@ async fn delete_user_session(
 #[into_params(parameter_in = Query)]
 struct GrantListParams {
     /// Only first-party (`firstParty`) or third-party (`thirdParty`) applications' grants.
-    #[param(rename = "appType")]
+    #[param(rename = "appType", inline)]
     app_type: Option<GrantAppType>,
 }
 

@@ -57,6 +57,11 @@ pub enum UserError {
     NoPassword,
     #[error("the password does not match")]
     PasswordMismatch,
+    #[error("the user has no identity of this connector target")]
+    IdentityNotFound,
+    /// The change would leave no username, email, phone or identity to sign in with.
+    #[error("the user must keep at least one sign-in identifier")]
+    LastSignInIdentifier,
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error(transparent)]
@@ -92,6 +97,21 @@ pub struct Users<'a> {
 /// change or an import stops an in-flight sign-in that verified the old one.
 pub fn credential_stamp(user: &StoredUser) -> i64 {
     user.password_updated_at.unwrap_or(0)
+}
+
+/// How many identifiers a user can be found by at sign-in: username, primary email, primary
+/// phone and each social identity (Logto's count; enterprise SSO identities join it with SSO
+/// sign-in). A user's own change may not take it to zero.
+pub fn sign_in_identifier_count(user: &StoredUser) -> usize {
+    let identities = user.identities.0.as_object().map_or(0, |m| m.len());
+    [&user.username, &user.primary_email, &user.primary_phone].iter().filter(|v| v.is_some()).count() + identities
+}
+
+/// `UserError::LastSignInIdentifier` unless `user` still has an identifier after `change`.
+pub fn require_identifier_left(user: &StoredUser, change: impl FnOnce(&mut StoredUser)) -> Result<()> {
+    let mut after = user.clone();
+    change(&mut after);
+    if sign_in_identifier_count(&after) > 0 { Ok(()) } else { Err(UserError::LastSignInIdentifier) }
 }
 
 /// A new `password_updated_at`: now, but always later than the previous one (two changes
@@ -458,6 +478,22 @@ impl Users<'_> {
             })
             .await?;
         Ok(user.custom_data)
+    }
+
+    /// Unlinks the social identity of connector `target`, as long as the user keeps another
+    /// identifier (checked in the same transaction as the change).
+    pub async fn remove_identity(&self, tenant: &TenantId, id: &UserId, target: &str) -> Result<User> {
+        self.modify(tenant, id.as_str(), keys::USER_DATA_UPDATED, |u| {
+            // An error drops the transaction, and this change with it.
+            if u.identities.0.as_object_mut().and_then(|m| m.remove(target)).is_none() {
+                return Err(UserError::IdentityNotFound);
+            }
+            if sign_in_identifier_count(u) == 0 {
+                return Err(UserError::LastSignInIdentifier);
+            }
+            Ok(audit::changed(&["identities"]))
+        })
+        .await
     }
 
     /// Merges the given profile fields into the stored profile; returns the profile.

@@ -344,3 +344,23 @@ pub struct RenameMfaVerification {
     #[schema(max_length = 128)]
     pub name: String,
 }
+
+/// `POST|PUT /api/my-account/identities`: the social verification record proving the identity.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkIdentity {
+    #[schema(max_length = 64)]
+    pub new_identifier_verification_record_id: String,
+}
+
+/// An identity provider's access token read from the secret vault.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ThirdPartyAccessToken {
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}

@@ -222,6 +222,16 @@ impl QueryPairs {
         self.get(key).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
+    /// An enumerated parameter given at most once; an unknown value is a 400.
+    pub fn one_of<T>(&self, key: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+        let mut values = self.all(key);
+        let Some(value) = values.next() else { return Ok(None) };
+        if values.next().is_some() {
+            return Err(ApiError::invalid_input("query", format!("`{key}` may be given once")));
+        }
+        parse(value).map(Some).ok_or_else(|| ApiError::invalid_input("query", format!("`{key}` `{value}` is unknown")))
+    }
+
     /// A boolean parameter: absent, `true` or `false`; anything else is a 400.
     pub fn boolean(&self, key: &str) -> Result<Option<bool>, ApiError> {
         match self.get(key) {

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::connectors::ConnectorError;
 use crate::mfa::MfaError;
+use crate::oidc::user_sessions::UserSessionError;
 use crate::storage::{self, StorageError};
 use crate::users::UserError;
 use crate::verification_codes::CodeError;
@@ -44,8 +45,8 @@ pub enum AccountError {
     PhoneRequired,
     #[error("an email address or phone number is required")]
     EmailOrPhoneRequired,
-    #[error("the user must keep at least one identifier")]
-    LastIdentifier,
+    #[error("no provider token set is stored for this identity")]
+    TokenSetNotFound,
     #[error("no such social connector")]
     ConnectorNotFound,
     #[error("the password does not meet the policy")]
@@ -56,6 +57,8 @@ pub enum AccountError {
     User(#[from] UserError),
     #[error(transparent)]
     Mfa(#[from] MfaError),
+    #[error(transparent)]
+    Sessions(#[from] UserSessionError),
     #[error(transparent)]
     Code(#[from] CodeError),
     #[error(transparent)]

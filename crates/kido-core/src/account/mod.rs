@@ -6,16 +6,19 @@
 //! `service` the `Account` service, `error` its error enum, `caller` who a request speaks
 //! for (token → user, grant, scopes; the record that proves identity), `center` the
 //! settings and their per-field rules, `records` verification records, `profile` the
-//! profile/password/identifier changes, `factors` the second factors.
+//! profile/password/identifier changes, `factors` the second factors,
+//! `sessions` the user's sessions and grants, `identities` social identities and their tokens.
 
 pub mod caller;
 pub mod center;
 pub mod error;
 pub mod factors;
+pub mod identities;
 pub mod profile;
 pub mod record_kind;
 pub mod records;
 pub mod service;
+pub mod sessions;
 
 pub use caller::AccountCaller;
 pub use error::AccountError;

@@ -13,7 +13,7 @@ use super::error::{AccountError, Result};
 use super::record_kind::RecordKind;
 use super::records::verified_identifier;
 use super::service::Account;
-use crate::{TenantContext, identifiers, rows};
+use crate::{TenantContext, identifiers, rows, users};
 
 impl Account<'_> {
     /// `GET /api/my-account`: the fields the scopes grant and the account center shows.
@@ -45,9 +45,8 @@ impl Account<'_> {
         }
         if let Some(username) = &update.username {
             caller.require_verified()?;
-            let user = &caller.user;
-            if username.is_none() && user.primary_email.is_none() && user.primary_phone.is_none() {
-                return Err(AccountError::LastIdentifier);
+            if username.is_none() {
+                users::require_identifier_left(&caller.user, |u| u.username = None)?;
             }
         }
         self.require_first_party(tenant, &caller.client_id).await?;
@@ -184,6 +183,9 @@ impl Account<'_> {
                 return Err(AccountError::EmailOrPhoneRequired);
             }
         }
+        users::require_identifier_left(&caller.user, |u| {
+            if phone { u.primary_phone = None } else { u.primary_email = None }
+        })?;
         let patch = if phone {
             UpdateUser { primary_phone: Some(None), ..UpdateUser::default() }
         } else {

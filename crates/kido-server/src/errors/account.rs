@@ -60,10 +60,10 @@ impl From<AccountError> for ApiError {
             E::EmailOrPhoneRequired => {
                 Self::new(BAD_REQUEST, "user.email_or_phone_required", "Email address or phone number is required.")
             }
-            E::LastIdentifier => Self::new(
-                UNPROCESSABLE,
-                "user.last_identifier_cannot_be_removed",
-                "The user must keep at least one identifier (username, email or phone).",
+            E::TokenSetNotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "secrets.third_party_token_set.token_not_found",
+                "No token set of the identity provider is stored for this user.",
             ),
             E::ConnectorNotFound => Self::new(
                 StatusCode::NOT_FOUND,
@@ -80,6 +80,7 @@ impl From<AccountError> for ApiError {
             E::Invalid(details) => Self::invalid_input("body", details),
             E::User(e) => e.into(),
             E::Mfa(e) => e.into(),
+            E::Sessions(e) => e.into(),
             E::Code(e) => e.into(),
             E::Connector(e) => e.into(),
             E::Internal(what) => Self::internal(&what),

@@ -61,6 +61,14 @@ impl From<UserError> for ApiError {
                 "session.invalid_credentials",
                 "Incorrect account or password. Please check your input.",
             ),
+            E::IdentityNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "user.identity_not_exist", "The identity does not exist.")
+            }
+            E::LastSignInIdentifier => Self::new(
+                StatusCode::BAD_REQUEST,
+                "user.last_sign_in_method_required",
+                "The user must keep at least one way to sign in (username, email, phone or a linked identity).",
+            ),
             E::Password(e) => e.into(),
             E::Store(e) => store_error(e),
         }

@@ -9,7 +9,9 @@ mod experience_mfa;
 mod experience_passkey;
 mod logs;
 mod my_account;
+mod my_account_identities;
 mod my_account_mfa;
+mod my_account_sessions;
 mod oidc;
 mod one_time_tokens;
 mod organization_invitations;
@@ -88,6 +90,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(verifications::router())
         .merge(my_account::router())
         .merge(my_account_mfa::router())
+        .merge(my_account_sessions::router())
+        .merge(my_account_identities::router())
 }
 
 async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {

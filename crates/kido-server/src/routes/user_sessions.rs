@@ -21,16 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_user_grant))
 }
 
-/// One enumerated query parameter, given at most once; an unknown value is a 400.
-fn enum_param<T>(query: &QueryPairs, key: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
-    let mut values = query.all(key);
-    let Some(value) = values.next() else { return Ok(None) };
-    if values.next().is_some() {
-        return Err(ApiError::invalid_input("query", format!("`{key}` may be given once")));
-    }
-    parse(value).map(Some).ok_or_else(|| ApiError::invalid_input("query", format!("`{key}` `{value}` is unknown")))
-}
-
 /// Get user active sessions: the user's live sessions, newest first (at most 100), each with
 /// the applications it signed in to.
 #[utoipa::path(get, path = "/api/users/{userId}/sessions", operation_id = "ListUserSessions", tag = "Users",
@@ -60,7 +50,7 @@ async fn get_user_session(
 #[allow(dead_code)] // Only read by the OpenAPI derive.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct RevokeSessionParams {
+pub(crate) struct RevokeSessionParams {
     /// Grants to revoke besides those without `offline_access` (which end with the session):
     /// `all` every grant of the session, `firstParty` the first-party applications' grants.
     #[param(rename = "revokeGrantsTarget", inline)]
@@ -80,7 +70,7 @@ async fn delete_user_session(
     ApiPath((user, session)): ApiPath<(UserId, String)>,
     query: QueryPairs,
 ) -> Result<StatusCode, ApiError> {
-    let target = enum_param(&query, "revokeGrantsTarget", RevokeGrantsTarget::parse)?;
+    let target = query.one_of("revokeGrantsTarget", RevokeGrantsTarget::parse)?;
     app.core.user_sessions().revoke(app.tenant.id(), &user, &session, target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -88,7 +78,7 @@ async fn delete_user_session(
 #[allow(dead_code)] // Only read by the OpenAPI derive.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-struct GrantListParams {
+pub(crate) struct GrantListParams {
     /// Only first-party (`firstParty`) or third-party (`thirdParty`) applications' grants.
     #[param(rename = "appType", inline)]
     app_type: Option<GrantAppType>,
@@ -105,7 +95,7 @@ async fn list_user_grants(
     ApiPath(user): ApiPath<UserId>,
     query: QueryPairs,
 ) -> Result<axum::Json<UserGrants>, ApiError> {
-    let app_type = enum_param(&query, "appType", GrantAppType::parse)?;
+    let app_type = query.one_of("appType", GrantAppType::parse)?;
     Ok(axum::Json(app.core.user_sessions().grants(app.tenant.id(), &user, app_type).await?))
 }
 

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use crate::harness::{TestServer, http};
 use crate::signin::{Browser, REDIRECT, VERIFIER, World, challenge, exchange, urlencode, world};
 
-/// A user's opaque access token for `scopes` (with `openid`), from a code flow of the
-/// world's first-party app.
-async fn access_token(t: &TestServer, w: &World, scopes: &str) -> String {
+/// A user's tokens for `scopes` (with `openid`), from a code flow of the world's first-party
+/// app in a browser of its own (a session of its own).
+pub(crate) async fn tokens(t: &TestServer, w: &World, scopes: &str) -> Value {
     let mut b = Browser::new(&t.url(""));
     let url = format!(
         "/oidc/auth?client_id={}&redirect_uri={}&response_type=code&scope={}&state=st4te&code_challenge={}&code_challenge_method=S256&prompt=consent",
@@ -29,13 +29,18 @@ async fn access_token(t: &TestServer, w: &World, scopes: &str) -> String {
     let code = r.param("code").unwrap_or_else(|| panic!("no code in {:?} {}", r.location, r.text));
     let (status, tokens) = exchange(&t.url(""), w, &code, &[]).await;
     assert_eq!(status, 200, "{tokens}");
-    tokens["access_token"].as_str().unwrap().to_owned()
+    tokens
 }
 
-const ALL_SCOPES: &str = "openid profile email phone identities custom_data address";
+/// A user's opaque access token for `scopes`.
+pub(crate) async fn access_token(t: &TestServer, w: &World, scopes: &str) -> String {
+    tokens(t, w, scopes).await["access_token"].as_str().unwrap().to_owned()
+}
+
+pub(crate) const ALL_SCOPES: &str = "openid profile email phone identities custom_data address";
 
 /// A call with the user's token and, optionally, `logto-verification-id`.
-async fn call(
+pub(crate) async fn call(
     t: &TestServer,
     method: Method,
     path: &str,
@@ -56,17 +61,17 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-fn code_of(body: &Value) -> &str {
+pub(crate) fn code_of(body: &Value) -> &str {
     body["code"].as_str().unwrap_or_default()
 }
 
-async fn enable_center(t: &TestServer, fields: Value) {
+pub(crate) async fn enable_center(t: &TestServer, fields: Value) {
     let (status, body) =
         t.api(Method::PATCH, "/api/account-center", Some(json!({"enabled": true, "fields": fields}))).await;
     assert_eq!(status, 200, "{body}");
 }
 
-async fn password_record(t: &TestServer, token: &str, password: &str) -> String {
+pub(crate) async fn password_record(t: &TestServer, token: &str, password: &str) -> String {
     let (status, body) =
         call(t, Method::POST, "/api/verifications/password", token, None, Some(json!({"password": password}))).await;
     assert_eq!(status, 201, "{body}");

@@ -10,6 +10,7 @@ mod abuse_limits;
 mod abuse_nodes;
 mod abuse_passwords;
 mod account;
+mod account_more;
 mod applications;
 mod backup;
 mod bootstrap;

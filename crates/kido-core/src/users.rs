@@ -5,8 +5,9 @@ use std::collections::HashSet;
 use kido_proto::Page;
 use kido_proto::roles::{Role, RoleType};
 use kido_proto::sign_in_experience::{SignInExperience, UsernamePolicy};
-use kido_proto::users::{CreateUser, UpdateUser, User, UserProfile, UserWithPasswordHash};
+use kido_proto::users::{CreateUser, SocialIdentity, UpdateUser, User, UserProfile, UserWithPasswordHash};
 use kido_proto::{RoleId, TenantId, UserId};
+use kido_store::user_social_identities as identity_store;
 use kido_store::users::{self as store, StoredUser, UsernameCase};
 use kido_store::{Exec, Json, StoreError, Tx, roles as role_store};
 use serde_json::{Value, json};
@@ -59,6 +60,8 @@ pub enum UserError {
     PasswordMismatch,
     #[error("the user has no identity of this connector target")]
     IdentityNotFound,
+    #[error("this social identity is linked to another user")]
+    IdentityInUse,
     /// The change would leave no username, email, phone or identity to sign in with.
     #[error("the user must keep at least one sign-in identifier")]
     LastSignInIdentifier,
@@ -400,9 +403,13 @@ impl Users<'_> {
         let usernames = self.usernames(tenant).await?;
         let mut tx = self.core.store.begin().await?;
         let mut user = find(&mut tx, tenant, id).await?;
+        let identities_before = user.identities.0.clone();
         let details = change(&mut user)?;
         user.updated_at = clock::now_ms();
         ensure_identifiers_free(&mut tx, tenant, &user, usernames).await?;
+        if user.identities.0 != identities_before {
+            sync_identities(&mut tx, tenant, id, &identities_before, &user.identities.0).await?;
+        }
         store::update(&mut tx, &user).await.map_err(identifier_conflict)?;
         audit::record(&mut tx, tenant, key, Some(id), details).await?;
         tx.commit().await?;
@@ -480,15 +487,57 @@ impl Users<'_> {
         Ok(user.custom_data)
     }
 
-    /// Unlinks the social identity of connector `target`, as long as the user keeps another
-    /// identifier (checked in the same transaction as the change).
-    pub async fn remove_identity(&self, tenant: &TenantId, id: &UserId, target: &str) -> Result<User> {
+    /// Links a social identity (`{userId, details?}`) under connector `target`, replacing the
+    /// one the user had there; whether it is new, and the user's identities after. A provider
+    /// account another user holds: `IdentityInUse`.
+    pub async fn put_identity(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        target: &str,
+        identity: SocialIdentity,
+    ) -> Result<(bool, Value)> {
+        check_identity(target, &identity)?;
+        let identity = serde_json::to_value(identity).map_err(|e| UserError::Invalid(e.to_string()))?;
+        let mut created = false;
+        let user = self
+            .modify(tenant, id.as_str(), keys::USER_DATA_UPDATED, |u| {
+                let Some(map) = u.identities.0.as_object_mut() else {
+                    return Err(UserError::Invalid("the stored identities are not an object".into()));
+                };
+                if !map.contains_key(target) && map.len() >= MAX_IDENTITIES {
+                    return Err(UserError::Invalid(format!("a user holds at most {MAX_IDENTITIES} identities")));
+                }
+                created = map.insert(target.to_owned(), identity).is_none();
+                Ok(audit::changed(&["identities"]))
+            })
+            .await?;
+        Ok((created, user.identities))
+    }
+
+    /// The user's social identity of connector `target`.
+    pub async fn identity(&self, tenant: &TenantId, id: &UserId, target: &str) -> Result<SocialIdentity> {
+        let user = self.get(tenant, id).await?;
+        let identity = user.identities.get(target).ok_or(UserError::IdentityNotFound)?;
+        serde_json::from_value(identity.clone()).map_err(|_| UserError::IdentityNotFound)
+    }
+
+    /// Unlinks the social identity of connector `target`. With `keep_a_way_in` (the user's own
+    /// request) the user must keep another identifier, checked in the change's transaction;
+    /// an administrator may remove the last.
+    pub async fn remove_identity(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        target: &str,
+        keep_a_way_in: bool,
+    ) -> Result<User> {
         self.modify(tenant, id.as_str(), keys::USER_DATA_UPDATED, |u| {
             // An error drops the transaction, and this change with it.
             if u.identities.0.as_object_mut().and_then(|m| m.remove(target)).is_none() {
                 return Err(UserError::IdentityNotFound);
             }
-            if sign_in_identifier_count(u) == 0 {
+            if keep_a_way_in && sign_in_identifier_count(u) == 0 {
                 return Err(UserError::LastSignInIdentifier);
             }
             Ok(audit::changed(&["identities"]))
@@ -720,6 +769,60 @@ impl Users<'_> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Social identities one user may hold, and the bounds of one.
+const MAX_IDENTITIES: usize = 32;
+const MAX_TARGET_LEN: usize = 128;
+const MAX_IDENTITY_ID_LEN: usize = 256;
+const MAX_IDENTITY_DETAILS_BYTES: usize = 16 * 1024;
+
+/// A connector target and an identity as Logto takes them, bounded.
+fn check_identity(target: &str, identity: &SocialIdentity) -> Result<()> {
+    if target.is_empty() || target.len() > MAX_TARGET_LEN || target.chars().any(char::is_control) {
+        return Err(UserError::Invalid(format!("`target` must be 1 to {MAX_TARGET_LEN} printable characters")));
+    }
+    if identity.user_id.is_empty() || identity.user_id.len() > MAX_IDENTITY_ID_LEN {
+        return Err(UserError::Invalid(format!("`userId` must be 1 to {MAX_IDENTITY_ID_LEN} characters")));
+    }
+    let details = identity.details.as_ref().map_or(0, |d| Value::Object(d.clone()).to_string().len());
+    if details > MAX_IDENTITY_DETAILS_BYTES {
+        return Err(UserError::Invalid(format!("`details` must be at most {MAX_IDENTITY_DETAILS_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// Brings `user_social_identities` in step with a change of `users.identities`: a target gone
+/// or pointing elsewhere is unlinked, a new one linked; a provider account another user of
+/// the tenant holds is `IdentityInUse` (the table's unique index decides, on every node).
+async fn sync_identities(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    user_id: &str,
+    before: &Value,
+    after: &Value,
+) -> Result<()> {
+    let id_of = |v: &Value, target: &str| v.get(target)?.get("userId")?.as_str().map(str::to_owned);
+    let targets: std::collections::BTreeSet<&String> =
+        before.as_object().into_iter().chain(after.as_object()).flat_map(|m| m.keys()).collect();
+    for target in targets {
+        let (old, new) = (id_of(before, target), id_of(after, target));
+        if old == new {
+            continue;
+        }
+        match new {
+            Some(identity_id) => {
+                identity_store::link(c, tenant, user_id, target, &identity_id).await.map_err(|e| match e {
+                    StoreError::Conflict(name) if name == identity_store::IDENTITY_IN_USE => UserError::IdentityInUse,
+                    e => e.into(),
+                })?
+            }
+            None => {
+                identity_store::unlink(c, tenant, user_id, target).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn find(c: &mut impl Exec, tenant: &TenantId, id: &str) -> Result<StoredUser> {

@@ -276,3 +276,23 @@ pub struct UserSearch {
     pub organization_id: Option<String>,
     pub exclude_organization_id: Option<String>,
 }
+
+/// A social identity of a user (`users.identities[target]`), as Logto stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SocialIdentity {
+    /// The user's id at the identity provider.
+    #[schema(max_length = 256)]
+    pub user_id: String,
+    /// What the provider said about the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Map<String, Value>>,
+}
+
+/// `GET /api/users/{userId}/identities/{target}`: the identity (its stored provider tokens
+/// come with the secret vault).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserIdentity {
+    pub identity: SocialIdentity,
+}

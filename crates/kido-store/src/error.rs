@@ -42,6 +42,10 @@ const SQLITE_COLUMN_INDEXES: &[(&str, &str)] = &[
         "user_mfa_verifications.tenant_id, user_mfa_verifications.credential_id",
         "user_mfa_verifications__webauthn_credential",
     ),
+    (
+        "user_social_identities.tenant_id, user_social_identities.target, user_social_identities.identity_id",
+        "user_social_identities__identity",
+    ),
 ];
 
 /// The name of the unique constraint or index a write broke: PostgreSQL reports it; SQLite

@@ -30,6 +30,7 @@ pub mod signing_keys;
 pub mod sso_connectors;
 pub mod tenants;
 pub mod user_sessions;
+pub mod user_social_identities;
 pub mod users;
 pub mod verification_codes;
 pub mod verification_records;

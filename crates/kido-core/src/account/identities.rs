@@ -42,7 +42,7 @@ impl Account<'_> {
         if !limits::is_plausible_id(target) {
             return Err(UserError::IdentityNotFound.into());
         }
-        self.core.users().remove_identity(&tenant.id, &caller.user_id(), target).await?;
+        self.core.users().remove_identity(&tenant.id, &caller.user_id(), target, true).await?;
         Ok(())
     }
 

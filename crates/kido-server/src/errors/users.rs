@@ -64,6 +64,11 @@ impl From<UserError> for ApiError {
             E::IdentityNotFound => {
                 Self::new(StatusCode::NOT_FOUND, "user.identity_not_exist", "The identity does not exist.")
             }
+            E::IdentityInUse => Self::new(
+                UNPROCESSABLE,
+                "user.identity_already_in_use",
+                "This social identity is linked to another user.",
+            ),
             E::LastSignInIdentifier => Self::new(
                 StatusCode::BAD_REQUEST,
                 "user.last_sign_in_method_required",

@@ -23,6 +23,7 @@ mod roles;
 mod sign_in_experience;
 mod sso_connectors;
 mod status;
+mod user_identities;
 mod user_mfa;
 mod user_sessions;
 mod users;
@@ -76,6 +77,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(user_mfa::router())
         .merge(user_sessions::router())
+        .merge(user_identities::router())
         .merge(logs::router())
         .merge(sign_in_experience::router())
         .merge(connectors::router())

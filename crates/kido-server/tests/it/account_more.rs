@@ -3,7 +3,6 @@
 //! revocations taking effect at once.
 
 use kido_core::mfa::webauthn::soft::SoftAuthenticator;
-use kido_store::Json;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -122,18 +121,24 @@ async fn own_sessions_and_grants_are_listed_and_revoked_at_once() {
     t.stop().await;
 }
 
-/// Sets the user's identities (and, when given, username) straight in the store: Kido links
-/// social identities only once social sign-in exists.
+/// Replaces the user's identities through the Management API (and, when given, the username).
 async fn set_identities(t: &TestServer, w: &World, identities: Value, username: Option<Option<&str>>) {
-    let store = &t.server.core.store;
-    let tenant = kido_proto::TenantId::new("default");
-    let mut c = store.conn().await.unwrap();
-    let mut user = kido_store::users::find(&mut c, &tenant, &w.user_id).await.unwrap().unwrap();
-    user.identities = Json(identities);
-    if let Some(username) = username {
-        user.username = username.map(str::to_owned);
+    let (_, user) = t.api(Method::GET, &format!("/api/users/{}", w.user_id), None).await;
+    for target in user["identities"].as_object().unwrap().keys() {
+        let (status, body) =
+            t.api(Method::DELETE, &format!("/api/users/{}/identities/{target}", w.user_id), None).await;
+        assert_eq!(status, 200, "{body}");
     }
-    kido_store::users::update(&mut c, &user).await.unwrap();
+    for (target, identity) in identities.as_object().unwrap() {
+        let path = format!("/api/users/{}/identities/{target}", w.user_id);
+        let (status, body) = t.api(Method::PUT, &path, Some(identity.clone())).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    if let Some(username) = username {
+        let path = format!("/api/users/{}", w.user_id);
+        let (status, body) = t.api(Method::PATCH, &path, Some(json!({"username": username}))).await;
+        assert_eq!(status, 200, "{body}");
+    }
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ mod statement_count;
 mod tenancy;
 mod token;
 mod two_nodes;
+mod user_identities;
 mod user_mfa;
 mod user_sessions;
 mod users;

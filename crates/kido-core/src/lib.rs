@@ -34,6 +34,7 @@ pub mod storage;
 pub mod usage;
 pub mod users;
 mod validate;
+pub mod vault;
 pub mod verification_codes;
 
 use std::collections::HashMap;

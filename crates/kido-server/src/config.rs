@@ -127,10 +127,15 @@ settings! {
         "GET /api/status with header logto-status-api-key equal to it also answers logto-tenant-id",
         status_api_key = |v: &str| Ok::<_, String>(Some(v.to_owned()).filter(|v| !v.is_empty()));
     "secret_vault_kek", ["KIDO_SECRET_VAULT_KEK", "SECRET_VAULT_KEK"], flag: None, default: "<data dir>/secret-vault.key",
-        "key that seals secrets at rest (TOTP secrets): 32 bytes in base64; nodes sharing a database need the same",
+        "key that wraps the data keys of secrets at rest (TOTP secrets, backup codes): 32 bytes in base64; nodes sharing a database need the same",
         secret_vault_kek = |v: &str| kido_core::sealing::SealingKey::parse(v)
             .map(|_| Some(v.trim().to_owned()))
             .map_err(|e| e.to_string());
+    "secret_vault_previous_keks", ["KIDO_SECRET_VAULT_PREVIOUS_KEKS"], flag: None, default: "none",
+        "retired secret keys, comma-separated: values sealed under them still open until `kido vault rotate-kek` re-wraps them",
+        secret_vault_previous_keks = |v: &str| v.split(',').map(str::trim).filter(|k| !k.is_empty())
+            .map(|k| kido_core::sealing::SealingKey::parse(k).map(|_| k.to_owned()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>();
     "max_pending_interactions_per_ip", ["KIDO_MAX_PENDING_INTERACTIONS_PER_IP"], flag: Some("max-pending-interactions-per-ip"), default: "100",
         "sign-ins one client address may have pending; more get 429",
         limits.max_pending_interactions_per_ip = parse_positive;
@@ -267,6 +272,26 @@ pub enum Command {
     /// Copy the SQLite database to FILE, consistently, while a server may be running on it
     /// (PostgreSQL: use pg_dump). FILE must not exist.
     Backup(BackupArgs),
+    /// Manage the keys that seal secrets at rest.
+    Vault(VaultArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VaultArgs {
+    #[command(subcommand)]
+    pub command: VaultCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-wrap every sealed secret's data key under KIDO_SECRET_VAULT_KEK, opening older ones
+    /// with KIDO_SECRET_VAULT_PREVIOUS_KEKS; ciphertexts are not touched. Safe while servers
+    /// run, and repeatable. Afterwards the previous keys can be dropped.
+    RotateKek {
+        /// The data directory and database, as for `kido serve`.
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -393,6 +418,8 @@ pub struct Config {
     pub status_api_key: Option<String>,
     /// Text of the key sealing secrets at rest; `None`: the data directory's key file.
     pub secret_vault_kek: Option<String>,
+    /// Texts of retired keys values may still be sealed under.
+    pub secret_vault_previous_keks: Vec<String>,
     pub limits: Limits,
     pub log_format: LogFormat,
     /// `EnvFilter` directives (validated).
@@ -426,6 +453,7 @@ impl Default for Config {
             trust_proxy_header: false,
             status_api_key: None,
             secret_vault_kek: None,
+            secret_vault_previous_keks: Vec::new(),
             limits: Limits::default(),
             log_format: LogFormat::Pretty,
             log_filter: "info".to_owned(),
@@ -658,6 +686,7 @@ mod tests {
         let args = match cli.command {
             Some(Command::Serve(a)) => a,
             Some(Command::Backup(b)) => b.serve,
+            Some(Command::Vault(VaultArgs { command: VaultCommand::RotateKek { serve } })) => serve,
             None => cli.serve,
         };
         let c = Config::load(&args, &env_of(&[])).unwrap();

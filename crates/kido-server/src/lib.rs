@@ -27,6 +27,7 @@ pub mod server;
 pub mod state;
 mod strict_json;
 mod unknown_keys;
+pub mod vault;
 
 pub use config::Config;
 pub use server::{RunningServer, start};

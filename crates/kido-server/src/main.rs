@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kido_server::config::{Cli, Command, Config, ServeArgs, VERSION};
+use kido_server::config::{Cli, Command, Config, ServeArgs, VERSION, VaultArgs, VaultCommand};
 use kido_server::server::RunningServer;
 
 #[tokio::main]
@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Backup(args)) => backup(&args.serve, &args.file).await,
+        Some(Command::Vault(VaultArgs { command: VaultCommand::RotateKek { serve } })) => rotate_kek(&serve).await,
         Some(Command::Serve(args)) => serve(&args, stop).await,
         None => serve(&cli.serve, stop).await,
     }
@@ -70,6 +71,27 @@ async fn backup(args: &ServeArgs, file: &Path) -> ExitCode {
     match kido_server::backup::run(&config, file).await {
         Ok(done) => {
             println!("Copied {} to {} ({} bytes).", done.source.display(), file.display(), done.bytes);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kido: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn rotate_kek(args: &ServeArgs) -> ExitCode {
+    let config = match load(args) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match kido_server::vault::rotate_kek(&config).await {
+        Ok((done, key)) => {
+            println!(
+                "Sealed secrets are under key {key}: {} re-wrapped, {} already were, {} changed meanwhile (run it again).",
+                done.rewrapped, done.current, done.changed_meanwhile
+            );
+            println!("KIDO_SECRET_VAULT_PREVIOUS_KEKS can now be emptied on every node.");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -107,13 +107,19 @@ pub struct RunningServer {
 /// key file. On a shared database the fallback is said once in the log (not a start-up
 /// warning: one node on PostgreSQL is a sound setup), since several nodes would each make
 /// their own file.
-fn sealing_key(config: &Config, shared_database: bool) -> Result<SealingKey, ServerError> {
+pub fn sealing_key(config: &Config, shared_database: bool) -> Result<SealingKey, ServerError> {
+    let previous = |key: SealingKey| {
+        key.with_previous(config.secret_vault_previous_keks.iter().map(String::as_str))
+            .map_err(|e| ServerError::SecretKey("KIDO_SECRET_VAULT_PREVIOUS_KEKS".into(), e))
+    };
     if let Some(text) = &config.secret_vault_kek {
-        return SealingKey::parse(text).map_err(|e| ServerError::SecretKey("KIDO_SECRET_VAULT_KEK".into(), e));
+        return previous(
+            SealingKey::parse(text).map_err(|e| ServerError::SecretKey("KIDO_SECRET_VAULT_KEK".into(), e))?,
+        );
     }
     let path = config.data_dir.join(data_dir::SECRET_KEY_FILE);
     let text = data_dir::secret_key_text(&config.data_dir)?;
-    let key = SealingKey::parse(&text).map_err(|e| ServerError::SecretKey(path.display().to_string(), e))?;
+    let key = previous(SealingKey::parse(&text).map_err(|e| ServerError::SecretKey(path.display().to_string(), e))?)?;
     if shared_database {
         tracing::info!(
             "secrets at rest (TOTP secrets) are sealed with {}; nodes sharing this database need the same key: set KIDO_SECRET_VAULT_KEK on each",

@@ -273,3 +273,31 @@ pub async fn use_webauthn_counter(
         .rows_affected());
     Ok(n > 0)
 }
+
+/// A sealed value of a second factor (a TOTP secret, a backup-code set), for re-wrapping
+/// under a new key-encryption key.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SealedFactor {
+    pub tenant_id: String,
+    pub id: String,
+    pub user_id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub sealed_secret: String,
+}
+
+/// The sealed values of every tenant after `(tenant, id)` in key order, at most `limit`.
+pub async fn sealed_after(c: &mut impl Exec, after: (&str, &str), limit: i64) -> StoreResult<Vec<SealedFactor>> {
+    const SQL: &str = "SELECT tenant_id, id, user_id, type, sealed_secret FROM user_mfa_verifications \
+                       WHERE sealed_secret IS NOT NULL AND (tenant_id > $1 OR (tenant_id = $1 AND id > $2)) \
+                       ORDER BY tenant_id, id LIMIT $3";
+    Ok(run!(c, |c| sqlx::query_as(SQL).bind(after.0).bind(after.1).bind(limit).fetch_all(&mut *c).await?))
+}
+
+/// Replaces a sealed value if it is still `old` (a change made meanwhile wins); whether it did.
+pub async fn replace_sealed(c: &mut impl Exec, tenant: &str, id: &str, old: &str, new: &str) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE user_mfa_verifications SET sealed_secret = $4 \
+                       WHERE tenant_id = $1 AND id = $2 AND sealed_secret = $3";
+    Ok(run!(c, |c| sqlx::query(SQL).bind(tenant).bind(id).bind(old).bind(new).execute(&mut *c).await?.rows_affected())
+        > 0)
+}

@@ -60,12 +60,12 @@ pub struct Mfa<'a> {
 }
 
 /// What a sealed TOTP secret is bound to: tenant, user and verification.
-fn totp_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
+pub(crate) fn totp_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
     format!("totp:{}:{user_id}:{verification_id}", tenant.as_str())
 }
 
 /// What a sealed backup-code set is bound to: tenant, user and verification.
-fn backup_codes_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
+pub(crate) fn backup_codes_context(tenant: &TenantId, user_id: &str, verification_id: &str) -> String {
     format!("backup-codes:{}:{user_id}:{verification_id}", tenant.as_str())
 }
 

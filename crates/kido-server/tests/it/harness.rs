@@ -94,6 +94,14 @@ impl TestServer {
         Self::boot(config, dir, database).await
     }
 
+    /// The configuration this server was started from, as `adjust` leaves it (for commands
+    /// that run beside it, like `kido vault rotate-kek`).
+    pub fn config_with(&self, adjust: impl FnOnce(&mut Config)) -> Config {
+        let mut config = test_config(&self.dir, self.database.as_ref());
+        adjust(&mut config);
+        config
+    }
+
     pub async fn stop(self) {
         self.server.stop().await;
         if let Some(db) = self.database {

@@ -48,5 +48,6 @@ mod user_identities;
 mod user_mfa;
 mod user_sessions;
 mod users;
+mod vault;
 mod webauthn;
 mod wire;

@@ -136,7 +136,7 @@ async fn a_totp_step_and_a_backup_code_are_each_accepted_once_and_secrets_are_se
     // The secret is stored sealed, never in clear.
     let rows = kido_store::mfa_verifications::list(&mut c, &tenant, &user).await.unwrap();
     let sealed = rows.iter().find(|r| r.kind == "Totp").unwrap().sealed_secret.clone().unwrap();
-    assert!(sealed.starts_with("v1.") && !sealed.contains(secret), "{sealed}");
+    assert!(sealed.starts_with("v2.") && !sealed.contains(secret), "{sealed}");
 
     let key = totp::decode_secret(secret).unwrap();
     let code = totp::code_at(&key, kido_core::clock::now_secs());

@@ -2,6 +2,9 @@
 //! working without JavaScript. Forms call the same domain functions as the Experience
 //! API, so there is one implementation of the rules.
 
+mod account;
+mod account_mfa;
+mod account_texts;
 mod codes;
 mod consent;
 mod demo_app;
@@ -34,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(forms::register_page).post(forms::register_submit))
         .route("/consent", get(consent::consent_page).post(consent::consent_submit))
         .route("/", get(landing::landing_page));
-    magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router)))))
+    account::routes(magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router))))))
 }
 
 #[derive(Template)]

@@ -4,6 +4,7 @@
 //! switch. The rules stay the Account API's (`records`, `profile`) and `UserSessions`'.
 
 use kido_proto::account::{CodeIdentifier, CodeIdentifierType};
+use kido_proto::sessions::RevokeGrantsTarget;
 
 use super::caller::AccountCaller;
 use super::center::require_edit;
@@ -33,12 +34,17 @@ impl Account<'_> {
         }
     }
 
-    /// Signs the user out of one of their sessions (and its grants without
-    /// `offline_access`): the `session` switch must be `Edit` and identity proven.
+    /// "Sign out this device": ends one of the user's sessions with every grant made in it,
+    /// `offline_access` ones too (a device signed out keeps no app signed in); the `session`
+    /// switch must be `Edit` and identity proven.
     pub async fn end_session(&self, tenant: &TenantContext, caller: &AccountCaller, session_id: &str) -> Result<()> {
         caller.require_verified()?;
         require_edit(caller.center.fields.session)?;
-        self.core.user_sessions().revoke(&tenant.id, &caller.user_id(), session_id, None).await.map_err(session_error)
+        self.core
+            .user_sessions()
+            .revoke(&tenant.id, &caller.user_id(), session_id, Some(RevokeGrantsTarget::All))
+            .await
+            .map_err(session_error)
     }
 
     /// Revokes one of the user's grants (a connected app) with its tokens, under the same rules.

@@ -787,10 +787,10 @@ async fn update_profile(State(app): State<AppState>, headers: HeaderMap, body: B
         Err(page) => return page,
     };
     let user = &s.caller.user;
-    let fields = &s.caller.center.fields;
-    let changed = |name: &str, max: usize, current: &Option<String>, field_control| {
-        // Only what the form shows editable and the user changed is sent.
-        if control(field_control) != AccountCenterControl::Edit || !s.form.has(name) {
+    let changed = |name: &str, max: usize, current: &Option<String>| {
+        // Only what the form posts and the user changed is sent; a field the account center
+        // does not let be edited is not in the form, and the domain refuses it if posted.
+        if !s.form.has(name) {
             return Ok(None);
         }
         let value = field(&s.form, name, max)?;
@@ -799,9 +799,9 @@ async fn update_profile(State(app): State<AppState>, headers: HeaderMap, body: B
     };
     let update = (|| {
         Ok::<_, AccountError>(UpdateAccount {
-            name: changed("name", 128, &user.name, fields.name)?,
-            avatar: changed("avatar", MAX_AVATAR, &user.avatar, fields.avatar)?,
-            username: changed("username", 128, &user.username, fields.username)?,
+            name: changed("name", 128, &user.name)?,
+            avatar: changed("avatar", MAX_AVATAR, &user.avatar)?,
+            username: changed("username", 128, &user.username)?,
             custom_data: None,
         })
     })();

@@ -111,11 +111,13 @@ const main = async () => {
     });
     const screenshot = screenshots(OUT_DIR);
     const session = async () => capturingSession(browser, { redirectUri: fx.redirectUri, timeout: TIMEOUT });
-    const signInForm = async (page) => {
+    // The hosted sign-in form; `wait` for the page it lands on (not when it leaves for the RP).
+    const signInForm = async (page, wait = true) => {
       assertEqual(pathOf(page.url()), '/sign-in', 'sign-in page path');
       await page.fill('input[name=identifier]', username);
       await page.fill('input[name=password]', password);
-      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      if (wait) await Promise.all([page.waitForURL((url) => url.pathname === '/account'), page.click('button[type=submit]')]);
+      else await page.click('button[type=submit]');
     };
 
     let deviceRefreshToken;
@@ -137,7 +139,7 @@ const main = async () => {
           prompt: 'consent',
         });
         await page.goto(url.href);
-        await signInForm(page);
+        await signInForm(page, false);
         const callbackUrl = await waitForCallback();
         const tokens = await client.authorizationCodeGrant(config, new URL(callbackUrl), {
           pkceCodeVerifier: verifier,
@@ -150,7 +152,8 @@ const main = async () => {
       },
     });
 
-    // One browser context for the account pages across (b)–(d).
+    // One browser context for the account pages across (b)–(d). (A string hasNotText would match
+    // "Sign out this device" too: Playwright's string matching ignores case.)
     const account = await session();
     const { page } = account;
     try {
@@ -203,11 +206,11 @@ const main = async () => {
       });
 
       await suite.step('(d) sign out the other device; its refresh token is refused', async () => {
-        const others = page.locator('li[id^="session-"]', { hasNotText: 'This device' });
+        const others = page.locator('li[id^="session-"]', { hasNotText: /This device/ });
         assertEqual(await others.count(), 1, 'other sessions listed');
         await Promise.all([page.waitForNavigation(), others.first().locator('button[type=submit]').click()]);
         assertEqual(doneOf(page.url()), 'session', 'after signing the device out');
-        assertEqual(await page.locator('li[id^="session-"]', { hasNotText: 'This device' }).count(), 0,
+        assertEqual(await page.locator('li[id^="session-"]', { hasNotText: /This device/ }).count(), 0,
           'other sessions after');
         await screenshot(page, 'account-session-ended');
         await expectOAuthError('invalid_grant', 'refresh after the device was signed out', () =>

@@ -704,26 +704,37 @@ fn code_page(
     s.view.render(status, &page)
 }
 
-/// Sends a code (`template`) to `value`, then the page asking for it.
+/// A code to send: where (`kind`, `value`), with which template (the domain picks when
+/// `None`), and the form that takes it back (`action`).
+struct CodeToSend {
+    kind: String,
+    value: String,
+    template: Option<VerificationCodeTemplate>,
+    action: &'static str,
+}
+
+/// Sends the code, then the page asking for it.
 async fn send_code_and_ask(
     app: &AppState,
     headers: &HeaderMap,
     ip: Option<&str>,
     s: &Signed,
-    kind: &str,
-    value: String,
-    template: Option<VerificationCodeTemplate>,
-    action: &str,
+    send: CodeToSend,
 ) -> Response {
-    let Some(channel) = channel(kind) else {
+    let Some(channel) = channel(&send.kind) else {
         return failed_post(app, s, AccountError::Invalid("`kind` is email or phone".into())).await;
     };
     let locale = first_language(headers);
-    let identifier = CodeIdentifier { kind: channel, value: value.clone() };
-    let sent =
-        app.core.account().send_code(&app.tenant.context, &s.caller, identifier, template, locale.as_deref(), ip).await;
+    let identifier = CodeIdentifier { kind: channel, value: send.value.clone() };
+    let sent = app
+        .core
+        .account()
+        .send_code(&app.tenant.context, &s.caller, identifier, send.template, locale.as_deref(), ip)
+        .await;
     match sent {
-        Ok(created) => code_page(s, StatusCode::OK, action, kind, &value, &created.verification_record_id, None),
+        Ok(created) => {
+            code_page(s, StatusCode::OK, send.action, &send.kind, &send.value, &created.verification_record_id, None)
+        }
         Err(e) => failed_post(app, s, e).await,
     }
 }
@@ -750,7 +761,8 @@ async fn send_proof_code(
         return failed_post(&app, &s, AccountError::Invalid("no such address".into())).await;
     };
     let template = Some(VerificationCodeTemplate::UserPermissionValidation);
-    send_code_and_ask(&app, &headers, ip.as_deref(), &s, &kind, own, template, "/account/verify/code/check").await
+    let send = CodeToSend { kind, value: own, template, action: "/account/verify/code/check" };
+    send_code_and_ask(&app, &headers, ip.as_deref(), &s, send).await
 }
 
 /// The code page's fields: the channel, the address, the record and the code.
@@ -830,7 +842,8 @@ async fn send_new_identifier_code(
         Ok(_) => return failed_post(&app, &s, AccountError::Invalid("`identifier` is required".into())).await,
         Err(e) => return failed_post(&app, &s, e).await,
     };
-    send_code_and_ask(&app, &headers, ip.as_deref(), &s, &kind, value, None, "/account/identifier/verify").await
+    let send = CodeToSend { kind, value, template: None, action: "/account/identifier/verify" };
+    send_code_and_ask(&app, &headers, ip.as_deref(), &s, send).await
 }
 
 /// `POST /account/identifier/verify`: the code sent to the new address; it becomes primary.

@@ -345,3 +345,100 @@ async fn field_switches_off_read_only_and_edit() {
     let r = b.get("/account").await;
     assert_eq!(r.status, 403, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_new_email_by_code_and_a_proof_by_code() {
+    let (t, mut smtp, w) = crate::passwordless::email_tenant().await;
+    enable_center(&t, serde_json::from_str(ALL_EDIT).unwrap()).await;
+    let (mut b, page) = signed_in(&t, &w).await;
+    assert!(!page.text.contains(r#"id="email-form""#), "the change waits for the proof");
+    let page = verify(&mut b, &page, &w.password).await;
+    assert!(page.text.contains(r#"id="email-form""#), "{}", page.text);
+    let r = post(&mut b, "/account/identifier/send", &page.text, &[("kind", "email"), ("identifier", "not-an-email")])
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = post(&mut b, "/account/identifier/send", &page.text, &[("kind", "fax"), ("identifier", "a@b.io")]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    let r =
+        post(&mut b, "/account/identifier/send", &page.text, &[("kind", "email"), ("identifier", "alice@new.example")])
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(r#"id="code-to">alice@new.example<"#), "{}", r.text);
+    let code = smtp.next().await.code();
+    let id = hidden(&r.text, "verification_id");
+    let fields = |code: &'static str| {
+        [("kind", "email"), ("identifier", "alice@new.example"), ("verification_id", ""), ("code", code)]
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut form = fields(wrong);
+    form[2].1 = &id;
+    let again = post(&mut b, "/account/identifier/verify", &r.text, &form).await;
+    assert_eq!(again.status, 400, "{}", again.text);
+    assert!(again.text.contains(r#"id="code-form""#), "a wrong code asks again: {}", again.text);
+    let mut form = fields("");
+    form[2].1 = &id;
+    form[3].1 = &code;
+    let r = post(&mut b, "/account/identifier/verify", &again.text, &form).await;
+    let page = done(&mut b, r, "identifier").await;
+    assert!(page.text.contains(r#"id="email-value">alice@new.example<"#), "{}", page.text);
+    let (_, user) = t.api(Method::GET, &format!("/api/users/{}", w.user_id), None).await;
+    assert_eq!(user["primaryEmail"], "alice@new.example");
+
+    // A fresh sign-in proves who it is with a code to the user's own address.
+    let (mut fresh, page) = signed_in(&t, &w).await;
+    assert!(page.text.contains("Send a code to alice@new.example"), "{}", page.text);
+    let r = post(&mut fresh, "/account/verify/code", &page.text, &[("kind", "email")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let code = smtp.next().await.code();
+    let id = hidden(&r.text, "verification_id");
+    let form = [("kind", "email"), ("identifier", "alice@new.example"), ("verification_id", &id), ("code", &code)];
+    let r = post(&mut fresh, "/account/verify/code/check", &r.text, &form).await;
+    let page = done(&mut fresh, r, "verified").await;
+    assert!(page.text.contains(r#"id="verified""#), "{}", page.text);
+}
+
+#[tokio::test]
+async fn a_passkey_registered_renamed_and_removed() {
+    use kido_core::mfa::webauthn::soft::SoftAuthenticator;
+    let t = TestServer::start().await;
+    let w = world(&t).await;
+    patch_experience(&t, json!({"mfa": {"factors": ["WebAuthn", "Totp"], "policy": "NoPrompt"}})).await;
+    enable_center(&t, serde_json::from_str(ALL_EDIT).unwrap()).await;
+    let (mut b, page) = signed_in(&t, &w).await;
+    let page = verify(&mut b, &page, &w.password).await;
+    assert!(page.text.contains(r#"<form id="passkey" method="post" action="/account/mfa/passkey""#), "{}", page.text);
+    assert!(page.text.contains(r#"src="/assets/passkey.js" integrity="sha256-"#), "{}", page.text);
+    assert!(page.header("content-security-policy").contains("script-src 'self'"));
+    let attribute = |html: &str, name: &str| {
+        html.split(&format!(r#"{name}=""#)).nth(1).unwrap().split('"').next().unwrap().to_owned()
+    };
+    let (start, check) = (attribute(&page.text, "data-start"), attribute(&page.text, "data-verify"));
+    // The script's routes take the page's token in their path.
+    let forged = start.replace(&csrf_of(&page.text), "forged");
+    assert_eq!(b.send(Method::POST, &forged, None, None).await.status, 403);
+    let r = b.send(Method::POST, &start, None, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let started = r.json();
+    let id = started["verificationRecordId"].as_str().unwrap().to_owned();
+    let mut soft = SoftAuthenticator::new().unwrap();
+    let payload = soft.create(&started["registrationOptions"], &t.url(""));
+    let r = b.send(Method::POST, &check, Some(json!({"verificationId": id, "payload": payload})), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let verified = r.json()["verificationRecordId"].as_str().unwrap().to_owned();
+    let r =
+        post(&mut b, "/account/mfa/passkey", &page.text, &[("verification_id", &verified), ("name", "Laptop")]).await;
+    let page = done(&mut b, r, "factor-added").await;
+    assert!(page.text.contains("<strong>Passkey</strong> Laptop"), "{}", page.text);
+    // Spent: the same registration binds nothing twice.
+    let r = post(&mut b, "/account/mfa/passkey", &page.text, &[("verification_id", &verified)]).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    let factor = page.text.split(r#"<li id="factor-"#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = post(&mut b, &format!("/account/mfa/{factor}/rename"), &page.text, &[("name", "Phone")]).await;
+    let page = done(&mut b, r, "saved").await;
+    assert!(page.text.contains("<strong>Passkey</strong> Phone"), "{}", page.text);
+    let r = post(&mut b, &format!("/account/mfa/{factor}/remove"), &page.text, &[]).await;
+    let page = done(&mut b, r, "factor-removed").await;
+    assert!(!page.text.contains(r#"<li id="factor-"#), "{}", page.text);
+}

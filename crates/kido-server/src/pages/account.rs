@@ -126,14 +126,32 @@ pub(super) async fn signed_post(app: &AppState, headers: &HeaderMap, body: &[u8]
     Ok(signed)
 }
 
+#[derive(Template)]
+#[template(path = "account_message.html")]
+struct MessagePage<'a> {
+    v: &'a View,
+    at: &'static AccountTexts,
+    title: &'a str,
+    message: &'a str,
+    /// Whether to link back to `/account` (not when the pages are closed).
+    to_account: bool,
+    /// The support block's way back (the link to `/account` stands for it).
+    back: Option<String>,
+}
+
+fn message(view: &View, status: StatusCode, title: &str, message: &str, to_account: bool) -> Response {
+    let at = view.lang.account_texts();
+    view.render(status, &MessagePage { v: view, at, title, message, to_account, back: None })
+}
+
 fn disabled(view: &View) -> Response {
     let at = view.lang.account_texts();
-    view.message(StatusCode::FORBIDDEN, at.title, at.disabled, true)
+    message(view, StatusCode::FORBIDDEN, at.title, at.disabled, false)
 }
 
 /// A failure no form is about: its message on its own page.
 fn failed(view: &View, e: &AccountError) -> Response {
-    view.message(status_of(e), view.t().error_title, error_text(view.t(), view.lang.account_texts(), e), true)
+    message(view, status_of(e), view.t().error_title, error_text(view.t(), view.lang.account_texts(), e), true)
 }
 
 /// Where the pages' client signs in (`<endpoint>/account/callback`, as `oidc::clients` registers it).
@@ -175,7 +193,7 @@ async fn callback(State(app): State<AppState>, headers: HeaderMap, RawQuery(quer
     let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default();
     let (code, state) = (param("code"), param("state"));
     let login = cookies::get(&headers, LOGIN_COOKIE).and_then(|v| v.split_once('.'));
-    let fail = || view.message(StatusCode::BAD_REQUEST, at.title, at.sign_in_failed, true);
+    let fail = || message(&view, StatusCode::BAD_REQUEST, at.title, at.sign_in_failed, true);
     let Some((expected_state, verifier)) = login else { return fail() };
     let state_ok = !state.is_empty() && bool::from(state.as_bytes().ct_eq(expected_state.as_bytes()));
     if !state_ok || code.is_empty() || code.len() > MAX_INPUT {
@@ -422,8 +440,13 @@ pub(super) async fn overview_page(
     let enabled = &view.sie.mfa.factors;
     let mut factors = Vec::new();
     if mfa.shown || passkeys.shown {
-        // A token without `identities` cannot read them: the section stays empty.
-        for f in account.factors(tenant, caller).await.unwrap_or_default() {
+        let listed = match account.factors(tenant, caller).await {
+            Ok(listed) => listed,
+            // A token without `identities` cannot read them: the section stays empty.
+            Err(AccountError::MissingScope { .. }) => Vec::new(),
+            Err(e) => return failed(view, &e),
+        };
+        for f in listed {
             let (label, detail) = match f.kind {
                 MfaFactor::Totp => (at.totp, String::new()),
                 MfaFactor::BackupCode => {
@@ -458,27 +481,38 @@ pub(super) async fn overview_page(
     if sessions.shown {
         let sessions_of = app.core.user_sessions();
         let user_id = caller.user_id();
-        if let Ok(list) = sessions_of.list(&tenant.id, &user_id).await {
-            for s in list.sessions {
-                let current = s.payload.authorizations.values().any(|a| a.grant_id == caller.grant_id);
-                let apps: Vec<String> = s.payload.authorizations.keys().cloned().collect();
-                session_rows.push(SessionRow {
-                    id: s.payload.uid,
-                    current,
-                    signed_in: date(s.payload.login_ts * 1000),
-                    apps: apps.join(", "),
-                });
-            }
+        let unreadable = |e: kido_core::oidc::user_sessions::UserSessionError| AccountError::Internal(e.to_string());
+        let listed = sessions_of.list(&tenant.id, &user_id).await.map_err(unreadable);
+        let granted = sessions_of.grants(&tenant.id, &user_id, None).await.map_err(unreadable);
+        let (list, grants) = match (listed, granted) {
+            (Ok(list), Ok(grants)) => (list, grants),
+            (Err(e), _) | (_, Err(e)) => return failed(view, &e),
+        };
+        // Sessions name their apps by client id; the grants know the apps' names.
+        let name_of = |client: &str| {
+            grants
+                .grants
+                .iter()
+                .find(|g| g.payload.client_id == client)
+                .map_or_else(|| client.to_owned(), |g| g.application.name.clone())
+        };
+        for s in list.sessions {
+            let current = s.payload.authorizations.values().any(|a| a.grant_id == caller.grant_id);
+            let apps: Vec<String> = s.payload.authorizations.keys().map(|c| name_of(c)).collect();
+            session_rows.push(SessionRow {
+                id: s.payload.uid,
+                current,
+                signed_in: date(s.payload.login_ts * 1000),
+                apps: apps.join(", "),
+            });
         }
-        if let Ok(grants) = sessions_of.grants(&tenant.id, &user_id, None).await {
-            for g in grants.grants {
-                grant_rows.push(GrantRow {
-                    current: g.id == caller.grant_id,
-                    id: g.id,
-                    app: g.application.name,
-                    scope: g.payload.openid.scope,
-                });
-            }
+        for g in grants.grants {
+            grant_rows.push(GrantRow {
+                current: g.id == caller.grant_id,
+                id: g.id,
+                app: g.application.name,
+                scope: g.payload.openid.scope,
+            });
         }
     }
     let shown = |v: &Option<Option<String>>| v.clone().flatten().unwrap_or_default();
@@ -908,4 +942,35 @@ async fn end_grant(State(app): State<AppState>, headers: HeaderMap, Path(id): Pa
         Err(e) => Err(e),
     };
     finish(&app, &s, result, Done::Grant).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_outcomes_are_announced() {
+        for done in Done::ALL {
+            assert_eq!(Done::parse(&Some(format!("done={}", done.key()))).map(Done::key), Some(done.key()));
+            let location = done.redirect().headers().get("location").cloned().unwrap();
+            assert_eq!(location.to_str().unwrap(), format!("/account?done={}", done.key()));
+        }
+        assert!(Done::parse(&Some("done=https://evil.example".into())).is_none());
+        assert!(Done::parse(&None).is_none());
+    }
+
+    #[test]
+    fn switches_and_bounds() {
+        let off = Switch::of(None);
+        assert!(!off.shown && !off.edit);
+        let read = Switch::of(Some(AccountCenterControl::ReadOnly));
+        assert!(read.shown && !read.edit);
+        let edit = Switch::of(Some(AccountCenterControl::Edit));
+        assert!(edit.shown && edit.edit);
+        let form = Form::parse(b"name=%20Ann%20&long=xxxxx");
+        assert_eq!(field(&form, "name", 3).unwrap(), "Ann");
+        assert!(matches!(field(&form, "long", 4), Err(AccountError::Invalid(_))));
+        assert!(path_id(&"a".repeat(65)).is_err() && path_id("").is_err() && path_id("abc").is_ok());
+        assert_eq!(date(0), "1970-01-01 00:00 UTC");
+    }
 }

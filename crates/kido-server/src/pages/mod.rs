@@ -1,6 +1,7 @@
 //! The hosted pages: sign-in, registration, consent, logout and errors, rendered on the server and
 //! working without JavaScript. Forms call the same domain functions as the Experience
-//! API, so there is one implementation of the rules.
+//! API, so there is one implementation of the rules. The account pages (`account*.rs`, a
+//! signed-in user's own account at `/account`) call the Account API's the same way.
 
 mod account;
 mod account_mfa;

@@ -4,8 +4,9 @@ use kido_proto::MANAGEMENT_ROLE_ID;
 use kido_proto::Page;
 use kido_proto::applications::ApplicationFilter;
 use kido_proto::applications::{
-    Application, ApplicationSecret, ApplicationType, ApplicationWithAdmin, CreateApplication, CreateApplicationSecret,
-    CreateProtectedAppMetadata, DEMO_APP_ID, OidcClientMetadata, UpdateApplication,
+    ACCOUNT_APP_ID, Application, ApplicationSecret, ApplicationType, ApplicationWithAdmin, CreateApplication,
+    CreateApplicationSecret, CreateProtectedAppMetadata, DEMO_APP_ID, OidcClientMetadata, UpdateApplication,
+    is_built_in,
 };
 use kido_proto::{ApplicationId, TenantId};
 use kido_store::Json;
@@ -82,9 +83,20 @@ pub(crate) fn demo_app_row(tenant: &TenantId) -> StoredApplication {
     }
 }
 
+/// The stored row of the built-in account pages' client (`/account`, see `oidc::clients`):
+/// a first-party SPA (public, PKCE) the server itself drives.
+pub(crate) fn account_app_row(tenant: &TenantId) -> StoredApplication {
+    StoredApplication {
+        id: ACCOUNT_APP_ID.to_owned(),
+        name: "Account".to_owned(),
+        description: Some("The account pages of the tenant.".to_owned()),
+        ..demo_app_row(tenant)
+    }
+}
+
 /// Built-in apps are not the operator's to change: like Logto, writes find no such app.
 fn editable(id: &str) -> Result<()> {
-    if id == DEMO_APP_ID {
+    if is_built_in(id) {
         return Err(ApplicationError::NotFound(id.to_owned()));
     }
     Ok(())
@@ -169,6 +181,9 @@ impl Applications<'_> {
         if id == DEMO_APP_ID {
             return Ok(demo_app(tenant));
         }
+        if id == ACCOUNT_APP_ID {
+            return Err(ApplicationError::NotFound(id.to_owned()));
+        }
         let mut c = self.core.store.conn().await?;
         let app = store::find(&mut c, tenant, id).await?.ok_or_else(|| ApplicationError::NotFound(id.to_owned()))?;
         Ok(rows::application(app))
@@ -179,6 +194,9 @@ impl Applications<'_> {
         let id = id.as_str();
         if id == DEMO_APP_ID {
             return Ok(ApplicationWithAdmin { application: demo_app(tenant), is_admin: false });
+        }
+        if id == ACCOUNT_APP_ID {
+            return Err(ApplicationError::NotFound(id.to_owned()));
         }
         let mut c = self.core.store.conn().await?;
         let app = store::find(&mut c, tenant, id).await?.ok_or_else(|| ApplicationError::NotFound(id.to_owned()))?;

@@ -4,7 +4,7 @@
 //! as Logto's seeded admin M2M app). Safe to run on every start and from several nodes at
 //! once.
 
-use kido_proto::applications::{ApplicationType, DEMO_APP_ID};
+use kido_proto::applications::{ACCOUNT_APP_ID, ApplicationType, DEMO_APP_ID};
 use kido_proto::roles::RoleType;
 use kido_proto::{ADMIN_TENANT, DEFAULT_TENANT, MANAGEMENT_API_SCOPE_ALL, TenantId, management_api_indicator};
 use kido_store::applications::{StoredApplication, StoredApplicationSecret};
@@ -172,6 +172,10 @@ pub async fn run(store: &Store, options: &BootstrapOptions) -> Result<BootstrapR
         // its row exists so interactions, grants and tokens of its sign-ins can point at it.
         if applications::find(&mut tx, &tenant, DEMO_APP_ID).await?.is_none() {
             applications::insert(&mut tx, &crate::applications::demo_app_row(&tenant)).await?;
+        }
+        // So are the account pages' client (`/account`), never shown by the Management API.
+        if applications::find(&mut tx, &tenant, ACCOUNT_APP_ID).await?.is_none() {
+            applications::insert(&mut tx, &crate::applications::account_app_row(&tenant)).await?;
         }
         let (chosen, setting) = match tenant.as_str() {
             DEFAULT_TENANT => (&default_chosen, DEFAULT_SETTING),

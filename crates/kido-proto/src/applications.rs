@@ -87,6 +87,15 @@ pub struct CustomClientMetadata {
 /// not listed, not editable, its redirect URIs follow the tenant's endpoint.
 pub const DEMO_APP_ID: &str = "demo-app";
 
+/// The client id of the built-in account pages (`/account`): a first-party public client of
+/// every tenant, hidden from the Management API, signing in at `<endpoint>/account/callback`.
+pub const ACCOUNT_APP_ID: &str = "account";
+
+/// Whether `id` names a built-in application (not the operator's to list or change).
+pub fn is_built_in(id: &str) -> bool {
+    id == DEMO_APP_ID || id == ACCOUNT_APP_ID
+}
+
 /// An application as the Management API returns it. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,7 +1,7 @@
 //! Applications and their secrets.
 
 use kido_proto::TenantId;
-use kido_proto::applications::{ApplicationFilter, DEMO_APP_ID};
+use kido_proto::applications::{ACCOUNT_APP_ID, ApplicationFilter, DEMO_APP_ID};
 use kido_proto::applications::{ApplicationType, CustomClientMetadata, OidcClientMetadata};
 use serde_json::Value;
 use sqlx::types::Json;
@@ -127,8 +127,9 @@ pub async fn list(
     page: Option<Page>,
 ) -> StoreResult<(Vec<StoredApplication>, i64)> {
     // Binds: $1 tenant, then the optional filters in order.
-    // The built-in Live Preview app is never listed (Logto keeps it out of its table).
-    let mut conditions = vec!["a.tenant_id = $1".to_owned(), format!("a.id <> '{DEMO_APP_ID}'")];
+    // The built-in apps are never listed (Logto keeps its Live Preview app out of its table).
+    let mut conditions =
+        vec!["a.tenant_id = $1".to_owned(), format!("a.id NOT IN ('{DEMO_APP_ID}', '{ACCOUNT_APP_ID}')")];
     let mut binds: Vec<String> = vec![tenant.to_string()];
     if !filter.types.is_empty() {
         conditions.push(format!("a.type IN ({})", placeholders(1 + binds.len(), filter.types.len())));

@@ -6,14 +6,16 @@
 //! `service` the `Account` service, `error` its error enum, `caller` who a request speaks
 //! for (token → user, grant, scopes; the record that proves identity), `center` the
 //! settings and their per-field rules, `records` verification records, `profile` the
-//! profile/password/identifier changes, `factors` the second factors,
-//! `sessions` the user's sessions and grants, `identities` social identities and their tokens.
+//! profile/password/identifier changes, `factors` the second factors, `sessions` the user's
+//! sessions and grants, `identities` social identities and their tokens, `pages` what the
+//! account pages do in one form post.
 
 pub mod caller;
 pub mod center;
 pub mod error;
 pub mod factors;
 pub mod identities;
+pub mod pages;
 pub mod profile;
 pub mod record_kind;
 pub mod records;

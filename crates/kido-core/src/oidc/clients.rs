@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kido_proto::TenantId;
-use kido_proto::applications::{Application, ApplicationType, DEMO_APP_ID, OidcClientMetadata};
+use kido_proto::applications::{ACCOUNT_APP_ID, Application, ApplicationType, DEMO_APP_ID, OidcClientMetadata};
 
 use super::token_error::{TokenError, server_error};
 use crate::bounded_cache::BoundedCache;
@@ -242,6 +242,9 @@ pub(crate) async fn find(
             if app.id == DEMO_APP_ID {
                 app.oidc_client_metadata = demo_app_uris(&tenant.issuer);
             }
+            if app.id == ACCOUNT_APP_ID {
+                app.oidc_client_metadata = account_app_uris(&tenant.issuer);
+            }
             let secrets =
                 kido_store::applications::list_secrets(&mut c, &tenant.id, client_id).await.map_err(server_error)?;
             let secrets = secrets
@@ -261,6 +264,16 @@ fn demo_app_uris(issuer: &str) -> OidcClientMetadata {
     let endpoint = issuer.strip_suffix("/oidc").unwrap_or(issuer);
     let uri = format!("{endpoint}/demo-app");
     OidcClientMetadata { redirect_uris: vec![uri.clone()], post_logout_redirect_uris: vec![uri], ..Default::default() }
+}
+
+/// The account pages sign in at `<endpoint>/account/callback` and out to `<endpoint>/account`.
+fn account_app_uris(issuer: &str) -> OidcClientMetadata {
+    let endpoint = issuer.strip_suffix("/oidc").unwrap_or(issuer);
+    OidcClientMetadata {
+        redirect_uris: vec![format!("{endpoint}/account/callback")],
+        post_logout_redirect_uris: vec![format!("{endpoint}/account")],
+        ..Default::default()
+    }
 }
 
 /// What `client_id` may get for the resource `indicator` names (the tenant's default

@@ -1,7 +1,11 @@
 //! The hosted pages: sign-in, registration, consent, logout and errors, rendered on the server and
 //! working without JavaScript. Forms call the same domain functions as the Experience
-//! API, so there is one implementation of the rules.
+//! API, so there is one implementation of the rules. The account pages (`account*.rs`, a
+//! signed-in user's own account at `/account`) call the Account API's the same way.
 
+mod account;
+mod account_mfa;
+mod account_texts;
 mod codes;
 mod consent;
 mod demo_app;
@@ -34,7 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(forms::register_page).post(forms::register_submit))
         .route("/consent", get(consent::consent_page).post(consent::consent_submit))
         .route("/", get(landing::landing_page));
-    magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router)))))
+    account::routes(magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router))))))
 }
 
 #[derive(Template)]

@@ -75,7 +75,7 @@ pub(super) fn csrf_token(interaction_id: &str) -> String {
     ids::digest(&format!("kido-form:{interaction_id}"))
 }
 
-fn csrf_ok(form: &Form, expected: &str) -> bool {
+pub(super) fn csrf_ok(form: &Form, expected: &str) -> bool {
     bool::from(form.get("csrf").as_bytes().ct_eq(expected.as_bytes()))
 }
 
@@ -89,6 +89,14 @@ impl Form {
 
     pub(super) fn get(&self, key: &str) -> &str {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
+
+    pub(super) fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == key)
+    }
+
+    pub(super) fn empty() -> Self {
+        Self(Vec::new())
     }
 }
 
@@ -170,7 +178,7 @@ fn error_text(t: &'static Texts, e: &ExperienceError) -> Failure {
     }
 }
 
-fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> Failure {
+pub(super) fn code_error_text(t: &'static Texts, e: &kido_core::verification_codes::CodeError) -> Failure {
     use kido_core::verification_codes::CodeError as C;
     match e {
         C::Mismatch => Failure::about(Field::Code, t.code_wrong),

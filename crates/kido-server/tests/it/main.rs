@@ -28,6 +28,7 @@ mod one_time_tokens;
 mod openapi;
 mod organizations;
 mod pages;
+mod pages_account;
 mod pages_magic_link;
 mod pages_mfa;
 mod pages_passkey;

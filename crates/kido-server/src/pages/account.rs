@@ -39,9 +39,9 @@ use subtle::ConstantTimeEq;
 
 use super::account_texts::AccountTexts;
 use super::i18n::Texts;
+use super::passkey;
 use super::request::{Form, code_error_text, csrf_ok, csrf_token};
 use super::view::View;
-use super::{account_mfa, passkey};
 use crate::cookies;
 use crate::extract::{ClientIp, first_language};
 use crate::state::AppState;
@@ -61,21 +61,19 @@ const MAX_AVATAR: usize = 2048;
 const MAX_ID: usize = 64;
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    account_mfa::routes(
-        router
-            .route("/account", get(overview))
-            .route("/account/callback", get(callback))
-            .route("/account/sign-out", post(sign_out))
-            .route("/account/verify/password", post(verify_password))
-            .route("/account/verify/code", post(send_proof_code))
-            .route("/account/verify/code/check", post(check_proof_code))
-            .route("/account/profile", post(update_profile))
-            .route("/account/identifier/send", post(send_new_identifier_code))
-            .route("/account/identifier/verify", post(bind_identifier))
-            .route("/account/password", post(change_password))
-            .route("/account/sessions/{id}/revoke", post(end_session))
-            .route("/account/grants/{id}/revoke", post(end_grant)),
-    )
+    router
+        .route("/account", get(overview))
+        .route("/account/callback", get(callback))
+        .route("/account/sign-out", post(sign_out))
+        .route("/account/verify/password", post(verify_password))
+        .route("/account/verify/code", post(send_proof_code))
+        .route("/account/verify/code/check", post(check_proof_code))
+        .route("/account/profile", post(update_profile))
+        .route("/account/identifier/send", post(send_new_identifier_code))
+        .route("/account/identifier/verify", post(bind_identifier))
+        .route("/account/password", post(change_password))
+        .route("/account/sessions/{id}/revoke", post(end_session))
+        .route("/account/grants/{id}/revoke", post(end_grant))
 }
 
 /// A signed-in request: the caller as the Account API sees it, the page's view, the

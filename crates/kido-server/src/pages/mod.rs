@@ -38,7 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(forms::register_page).post(forms::register_submit))
         .route("/consent", get(consent::consent_page).post(consent::consent_submit))
         .route("/", get(landing::landing_page));
-    account::routes(magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(codes::routes(router))))))
+    account_mfa::routes(account::routes(magic_link::routes(passkey::routes(demo_app::routes(mfa::routes(
+        codes::routes(router),
+    ))))))
 }
 
 #[derive(Template)]

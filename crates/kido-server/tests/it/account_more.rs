@@ -173,6 +173,13 @@ async fn identities_are_unlinked_but_never_the_last_way_in_and_provider_tokens_a
     let (status, _) =
         call(&t, Method::POST, "/api/my-account/identities", &token, Some(&record), Some(json!({}))).await;
     assert_eq!(status, 400);
+    // Nor can one be made: no social connector exists yet.
+    let start = json!({"connectorId": "github-1", "redirectUri": "https://app.test/cb", "state": "s"});
+    let (status, body) = call(&t, Method::POST, "/api/verifications/social", &token, None, Some(start)).await;
+    assert_eq!((status, code_of(&body)), (404, "entity.not_found"), "{body}");
+    let finish = json!({"connectorData": {"code": "c"}, "verificationRecordId": "some-record"});
+    let (status, body) = call(&t, Method::POST, "/api/verifications/social/verify", &token, None, Some(finish)).await;
+    assert_eq!((status, code_of(&body)), (404, "entity.not_found"), "{body}");
 
     // Unlink: unknown target; a linked one; never the last identifier.
     let (status, body) = call(&t, Method::DELETE, github, &token, Some(&record), None).await;

@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod oidc;
 pub mod one_time_tokens;
 pub mod organizations;
+pub mod outbound;
 pub mod passwords;
 pub mod rate_limits;
 pub mod redirect_uris;
@@ -83,6 +84,9 @@ pub struct CoreOptions {
     pub sealing_key: Option<Arc<sealing::SealingKey>>,
     /// Where sign-ins, tokens issued and lockouts are reported (the server's log and metrics).
     pub events: Arc<dyn events::EventSink>,
+    /// Outgoing calls may reach private, loopback and link-local addresses
+    /// (`KIDO_OUTBOUND_ALLOW_PRIVATE`; see `outbound`).
+    pub outbound_allow_private: bool,
 }
 
 impl Default for CoreOptions {
@@ -96,6 +100,7 @@ impl Default for CoreOptions {
             max_pending_interactions_per_ip: 100,
             sealing_key: None,
             events: Arc::new(events::Silent),
+            outbound_allow_private: false,
         }
     }
 }
@@ -143,6 +148,7 @@ pub struct Core {
     max_pending_interactions_per_ip: u32,
     sealing_key: Arc<sealing::SealingKey>,
     events: Arc<dyn events::EventSink>,
+    outbound_allow_private: bool,
 }
 
 impl Drop for Core {
@@ -173,6 +179,7 @@ impl Core {
                 None => Arc::new(sealing::SealingKey::ephemeral()?),
             },
             events: options.events.clone(),
+            outbound_allow_private: options.outbound_allow_private,
         };
         for tenant in tenants {
             core.reload_keys(tenant).await?;
@@ -214,23 +221,25 @@ impl Core {
         Ok(ring)
     }
 
-    /// The process's outgoing HTTP client, built on first use on a blocking thread (it
-    /// reads the system's root certificates from disk).
+    /// The process's outgoing HTTP client (`outbound`: bounded, no redirects, private
+    /// addresses refused unless allowed), built on first use on a blocking thread (it reads
+    /// the system's root certificates from disk).
     pub(crate) async fn http_client(&self) -> Result<reqwest::Client, connectors::ConnectorError> {
         if let Some(client) = self.http.get() {
             return Ok(client.clone());
         }
-        let built = tokio::task::spawn_blocking(|| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .user_agent(concat!("Kido/", env!("CARGO_PKG_VERSION")))
-                .build()
-        })
-        .await
-        .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?
-        .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?;
+        let allow_private = self.outbound_allow_private;
+        let built = tokio::task::spawn_blocking(move || outbound::build_client(allow_private))
+            .await
+            .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?
+            .map_err(|e| connectors::ConnectorError::Delivery(format!("HTTP client: {e}")))?;
         // Two first uses at once may both build one; the first stored is kept.
         Ok(self.http.get_or_init(|| built).clone())
+    }
+
+    /// Whether outgoing calls may reach private addresses (`KIDO_OUTBOUND_ALLOW_PRIVATE`).
+    pub fn outbound_allow_private(&self) -> bool {
+        self.outbound_allow_private
     }
 
     /// The tenant's cookie key (signs `_session`), held ready in memory.

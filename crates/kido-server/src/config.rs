@@ -123,6 +123,9 @@ settings! {
     "trust_proxy_header", ["KIDO_TRUST_PROXY_HEADER", "TRUST_PROXY_HEADER"], flag: Some("trust-proxy-header"), default: "false",
         "take the client IP from X-Forwarded-For (only behind a proxy that sets it)",
         trust_proxy_header = parse_bool;
+    "outbound_allow_private", ["KIDO_OUTBOUND_ALLOW_PRIVATE"], flag: Some("outbound-allow-private"), default: "false",
+        "let connectors call private, loopback and link-local addresses (refused by default)",
+        outbound_allow_private = parse_bool;
     "status_api_key", ["KIDO_STATUS_API_KEY", "STATUS_API_KEY"], flag: None, default: "unset",
         "GET /api/status with header logto-status-api-key equal to it also answers logto-tenant-id",
         status_api_key = |v: &str| Ok::<_, String>(Some(v.to_owned()).filter(|v| !v.is_empty()));
@@ -414,6 +417,8 @@ pub struct Config {
     pub bootstrap_admin_m2m_client_secret: Option<String>,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy_header: bool,
+    /// Outgoing calls may reach private, loopback and link-local addresses.
+    pub outbound_allow_private: bool,
     /// Secret that lets `GET /api/status` name the tenant (Logto's `STATUS_API_KEY`).
     pub status_api_key: Option<String>,
     /// Text of the key sealing secrets at rest; `None`: the data directory's key file.
@@ -451,6 +456,7 @@ impl Default for Config {
             bootstrap_admin_m2m_client_id: None,
             bootstrap_admin_m2m_client_secret: None,
             trust_proxy_header: false,
+            outbound_allow_private: false,
             status_api_key: None,
             secret_vault_kek: None,
             secret_vault_previous_keks: Vec::new(),

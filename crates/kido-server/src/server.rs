@@ -169,6 +169,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         max_pending_interactions_per_ip: config.limits.max_pending_interactions_per_ip,
         sealing_key: Some(Arc::new(sealing_key)),
         events: Arc::new(ServerEvents::new(metrics.clone())),
+        outbound_allow_private: config.outbound_allow_private,
         ..CoreOptions::default()
     };
     let core = Arc::new(Core::start(store, &tenants, &options).await?);

@@ -32,7 +32,8 @@ impl HttpConfig {
         if let Some(auth) = self.authorization.as_deref().filter(|a| !a.is_empty()) {
             request = request.header(reqwest::header::AUTHORIZATION, auth);
         }
-        let response = request.send().await.map_err(|e| ConnectorError::Delivery(format!("{}: {e}", self.endpoint)))?;
+        let response =
+            request.send().await.map_err(|e| ConnectorError::Delivery(format!("{}: {}", self.endpoint, causes(&e))))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -41,4 +42,17 @@ impl HttpConfig {
         let text: String = text.chars().take(500).collect();
         Err(ConnectorError::Delivery(format!("{} answered {status}: {text}", self.endpoint)))
     }
+}
+
+/// An error and its causes, innermost last: reqwest's own message names the request, its
+/// causes what went wrong (a refused address, a timeout, a TLS failure).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

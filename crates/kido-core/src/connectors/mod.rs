@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 pub use self::error::ConnectorError;
 use self::factories::Delivery;
 pub use self::message::Message;
+use crate::outbound;
 use crate::{Core, clock, ids};
 
 type Result<T> = std::result::Result<T, ConnectorError>;
@@ -161,7 +162,8 @@ impl Connectors<'_> {
             Delivery::Http(_) => Some(self.core.http_client().await?),
             Delivery::Smtp(_) | Delivery::Outbox => None,
         };
-        Ok(Outgoing { delivery, message, localized, http, outbox_dir: self.core.outbox_dir.clone() })
+        let (outbox_dir, allow_private) = (self.core.outbox_dir.clone(), self.core.outbound_allow_private);
+        Ok(Outgoing { delivery, message, localized, http, outbox_dir, allow_private })
     }
 
     /// The tenant's email template for the message's type in the best language: the
@@ -200,6 +202,8 @@ pub struct Outgoing {
     /// The process's HTTP client, for an HTTP connector's delivery.
     http: Option<reqwest::Client>,
     outbox_dir: Option<std::path::PathBuf>,
+    /// `KIDO_OUTBOUND_ALLOW_PRIVATE` (see `outbound`).
+    allow_private: bool,
 }
 
 impl Outgoing {
@@ -208,7 +212,12 @@ impl Outgoing {
         let render = |text: &str| templates::render(text, &message.payload);
         match &self.delivery {
             Delivery::Http(config) => match &self.http {
-                Some(client) => config.send(client, message).await,
+                Some(client) => {
+                    let url = url::Url::parse(&config.endpoint)
+                        .map_err(|_| ConnectorError::Delivery("`endpoint` is not a URL".into()))?;
+                    outbound::check_url(&url, self.allow_private).map_err(ConnectorError::Delivery)?;
+                    config.send(client, message).await
+                }
                 None => Err(ConnectorError::Delivery("no HTTP client".into())),
             },
             Delivery::Smtp(config) => {
@@ -241,6 +250,10 @@ impl Outgoing {
                         }
                     }
                 };
+                // The server's addresses checked before lettre connects to it by name.
+                outbound::resolve(&config.host, config.port, self.allow_private)
+                    .await
+                    .map_err(ConnectorError::Delivery)?;
                 config.send(mail).await
             }
             Delivery::Outbox => {

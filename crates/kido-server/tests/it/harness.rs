@@ -33,6 +33,8 @@ fn test_config(dir: &tempfile::TempDir, database: Option<&TestDatabase>) -> Conf
         data_dir: dir.path().to_owned(),
         database_url: database.map(|d| d.url.clone()),
         password_hash_cost: kido_core::passwords::HashCost::MINIMAL,
+        // The tests' SMTP and HTTP receivers listen on loopback.
+        outbound_allow_private: true,
         ..Config::default()
     }
 }

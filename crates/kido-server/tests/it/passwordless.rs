@@ -882,3 +882,32 @@ async fn email_template_reply_to_is_free_text_and_unknown_ids_are_named() {
     }
     t.stop().await;
 }
+
+/// By default Kido calls no private, loopback or link-local address: an SMTP server or an
+/// HTTP gateway there is refused before any connection, with a 400 that names the setting.
+#[tokio::test]
+async fn connectors_do_not_call_private_addresses_unless_allowed() {
+    let t = TestServer::start_with(|c| c.outbound_allow_private = false).await;
+    let mut smtp = SmtpServer::start().await;
+    let refused = |body: &Value| {
+        body["code"] == "connector.general"
+            && body["message"].as_str().is_some_and(|m| m.contains("KIDO_OUTBOUND_ALLOW_PRIVATE"))
+    };
+    let mut localhost = smtp.config();
+    localhost["host"] = json!("localhost");
+    for config in [smtp.config(), localhost] {
+        let body = json!({"email": "ops@kido.test", "config": config});
+        let (status, body) =
+            t.api(Method::POST, "/api/connectors/simple-mail-transfer-protocol/test", Some(body)).await;
+        assert!(status == 400 && refused(&body), "{status} {body}");
+    }
+    smtp.assert_quiet(std::time::Duration::from_millis(300)).await;
+    for endpoint in
+        ["http://127.0.0.1:9/sms", "http://[::1]:9/sms", "http://169.254.169.254/latest", "http://localhost:9/"]
+    {
+        let body = json!({"phone": "15550100", "config": {"endpoint": endpoint}});
+        let (status, body) = t.api(Method::POST, "/api/connectors/http-sms/test", Some(body)).await;
+        assert!(status == 400 && refused(&body), "{endpoint}: {status} {body}");
+    }
+    t.stop().await;
+}

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 
 use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
+use crate::logs::StoredLog;
 use crate::users::StoredUser;
 
 /// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
@@ -119,21 +120,42 @@ pub async fn set_interaction_consent(
         .await?))
 }
 
+/// Writes interaction `id`'s state and, by the same statement, the audit entries `logs`
+/// (their tenant is the interaction's): migration 0028's trigger moves them into `logs`.
 pub async fn update_interaction_state(
     c: &mut impl Exec,
     tenant: &TenantId,
     id: &str,
     state: &Value,
+    logs: &[StoredLog],
 ) -> StoreResult<()> {
-    const SQL: &str = "UPDATE oidc_interactions SET state = $3 WHERE tenant_id = $1 AND id = $2";
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, audit = $4 WHERE tenant_id = $1 AND id = $2";
+    let audit = audit_entries(logs);
     run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(id)
         .bind(Json(state))
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// The `audit` column's value for `logs` (the shape migration 0028's trigger reads);
+/// NULL when there are none.
+fn audit_entries(logs: &[StoredLog]) -> Option<Value> {
+    let entries = logs.iter().map(|l| {
+        serde_json::json!({
+            "id": l.id,
+            "key": l.key,
+            "userId": l.user_id,
+            "applicationId": l.application_id,
+            "payload": l.payload.0,
+            "createdAt": l.created_at,
+        })
+    });
+    (!logs.is_empty()).then(|| Value::Array(entries.collect()))
 }
 
 /// Replaces the state of the live interaction a cookie names, moving it to `new_hash`
@@ -170,15 +192,18 @@ pub async fn update_interaction_state_rotating(
     state: &Value,
     old_hash: &str,
     new_hash: &str,
+    logs: &[StoredLog],
 ) -> StoreResult<bool> {
-    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5 \
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5, audit = $6 \
         WHERE tenant_id = $1 AND id = $2 AND cookie_hash = $4";
+    let audit = audit_entries(logs);
     let n = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(id)
         .bind(Json(state))
         .bind(old_hash)
         .bind(new_hash)
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());

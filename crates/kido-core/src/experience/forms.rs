@@ -115,12 +115,12 @@ impl Experience<'_> {
         let kept = earlier.clone();
         match self.finish(tenant, cookie, interaction, sie, earlier).await {
             Err(ExperienceError::Mfa(demand)) => {
-                if let Some(entry) = kept {
-                    let mut c = self.core.store.conn().await?;
-                    let user_id = interaction.state.user_id.clone();
-                    self.audit(&mut c, tenant, interaction, &entry.key, user_id.as_deref(), entry.details).await?;
-                }
-                self.save(tenant, interaction, cookie).await?;
+                let user_id = interaction.state.user_id.clone();
+                let logs: Vec<_> = kept
+                    .into_iter()
+                    .map(|entry| self.audit_entry(tenant, interaction, &entry.key, user_id.as_deref(), entry.details))
+                    .collect();
+                self.save_logged(tenant, interaction, cookie, &logs).await?;
                 Err(ExperienceError::Mfa(demand))
             }
             other => other,

@@ -56,13 +56,13 @@ impl Experience<'_> {
                 user_store::find_by_identifier(&mut c, &tenant.id, kind, &record.identifier.value, usernames).await?
             }
         };
+        drop(c);
         let user = user.ok_or(ExperienceError::UserNotExist)?;
         identify_user(&mut interaction, &record, &user)?;
         let key = audit_keys::identifier_submit(event);
         let details = json!({"verificationType": record.kind});
-        self.audit(&mut c, tenant, &interaction, &key, Some(&user.id), details).await?;
-        drop(c);
-        self.save(tenant, &interaction, cookie).await?;
+        let entry = self.audit_entry(tenant, &interaction, &key, Some(&user.id), details);
+        self.save_logged(tenant, &interaction, cookie, &[entry]).await?;
         Ok(false)
     }
 
@@ -87,13 +87,13 @@ impl Experience<'_> {
         let mut c = self.core.store.conn().await?;
         let user =
             user_store::find(&mut c, &tenant.id, &passkey.user_id).await?.ok_or(ExperienceError::UserNotExist)?;
+        drop(c);
         may_identify(interaction, &user)?;
         interaction.state.user_id = Some(user.id.clone());
         let key = audit_keys::identifier_submit(event);
         let details = json!({"verificationType": "SignInPasskey"});
-        self.audit(&mut c, tenant, interaction, &key, Some(&user.id), details).await?;
-        drop(c);
-        self.save(tenant, interaction, cookie).await?;
+        let entry = self.audit_entry(tenant, interaction, &key, Some(&user.id), details);
+        self.save_logged(tenant, interaction, cookie, &[entry]).await?;
         Ok(false)
     }
 

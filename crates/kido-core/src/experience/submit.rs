@@ -33,7 +33,7 @@ impl Experience<'_> {
     }
 
     /// The submit step on a loaded interaction. `earlier` is an audit entry of an earlier
-    /// step of the same request, written in the same transaction. The user is read by the
+    /// step of the same request, written with the submit's save. The user is read by the
     /// statement that records the sign-in (and checked before the transaction commits).
     /// Saves the interaction (once).
     pub(super) async fn finish(
@@ -64,12 +64,13 @@ impl Experience<'_> {
         if !organizations.is_empty() {
             jit::provision_by_one_time_token(&mut tx, &tenant.id, &user.id, &organizations).await?;
         }
+        let mut logs = Vec::with_capacity(2);
         if let Some(entry) = earlier {
-            self.audit(&mut tx, tenant, interaction, &entry.key, Some(&user_id), entry.details).await?;
+            logs.push(self.audit_entry(tenant, interaction, &entry.key, Some(&user_id), entry.details));
         }
-        self.audit(&mut tx, tenant, interaction, &audit_keys::submit(event), Some(&user_id), json!({})).await?;
+        logs.push(self.audit_entry(tenant, interaction, &audit_keys::submit(event), Some(&user_id), json!({})));
         interaction.state.result = Some(LoginResult { account_id: user_id, login_ts: now / 1000 });
-        saved(interactions::save(&mut tx, &tenant.id, interaction, cookie).await?)?;
+        saved(interactions::save(&mut tx, &tenant.id, interaction, cookie, &logs).await?)?;
         tx.commit().await?;
         self.report_sign_in(tenant, interaction, Some(&user.id), Ok(()));
         Ok(Some(resume_url(tenant, &interaction.id)))
@@ -89,6 +90,8 @@ impl Experience<'_> {
             UserError::NotFound(_) => ExperienceError::UserNotExist,
             other => ExperienceError::Internal(other.to_string()),
         })?;
+        // Written at once: the password is reset whether or not the save below finds the
+        // interaction still there.
         let mut c = self.core.store.conn().await?;
         let key = audit_keys::submit(InteractionEvent::ForgotPassword);
         self.audit(&mut c, tenant, interaction, &key, Some(user_id), json!({})).await?;

@@ -3,6 +3,7 @@
 
 use kido_proto::TenantId;
 use kido_store::Exec;
+use kido_store::logs::StoredLog;
 use kido_store::oidc::{self as store, StoredInteraction};
 
 use super::passkey::PasskeyChallenge;
@@ -61,22 +62,26 @@ pub async fn record_consent(
     Ok(store::set_interaction_consent(c, tenant, &ids::digest(&current), client_id, &consent, clock::now_ms()).await?)
 }
 
-/// Writes the interaction's state (and moves its cookie when one is due); false when the
-/// cookie no longer names it (another request holding the same value moved it first).
+/// Writes the interaction's state (and moves its cookie when one is due) with the audit
+/// entries `logs` of the step, by one statement: the entries exist exactly when the save
+/// does. False when the cookie no longer names it (another request holding the same value
+/// moved it first).
 pub async fn save(
     c: &mut impl Exec,
     tenant: &TenantId,
     interaction: &Interaction,
     cookie: &InteractionCookie,
+    logs: &[StoredLog],
 ) -> Result<bool, StorageError> {
     let state = serde_json::to_value(&interaction.state)
         .map_err(|e| StorageError::Corrupt(format!("interaction {}: {e}", interaction.id)))?;
     let Some((old, fresh)) = cookie.pending_move() else {
-        store::update_interaction_state(c, tenant, &interaction.id, &state).await?;
+        store::update_interaction_state(c, tenant, &interaction.id, &state, logs).await?;
         return Ok(true);
     };
     let (old, fresh) = (ids::digest(&old), ids::digest(&fresh));
-    let moved = store::update_interaction_state_rotating(c, tenant, &interaction.id, &state, &old, &fresh).await?;
+    let moved =
+        store::update_interaction_state_rotating(c, tenant, &interaction.id, &state, &old, &fresh, logs).await?;
     if moved {
         cookie.mark_moved();
     }

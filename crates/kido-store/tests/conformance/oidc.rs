@@ -126,11 +126,11 @@ async fn interactions_are_found_by_live_cookie_in_their_tenant_only() {
     assert!(oidc::find_interaction(&mut c, &b(), "cookie1", NOW).await.unwrap().is_none());
     assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW + 60_000).await.unwrap().is_none(), "expired");
 
-    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 2})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 2}), &[]).await.unwrap();
     let found = oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().unwrap();
     assert_eq!(found.state.0, json!({"step": 2}));
     // Another tenant's id names nothing.
-    oidc::update_interaction_state(&mut c, &b(), "i1", &json!({"step": 9})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &b(), "i1", &json!({"step": 9}), &[]).await.unwrap();
     assert_eq!(
         oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().unwrap().state.0,
         json!({"step": 2})
@@ -198,17 +198,59 @@ async fn rotating_an_interaction_cookie_moves_it_once_and_only_while_live() {
     db.finish().await;
 }
 
+fn log(id: &str, key: &str) -> kido_store::logs::StoredLog {
+    kido_store::logs::StoredLog {
+        tenant_id: a().to_string(),
+        id: id.into(),
+        key: key.into(),
+        user_id: Some("alice".into()),
+        application_id: Some("app".into()),
+        payload: Json(json!({"key": key, "nested": {"n": 1}})),
+        created_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn audit_entries_are_written_by_the_save_that_carries_them_and_only_when_it_saves() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
+    let state = json!({"step": 2});
+    let entries = [log("l1", "Interaction.SignIn.Submit"), log("l2", "Interaction.SignIn.Identifier.Submit")];
+    oidc::update_interaction_state(&mut c, &a(), "i1", &state, &entries).await.unwrap();
+    for entry in &entries {
+        let found = kido_store::logs::find(&mut c, &a(), &entry.id).await.unwrap().expect("written with the save");
+        assert_eq!((found.key.as_str(), found.user_id.as_deref()), (entry.key.as_str(), Some("alice")));
+        assert_eq!((found.application_id.as_deref(), found.created_at), (Some("app"), NOW));
+        assert_eq!(found.payload.0, entry.payload.0);
+    }
+    // A save without entries writes none (the column was cleared, not left to fire again).
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 3}), &[]).await.unwrap();
+    let page = kido_proto::Page { limit: 20, offset: 0 };
+    let (_, total) = kido_store::logs::list(&mut c, &a(), &Default::default(), page).await.unwrap();
+    assert_eq!(total, 2);
+    // A save that finds no interaction (a moved cookie) writes no entry either.
+    let lost = [log("l3", "Interaction.SignIn.Submit")];
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "gone", "x", &lost).await.unwrap());
+    assert!(kido_store::logs::find(&mut c, &a(), "l3").await.unwrap().is_none());
+    let moved = [log("l4", "Interaction.SignIn.Submit")];
+    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new", &moved).await.unwrap());
+    assert!(kido_store::logs::find(&mut c, &a(), "l4").await.unwrap().is_some());
+    drop(c);
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn a_save_that_moves_the_cookie_succeeds_once_for_the_old_value() {
     let db = world().await;
     let mut c = db.conn().await;
     oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
     let state = json!({"step": 2});
-    assert!(!oidc::update_interaction_state_rotating(&mut c, &b(), "i1", &state, "old", "x").await.unwrap());
-    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new1").await.unwrap());
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &b(), "i1", &state, "old", "x", &[]).await.unwrap());
+    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new1", &[]).await.unwrap());
     // The second holder of the old value saves nothing.
     let late = json!({"step": 9});
-    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &late, "old", "new2").await.unwrap());
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &late, "old", "new2", &[]).await.unwrap());
     assert!(oidc::find_interaction(&mut c, &a(), "old", NOW).await.unwrap().is_none());
     assert_eq!(oidc::find_interaction(&mut c, &a(), "new1", NOW).await.unwrap().unwrap().state.0, state);
     drop(c);
@@ -476,10 +518,10 @@ async fn a_finished_interaction_is_taken_once_by_id_and_live_cookie() {
     let answer = json!({"granted": true});
     assert!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &answer, NOW).await.unwrap().is_some());
     assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "no result yet");
-    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"result": null})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"result": null}), &[]).await.unwrap();
     assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "a null result");
     let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
-    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished, &[]).await.unwrap();
     assert!(take(&mut c, &a(), "i1", "other-cookie", NOW).await.unwrap().is_none());
     assert!(take(&mut c, &a(), "i2", "cookie1", NOW).await.unwrap().is_none(), "another id");
     assert!(take(&mut c, &b(), "i1", "cookie1", NOW).await.unwrap().is_none());
@@ -498,7 +540,7 @@ async fn an_unanswered_interaction_is_not_taken() {
     let mut c = db.conn().await;
     assert!(oidc::insert_interaction(&mut c, &interaction("i1", "cookie1"), 100).await.unwrap());
     let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
-    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished, &[]).await.unwrap();
     assert!(oidc::take_answered_interaction(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none());
     assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().is_some(), "left as it was");
     let denied = json!({"granted": false});

@@ -142,7 +142,7 @@ pub async fn update_interaction_state(
     Ok(())
 }
 
-/// The `audit` column's value for `logs` (the shape migration 0028's trigger reads);
+/// The `audit` column's value for `logs` (the shape migration 0028's triggers read);
 /// NULL when there are none.
 fn audit_entries(logs: &[StoredLog]) -> Option<Value> {
     let entries = logs.iter().map(|l| {
@@ -662,14 +662,24 @@ pub async fn find_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str) 
         .await?))
 }
 
-/// Marks a single-use token used. False when it already was: exactly one caller wins.
-pub async fn consume_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str, now: i64) -> StoreResult<bool> {
-    const SQL: &str = "UPDATE oidc_tokens SET consumed_at = $3 \
+/// Marks a single-use token used, writing the audit entries `logs` by the same statement
+/// (migration 0028's trigger). False when it already was: exactly one caller wins, and
+/// only the winner's entries are written.
+pub async fn consume_token(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+    logs: &[StoredLog],
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_tokens SET consumed_at = $3, audit = $4 \
                        WHERE tenant_id = $1 AND token_hash = $2 AND consumed_at IS NULL";
+    let audit = audit_entries(logs);
     let n = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(token_hash)
         .bind(now)
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());

@@ -319,15 +319,17 @@ async fn a_token_is_consumed_once_even_by_parallel_redeemers() {
     let found = oidc::find_token(&mut c, &a(), "code1").await.unwrap().unwrap();
     assert_eq!((found.grant_id.as_str(), found.consumed_at), ("g1", None));
     assert!(oidc::find_token(&mut c, &b(), "code1").await.unwrap().is_none());
-    assert!(!oidc::consume_token(&mut c, &b(), "code1", NOW).await.unwrap(), "other tenant");
+    assert!(!oidc::consume_token(&mut c, &b(), "code1", NOW, &[]).await.unwrap(), "other tenant");
     drop(c);
 
     let mut tasks = Vec::new();
-    for _ in 0..8 {
+    for i in 0..8 {
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
             let mut c = store.conn().await.unwrap();
-            oidc::consume_token(&mut c, &a(), "code1", NOW + 1).await.unwrap()
+            // Each redeemer's audit entry rides on its statement: only the winner's is written.
+            let entry = log(&format!("exchange-{i}"), "ExchangeTokenBy.AuthorizationCode");
+            oidc::consume_token(&mut c, &a(), "code1", NOW + 1, &[entry]).await.unwrap()
         }));
     }
     let mut winners = 0;
@@ -336,8 +338,12 @@ async fn a_token_is_consumed_once_even_by_parallel_redeemers() {
     }
     assert_eq!(winners, 1, "exactly one redemption of a single-use code");
     let mut c = db.conn().await;
+    let page = kido_proto::Page { limit: 20, offset: 0 };
+    let (logged, total) = kido_store::logs::list(&mut c, &a(), &Default::default(), page).await.unwrap();
+    assert_eq!(total, 1, "one entry, the winner's");
+    assert_eq!(logged[0].key, "ExchangeTokenBy.AuthorizationCode");
     assert_eq!(oidc::find_token(&mut c, &a(), "code1").await.unwrap().unwrap().consumed_at, Some(NOW + 1));
-    assert!(!oidc::consume_token(&mut c, &a(), "code1", NOW + 2).await.unwrap());
+    assert!(!oidc::consume_token(&mut c, &a(), "code1", NOW + 2, &[]).await.unwrap());
     assert!(oidc::delete_token(&mut c, &a(), "code1").await.unwrap());
     assert!(!oidc::delete_token(&mut c, &a(), "code1").await.unwrap());
     drop(c);

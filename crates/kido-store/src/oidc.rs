@@ -3,13 +3,13 @@
 
 use kido_proto::TenantId;
 use serde_json::Value;
-use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
 use crate::logs::StoredLog;
-use crate::users::StoredUser;
+use crate::users::{SignInIdentifier, StoredUser, UsernameCase};
 
 /// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
 const TOUCHES_CACHED_TABLES: bool = false;
@@ -96,6 +96,67 @@ pub async fn find_interaction(
         .bind(now)
         .fetch_optional(&mut *c)
         .await?))
+}
+
+/// [`find_interaction`] and the user an identifier names (`users::find_by_identifier`, as
+/// `usernames` compares usernames) in one statement: the password step's two reads. `None`
+/// when the cookie names no live interaction; the user `None` when no one has the identifier.
+pub async fn find_interaction_and_user(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie_hash: &str,
+    now: i64,
+    (identifier, value, usernames): (SignInIdentifier, &str, UsernameCase),
+) -> StoreResult<Option<(StoredInteraction, Option<StoredUser>)>> {
+    // The user's columns under their own names (its row type reads them), the
+    // interaction's prefixed; `$2` is the identifier, as `identifier_condition` expects.
+    let (condition, value) = crate::users::identifier_condition(identifier, value, usernames);
+    let user_columns: Vec<String> = crate::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
+    let interaction_columns: Vec<String> = INTERACTION_COLUMNS
+        .split(',')
+        .chain(["consent", "passkey_challenge", "passkey_challenge_expires_at"])
+        .map(|c| format!("i.{0} AS i_{0}", c.trim()))
+        .collect();
+    let sql = format!(
+        "SELECT {}, {} FROM oidc_interactions i LEFT JOIN users u ON u.tenant_id = i.tenant_id AND {condition} \
+         WHERE i.tenant_id = $1 AND i.cookie_hash = $3 AND i.expires_at > $4",
+        user_columns.join(", "),
+        interaction_columns.join(", ")
+    );
+    Ok(run!(c, |c| {
+        let row = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(&value)
+            .bind(cookie_hash)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
+        match row {
+            None => None,
+            Some(row) => {
+                let interaction = StoredInteraction {
+                    tenant_id: row.try_get("i_tenant_id")?,
+                    id: row.try_get("i_id")?,
+                    cookie_hash: row.try_get("i_cookie_hash")?,
+                    client_id: row.try_get("i_client_id")?,
+                    params: row.try_get("i_params")?,
+                    state: row.try_get("i_state")?,
+                    expires_at: row.try_get("i_expires_at")?,
+                    created_at: row.try_get("i_created_at")?,
+                    client_ip_hash: row.try_get("i_client_ip_hash")?,
+                    consent: row.try_get("i_consent")?,
+                    passkey_challenge: row.try_get("i_passkey_challenge")?,
+                    passkey_challenge_expires_at: row.try_get("i_passkey_challenge_expires_at")?,
+                };
+                // The LEFT JOIN's user columns are all NULL when no user matched.
+                let user = match row.try_get::<Option<String>, _>("id")? {
+                    Some(_) => Some(StoredUser::from_row(&row)?),
+                    None => None,
+                };
+                Some((interaction, user))
+            }
+        }
+    }))
 }
 
 /// Records `consent` on the live interaction of `client_id` that `cookie_hash` names, in

@@ -600,6 +600,21 @@ pub fn taken_identifier(e: &StoreError) -> Option<SignInIdentifier> {
 
 /// The user a sign-in identifier names (username as `usernames` says, email
 /// case-insensitively, phone exactly).
+/// The condition that a `users` row has `identifier` = the value bound at `$2` (username as
+/// `usernames` says, email case-insensitively, phone exactly), and the value to bind: the
+/// sign-in lookup, also joined by `oidc::find_interaction_and_user`.
+pub(crate) fn identifier_condition(
+    identifier: SignInIdentifier,
+    value: &str,
+    usernames: UsernameCase,
+) -> (&'static str, String) {
+    match identifier {
+        SignInIdentifier::Username => usernames.condition(value),
+        SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
+        SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
+    }
+}
+
 pub async fn find_by_identifier(
     c: &mut impl Exec,
     tenant: &TenantId,
@@ -607,11 +622,7 @@ pub async fn find_by_identifier(
     value: &str,
     usernames: UsernameCase,
 ) -> StoreResult<Option<StoredUser>> {
-    let (condition, value) = match identifier {
-        SignInIdentifier::Username => usernames.condition(value),
-        SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
-        SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
-    };
+    let (condition, value) = identifier_condition(identifier, value, usernames);
     let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND {condition}");
     Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())

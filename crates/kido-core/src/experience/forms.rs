@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::identify::{check_identifying_record, identify_user};
+use super::password::PasswordAttempt;
 use super::submit::AuditEntry;
 use super::{
     Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent,
@@ -68,8 +69,8 @@ impl Experience<'_> {
         }
         password_policy::check_length(&form.password).map_err(ExperienceError::PasswordLength)?;
         let ip = form.ip.as_deref();
-        let (id, user) =
-            self.check_password(tenant, &mut interaction, &sie, form.identifier, form.password, ip).await?;
+        let attempt = PasswordAttempt { identifier: form.identifier, password: form.password, ip, account: None };
+        let (id, user) = self.check_password(tenant, &mut interaction, &sie, attempt).await?;
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
         check_identifying_record(&sie, InteractionEvent::SignIn, &record)?;

@@ -5,9 +5,10 @@ use kido_proto::TenantId;
 use kido_store::Exec;
 use kido_store::logs::StoredLog;
 use kido_store::oidc::{self as store, StoredInteraction};
+use kido_store::users::{StoredUser, UsernameCase};
 
 use super::passkey::PasskeyChallenge;
-use super::{Consent, ExperienceState, Interaction, InteractionCookie};
+use super::{Consent, ExperienceState, Identifier, Interaction, InteractionCookie};
 use crate::storage::StorageError;
 use crate::{clock, ids};
 
@@ -20,6 +21,21 @@ pub async fn load(
     let Some(cookie) = cookie.current() else { return Ok(None) };
     let row = store::find_interaction(c, tenant, &ids::digest(&cookie), clock::now_ms()).await?;
     row.map(decode).transpose()
+}
+
+/// The live interaction the cookie points at and the user `identifier` names (`None`: no
+/// one), read by one statement: the password step's interaction and account.
+pub async fn load_with_user(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie: &InteractionCookie,
+    identifier: &Identifier,
+    usernames: UsernameCase,
+) -> Result<Option<(Interaction, Option<StoredUser>)>, StorageError> {
+    let Some(cookie) = cookie.current() else { return Ok(None) };
+    let lookup = (identifier.kind.store(), identifier.value.as_str(), usernames);
+    let row = store::find_interaction_and_user(c, tenant, &ids::digest(&cookie), clock::now_ms(), lookup).await?;
+    row.map(|(interaction, user)| Ok((decode(interaction)?, user))).transpose()
 }
 
 /// Spends the live, submitted interaction `id` that the cookie value names once its consent

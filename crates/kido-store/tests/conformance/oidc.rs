@@ -198,6 +198,47 @@ async fn rotating_an_interaction_cookie_moves_it_once_and_only_while_live() {
     db.finish().await;
 }
 
+async fn read(
+    c: &mut kido_store::Conn,
+    cookie: &str,
+    identifier: (kido_store::users::SignInIdentifier, &str, kido_store::users::UsernameCase),
+    now: i64,
+) -> Option<(StoredInteraction, Option<kido_store::users::StoredUser>)> {
+    oidc::find_interaction_and_user(c, &a(), cookie, now, identifier).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_password_step_reads_its_interaction_and_the_identified_user_in_one_statement() {
+    use kido_store::users::{SignInIdentifier as Id, UsernameCase::*};
+    let db = world().await;
+    let mut c = db.conn().await;
+    let mut stored = interaction("i1", "c1");
+    stored.state = Json(json!({"step": 1}));
+    oidc::insert_interaction(&mut c, &stored, 100).await.unwrap();
+    let (found, user) = read(&mut c, "c1", (Id::Username, "alice", Sensitive), NOW).await.unwrap();
+    assert_eq!((found.id.as_str(), found.client_id.as_str(), &found.state.0), ("i1", "app", &json!({"step": 1})));
+    assert_eq!(found.params.0, json!({"scope": "openid"}));
+    let alice = kido_store::users::find(&mut c, &a(), "alice").await.unwrap().unwrap();
+    let user = user.expect("alice by username");
+    assert_eq!((user.id.as_str(), user.primary_email.as_deref()), ("alice", alice.primary_email.as_deref()));
+    // The identifier compares as `find_by_identifier` does.
+    assert!(read(&mut c, "c1", (Id::Username, "ALICE", Sensitive), NOW).await.unwrap().1.is_none());
+    assert_eq!(read(&mut c, "c1", (Id::Username, "ALICE", Insensitive), NOW).await.unwrap().1.unwrap().id, "alice");
+    assert_eq!(
+        read(&mut c, "c1", (Id::Email, "Alice@Example.com", Sensitive), NOW).await.unwrap().1.unwrap().id,
+        "alice"
+    );
+    // No such user: the interaction alone; no live interaction: nothing.
+    let (found, user) = read(&mut c, "c1", (Id::Username, "bob", Sensitive), NOW).await.unwrap();
+    assert_eq!((found.id.as_str(), user.is_none()), ("i1", true));
+    assert!(read(&mut c, "c2", (Id::Username, "alice", Sensitive), NOW).await.is_none());
+    assert!(read(&mut c, "c1", (Id::Username, "alice", Sensitive), NOW + 60_000).await.is_none(), "expired");
+    let other = oidc::find_interaction_and_user(&mut c, &b(), "c1", NOW, (Id::Username, "alice", Sensitive)).await;
+    assert!(other.unwrap().is_none(), "another tenant's cookie");
+    drop(c);
+    db.finish().await;
+}
+
 fn log(id: &str, key: &str) -> kido_store::logs::StoredLog {
     kido_store::logs::StoredLog {
         tenant_id: a().to_string(),

@@ -98,19 +98,46 @@ pub async fn find_interaction(
         .await?))
 }
 
-/// [`find_interaction`] and the user an identifier names (`users::find_by_identifier`, as
-/// `usernames` compares usernames) in one statement: the password step's two reads. `None`
-/// when the cookie names no live interaction; the user `None` when no one has the identifier.
+/// Which user [`find_interaction_and_user`] reads with the interaction.
+#[derive(Debug, Clone, Copy)]
+pub enum UserOf<'a> {
+    /// The one an identifier names, as `users::find_by_identifier` (usernames compared as
+    /// the `UsernameCase` says): the password step's account.
+    Identifier(SignInIdentifier, &'a str, UsernameCase),
+    /// The one the interaction's verification record of this id names (its `userId` in the
+    /// state's `verificationRecords`): the user identification makes the interaction's.
+    Record(&'a str),
+}
+
+/// [`find_interaction`] and the user `of` names in one statement (a step's two reads).
+/// `None` when the cookie names no live interaction; the user `None` when no one matches.
 pub async fn find_interaction_and_user(
     c: &mut impl Exec,
     tenant: &TenantId,
     cookie_hash: &str,
     now: i64,
-    (identifier, value, usernames): (SignInIdentifier, &str, UsernameCase),
+    of: UserOf<'_>,
 ) -> StoreResult<Option<(StoredInteraction, Option<StoredUser>)>> {
     // The user's columns under their own names (its row type reads them), the
-    // interaction's prefixed; `$2` is the identifier, as `identifier_condition` expects.
-    let (condition, value) = crate::users::identifier_condition(identifier, value, usernames);
+    // interaction's prefixed; `$2` is the identifier or record id.
+    let (condition, value) = match of {
+        UserOf::Identifier(identifier, value, usernames) => {
+            crate::users::identifier_condition(identifier, value, usernames)
+        }
+        UserOf::Record(id) => {
+            let condition = match c.backend() {
+                Backend::Postgres => {
+                    "u.id = (SELECT r ->> 'userId' FROM jsonb_array_elements(i.state -> 'verificationRecords') AS r \
+                     WHERE r ->> 'id' = $2 LIMIT 1)"
+                }
+                Backend::Sqlite => {
+                    "u.id = (SELECT r.value ->> 'userId' FROM json_each(i.state, '$.verificationRecords') AS r \
+                     WHERE r.value ->> 'id' = $2 LIMIT 1)"
+                }
+            };
+            (condition, id.to_owned())
+        }
+    };
     let user_columns: Vec<String> = crate::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
     let interaction_columns: Vec<String> = INTERACTION_COLUMNS
         .split(',')

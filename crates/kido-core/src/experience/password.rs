@@ -1,6 +1,7 @@
 //! `POST /api/experience/verification/password`: an identifier and its password.
 
 use kido_proto::sign_in_experience::SignInExperience;
+use kido_store::oidc::UserOf;
 use kido_store::users::{self as user_store, StoredUser};
 
 use super::{
@@ -39,7 +40,8 @@ impl Experience<'_> {
         // The interaction and the account its identifier names, by one statement.
         let mut c = self.core.store.conn().await?;
         let usernames = crate::users::username_case(&sie);
-        let loaded = interactions::load_with_user(&mut c, &tenant.id, cookie, &identifier, usernames).await?;
+        let account = UserOf::Identifier(identifier.kind.store(), &identifier.value, usernames);
+        let loaded = interactions::load_with_user(&mut c, &tenant.id, cookie, account).await?;
         drop(c);
         let (mut interaction, user) = loaded.ok_or(ExperienceError::SessionNotFound)?;
         event_of(&interaction)?;

@@ -4,11 +4,11 @@
 use kido_proto::TenantId;
 use kido_store::Exec;
 use kido_store::logs::StoredLog;
-use kido_store::oidc::{self as store, StoredInteraction};
-use kido_store::users::{StoredUser, UsernameCase};
+use kido_store::oidc::{self as store, StoredInteraction, UserOf};
+use kido_store::users::StoredUser;
 
 use super::passkey::PasskeyChallenge;
-use super::{Consent, ExperienceState, Identifier, Interaction, InteractionCookie};
+use super::{Consent, ExperienceState, Interaction, InteractionCookie};
 use crate::storage::StorageError;
 use crate::{clock, ids};
 
@@ -23,18 +23,16 @@ pub async fn load(
     row.map(decode).transpose()
 }
 
-/// The live interaction the cookie points at and the user `identifier` names (`None`: no
-/// one), read by one statement: the password step's interaction and account.
+/// The live interaction the cookie points at and the user `of` names (`None`: no one), read
+/// by one statement: a step's interaction and the account it is about.
 pub async fn load_with_user(
     c: &mut impl Exec,
     tenant: &TenantId,
     cookie: &InteractionCookie,
-    identifier: &Identifier,
-    usernames: UsernameCase,
+    of: UserOf<'_>,
 ) -> Result<Option<(Interaction, Option<StoredUser>)>, StorageError> {
     let Some(cookie) = cookie.current() else { return Ok(None) };
-    let lookup = (identifier.kind.store(), identifier.value.as_str(), usernames);
-    let row = store::find_interaction_and_user(c, tenant, &ids::digest(&cookie), clock::now_ms(), lookup).await?;
+    let row = store::find_interaction_and_user(c, tenant, &ids::digest(&cookie), clock::now_ms(), of).await?;
     row.map(|(interaction, user)| Ok((decode(interaction)?, user))).transpose()
 }
 

@@ -201,14 +201,15 @@ async fn rotating_an_interaction_cookie_moves_it_once_and_only_while_live() {
 async fn read(
     c: &mut kido_store::Conn,
     cookie: &str,
-    identifier: (kido_store::users::SignInIdentifier, &str, kido_store::users::UsernameCase),
+    (kind, value, usernames): (kido_store::users::SignInIdentifier, &str, kido_store::users::UsernameCase),
     now: i64,
 ) -> Option<(StoredInteraction, Option<kido_store::users::StoredUser>)> {
-    oidc::find_interaction_and_user(c, &a(), cookie, now, identifier).await.unwrap()
+    let of = oidc::UserOf::Identifier(kind, value, usernames);
+    oidc::find_interaction_and_user(c, &a(), cookie, now, of).await.unwrap()
 }
 
 #[tokio::test]
-async fn the_password_step_reads_its_interaction_and_the_identified_user_in_one_statement() {
+async fn a_step_reads_its_interaction_and_the_user_it_is_about_in_one_statement() {
     use kido_store::users::{SignInIdentifier as Id, UsernameCase::*};
     let db = world().await;
     let mut c = db.conn().await;
@@ -233,8 +234,22 @@ async fn the_password_step_reads_its_interaction_and_the_identified_user_in_one_
     assert_eq!((found.id.as_str(), user.is_none()), ("i1", true));
     assert!(read(&mut c, "c2", (Id::Username, "alice", Sensitive), NOW).await.is_none());
     assert!(read(&mut c, "c1", (Id::Username, "alice", Sensitive), NOW + 60_000).await.is_none(), "expired");
-    let other = oidc::find_interaction_and_user(&mut c, &b(), "c1", NOW, (Id::Username, "alice", Sensitive)).await;
+    let of = oidc::UserOf::Identifier(Id::Username, "alice", Sensitive);
+    let other = oidc::find_interaction_and_user(&mut c, &b(), "c1", NOW, of).await;
     assert!(other.unwrap().is_none(), "another tenant's cookie");
+
+    // By verification record: the user the record of that id names, if any.
+    let records = json!({"verificationRecords": [
+        {"id": "v1", "type": "Password", "userId": "alice"},
+        {"id": "v2", "type": "EmailVerificationCode"},
+        {"id": "v3", "type": "Password", "userId": "nobody"},
+    ]});
+    oidc::update_interaction_state(&mut c, &a(), "i1", &records, &[]).await.unwrap();
+    for (record, expected) in [("v1", Some("alice")), ("v2", None), ("v3", None), ("v9", None)] {
+        let of = oidc::UserOf::Record(record);
+        let (found, user) = oidc::find_interaction_and_user(&mut c, &a(), "c1", NOW, of).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), user.map(|u| u.id).as_deref()), ("i1", expected), "record {record}");
+    }
     drop(c);
     db.finish().await;
 }

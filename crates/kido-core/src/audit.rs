@@ -89,7 +89,8 @@ pub fn record_buffered(core: &Core, tenant: &TenantId, key: &str, user_id: Optio
     core.audit_buffer.push(entry(tenant, key, user_id, details));
 }
 
-fn entry(tenant: &TenantId, key: &str, user_id: Option<&str>, details: Value) -> StoredLog {
+/// The row of an entry, for a caller that writes it with its change (`record` writes it alone).
+pub(crate) fn entry(tenant: &TenantId, key: &str, user_id: Option<&str>, details: Value) -> StoredLog {
     let mut payload = Map::new();
     payload.insert("key".into(), key.into());
     payload.insert("result".into(), "Success".into());

@@ -3,12 +3,13 @@
 
 use kido_proto::TenantId;
 use serde_json::Value;
-use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use crate::db::{Backend, Exec, run};
 use crate::error::StoreResult;
-use crate::users::StoredUser;
+use crate::logs::StoredLog;
+use crate::users::{SignInIdentifier, StoredUser, UsernameCase};
 
 /// Whether this module's statements may change a cached table (`run!`): no table it writes feeds a cache.
 const TOUCHES_CACHED_TABLES: bool = false;
@@ -97,6 +98,94 @@ pub async fn find_interaction(
         .await?))
 }
 
+/// Which user [`find_interaction_and_user`] reads with the interaction.
+#[derive(Debug, Clone, Copy)]
+pub enum UserOf<'a> {
+    /// The one an identifier names, as `users::find_by_identifier` (usernames compared as
+    /// the `UsernameCase` says): the password step's account.
+    Identifier(SignInIdentifier, &'a str, UsernameCase),
+    /// The one the interaction's verification record of this id names (its `userId` in the
+    /// state's `verificationRecords`): the user identification makes the interaction's.
+    Record(&'a str),
+}
+
+/// [`find_interaction`] and the user `of` names in one statement (a step's two reads).
+/// `None` when the cookie names no live interaction; the user `None` when no one matches.
+pub async fn find_interaction_and_user(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie_hash: &str,
+    now: i64,
+    of: UserOf<'_>,
+) -> StoreResult<Option<(StoredInteraction, Option<StoredUser>)>> {
+    // The user's columns under their own names (its row type reads them), the
+    // interaction's prefixed; `$2` is the identifier or record id.
+    let (condition, value) = match of {
+        UserOf::Identifier(identifier, value, usernames) => {
+            crate::users::identifier_condition(identifier, value, usernames)
+        }
+        UserOf::Record(id) => {
+            let condition = match c.backend() {
+                Backend::Postgres => {
+                    "u.id = (SELECT r ->> 'userId' FROM jsonb_array_elements(i.state -> 'verificationRecords') AS r \
+                     WHERE r ->> 'id' = $2 LIMIT 1)"
+                }
+                Backend::Sqlite => {
+                    "u.id = (SELECT r.value ->> 'userId' FROM json_each(i.state, '$.verificationRecords') AS r \
+                     WHERE r.value ->> 'id' = $2 LIMIT 1)"
+                }
+            };
+            (condition, id.to_owned())
+        }
+    };
+    let user_columns: Vec<String> = crate::users::COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect();
+    let interaction_columns: Vec<String> = INTERACTION_COLUMNS
+        .split(',')
+        .chain(["consent", "passkey_challenge", "passkey_challenge_expires_at"])
+        .map(|c| format!("i.{0} AS i_{0}", c.trim()))
+        .collect();
+    let sql = format!(
+        "SELECT {}, {} FROM oidc_interactions i LEFT JOIN users u ON u.tenant_id = i.tenant_id AND {condition} \
+         WHERE i.tenant_id = $1 AND i.cookie_hash = $3 AND i.expires_at > $4",
+        user_columns.join(", "),
+        interaction_columns.join(", ")
+    );
+    Ok(run!(c, |c| {
+        let row = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(tenant.as_str())
+            .bind(&value)
+            .bind(cookie_hash)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
+        match row {
+            None => None,
+            Some(row) => {
+                let interaction = StoredInteraction {
+                    tenant_id: row.try_get("i_tenant_id")?,
+                    id: row.try_get("i_id")?,
+                    cookie_hash: row.try_get("i_cookie_hash")?,
+                    client_id: row.try_get("i_client_id")?,
+                    params: row.try_get("i_params")?,
+                    state: row.try_get("i_state")?,
+                    expires_at: row.try_get("i_expires_at")?,
+                    created_at: row.try_get("i_created_at")?,
+                    client_ip_hash: row.try_get("i_client_ip_hash")?,
+                    consent: row.try_get("i_consent")?,
+                    passkey_challenge: row.try_get("i_passkey_challenge")?,
+                    passkey_challenge_expires_at: row.try_get("i_passkey_challenge_expires_at")?,
+                };
+                // The LEFT JOIN's user columns are all NULL when no user matched.
+                let user = match row.try_get::<Option<String>, _>("id")? {
+                    Some(_) => Some(StoredUser::from_row(&row)?),
+                    None => None,
+                };
+                Some((interaction, user))
+            }
+        }
+    }))
+}
+
 /// Records `consent` on the live interaction of `client_id` that `cookie_hash` names, in
 /// one statement; its id, or `None` when the cookie names no such interaction.
 pub async fn set_interaction_consent(
@@ -119,21 +208,42 @@ pub async fn set_interaction_consent(
         .await?))
 }
 
+/// Writes interaction `id`'s state and, by the same statement, the audit entries `logs`
+/// (their tenant is the interaction's): migration 0028's trigger moves them into `logs`.
 pub async fn update_interaction_state(
     c: &mut impl Exec,
     tenant: &TenantId,
     id: &str,
     state: &Value,
+    logs: &[StoredLog],
 ) -> StoreResult<()> {
-    const SQL: &str = "UPDATE oidc_interactions SET state = $3 WHERE tenant_id = $1 AND id = $2";
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, audit = $4 WHERE tenant_id = $1 AND id = $2";
+    let audit = audit_entries(logs);
     run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(id)
         .bind(Json(state))
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// The `audit` column's value for `logs` (the shape migration 0028's triggers read);
+/// NULL when there are none.
+fn audit_entries(logs: &[StoredLog]) -> Option<Value> {
+    let entries = logs.iter().map(|l| {
+        serde_json::json!({
+            "id": l.id,
+            "key": l.key,
+            "userId": l.user_id,
+            "applicationId": l.application_id,
+            "payload": l.payload.0,
+            "createdAt": l.created_at,
+        })
+    });
+    (!logs.is_empty()).then(|| Value::Array(entries.collect()))
 }
 
 /// Replaces the state of the live interaction a cookie names, moving it to `new_hash`
@@ -170,15 +280,18 @@ pub async fn update_interaction_state_rotating(
     state: &Value,
     old_hash: &str,
     new_hash: &str,
+    logs: &[StoredLog],
 ) -> StoreResult<bool> {
-    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5 \
+    const SQL: &str = "UPDATE oidc_interactions SET state = $3, cookie_hash = $5, audit = $6 \
         WHERE tenant_id = $1 AND id = $2 AND cookie_hash = $4";
+    let audit = audit_entries(logs);
     let n = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(id)
         .bind(Json(state))
         .bind(old_hash)
         .bind(new_hash)
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());
@@ -637,14 +750,24 @@ pub async fn find_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str) 
         .await?))
 }
 
-/// Marks a single-use token used. False when it already was: exactly one caller wins.
-pub async fn consume_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str, now: i64) -> StoreResult<bool> {
-    const SQL: &str = "UPDATE oidc_tokens SET consumed_at = $3 \
+/// Marks a single-use token used, writing the audit entries `logs` by the same statement
+/// (migration 0028's trigger). False when it already was: exactly one caller wins, and
+/// only the winner's entries are written.
+pub async fn consume_token(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+    logs: &[StoredLog],
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE oidc_tokens SET consumed_at = $3, audit = $4 \
                        WHERE tenant_id = $1 AND token_hash = $2 AND consumed_at IS NULL";
+    let audit = audit_entries(logs);
     let n = run!(c, |c| sqlx::query(SQL)
         .bind(tenant.as_str())
         .bind(token_hash)
         .bind(now)
+        .bind(audit.as_ref().map(Json))
         .execute(&mut *c)
         .await?
         .rows_affected());

@@ -600,6 +600,21 @@ pub fn taken_identifier(e: &StoreError) -> Option<SignInIdentifier> {
 
 /// The user a sign-in identifier names (username as `usernames` says, email
 /// case-insensitively, phone exactly).
+/// The condition that a `users` row has `identifier` = the value bound at `$2` (username as
+/// `usernames` says, email case-insensitively, phone exactly), and the value to bind: the
+/// sign-in lookup, also joined by `oidc::find_interaction_and_user`.
+pub(crate) fn identifier_condition(
+    identifier: SignInIdentifier,
+    value: &str,
+    usernames: UsernameCase,
+) -> (&'static str, String) {
+    match identifier {
+        SignInIdentifier::Username => usernames.condition(value),
+        SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
+        SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
+    }
+}
+
 pub async fn find_by_identifier(
     c: &mut impl Exec,
     tenant: &TenantId,
@@ -607,11 +622,7 @@ pub async fn find_by_identifier(
     value: &str,
     usernames: UsernameCase,
 ) -> StoreResult<Option<StoredUser>> {
-    let (condition, value) = match identifier {
-        SignInIdentifier::Username => usernames.condition(value),
-        SignInIdentifier::Email => ("lower(primary_email) = $2", value.to_ascii_lowercase()),
-        SignInIdentifier::Phone => ("primary_phone = $2", value.to_owned()),
-    };
+    let (condition, value) = identifier_condition(identifier, value, usernames);
     let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND {condition}");
     Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(tenant.as_str())
@@ -643,7 +654,19 @@ pub async fn username_case_conflicts(
     Ok((total, samples))
 }
 
-/// Records a completed sign-in.
+/// Which sign-ins [`set_last_sign_in`] stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampWhen {
+    Always,
+    /// Only one the row lets through: the user is not suspended and, with `Some` stamp, the
+    /// password is still the one verified (`password_updated_at`, 0 when never set). The
+    /// same conditions as the sign-in rules that then check the returned row, so a refused
+    /// sign-in leaves no trace without a transaction to roll it back.
+    Allowed {
+        password_stamp: Option<i64>,
+    },
+}
+
 /// Records a sign-in and returns the user as it now stands (`None`: no such user), so the
 /// sign-in reads the row it checks in the same statement.
 pub async fn set_last_sign_in(
@@ -651,14 +674,23 @@ pub async fn set_last_sign_in(
     tenant: &TenantId,
     id: &str,
     at: i64,
+    when: StampWhen,
 ) -> StoreResult<Option<StoredUser>> {
-    let sql = format!("UPDATE users SET last_sign_in_at = $3 WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}");
-    Ok(run!(c, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(tenant.as_str())
-        .bind(id)
-        .bind(at)
-        .fetch_optional(&mut *c)
-        .await?))
+    let (value, stamp) = match when {
+        StampWhen::Always => ("$3", None),
+        StampWhen::Allowed { password_stamp } => (
+            "CASE WHEN NOT is_suspended AND COALESCE(password_updated_at, 0) = COALESCE($4, password_updated_at, 0) \
+             THEN $3 ELSE last_sign_in_at END",
+            Some(password_stamp),
+        ),
+    };
+    let sql =
+        format!("UPDATE users SET last_sign_in_at = {value} WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}");
+    Ok(run!(c, |c| {
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(tenant.as_str()).bind(id).bind(at);
+        let q = if let Some(stamp) = stamp { q.bind(stamp) } else { q };
+        q.fetch_optional(&mut *c).await?
+    }))
 }
 
 /// Replaces the user's second-factor choices; false when there is no such user.

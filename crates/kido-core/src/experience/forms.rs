@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::identify::{check_identifying_record, identify_user};
+use super::password::PasswordAttempt;
 use super::submit::AuditEntry;
 use super::{
     Experience, ExperienceError, Identifier, IdentifierType, Interaction, InteractionCookie, InteractionEvent,
@@ -68,8 +69,8 @@ impl Experience<'_> {
         }
         password_policy::check_length(&form.password).map_err(ExperienceError::PasswordLength)?;
         let ip = form.ip.as_deref();
-        let (id, user) =
-            self.check_password(tenant, &mut interaction, &sie, form.identifier, form.password, ip).await?;
+        let attempt = PasswordAttempt { identifier: form.identifier, password: form.password, ip, account: None };
+        let (id, user) = self.check_password(tenant, &mut interaction, &sie, attempt).await?;
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
         check_identifying_record(&sie, InteractionEvent::SignIn, &record)?;
@@ -115,12 +116,12 @@ impl Experience<'_> {
         let kept = earlier.clone();
         match self.finish(tenant, cookie, interaction, sie, earlier).await {
             Err(ExperienceError::Mfa(demand)) => {
-                if let Some(entry) = kept {
-                    let mut c = self.core.store.conn().await?;
-                    let user_id = interaction.state.user_id.clone();
-                    self.audit(&mut c, tenant, interaction, &entry.key, user_id.as_deref(), entry.details).await?;
-                }
-                self.save(tenant, interaction, cookie).await?;
+                let user_id = interaction.state.user_id.clone();
+                let logs: Vec<_> = kept
+                    .into_iter()
+                    .map(|entry| self.audit_entry(tenant, interaction, &entry.key, user_id.as_deref(), entry.details))
+                    .collect();
+                self.save_logged(tenant, interaction, cookie, &logs).await?;
                 Err(ExperienceError::Mfa(demand))
             }
             other => other,

@@ -2,6 +2,7 @@
 //! verified user; registration creates the user from the profile.
 
 use kido_proto::sign_in_experience::SignInExperience;
+use kido_store::oidc::UserOf;
 use kido_store::users::{self as user_store, StoredUser};
 use serde_json::json;
 
@@ -11,6 +12,7 @@ use super::{
 };
 use crate::TenantContext;
 use crate::interaction::passkey::SignInPasskeyRecord;
+use crate::interaction::store as interactions;
 use crate::interaction::{audit_keys, rules};
 use crate::users::{Registration, UserError};
 
@@ -24,7 +26,7 @@ impl Experience<'_> {
         cookie: &InteractionCookie,
         verification_id: Option<&str>,
     ) -> Result<bool> {
-        let mut interaction = self.load(tenant, cookie).await?;
+        let (mut interaction, record_user) = self.load_with_record_user(tenant, cookie, verification_id).await?;
         let event = event_of(&interaction)?;
         let sie = self.sign_in_experience(tenant).await?;
         rules::mode_allows_in(&sie, event, &interaction.state)?;
@@ -45,14 +47,17 @@ impl Experience<'_> {
         let record = interaction.state.verification_records.iter().find(|r| r.id == id).cloned();
         let record = record.ok_or(ExperienceError::VerificationNotFound)?;
         check_identifying_record(&sie, event, &record)?;
-        let mut c = self.core.store.conn().await?;
-        let user = match record.kind {
-            VerificationKind::Password => {
+        let user = match (record.kind, record_user) {
+            // Read with the interaction.
+            (VerificationKind::Password, Some(user)) if record.user_id.as_ref() == Some(&user.id) => Some(user),
+            (VerificationKind::Password, _) => {
                 let user_id = record.user_id.clone().ok_or(ExperienceError::VerificationFailed)?;
+                let mut c = self.core.store.conn().await?;
                 user_store::find(&mut c, &tenant.id, &user_id).await?
             }
             _ => {
                 let (kind, usernames) = (record.identifier.kind.store(), crate::users::username_case(&sie));
+                let mut c = self.core.store.conn().await?;
                 user_store::find_by_identifier(&mut c, &tenant.id, kind, &record.identifier.value, usernames).await?
             }
         };
@@ -60,10 +65,23 @@ impl Experience<'_> {
         identify_user(&mut interaction, &record, &user)?;
         let key = audit_keys::identifier_submit(event);
         let details = json!({"verificationType": record.kind});
-        self.audit(&mut c, tenant, &interaction, &key, Some(&user.id), details).await?;
-        drop(c);
-        self.save(tenant, &interaction, cookie).await?;
+        let entry = self.audit_entry(tenant, &interaction, &key, Some(&user.id), details);
+        self.save_logged(tenant, &interaction, cookie, &[entry]).await?;
         Ok(false)
+    }
+
+    /// The interaction and the user its verification record `id` names (a password
+    /// record's), read by one statement.
+    async fn load_with_record_user(
+        &self,
+        tenant: &TenantContext,
+        cookie: &InteractionCookie,
+        id: Option<&str>,
+    ) -> Result<(Interaction, Option<StoredUser>)> {
+        let Some(id) = id else { return Ok((self.load(tenant, cookie).await?, None)) };
+        let mut c = self.core.store.conn().await?;
+        let loaded = interactions::load_with_user(&mut c, &tenant.id, cookie, UserOf::Record(id)).await?;
+        loaded.ok_or(ExperienceError::SessionNotFound)
     }
 
     /// Sign-in by a verified passkey record (`sign_in_passkey`): its user, if passkey sign-in
@@ -87,13 +105,13 @@ impl Experience<'_> {
         let mut c = self.core.store.conn().await?;
         let user =
             user_store::find(&mut c, &tenant.id, &passkey.user_id).await?.ok_or(ExperienceError::UserNotExist)?;
+        drop(c);
         may_identify(interaction, &user)?;
         interaction.state.user_id = Some(user.id.clone());
         let key = audit_keys::identifier_submit(event);
         let details = json!({"verificationType": "SignInPasskey"});
-        self.audit(&mut c, tenant, interaction, &key, Some(&user.id), details).await?;
-        drop(c);
-        self.save(tenant, interaction, cookie).await?;
+        let entry = self.audit_entry(tenant, interaction, &key, Some(&user.id), details);
+        self.save_logged(tenant, interaction, cookie, &[entry]).await?;
         Ok(false)
     }
 

@@ -20,6 +20,7 @@ mod webauthn;
 pub use mfa::NewTotpSecret;
 
 use kido_proto::sign_in_experience::{PasswordIssue, SignInExperience};
+use kido_store::logs::StoredLog;
 use kido_store::users::StoredUser;
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -220,8 +221,20 @@ impl Experience<'_> {
 
     /// Saves the interaction, moving its cookie when a move is due (`InteractionCookie`).
     async fn save(&self, tenant: &TenantContext, interaction: &Interaction, cookie: &InteractionCookie) -> Result<()> {
+        self.save_logged(tenant, interaction, cookie, &[]).await
+    }
+
+    /// [`Self::save`] with the step's audit entries ([`Self::audit_entry`]), written by the
+    /// same statement.
+    async fn save_logged(
+        &self,
+        tenant: &TenantContext,
+        interaction: &Interaction,
+        cookie: &InteractionCookie,
+        logs: &[StoredLog],
+    ) -> Result<()> {
         let mut c = self.core.store.conn().await?;
-        saved(interactions::save(&mut c, &tenant.id, interaction, cookie).await?)
+        saved(interactions::save(&mut c, &tenant.id, interaction, cookie, logs).await?)
     }
 
     /// At the end of a request that may change the sign-in: moves the cookie if no save
@@ -281,7 +294,7 @@ impl Experience<'_> {
         error
     }
 
-    /// An audit entry about this interaction (its application in the details).
+    /// Writes an audit entry about this interaction (its application in the details).
     async fn audit(
         &self,
         c: &mut impl kido_store::Exec,
@@ -289,12 +302,22 @@ impl Experience<'_> {
         interaction: &Interaction,
         key: &str,
         user_id: Option<&str>,
-        mut details: Value,
+        details: Value,
     ) -> Result<()> {
-        if let Some(map) = details.as_object_mut() {
-            map.insert("applicationId".into(), interaction.params.client_id.clone().into());
-        }
-        Ok(audit::record(c, &tenant.id, key, user_id, details).await?)
+        Ok(audit::record(c, &tenant.id, key, user_id, with_application(interaction, details)).await?)
+    }
+
+    /// An audit entry about this interaction for the save that ends its step
+    /// ([`Self::save_logged`]).
+    fn audit_entry(
+        &self,
+        tenant: &TenantContext,
+        interaction: &Interaction,
+        key: &str,
+        user_id: Option<&str>,
+        details: Value,
+    ) -> StoredLog {
+        audit::entry(&tenant.id, key, user_id, with_application(interaction, details))
     }
 
     /// `PUT /api/experience`: starts over with `event`.
@@ -398,6 +421,14 @@ impl Experience<'_> {
         interaction.state.terms_agreed = true;
         self.save(tenant, &interaction, cookie).await
     }
+}
+
+/// An interaction's audit details name its application.
+fn with_application(interaction: &Interaction, mut details: Value) -> Value {
+    if let Some(map) = details.as_object_mut() {
+        map.insert("applicationId".into(), interaction.params.client_id.clone().into());
+    }
+    details
 }
 
 /// Starts the interaction over with `event`, if the sign-in mode offers it.

@@ -98,6 +98,19 @@ impl Experience<'_> {
 
 /// The organizations a verified one-time token of this interaction makes `user` join: only a
 /// token issued for the user's own email counts.
+/// Whether a submit of `state` may join organizations ([`token_organizations`] for some
+/// user): a verified one-time token that names any.
+pub(super) fn may_provision(state: &ExperienceState) -> bool {
+    state.verification_records.iter().any(|r| {
+        r.kind == VerificationKind::OneTimeToken
+            && r.verified
+            && r.one_time_token_context
+                .as_ref()
+                .and_then(|c| c.jit_organization_ids.as_ref())
+                .is_some_and(|ids| !ids.is_empty())
+    })
+}
+
 pub(super) fn token_organizations(state: &ExperienceState, user: &StoredUser) -> Vec<String> {
     let Some(email) = user.primary_email.as_deref() else { return Vec::new() };
     state

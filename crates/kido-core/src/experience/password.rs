@@ -1,17 +1,28 @@
 //! `POST /api/experience/verification/password`: an identifier and its password.
 
 use kido_proto::sign_in_experience::SignInExperience;
+use kido_store::oidc::UserOf;
 use kido_store::users::{self as user_store, StoredUser};
 
 use super::{
     Experience, ExperienceError, Identifier, Interaction, InteractionCookie, Result, allow_sign_in, blocked, event_of,
     sentinel,
 };
+use crate::interaction::store as interactions;
 use crate::interaction::{VerificationKind, VerificationRecord, rules};
 use crate::passwords::PasswordError;
 use crate::sign_in_experience::password_policy;
 use crate::users::credential_stamp;
 use crate::{TenantContext, clock, ids};
+
+/// One password check's input. `account` is the user the identifier names when it was
+/// already read with the interaction (`Some(None)`: no one has it); `None` reads it.
+pub(super) struct PasswordAttempt<'a> {
+    pub identifier: Identifier,
+    pub password: String,
+    pub ip: Option<&'a str>,
+    pub account: Option<Option<StoredUser>>,
+}
 
 impl Experience<'_> {
     /// Checks an identifier and password; returns the verification record's id.
@@ -24,10 +35,18 @@ impl Experience<'_> {
         ip: Option<&str>,
     ) -> Result<String> {
         password_policy::check_length(&password).map_err(ExperienceError::PasswordLength)?;
-        let mut interaction = self.load(tenant, cookie).await?;
-        event_of(&interaction)?;
         let sie = self.sign_in_experience(tenant).await?;
-        let (id, _) = self.check_password(tenant, &mut interaction, &sie, identifier, password, ip).await?;
+        let identifier = identifier.canonical();
+        // The interaction and the account its identifier names, by one statement.
+        let mut c = self.core.store.conn().await?;
+        let usernames = crate::users::username_case(&sie);
+        let account = UserOf::Identifier(identifier.kind.store(), &identifier.value, usernames);
+        let loaded = interactions::load_with_user(&mut c, &tenant.id, cookie, account).await?;
+        drop(c);
+        let (mut interaction, user) = loaded.ok_or(ExperienceError::SessionNotFound)?;
+        event_of(&interaction)?;
+        let attempt = PasswordAttempt { identifier, password, ip, account: Some(user) };
+        let (id, _) = self.check_password(tenant, &mut interaction, &sie, attempt).await?;
         self.save(tenant, &interaction, cookie).await?;
         Ok(id)
     }
@@ -46,12 +65,10 @@ impl Experience<'_> {
         tenant: &TenantContext,
         interaction: &mut Interaction,
         sie: &SignInExperience,
-        identifier: Identifier,
-        password: String,
-        ip: Option<&str>,
+        attempt: PasswordAttempt<'_>,
     ) -> Result<(String, StoredUser)> {
         let mut account = None;
-        let checked = self.check_password_of(tenant, interaction, sie, identifier, password, ip, &mut account).await;
+        let checked = self.check_password_of(tenant, interaction, sie, attempt, &mut account).await;
         if let Err(e) = &checked {
             self.report_sign_in(tenant, interaction, account.as_deref(), Err(e));
         }
@@ -60,17 +77,15 @@ impl Experience<'_> {
 
     /// [`Self::check_password`] without the report; `account` is the id of the account the
     /// identifier names, once it is known (the failure's report names it).
-    #[allow(clippy::too_many_arguments)]
     async fn check_password_of(
         &self,
         tenant: &TenantContext,
         interaction: &mut Interaction,
         sie: &SignInExperience,
-        identifier: Identifier,
-        password: String,
-        ip: Option<&str>,
+        attempt: PasswordAttempt<'_>,
         account: &mut Option<String>,
     ) -> Result<(String, StoredUser)> {
+        let PasswordAttempt { identifier, password, ip, account: read } = attempt;
         let identifier = identifier.canonical();
         if !rules::password_sign_in_enabled(sie, identifier.kind) {
             return Err(ExperienceError::SignInMethodNotEnabled);
@@ -85,10 +100,13 @@ impl Experience<'_> {
             Ok(attempt) => attempt,
             Err(until) => return Err(blocked(until, now)),
         };
-        let usernames = crate::users::username_case(sie);
-        let user =
-            user_store::find_by_identifier(&mut c, &tenant.id, identifier.kind.store(), &identifier.value, usernames)
-                .await?;
+        let user = match read {
+            Some(user) => user,
+            None => {
+                let (kind, usernames) = (identifier.kind.store(), crate::users::username_case(sie));
+                user_store::find_by_identifier(&mut c, &tenant.id, kind, &identifier.value, usernames).await?
+            }
+        };
         drop(c);
         account.clone_from(&user.as_ref().map(|u| u.id.clone()));
         let verified = self

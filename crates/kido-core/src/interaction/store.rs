@@ -3,7 +3,9 @@
 
 use kido_proto::TenantId;
 use kido_store::Exec;
-use kido_store::oidc::{self as store, StoredInteraction};
+use kido_store::logs::StoredLog;
+use kido_store::oidc::{self as store, StoredInteraction, UserOf};
+use kido_store::users::StoredUser;
 
 use super::passkey::PasskeyChallenge;
 use super::{Consent, ExperienceState, Interaction, InteractionCookie};
@@ -19,6 +21,19 @@ pub async fn load(
     let Some(cookie) = cookie.current() else { return Ok(None) };
     let row = store::find_interaction(c, tenant, &ids::digest(&cookie), clock::now_ms()).await?;
     row.map(decode).transpose()
+}
+
+/// The live interaction the cookie points at and the user `of` names (`None`: no one), read
+/// by one statement: a step's interaction and the account it is about.
+pub async fn load_with_user(
+    c: &mut impl Exec,
+    tenant: &TenantId,
+    cookie: &InteractionCookie,
+    of: UserOf<'_>,
+) -> Result<Option<(Interaction, Option<StoredUser>)>, StorageError> {
+    let Some(cookie) = cookie.current() else { return Ok(None) };
+    let row = store::find_interaction_and_user(c, tenant, &ids::digest(&cookie), clock::now_ms(), of).await?;
+    row.map(|(interaction, user)| Ok((decode(interaction)?, user))).transpose()
 }
 
 /// Spends the live, submitted interaction `id` that the cookie value names once its consent
@@ -61,22 +76,26 @@ pub async fn record_consent(
     Ok(store::set_interaction_consent(c, tenant, &ids::digest(&current), client_id, &consent, clock::now_ms()).await?)
 }
 
-/// Writes the interaction's state (and moves its cookie when one is due); false when the
-/// cookie no longer names it (another request holding the same value moved it first).
+/// Writes the interaction's state (and moves its cookie when one is due) with the audit
+/// entries `logs` of the step, by one statement: the entries exist exactly when the save
+/// does. False when the cookie no longer names it (another request holding the same value
+/// moved it first).
 pub async fn save(
     c: &mut impl Exec,
     tenant: &TenantId,
     interaction: &Interaction,
     cookie: &InteractionCookie,
+    logs: &[StoredLog],
 ) -> Result<bool, StorageError> {
     let state = serde_json::to_value(&interaction.state)
         .map_err(|e| StorageError::Corrupt(format!("interaction {}: {e}", interaction.id)))?;
     let Some((old, fresh)) = cookie.pending_move() else {
-        store::update_interaction_state(c, tenant, &interaction.id, &state).await?;
+        store::update_interaction_state(c, tenant, &interaction.id, &state, logs).await?;
         return Ok(true);
     };
     let (old, fresh) = (ids::digest(&old), ids::digest(&fresh));
-    let moved = store::update_interaction_state_rotating(c, tenant, &interaction.id, &state, &old, &fresh).await?;
+    let moved =
+        store::update_interaction_state_rotating(c, tenant, &interaction.id, &state, &old, &fresh, logs).await?;
     if moved {
         cookie.mark_moved();
     }

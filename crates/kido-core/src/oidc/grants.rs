@@ -122,9 +122,14 @@ impl UserGrants<'_> {
         let (issued, access_row) =
             self.issue_tokens(&mut c, tenant, &client, &found, &scope, resource, None, data.nonce.as_deref()).await?;
         // The code is spent by one conditional statement (of two exchanges exactly one
-        // wins) before anything is stored under it. No transaction: a failure after it
-        // leaves a spent code and tokens nobody received, both harmless.
-        if !store::consume_token(&mut c, &tenant.id, &hash, clock::now_ms()).await.map_err(server_error)? {
+        // wins) before anything is stored under it, and that statement writes the
+        // exchange's audit entry. No transaction: a failure after it leaves a spent code and
+        // tokens nobody received, both harmless.
+        let details = json!({"applicationId": client.id()});
+        let entry =
+            audit::entry(&tenant.id, audit::keys::EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE, Some(&user.id), details);
+        let spent = store::consume_token(&mut c, &tenant.id, &hash, clock::now_ms(), std::slice::from_ref(&entry));
+        if !spent.await.map_err(server_error)? {
             self.revoke_grant(&mut c, tenant, &code.grant_id).await?;
             return Err(invalid_grant("authorization code already consumed"));
         }
@@ -134,15 +139,6 @@ impl UserGrants<'_> {
             .then(|| refresh_token_row(tenant, &client, grant, &grant.scope));
         let rows: Vec<StoredToken> = refresh.iter().map(|(_, row)| row.clone()).chain(access_row).collect();
         store::insert_tokens(&mut c, &rows).await.map_err(revoked_meanwhile)?;
-        audit::record(
-            &mut c,
-            &tenant.id,
-            audit::keys::EXCHANGE_TOKEN_BY_AUTHORIZATION_CODE,
-            Some(&user.id),
-            json!({"applicationId": client.id()}),
-        )
-        .await
-        .map_err(server_error)?;
         self.issued(tenant, &client, user, GrantType::AuthorizationCode);
         Ok(TokenSet { refresh_token: refresh.map(|(token, _)| token), ..issued })
     }
@@ -203,7 +199,7 @@ impl UserGrants<'_> {
         // As with codes: the old token is spent by one conditional statement before its
         // successor is stored; no transaction is needed around the rest.
         let rotated = if rotate {
-            if !store::consume_token(&mut c, &tenant.id, &hash, now).await.map_err(server_error)? {
+            if !store::consume_token(&mut c, &tenant.id, &hash, now, &[]).await.map_err(server_error)? {
                 self.revoke_grant(&mut c, tenant, &token.grant_id).await?;
                 return Err(invalid_grant("refresh token already used"));
             }

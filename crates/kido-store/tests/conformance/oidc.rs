@@ -126,11 +126,11 @@ async fn interactions_are_found_by_live_cookie_in_their_tenant_only() {
     assert!(oidc::find_interaction(&mut c, &b(), "cookie1", NOW).await.unwrap().is_none());
     assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW + 60_000).await.unwrap().is_none(), "expired");
 
-    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 2})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 2}), &[]).await.unwrap();
     let found = oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().unwrap();
     assert_eq!(found.state.0, json!({"step": 2}));
     // Another tenant's id names nothing.
-    oidc::update_interaction_state(&mut c, &b(), "i1", &json!({"step": 9})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &b(), "i1", &json!({"step": 9}), &[]).await.unwrap();
     assert_eq!(
         oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().unwrap().state.0,
         json!({"step": 2})
@@ -198,17 +198,115 @@ async fn rotating_an_interaction_cookie_moves_it_once_and_only_while_live() {
     db.finish().await;
 }
 
+async fn read(
+    c: &mut kido_store::Conn,
+    cookie: &str,
+    (kind, value, usernames): (kido_store::users::SignInIdentifier, &str, kido_store::users::UsernameCase),
+    now: i64,
+) -> Option<(StoredInteraction, Option<kido_store::users::StoredUser>)> {
+    let of = oidc::UserOf::Identifier(kind, value, usernames);
+    oidc::find_interaction_and_user(c, &a(), cookie, now, of).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_step_reads_its_interaction_and_the_user_it_is_about_in_one_statement() {
+    use kido_store::users::{SignInIdentifier as Id, UsernameCase::*};
+    let db = world().await;
+    let mut c = db.conn().await;
+    let mut stored = interaction("i1", "c1");
+    stored.state = Json(json!({"step": 1}));
+    oidc::insert_interaction(&mut c, &stored, 100).await.unwrap();
+    let (found, user) = read(&mut c, "c1", (Id::Username, "alice", Sensitive), NOW).await.unwrap();
+    assert_eq!((found.id.as_str(), found.client_id.as_str(), &found.state.0), ("i1", "app", &json!({"step": 1})));
+    assert_eq!(found.params.0, json!({"scope": "openid"}));
+    let alice = kido_store::users::find(&mut c, &a(), "alice").await.unwrap().unwrap();
+    let user = user.expect("alice by username");
+    assert_eq!((user.id.as_str(), user.primary_email.as_deref()), ("alice", alice.primary_email.as_deref()));
+    // The identifier compares as `find_by_identifier` does.
+    assert!(read(&mut c, "c1", (Id::Username, "ALICE", Sensitive), NOW).await.unwrap().1.is_none());
+    assert_eq!(read(&mut c, "c1", (Id::Username, "ALICE", Insensitive), NOW).await.unwrap().1.unwrap().id, "alice");
+    assert_eq!(
+        read(&mut c, "c1", (Id::Email, "Alice@Example.com", Sensitive), NOW).await.unwrap().1.unwrap().id,
+        "alice"
+    );
+    // No such user: the interaction alone; no live interaction: nothing.
+    let (found, user) = read(&mut c, "c1", (Id::Username, "bob", Sensitive), NOW).await.unwrap();
+    assert_eq!((found.id.as_str(), user.is_none()), ("i1", true));
+    assert!(read(&mut c, "c2", (Id::Username, "alice", Sensitive), NOW).await.is_none());
+    assert!(read(&mut c, "c1", (Id::Username, "alice", Sensitive), NOW + 60_000).await.is_none(), "expired");
+    let of = oidc::UserOf::Identifier(Id::Username, "alice", Sensitive);
+    let other = oidc::find_interaction_and_user(&mut c, &b(), "c1", NOW, of).await;
+    assert!(other.unwrap().is_none(), "another tenant's cookie");
+
+    // By verification record: the user the record of that id names, if any.
+    let records = json!({"verificationRecords": [
+        {"id": "v1", "type": "Password", "userId": "alice"},
+        {"id": "v2", "type": "EmailVerificationCode"},
+        {"id": "v3", "type": "Password", "userId": "nobody"},
+    ]});
+    oidc::update_interaction_state(&mut c, &a(), "i1", &records, &[]).await.unwrap();
+    for (record, expected) in [("v1", Some("alice")), ("v2", None), ("v3", None), ("v9", None)] {
+        let of = oidc::UserOf::Record(record);
+        let (found, user) = oidc::find_interaction_and_user(&mut c, &a(), "c1", NOW, of).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), user.map(|u| u.id).as_deref()), ("i1", expected), "record {record}");
+    }
+    drop(c);
+    db.finish().await;
+}
+
+fn log(id: &str, key: &str) -> kido_store::logs::StoredLog {
+    kido_store::logs::StoredLog {
+        tenant_id: a().to_string(),
+        id: id.into(),
+        key: key.into(),
+        user_id: Some("alice".into()),
+        application_id: Some("app".into()),
+        payload: Json(json!({"key": key, "nested": {"n": 1}})),
+        created_at: NOW,
+    }
+}
+
+#[tokio::test]
+async fn audit_entries_are_written_by_the_save_that_carries_them_and_only_when_it_saves() {
+    let db = world().await;
+    let mut c = db.conn().await;
+    oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
+    let state = json!({"step": 2});
+    let entries = [log("l1", "Interaction.SignIn.Submit"), log("l2", "Interaction.SignIn.Identifier.Submit")];
+    oidc::update_interaction_state(&mut c, &a(), "i1", &state, &entries).await.unwrap();
+    for entry in &entries {
+        let found = kido_store::logs::find(&mut c, &a(), &entry.id).await.unwrap().expect("written with the save");
+        assert_eq!((found.key.as_str(), found.user_id.as_deref()), (entry.key.as_str(), Some("alice")));
+        assert_eq!((found.application_id.as_deref(), found.created_at), (Some("app"), NOW));
+        assert_eq!(found.payload.0, entry.payload.0);
+    }
+    // A save without entries writes none (the column was cleared, not left to fire again).
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"step": 3}), &[]).await.unwrap();
+    let page = kido_proto::Page { limit: 20, offset: 0 };
+    let (_, total) = kido_store::logs::list(&mut c, &a(), &Default::default(), page).await.unwrap();
+    assert_eq!(total, 2);
+    // A save that finds no interaction (a moved cookie) writes no entry either.
+    let lost = [log("l3", "Interaction.SignIn.Submit")];
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "gone", "x", &lost).await.unwrap());
+    assert!(kido_store::logs::find(&mut c, &a(), "l3").await.unwrap().is_none());
+    let moved = [log("l4", "Interaction.SignIn.Submit")];
+    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new", &moved).await.unwrap());
+    assert!(kido_store::logs::find(&mut c, &a(), "l4").await.unwrap().is_some());
+    drop(c);
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn a_save_that_moves_the_cookie_succeeds_once_for_the_old_value() {
     let db = world().await;
     let mut c = db.conn().await;
     oidc::insert_interaction(&mut c, &interaction("i1", "old"), 100).await.unwrap();
     let state = json!({"step": 2});
-    assert!(!oidc::update_interaction_state_rotating(&mut c, &b(), "i1", &state, "old", "x").await.unwrap());
-    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new1").await.unwrap());
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &b(), "i1", &state, "old", "x", &[]).await.unwrap());
+    assert!(oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &state, "old", "new1", &[]).await.unwrap());
     // The second holder of the old value saves nothing.
     let late = json!({"step": 9});
-    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &late, "old", "new2").await.unwrap());
+    assert!(!oidc::update_interaction_state_rotating(&mut c, &a(), "i1", &late, "old", "new2", &[]).await.unwrap());
     assert!(oidc::find_interaction(&mut c, &a(), "old", NOW).await.unwrap().is_none());
     assert_eq!(oidc::find_interaction(&mut c, &a(), "new1", NOW).await.unwrap().unwrap().state.0, state);
     drop(c);
@@ -277,15 +375,17 @@ async fn a_token_is_consumed_once_even_by_parallel_redeemers() {
     let found = oidc::find_token(&mut c, &a(), "code1").await.unwrap().unwrap();
     assert_eq!((found.grant_id.as_str(), found.consumed_at), ("g1", None));
     assert!(oidc::find_token(&mut c, &b(), "code1").await.unwrap().is_none());
-    assert!(!oidc::consume_token(&mut c, &b(), "code1", NOW).await.unwrap(), "other tenant");
+    assert!(!oidc::consume_token(&mut c, &b(), "code1", NOW, &[]).await.unwrap(), "other tenant");
     drop(c);
 
     let mut tasks = Vec::new();
-    for _ in 0..8 {
+    for i in 0..8 {
         let store = db.store.clone();
         tasks.push(tokio::spawn(async move {
             let mut c = store.conn().await.unwrap();
-            oidc::consume_token(&mut c, &a(), "code1", NOW + 1).await.unwrap()
+            // Each redeemer's audit entry rides on its statement: only the winner's is written.
+            let entry = log(&format!("exchange-{i}"), "ExchangeTokenBy.AuthorizationCode");
+            oidc::consume_token(&mut c, &a(), "code1", NOW + 1, &[entry]).await.unwrap()
         }));
     }
     let mut winners = 0;
@@ -294,8 +394,12 @@ async fn a_token_is_consumed_once_even_by_parallel_redeemers() {
     }
     assert_eq!(winners, 1, "exactly one redemption of a single-use code");
     let mut c = db.conn().await;
+    let page = kido_proto::Page { limit: 20, offset: 0 };
+    let (logged, total) = kido_store::logs::list(&mut c, &a(), &Default::default(), page).await.unwrap();
+    assert_eq!(total, 1, "one entry, the winner's");
+    assert_eq!(logged[0].key, "ExchangeTokenBy.AuthorizationCode");
     assert_eq!(oidc::find_token(&mut c, &a(), "code1").await.unwrap().unwrap().consumed_at, Some(NOW + 1));
-    assert!(!oidc::consume_token(&mut c, &a(), "code1", NOW + 2).await.unwrap());
+    assert!(!oidc::consume_token(&mut c, &a(), "code1", NOW + 2, &[]).await.unwrap());
     assert!(oidc::delete_token(&mut c, &a(), "code1").await.unwrap());
     assert!(!oidc::delete_token(&mut c, &a(), "code1").await.unwrap());
     drop(c);
@@ -476,10 +580,10 @@ async fn a_finished_interaction_is_taken_once_by_id_and_live_cookie() {
     let answer = json!({"granted": true});
     assert!(oidc::set_interaction_consent(&mut c, &a(), "cookie1", "app", &answer, NOW).await.unwrap().is_some());
     assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "no result yet");
-    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"result": null})).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &json!({"result": null}), &[]).await.unwrap();
     assert!(take(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none(), "a null result");
     let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
-    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished, &[]).await.unwrap();
     assert!(take(&mut c, &a(), "i1", "other-cookie", NOW).await.unwrap().is_none());
     assert!(take(&mut c, &a(), "i2", "cookie1", NOW).await.unwrap().is_none(), "another id");
     assert!(take(&mut c, &b(), "i1", "cookie1", NOW).await.unwrap().is_none());
@@ -498,7 +602,7 @@ async fn an_unanswered_interaction_is_not_taken() {
     let mut c = db.conn().await;
     assert!(oidc::insert_interaction(&mut c, &interaction("i1", "cookie1"), 100).await.unwrap());
     let finished = json!({"result": {"accountId": "alice", "loginTs": 1}});
-    oidc::update_interaction_state(&mut c, &a(), "i1", &finished).await.unwrap();
+    oidc::update_interaction_state(&mut c, &a(), "i1", &finished, &[]).await.unwrap();
     assert!(oidc::take_answered_interaction(&mut c, &a(), "i1", "cookie1", NOW).await.unwrap().is_none());
     assert!(oidc::find_interaction(&mut c, &a(), "cookie1", NOW).await.unwrap().is_some(), "left as it was");
     let denied = json!({"granted": false});

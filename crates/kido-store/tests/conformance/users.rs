@@ -42,10 +42,29 @@ async fn users_round_trip_and_update_in_their_tenant() {
     users::update(&mut c, &u).await.unwrap();
     let found = users::find(&mut c, &a(), "u1").await.unwrap().unwrap();
     assert_eq!((found.name.as_deref(), found.is_suspended, found.updated_at), (Some("Alice A."), true, NOW + 1));
-    let signed_in = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 5).await.unwrap().unwrap();
+    let signed_in =
+        users::set_last_sign_in(&mut c, &a(), "u1", NOW + 5, users::StampWhen::Always).await.unwrap().unwrap();
     assert_eq!((signed_in.id.as_str(), signed_in.last_sign_in_at), ("u1", Some(NOW + 5)), "the row as updated");
     assert_eq!(users::find(&mut c, &a(), "u1").await.unwrap().unwrap().last_sign_in_at, Some(NOW + 5));
-    assert!(users::set_last_sign_in(&mut c, &b(), "u1", NOW + 6).await.unwrap().is_none(), "another tenant's id");
+    assert!(
+        users::set_last_sign_in(&mut c, &b(), "u1", NOW + 6, users::StampWhen::Always).await.unwrap().is_none(),
+        "another tenant's id"
+    );
+    // `Allowed` stamps only a sign-in the row lets through: not a suspended user's…
+    let allowed = |stamp| users::StampWhen::Allowed { password_stamp: stamp };
+    let refused = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 7, allowed(None)).await.unwrap().unwrap();
+    assert_eq!((refused.is_suspended, refused.last_sign_in_at), (true, Some(NOW + 5)), "the row, unstamped");
+    u.is_suspended = false;
+    users::update(&mut c, &u).await.unwrap();
+    // …nor one verified with a password that is no longer the user's.
+    let current = refused.password_updated_at.unwrap_or(0);
+    let before = users::find(&mut c, &a(), "u1").await.unwrap().unwrap().last_sign_in_at;
+    let stale = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 8, allowed(Some(current - 1))).await.unwrap();
+    assert_eq!(stale.unwrap().last_sign_in_at, before);
+    let signed_in = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 9, allowed(Some(current))).await.unwrap();
+    assert_eq!(signed_in.unwrap().last_sign_in_at, Some(NOW + 9));
+    let any = users::set_last_sign_in(&mut c, &a(), "u1", NOW + 10, allowed(None)).await.unwrap();
+    assert_eq!(any.unwrap().last_sign_in_at, Some(NOW + 10));
 
     // An update through another tenant's id changes nothing.
     let mut other = u.clone();

@@ -104,6 +104,12 @@ impl Experience<'_> {
         Ok(NewTotpSecret::of(tenant, &user, verification_id.to_owned(), secret))
     }
 
+    /// Whether submit has a second factor (or a passkey prompt) to settle: the experience
+    /// enables a factor, or asks this client for a passkey.
+    pub(in crate::experience) fn mfa_settles(&self, sie: &SignInExperience) -> bool {
+        !sie.mfa.factors.is_empty() || (self.offers_passkeys && sie.passkey_sign_in.enabled)
+    }
+
     /// Submit's second-factor part, in its transaction (`user` just read by it): at sign-in a
     /// second factor must be proven; then what the policy asks to be bound must be; then what
     /// the sign-in verified is bound and the user's choices kept. Costs nothing when the
@@ -116,7 +122,7 @@ impl Experience<'_> {
         interaction: &Interaction,
         user: &StoredUser,
     ) -> Result<()> {
-        if sie.mfa.factors.is_empty() && !(self.offers_passkeys && sie.passkey_sign_in.enabled) {
+        if !self.mfa_settles(sie) {
             return Ok(());
         }
         let bound = mfa_store::list(c, &tenant.id, &user.id).await?;

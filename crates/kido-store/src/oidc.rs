@@ -209,7 +209,7 @@ pub async fn set_interaction_consent(
 }
 
 /// Writes interaction `id`'s state and, by the same statement, the audit entries `logs`
-/// (their tenant is the interaction's): migration 0028's trigger moves them into `logs`.
+/// (their tenant is the interaction's): migration 0027's trigger moves them into `logs`.
 pub async fn update_interaction_state(
     c: &mut impl Exec,
     tenant: &TenantId,
@@ -230,7 +230,7 @@ pub async fn update_interaction_state(
     Ok(())
 }
 
-/// The `audit` column's value for `logs` (the shape migration 0028's triggers read);
+/// The `audit` column's value for `logs` (the shape migration 0027's triggers read);
 /// NULL when there are none.
 fn audit_entries(logs: &[StoredLog]) -> Option<Value> {
     let entries = logs.iter().map(|l| {
@@ -751,7 +751,7 @@ pub async fn find_token(c: &mut impl Exec, tenant: &TenantId, token_hash: &str) 
 }
 
 /// Marks a single-use token used, writing the audit entries `logs` by the same statement
-/// (migration 0028's trigger). False when it already was: exactly one caller wins, and
+/// (migration 0027's trigger). False when it already was: exactly one caller wins, and
 /// only the winner's entries are written.
 pub async fn consume_token(
     c: &mut impl Exec,

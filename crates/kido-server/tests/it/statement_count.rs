@@ -24,7 +24,7 @@ use crate::signin::{Browser, code_for, exchange, world};
 /// before it spends (30). 28 since: the second resume spends without loading first (the
 /// browser holds the session cookie this sign-in handed out), and the code exchange reads
 /// the user's role names with the code, grant and user. 25 since: audit entries ride on the
-/// statement of their change (migration 0028's triggers write them): identification's and
+/// statement of their change (migration 0027's triggers write them): identification's and
 /// submit's on the interaction's save, the code exchange's on the code's spending. 23 since:
 /// submit needs no transaction when no second factor is settled nor organization joined
 /// (the last sign-in is stamped only if the row lets the sign-in through). 21 since: the

@@ -117,6 +117,10 @@ pub enum StartError {
     NoSigningKey(TenantId),
     #[error(transparent)]
     Sealing(#[from] sealing::SealingError),
+    #[error(
+        "the secret key does not open the secrets already in this database ({0}). Start with the KIDO_SECRET_VAULT_KEK they were sealed with, or give it in KIDO_SECRET_VAULT_PREVIOUS_KEKS"
+    )]
+    WrongSecretKey(vault::RotationError),
 }
 
 storage::from_store_error!(StartError);
@@ -181,6 +185,10 @@ impl Core {
             events: options.events.clone(),
             outbound_allow_private: options.outbound_allow_private,
         };
+        vault::check_key(&core.store, &core.sealing_key).await.map_err(|e| match e {
+            vault::RotationError::Store(e) => StartError::Store(e),
+            wrong => StartError::WrongSecretKey(wrong),
+        })?;
         for tenant in tenants {
             core.reload_keys(tenant).await?;
             let mut c = core.store.conn().await?;

@@ -49,6 +49,20 @@ fn context(row: &SealedFactor) -> Option<String> {
     }
 }
 
+/// Whether `key` opens the secrets already in the database, tried on one of them: a server
+/// started with the wrong `KIDO_SECRET_VAULT_KEK` must refuse to start rather than fail each
+/// user's second factor later. A database with nothing sealed passes.
+pub async fn check_key(db: &Store, key: &SealingKey) -> Result<(), RotationError> {
+    let mut c = db.conn().await?;
+    let Some(row) = store::sealed_after(&mut c, ("", ""), 1).await?.into_iter().next() else { return Ok(()) };
+    let Some(context) = context(&row) else { return Ok(()) };
+    key.open(&context, &row.sealed_secret).map(|_| ()).map_err(|cause| RotationError::Unopenable {
+        tenant: row.tenant_id,
+        id: row.id,
+        cause,
+    })
+}
+
 /// Re-wraps every sealed value under `key`'s current key-encryption key.
 pub async fn rotate(db: &Store, key: &SealingKey) -> Result<Rotation, RotationError> {
     let mut done = Rotation::default();

@@ -96,6 +96,26 @@ impl TestServer {
         Self::boot(config, dir, database).await
     }
 
+    /// Stops, then starts again with `adjust`ed settings expecting the start to be refused;
+    /// returns why (and drops the test's database).
+    pub async fn restart_refused(self, adjust: impl FnOnce(&mut Config)) -> String {
+        let Self { server, dir, database, .. } = self;
+        server.stop().await;
+        let mut config = test_config(&dir, database.as_ref());
+        adjust(&mut config);
+        let why = match kido_server::start(config).await {
+            Ok(started) => {
+                started.stop().await;
+                panic!("the server started");
+            }
+            Err(e) => e.to_string(),
+        };
+        if let Some(db) = database {
+            kido_store::drop_postgres_database(&db.admin_url, &db.name).await.unwrap();
+        }
+        why
+    }
+
     /// The configuration this server was started from, as `adjust` leaves it (for commands
     /// that run beside it, like `kido vault rotate-kek`).
     pub fn config_with(&self, adjust: impl FnOnce(&mut Config)) -> Config {

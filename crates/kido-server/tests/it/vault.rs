@@ -1,7 +1,7 @@
 //! `kido vault rotate-kek`: sealed secrets (TOTP secrets, backup codes) made under one key
 //! still open once it is retired, are re-wrapped under the new key without their ciphertexts
 //! changing, and open with the new key alone afterwards; a value no key opens stops the
-//! rotation and names the key it needs.
+//! rotation and names the key it needs, and a server given that key refuses to start.
 
 use kido_core::sealing::SealingKey;
 use kido_core::vault::RotationError;
@@ -90,5 +90,7 @@ async fn the_key_encryption_key_rotates_without_touching_ciphertexts() {
         }
         other => panic!("unexpected {other}"),
     }
-    t.stop().await;
+    // Nor does a server start with it: it says which key the secrets need.
+    let why = t.restart_refused(|c| c.secret_vault_kek = Some(stranger.clone())).await;
+    assert!(why.contains("does not open the secrets") && why.contains(&new_id), "{why}");
 }

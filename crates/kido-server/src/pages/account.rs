@@ -17,7 +17,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -115,7 +115,7 @@ pub(super) async fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Sig
 }
 
 /// A signed-in form post whose anti-forgery token checks out.
-pub(super) async fn signed_post(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Signed, Response> {
+async fn signed_post(app: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Signed, Response> {
     let mut signed = signed_in(app, headers).await?;
     signed.form = Form::parse(body);
     if !csrf_ok(&signed.form, &signed.csrf) {
@@ -123,6 +123,18 @@ pub(super) async fn signed_post(app: &AppState, headers: &HeaderMap, body: &[u8]
         return Err(signed.view.message(StatusCode::FORBIDDEN, t.error_title, t.forbidden_form, true));
     }
     Ok(signed)
+}
+
+/// A signed-in user's form post with a valid CSRF token; anything else answers with the
+/// sign-in redirect or the refusal page `signed_post` makes.
+impl FromRequest<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, app).await.map_err(IntoResponse::into_response)?;
+        signed_post(app, &headers, &body).await
+    }
 }
 
 #[derive(Template)]
@@ -223,10 +235,7 @@ async fn callback(State(app): State<AppState>, headers: HeaderMap, RawQuery(quer
 
 /// `POST /account/sign-out`: the pages forget their token and proof, then the browser signs
 /// out of its session at the provider (its confirmation page), back to `/account`.
-async fn sign_out(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(page) = signed_post(&app, &headers, &body).await {
-        return page;
-    }
+async fn sign_out(State(app): State<AppState>, _: Signed) -> Response {
     let secure = app.tenant.secure_cookies();
     let endpoint = callback_uri(&app).trim_end_matches("/callback").to_owned();
     let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -680,11 +689,7 @@ fn proven(app: &AppState, record_id: &str) -> Response {
 }
 
 /// `POST /account/verify/password`: the current password proves who the user is.
-async fn verify_password(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn verify_password(State(app): State<AppState>, s: Signed) -> Response {
     let password = s.form.get("password").to_owned();
     if password.is_empty() || password.len() > MAX_INPUT {
         return failed_post(&app, &s, AccountError::User(UserError::PasswordMismatch)).await;
@@ -785,12 +790,8 @@ async fn send_proof_code(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    s: Signed,
 ) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let kind = s.form.get("kind").to_owned();
     let own = match channel(&kind) {
         Some(CodeIdentifierType::Email) => s.caller.user.primary_email.clone(),
@@ -816,11 +817,7 @@ fn code_fields(form: &Form) -> Result<(CodeIdentifier, String, String), AccountE
 
 /// `POST /account/verify/code/check`: the code sent to the user's own address; the record
 /// proves who they are.
-async fn check_proof_code(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn check_proof_code(State(app): State<AppState>, s: Signed) -> Response {
     let (identifier, id, code) = match code_fields(&s.form) {
         Ok(fields) => fields,
         Err(e) => return failed_post(&app, &s, e).await,
@@ -833,11 +830,7 @@ async fn check_proof_code(State(app): State<AppState>, headers: HeaderMap, body:
 }
 
 /// `POST /account/profile`: name, avatar and username, where changed.
-async fn update_profile(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn update_profile(State(app): State<AppState>, s: Signed) -> Response {
     let user = &s.caller.user;
     let changed = |name: &str, max: usize, current: &Option<String>| {
         // Only what the form posts and the user changed is sent; a field the account center
@@ -870,12 +863,8 @@ async fn send_new_identifier_code(
     State(app): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    s: Signed,
 ) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
     let kind = s.form.get("kind").to_owned();
     let value = match field(&s.form, "identifier", MAX_INPUT) {
         Ok(v) if !v.is_empty() => v,
@@ -887,11 +876,7 @@ async fn send_new_identifier_code(
 }
 
 /// `POST /account/identifier/verify`: the code sent to the new address; it becomes primary.
-async fn bind_identifier(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn bind_identifier(State(app): State<AppState>, s: Signed) -> Response {
     let (identifier, id, code) = match code_fields(&s.form) {
         Ok(fields) => fields,
         Err(e) => return failed_post(&app, &s, e).await,
@@ -908,11 +893,7 @@ async fn bind_identifier(State(app): State<AppState>, headers: HeaderMap, body: 
 }
 
 /// `POST /account/password`: a new password (twice), under the tenant's policy.
-async fn change_password(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn change_password(State(app): State<AppState>, s: Signed) -> Response {
     let password = s.form.get("password").to_owned();
     if password.is_empty() || password.len() > MAX_INPUT {
         return failed_post(&app, &s, AccountError::PasswordRejected(Vec::new())).await;
@@ -925,11 +906,7 @@ async fn change_password(State(app): State<AppState>, headers: HeaderMap, body: 
 }
 
 /// `POST /account/sessions/{id}/revoke`: "sign out this device".
-async fn end_session(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn end_session(State(app): State<AppState>, Path(id): Path<String>, s: Signed) -> Response {
     let result = match path_id(&id) {
         Ok(id) => {
             app.core.account().revoke_session(&app.tenant.context, &s.caller, id, Some(RevokeGrantsTarget::All)).await
@@ -940,11 +917,7 @@ async fn end_session(State(app): State<AppState>, headers: HeaderMap, Path(id): 
 }
 
 /// `POST /account/grants/{id}/revoke`: a connected app loses its access.
-async fn end_grant(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn end_grant(State(app): State<AppState>, Path(id): Path<String>, s: Signed) -> Response {
     let result = match path_id(&id) {
         Ok(id) => app.core.account().revoke_grant(&app.tenant.context, &s.caller, id).await,
         Err(e) => Err(e),

@@ -18,9 +18,7 @@ use kido_proto::webauthn::RegistrationPayload;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::account::{
-    Done, MAX_INPUT, Signed, error_text, failed_post, field, finish, path_id, signed_in, signed_post, status_of,
-};
+use super::account::{Done, MAX_INPUT, Signed, error_text, failed_post, field, finish, path_id, signed_in, status_of};
 use super::account_texts::AccountTexts;
 use super::i18n::Texts;
 use super::view::View;
@@ -89,11 +87,7 @@ async fn totp_page(State(app): State<AppState>, headers: HeaderMap) -> Response 
 }
 
 /// `POST /account/mfa/totp`: the secret with a code of it; a wrong code asks again.
-async fn totp_submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn totp_submit(State(app): State<AppState>, s: Signed) -> Response {
     let (secret, code) = match (field(&s.form, "secret", MAX_SECRET), field(&s.form, "code", 16)) {
         (Ok(secret), Ok(code)) => (secret, code),
         (Err(e), _) | (_, Err(e)) => return failed_post(&app, &s, e).await,
@@ -142,11 +136,7 @@ fn codes_page(s: &Signed, fresh: bool, codes: Vec<CodeRow>) -> Response {
 }
 
 /// `POST /account/mfa/backup-codes`: a new set bound, then shown once.
-async fn backup_codes_submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn backup_codes_submit(State(app): State<AppState>, s: Signed) -> Response {
     let Some(codes) = backup_codes::generate() else {
         return failed_post(&app, &s, AccountError::Internal("no randomness".into())).await;
     };
@@ -242,11 +232,7 @@ async fn passkey_verify(
 }
 
 /// `POST /account/mfa/passkey`: the registered passkey bound, with its name.
-async fn passkey_submit(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn passkey_submit(State(app): State<AppState>, s: Signed) -> Response {
     let result = match (field(&s.form, "verification_id", MAX_INPUT), field(&s.form, "name", MAX_NAME)) {
         (Ok(record_id), Ok(name)) => {
             let new = NewFactor::WebAuthn { record_id, name: Some(name).filter(|n| !n.is_empty()) };
@@ -258,16 +244,7 @@ async fn passkey_submit(State(app): State<AppState>, headers: HeaderMap, body: B
 }
 
 /// `POST /account/mfa/{id}/rename`: a passkey's new name.
-async fn rename_submit(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn rename_submit(State(app): State<AppState>, Path(id): Path<String>, s: Signed) -> Response {
     let result = match (path_id(&id), field(&s.form, "name", MAX_NAME)) {
         (Ok(id), Ok(name)) => app.core.account().rename_factor(&app.tenant.context, &s.caller, id, &name).await,
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -276,16 +253,7 @@ async fn rename_submit(
 }
 
 /// `POST /account/mfa/{id}/remove`.
-async fn remove_submit(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let s = match signed_post(&app, &headers, &body).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+async fn remove_submit(State(app): State<AppState>, Path(id): Path<String>, s: Signed) -> Response {
     let result = match path_id(&id) {
         Ok(id) => app.core.account().remove_factor(&app.tenant.context, &s.caller, id).await,
         Err(e) => Err(e),
